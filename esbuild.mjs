@@ -1,0 +1,45 @@
+// Bundles the extension, the CLI and the webview script; copies the tree-sitter wasm files next to them.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const node = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: !production,
+  minify: production,
+  external: ['vscode', 'onnxruntime-node'],
+  // The ESM build of web-tree-sitter uses import.meta.url, which is undefined in a CJS bundle.
+  alias: { 'web-tree-sitter': path.join(path.dirname(require.resolve('web-tree-sitter/web-tree-sitter.wasm')), 'web-tree-sitter.cjs') },
+  logLevel: 'info',
+};
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { bundle: true, format: 'iife', platform: 'browser', target: 'es2022', sourcemap: !production, minify: production,
+    entryPoints: { webview: 'media/webview.ts' }, outdir: 'dist', logLevel: 'info' },
+];
+
+function copyWasm() {
+  mkdirSync('dist', { recursive: true });
+  copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
+  const grammars = path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm');
+  for (const file of readdirSync(grammars)) {
+    if (file.startsWith('tree-sitter-') && file.endsWith('.wasm')) copyFileSync(path.join(grammars, file), path.join('dist', file));
+  }
+}
+
+copyWasm();
+if (watch) {
+  for (const options of builds) await (await esbuild.context(options)).watch();
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

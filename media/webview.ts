@@ -1,0 +1,2 @@
+// The review panel's script; the panel itself arrives with the extension.
+export {};
