@@ -1,0 +1,154 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../../../src/core/agent/agentEvents.js';
+import { resolveConfig } from '../../../src/core/agent/config.js';
+import { runAgent } from '../../../src/core/agent/runAgent.js';
+import { readTrajectory } from '../../../src/core/agent/trajectory.js';
+import { Emitter } from '../../../src/core/events.js';
+import { OpenAiModel } from '../../../src/core/llm/openAiModel.js';
+import { NodeProcessRunner } from '../../../src/core/node/nodeProcessRunner.js';
+import { NodeWorkspace } from '../../../src/core/node/nodeWorkspace.js';
+import type { Limits } from '../../../src/core/types.js';
+import { exampleReplies } from '../../helpers/exampleScript.js';
+import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../../helpers/openAiServer.js';
+import { EXAMPLE_DIR, exampleRepo } from '../../helpers/tempRepo.js';
+
+const ISSUE = readFileSync(path.join(EXAMPLE_DIR, 'issue.md'), 'utf8');
+const bash = (cmd: string): ScriptedReply => ({ content: `run\n<function=execute_bash>\n<parameter=cmd>${cmd}</parameter>\n</function>` });
+
+describe('runAgent', () => {
+  const cleanups: (() => void | Promise<void>)[] = [];
+  afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
+
+  async function setup(responses: ScriptedReply[], options: { format?: 'text' | 'tools'; limits?: Partial<Limits>; baseUrl?: string } = {}) {
+    const repo = exampleRepo();
+    cleanups.push(repo.cleanup);
+    let server: OpenAiServer | undefined;
+    if (!options.baseUrl) {
+      server = await startOpenAiServer({ responses });
+      cleanups.push(() => server!.close());
+    }
+    const model = new OpenAiModel({ baseUrl: options.baseUrl ?? server!.url, model: 'test-model', apiKey: 'sk-test', maxRetries: 1, timeoutMs: 5_000 });
+    const events = new Emitter<AgentEvent>();
+    const trajectoryFile = path.join(repo.dir, '..', `${path.basename(repo.dir)}.trajectory.jsonl`);
+    cleanups.push(() => { if (existsSync(trajectoryFile)) writeFileSync(trajectoryFile, ''); });
+    const base = {
+      model, workspace: new NodeWorkspace(repo.dir), runner: new NodeProcessRunner(), issue: ISSUE, events, trajectoryFile,
+      config: resolveConfig({ format: options.format ?? 'text', limits: options.limits }),
+    };
+    return { repo: repo.dir, server, events, trajectoryFile, base };
+  }
+
+  for (const format of ['text', 'tools'] as const) {
+    it(`fixes the example end to end over real HTTP (${format} format) and its tests pass`, async () => {
+      const { repo, server, base, trajectoryFile } = await setup(exampleReplies('fix-ceil', format), { format });
+      const result = await runAgent(base);
+      expect(result.exitReason).toBe('submitted');
+      expect(result.result).toBe('page_count rounds up, so a partial last page counts.');
+      expect(result.steps).toHaveLength(7);
+      expect(result.steps.filter((s) => s.formatError)).toHaveLength(0);
+      expect(readFileSync(path.join(repo, 'pager/core.py'), 'utf8')).toContain('return (total + per_page - 1) // per_page');
+      expect(result.steps[3].observation).toContain('3 0 0');
+      expect(result.steps[5].observation).toMatch(/Exit code: 0[\s\S]*OK/);
+      execFileSync('python3', ['-m', 'unittest', '-q'], { cwd: repo, stdio: 'pipe' });
+      const requests = server!.requests.filter((r) => r.path.endsWith('/chat/completions'));
+      expect(requests).toHaveLength(7);
+      expect(requests[0].body.temperature).toBe(0.7);
+      expect(requests[0].body.top_p).toBe(0.8);
+      const last = requests[6].body.messages as { role: string; content: string; tool_call_id?: string }[];
+      expect(last[1].content).toContain('page_count(31, 10)');
+      if (format === 'tools') {
+        expect(requests[0].body.tools).toHaveLength(4);
+        expect(last.filter((m) => m.role === 'tool').map((m) => m.tool_call_id)).toEqual(['call_0', 'call_1', 'call_2', 'call_3', 'call_4', 'call_5']);
+      } else {
+        expect(requests[0].body.tools).toBeUndefined();
+        expect(last[0].content).toContain('<function=example_function_name>');
+      }
+      const trajectory = await readTrajectory(trajectoryFile);
+      expect(trajectory.header.config.format).toBe(format);
+      expect(trajectory.steps).toHaveLength(7);
+      expect(trajectory.end).toMatchObject({ exitReason: 'submitted', steps: 7 });
+      expect(trajectory.end!.usage.promptTokens).toBeGreaterThan(0);
+      expect(trajectory.tornTail).toBe(false);
+    });
+  }
+
+  it('writes a valid trajectory after every step', async () => {
+    const { base, events, trajectoryFile } = await setup(exampleReplies('fix-ceil', 'text'));
+    const seen: number[] = [];
+    events.subscribe((event) => {
+      if (event.type !== 'step') return;
+      const lines = readFileSync(trajectoryFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
+      expect(lines[0].type).toBe('header');
+      seen.push(lines.filter((l) => l.type === 'step').length);
+    });
+    await runAgent(base);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('turns malformed output into observations and ends after three in a row', async () => {
+    const { base, server } = await setup([
+      { content: 'no action at all' },
+      bash('echo recovered'),
+      { content: '<function=nope><parameter=x>1</parameter></function>' },
+      { content: '<function=execute_bash><parameter=command>ls</parameter></function>' },
+      { content: '<function=search><parameter=search_term>a</parameter></function> <function=search><parameter=search_term>b</parameter></function>' },
+    ]);
+    const result = await runAgent(base);
+    expect(result.exitReason).toBe('format_error');
+    expect(result.steps.map((s) => s.formatError)).toEqual([true, false, true, true, true]);
+    expect(result.steps[0].observation).toMatch(/^ERROR: No function call found/);
+    expect(result.steps[1].observation).toContain('recovered');
+    expect(result.message).toMatch(/3 malformed actions in a row; last: ERROR: Found 2 function calls/);
+    const observations = (server!.requests[4].body.messages as { role: string; content: string }[]).filter((m) => m.role === 'user').slice(1);
+    expect(observations[2].content).toMatch(/Unknown tool nope/);
+    expect(observations[3].content).toMatch(/Unknown parameter command for execute_bash/);
+  });
+
+  it('ends with a clear model error when the endpoint is dead', async () => {
+    const { base, trajectoryFile } = await setup([], { baseUrl: 'http://127.0.0.1:9/v1' });
+    const result = await runAgent(base);
+    expect(result.exitReason).toBe('model_error');
+    expect(result.message).toContain('127.0.0.1:9');
+    expect(result.steps).toHaveLength(0);
+    expect((await readTrajectory(trajectoryFile)).end?.exitReason).toBe('model_error');
+  });
+
+  it('stops at the step limit and counts the steps remaining', async () => {
+    const { base } = await setup([bash('echo 1'), bash('echo 2'), bash('echo 3')], { limits: { maxSteps: 2 } });
+    const result = await runAgent(base);
+    expect(result.exitReason).toBe('limits_exceeded');
+    expect(result.message).toMatch(/Step limit reached \(2 steps\)/);
+    expect(result.steps.map((s) => s.observation.split('\n').pop())).toEqual(['Steps remaining: 1', 'Steps remaining: 0']);
+  });
+
+  it('is cancelled cleanly mid-command, leaving a valid trajectory', async () => {
+    const { base, events, trajectoryFile } = await setup([bash('echo one'), bash('sleep 30'), bash('echo never')]);
+    const controller = new AbortController();
+    events.subscribe((e) => { if (e.type === 'step' && e.step.index === 0) setTimeout(() => controller.abort(), 300); });
+    const started = Date.now();
+    const result = await runAgent({ ...base, signal: controller.signal });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result.exitReason).toBe('cancelled');
+    expect(result.steps).toHaveLength(1);
+    const trajectory = await readTrajectory(trajectoryFile);
+    expect(trajectory.steps).toHaveLength(1);
+    expect(trajectory.end?.exitReason).toBe('cancelled');
+  });
+
+  it('condenses the longest observations to fit the context and keeps the issue', async () => {
+    const { base, server, repo } = await setup([bash('cat big.txt'), bash('cat big.txt'), bash('echo small'), bash('echo last')], {
+      limits: { maxContextTokens: 5_000, maxNewTokens: 1_000, maxSteps: 4 },
+    });
+    writeFileSync(path.join(repo, 'big.txt'), 'lorem ipsum '.repeat(3000));
+    const result = await runAgent(base);
+    expect(result.exitReason).toBe('limits_exceeded');
+    const sent = server!.requests.map((r) => r.body.messages as { role: string; content: string }[]);
+    expect(sent).toHaveLength(4);
+    for (const messages of sent) expect(messages[1].content).toContain(ISSUE.trim());
+    expect(sent[3].filter((m) => m.content.includes('condensed to fit the context')).length).toBeGreaterThan(0);
+    expect(result.messages.filter((m) => m.content.includes('condensed to fit'))).toHaveLength(0);
+  });
+});
