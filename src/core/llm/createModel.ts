@@ -1,0 +1,25 @@
+import { AgentError, ErrorReason } from '../errors.js';
+import type { Model } from '../types.js';
+import { OpenAiModel } from './openAiModel.js';
+import { ScriptedModel } from './scriptedModel.js';
+
+/** Where rollouts get their model: a live OpenAI-compatible endpoint or recorded scripts. */
+export type ModelSource =
+  | { kind: 'endpoint'; baseUrl: string; model: string; apiKey?: string; timeoutMs?: number; pricing?: { inputPerMTok: number; outputPerMTok: number } }
+  | { kind: 'scripts'; files: string[] };
+
+/**
+ * Returns a factory giving rollout k its model. Scripts are assigned round-robin and each rollout gets a
+ * fresh replay; endpoint rollouts share one client.
+ */
+export async function createModelFactory(source: ModelSource): Promise<(index: number) => Model> {
+  if (source.kind === 'endpoint') {
+    const model = new OpenAiModel({ baseUrl: source.baseUrl, model: source.model, apiKey: source.apiKey,
+      timeoutMs: source.timeoutMs, pricing: source.pricing });
+    return () => model;
+  }
+  if (source.files.length === 0) throw new AgentError(ErrorReason.Config, 'No model script given.');
+  // Loaded up front so that a broken script fails before any worktree is made.
+  const loaded = await Promise.all(source.files.map((file) => ScriptedModel.fromFile(file)));
+  return (index) => loaded[index % loaded.length].fork();
+}

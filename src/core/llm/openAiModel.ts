@@ -1,0 +1,380 @@
+/** A Model over any OpenAI-compatible chat completions endpoint (vLLM, SGLang, Ollama, llama.cpp, hosted APIs). */
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
+import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
+import { costUsd, estimateTokens, type Pricing } from './pricing.js';
+
+/** How to reach and bill an OpenAI-compatible server. */
+export interface OpenAiModelOptions {
+  /** Base URL including the version prefix, e.g. http://127.0.0.1:8000/v1. */
+  baseUrl: string;
+  model: string;
+  /** Sent as a Bearer token; never logged and never part of an error message. */
+  apiKey?: string;
+  /** Per attempt, until the response headers (streaming: also the longest silence between chunks). */
+  timeoutMs?: number;
+  /** Retries on 408/409/429/5xx and connection errors, with exponential backoff (0.5 s doubling, at most 8 s). */
+  maxRetries?: number;
+  /** Defaults to zero: unknown price, e.g. a local server. */
+  pricing?: Pricing;
+  stream?: boolean;
+  /** Ask for this many top logprobs per generated token (OpenAI allows at most 20). */
+  logprobs?: number;
+  /** Name recorded in trajectories; defaults to `model`. */
+  name?: string;
+}
+
+/** One generated token with its log-probability and the most likely alternatives at that position. */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  topLogprobs: { token: string; logprob: number }[];
+}
+
+/** A ModelResponse plus what only this backend knows. */
+export interface OpenAiModelResponse extends ModelResponse {
+  /** Present when logprobs were requested and the server returned them. */
+  logprobs?: TokenLogprob[];
+  /** True when the server sent no usage and the token counts are ceil(chars / 4) estimates. */
+  usageEstimated: boolean;
+}
+
+/** Options of a judgement call, which always asks for top logprobs. */
+export interface JudgeOptions {
+  topLogprobs?: number;
+  maxTokens?: number;
+  signal?: AbortSignal;
+}
+
+type Body = Omit<ChatCompletionCreateParamsBase, 'stream'>;
+
+/** The OpenAI-compatible client: native tool calls, retries, cancellation, streaming, usage and cost. */
+export class OpenAiModel implements Model {
+  readonly name: string;
+  // ES private fields stay out of JSON.stringify and util.inspect, so a logged model never shows the key.
+  readonly #client: OpenAI;
+  readonly #apiKey: string | undefined;
+  private readonly options: Omit<OpenAiModelOptions, 'apiKey'>;
+  private readonly where: string;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+
+  constructor(options: OpenAiModelOptions) {
+    const { apiKey, ...rest } = options;
+    this.options = rest;
+    this.#apiKey = apiKey;
+    this.name = options.name ?? options.model;
+    this.timeoutMs = options.timeoutMs ?? 600_000;
+    this.maxRetries = options.maxRetries ?? 4;
+    this.where = withoutCredentials(options.baseUrl);
+    validate(options, this.where, this.timeoutMs, this.maxRetries);
+    this.#client = new OpenAI({
+      baseURL: options.baseUrl,
+      // The SDK refuses to start without a key; a keyless local server gets no Authorization header at all.
+      apiKey: apiKey || 'unused',
+      defaultHeaders: apiKey ? undefined : { Authorization: null },
+      adminAPIKey: null,
+      organization: null,
+      project: null,
+      timeout: this.timeoutMs,
+      maxRetries: this.maxRetries,
+      fetch: normalizingFetch,
+      logLevel: 'off',
+    });
+  }
+
+  /** Sends one chat request and returns the text, the native tool calls and the usage. */
+  complete(request: ModelRequest): Promise<OpenAiModelResponse> {
+    return this.call(request, this.options.logprobs);
+  }
+
+  /** A greedy call that returns the top logprobs of every generated token, for P(YES) of an LLM judge. */
+  judge(messages: Message[], options: JudgeOptions = {}): Promise<OpenAiModelResponse & { logprobs: TokenLogprob[] }> {
+    const sampling = { temperature: 0, maxTokens: options.maxTokens };
+    return this.call({ messages, sampling, signal: options.signal }, options.topLogprobs ?? 20).then((response) => ({
+      ...response,
+      logprobs: response.logprobs ?? [],
+    }));
+  }
+
+  private async call(request: ModelRequest, topLogprobs: number | undefined): Promise<OpenAiModelResponse> {
+    throwIfAborted(request.signal);
+    const body = this.body(request, topLogprobs);
+    try {
+      const work = this.options.stream ? this.streamed(body, request) : this.single(body, request);
+      return await raceAbort(work, request.signal);
+    } catch (error) {
+      throw this.toAgentError(error, request.signal);
+    }
+  }
+
+  private body(request: ModelRequest, topLogprobs: number | undefined): Body {
+    const s = request.sampling ?? {};
+    const body: Record<string, unknown> = {
+      temperature: s.temperature,
+      top_p: s.topP,
+      max_tokens: s.maxTokens,
+      seed: s.seed,
+      ...(topLogprobs ? { logprobs: true, top_logprobs: topLogprobs } : {}),
+      // Server-specific knobs (vLLM's top_k, repetition_penalty) go through untouched.
+      ...s.extra,
+      model: this.options.model,
+      messages: request.messages.map(toOpenAiMessage),
+    };
+    if (request.tools?.length) body.tools = request.tools.map(toOpenAiTool);
+    for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
+    return body as unknown as Body;
+  }
+
+  private async single(body: Body, request: ModelRequest): Promise<OpenAiModelResponse> {
+    const completion: ChatCompletion = await this.#client.chat.completions.create(
+      { ...body, stream: false },
+      { signal: request.signal },
+    );
+    const choice = completion.choices?.[0];
+    if (!choice) throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} returned no choices.`);
+    const toolCalls = (choice.message.tool_calls ?? []).flatMap((call, i) =>
+      call.type === 'function' ? [{ id: call.id || `call_${i}`, name: call.function.name, arguments: call.function.arguments ?? '' }] : [],
+    );
+    const logprobs = choice.logprobs?.content?.map(toTokenLogprob);
+    const content = choice.message.content ?? '';
+    return this.response(request, content, toolCalls, completion.usage, choice.finish_reason ?? undefined, logprobs);
+  }
+
+  private async streamed(body: Body, request: ModelRequest): Promise<OpenAiModelResponse> {
+    const stream = await this.#client.chat.completions.create(
+      { ...body, stream: true, stream_options: { include_usage: true } },
+      { signal: request.signal },
+    );
+    const acc = new ChunkAccumulator();
+    let stalled = false;
+    const stall = () => {
+      stalled = true;
+      stream.controller.abort();
+    };
+    let timer = setTimeout(stall, this.timeoutMs);
+    try {
+      for await (const chunk of stream) {
+        clearTimeout(timer);
+        timer = setTimeout(stall, this.timeoutMs);
+        acc.add(chunk);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    // The SDK ends an aborted stream quietly, so an abort must be detected here or it would look like an answer.
+    throwIfAborted(request.signal);
+    if (stalled) {
+      throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} stopped sending for ${this.timeoutMs} ms in the middle of an answer; check that it is not overloaded, or raise the timeout.`);
+    }
+    return this.response(request, acc.content, acc.toolCalls(), acc.usage, acc.finishReason, acc.logprobs);
+  }
+
+  private response(
+    request: ModelRequest,
+    content: string,
+    toolCalls: ToolCall[],
+    raw: CompletionUsage | null | undefined,
+    finishReason: string | undefined,
+    logprobs: TokenLogprob[] | undefined,
+  ): OpenAiModelResponse {
+    const measured = raw && typeof raw.prompt_tokens === 'number' && typeof raw.completion_tokens === 'number';
+    const promptTokens = measured ? raw.prompt_tokens : estimatePrompt(request);
+    const completionTokens = measured ? raw.completion_tokens : estimateTokens(content + toolCalls.map((c) => c.name + c.arguments).join(''));
+    const usage = { promptTokens, completionTokens, costUsd: costUsd(promptTokens, completionTokens, this.options.pricing) };
+    return { content, toolCalls, usage, finishReason, usageEstimated: !measured, ...(logprobs ? { logprobs } : {}) };
+  }
+
+  private toAgentError(error: unknown, signal: AbortSignal | undefined): AgentError {
+    if (error instanceof AgentError) return this.redacted(error);
+    if (signal?.aborted || error instanceof APIUserAbortError) {
+      return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
+    }
+    const tries = `${this.maxRetries + 1} attempt${this.maxRetries ? 's' : ''}`;
+    if (error instanceof APIConnectionTimeoutError) {
+      return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} did not answer within ${this.timeoutMs} ms (${tries}); check that it is running and not overloaded, or raise the timeout.`);
+    }
+    if (error instanceof APIConnectionError) {
+      return this.failure(ErrorReason.ModelUnavailable, `Cannot reach the model server at ${this.where} (${rootCause(error)}, ${tries}); check that the server is running and that the base URL is right (OpenAI-compatible servers usually end in /v1).`);
+    }
+    if (error instanceof APIError && error.status) {
+      const said = serverMessage(error);
+      if (error.status === 429 || error.status >= 500) {
+        return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} kept failing with HTTP ${error.status} (${tries}): ${said}`);
+      }
+      const hint = error.status === 401 || error.status === 403 ? ' Check the API key.'
+        : error.status === 404 ? ` Check the model name "${this.options.model}" and the base URL.` : '';
+      return this.failure(ErrorReason.ModelRejected, `The model server at ${this.where} rejected the request with HTTP ${error.status}: ${said}${hint}`);
+    }
+    const text = error instanceof Error ? error.message : String(error);
+    return this.failure(ErrorReason.ModelUnavailable, `Unexpected answer from the model server at ${this.where}: ${text}`);
+  }
+
+  private failure(reason: ErrorReason, message: string): AgentError {
+    return new AgentError(reason, this.scrub(message));
+  }
+
+  private redacted(error: AgentError): AgentError {
+    const message = this.scrub(error.message);
+    return message === error.message ? error : new AgentError(error.reason, message);
+  }
+
+  /** A server may echo the key back (a bad-key message, a proxy's debug page); it must never reach a log. */
+  private scrub(message: string): string {
+    const key = this.#apiKey;
+    return key ? message.split(key).join('[redacted]') : message;
+  }
+}
+
+/** Assembles streamed deltas; tool calls arrive as fragments keyed by their index. */
+class ChunkAccumulator {
+  content = '';
+  usage: CompletionUsage | undefined;
+  finishReason: string | undefined;
+  logprobs: TokenLogprob[] | undefined;
+  private readonly calls = new Map<number, ToolCall>();
+
+  add(chunk: ChatCompletionChunk): void {
+    if (chunk.usage) this.usage = chunk.usage;
+    const choice = chunk.choices?.[0];
+    if (!choice) return;
+    if (choice.finish_reason) this.finishReason = choice.finish_reason;
+    if (choice.delta?.content) this.content += choice.delta.content;
+    if (choice.logprobs?.content) (this.logprobs ??= []).push(...choice.logprobs.content.map(toTokenLogprob));
+    for (const delta of choice.delta?.tool_calls ?? []) {
+      const call = this.calls.get(delta.index) ?? { id: '', name: '', arguments: '' };
+      if (delta.id) call.id = delta.id;
+      if (delta.function?.name) call.name = delta.function.name;
+      if (delta.function?.arguments) call.arguments += delta.function.arguments;
+      this.calls.set(delta.index, call);
+    }
+  }
+
+  toolCalls(): ToolCall[] {
+    return [...this.calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
+  }
+}
+
+function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: message.content };
+    case 'user':
+      return { role: 'user', content: message.content };
+    case 'tool':
+      if (!message.toolCallId) {
+        throw new AgentError(ErrorReason.InvalidArgument, 'A tool message needs the toolCallId of the call it answers.');
+      }
+      return { role: 'tool', content: message.content, tool_call_id: message.toolCallId };
+    case 'assistant': {
+      if (!message.toolCalls?.length) return { role: 'assistant', content: message.content };
+      const tool_calls = message.toolCalls.map((call) => ({
+        id: call.id,
+        type: 'function' as const,
+        function: { name: call.name, arguments: call.arguments },
+      }));
+      // OpenAI's shape for a pure tool call is null content; some servers reject an empty string there.
+      return { role: 'assistant', content: message.content || null, tool_calls };
+    }
+  }
+}
+
+function toOpenAiTool(tool: ToolSpec): ChatCompletionTool {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: { ...tool.parameters } } };
+}
+
+function toTokenLogprob(entry: { token: string; logprob: number; top_logprobs?: { token: string; logprob: number }[] }): TokenLogprob {
+  return {
+    token: entry.token,
+    logprob: entry.logprob,
+    topLogprobs: (entry.top_logprobs ?? []).map((top) => ({ token: top.token, logprob: top.logprob })),
+  };
+}
+
+function estimatePrompt(request: ModelRequest): number {
+  const messages = request.messages.map((m) => m.content + (m.toolCalls ?? []).map((c) => c.name + c.arguments).join(''));
+  return estimateTokens(messages.join('') + (request.tools ? JSON.stringify(request.tools) : ''));
+}
+
+/** Rejects as soon as the signal fires: the SDK's backoff sleep between retries does not listen to it. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AgentError(ErrorReason.Cancelled, 'model call cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Rewrites error bodies into OpenAI's `{error: {message}}` shape: vLLM and FastAPI servers answer
+ * `{message}` or `{detail}`, which the SDK would reduce to "status code (no body)".
+ */
+async function normalizingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  if (response.ok) return response;
+  const text = await response.text().catch(() => '');
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  headers.set('content-type', 'application/json');
+  const body = JSON.stringify({ error: { message: errorText(text) } });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}
+
+function errorText(text: string): string {
+  try {
+    const json = JSON.parse(text) as Record<string, unknown>;
+    const error = json.error;
+    const candidate = typeof error === 'string' ? error
+      : error && typeof error === 'object' && 'message' in error ? (error as { message: unknown }).message
+        : json.message ?? json.detail;
+    if (candidate !== undefined) return typeof candidate === 'string' ? candidate : JSON.stringify(candidate);
+  } catch {
+    // Not JSON: a proxy's HTML page or plain text, shown as is below.
+  }
+  return text.trim().slice(0, 1000) || '(empty body)';
+}
+
+function serverMessage(error: APIError): string {
+  const inner = (error.error as { message?: unknown } | undefined)?.message;
+  return typeof inner === 'string' ? inner : error.message;
+}
+
+function rootCause(error: Error): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
+/** Catches bad settings at construction, where the SDK would only fail at the first call with a vaguer message. */
+function validate(options: OpenAiModelOptions, where: string, timeoutMs: number, maxRetries: number): void {
+  const bad = (what: string) => new AgentError(ErrorReason.Config, `Model settings: ${what}`);
+  if (!URL.canParse(options.baseUrl) || !/^https?:$/.test(new URL(options.baseUrl).protocol)) {
+    throw bad(`the base URL "${where}" is not an http(s) URL (expected something like http://127.0.0.1:8000/v1).`);
+  }
+  if (!options.model) throw bad('the model name is empty.');
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw bad(`timeoutMs must be a positive integer, got ${timeoutMs}.`);
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw bad(`maxRetries must be a non-negative integer, got ${maxRetries}.`);
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
