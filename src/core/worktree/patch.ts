@@ -1,0 +1,162 @@
+/** Extracts a candidate's patch from its worktree, applies patches, and lists the files a patch touches. */
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { AgentError, ErrorReason } from '../errors.js';
+import { errorLine, git, gitResult } from './git.js';
+import { parsePatch } from './parse.js';
+
+/**
+ * Names of files an agent typically creates only to reproduce or probe an issue. A pattern without a slash
+ * matches any path component (so `__pycache__` drops everything below such a folder); one with a slash
+ * matches the whole path, with `*` inside a component and `**` across components.
+ */
+export const DEFAULT_SCRATCH_PATTERNS: readonly string[] = [
+  'reproduce*',
+  'repro*.*',
+  'test_repro*',
+  'scratch*',
+  'debug_*.py',
+  'tmp_*',
+  '*.orig',
+  '*.rej',
+  '*.bak',
+  '*.swp',
+  '*.pyc',
+  '__pycache__',
+  '.pytest_cache',
+  '.mypy_cache',
+  '.DS_Store',
+];
+
+/** Options of `extractPatch`. */
+export interface ExtractPatchOptions {
+  /** Added files matching these are left out; defaults to DEFAULT_SCRATCH_PATTERNS. */
+  scratchPatterns?: readonly string[];
+  /** Paths (relative to the worktree root, or absolute inside it) kept even if they look like scratch. */
+  keep?: readonly string[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Options of `applyPatch`. */
+export interface ApplyPatchOptions {
+  /** Only check that the patch applies; change nothing. */
+  check?: boolean;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+// Explicit flags so that the user's diff configuration (noprefix, external diff, color, submodule=log,
+// relative) cannot produce a patch that `git apply` misreads.
+const DIFF_FLAGS = [
+  'diff',
+  '--cached',
+  '--binary',
+  '-M',
+  '--no-color',
+  '--no-ext-diff',
+  '--no-textconv',
+  '--no-relative',
+  '--submodule=short',
+  '--src-prefix=a/',
+  '--dst-prefix=b/',
+];
+
+/**
+ * The diff from the snapshot commit to the worktree's current files, new files included, as a patch that
+ * `git apply` accepts. Only files the agent added can be scratch: a change to a file that existed in the
+ * snapshot is always part of the patch, whatever its name.
+ */
+export async function extractPatch(dir: string, snapshotCommit: string, options: ExtractPatchOptions = {}): Promise<string> {
+  const root = (await git(['rev-parse', '--show-toplevel'], { ...options, cwd: dir })).trim();
+  const indexPath = resolve(root, (await git(['rev-parse', '--git-path', 'index'], { ...options, cwd: root })).trim());
+  const scratch = await mkdtemp(join(tmpdir(), 'entropo-patch-'));
+  try {
+    const tempIndex = join(scratch, 'index');
+    await copyFile(indexPath, tempIndex).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    const opts = { ...options, cwd: root, env: { GIT_INDEX_FILE: tempIndex } };
+    await git(['add', '-A', '--', ':/'], opts);
+    const addedOut = await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--diff-filter=A', snapshotCommit], opts);
+    const keep = new Set((options.keep ?? []).map((path) => normalizePath(root, path)));
+    const patterns = options.scratchPatterns ?? DEFAULT_SCRATCH_PATTERNS;
+    const dropped = addedOut.split('\0').filter((path) => path && !keep.has(path) && isScratch(path, patterns));
+    if (dropped.length > 0) {
+      await git(['update-index', '--force-remove', '-z', '--stdin'], { ...opts, input: dropped.join('\0') + '\0' });
+    }
+    return await git([...DIFF_FLAGS, snapshotCommit], opts);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Applies a patch to the files under `dir` (a worktree's top level), after checking that all of it applies. */
+export async function applyPatch(dir: string, patch: string, options: ApplyPatchOptions = {}): Promise<void> {
+  if (patch.trim() === '') return;
+  const opts = { ...options, cwd: dir, input: patch };
+  const checked = await gitResult(['apply', '--check', '--whitespace=nowarn', '-'], opts);
+  if (checked.code !== 0) {
+    const files = failingFiles(checked.stderr);
+    const where = files.length > 0 ? ` to ${files.join(', ')}` : '';
+    throw new AgentError(
+      ErrorReason.PatchDoesNotApply,
+      `The patch does not apply${where}: those files changed since the patch was made (${errorLine(checked.stderr)}).`,
+      { cause: checked },
+    );
+  }
+  if (!options.check) await git(['apply', '--whitespace=nowarn', '-'], opts);
+}
+
+/** Files a patch touches, in patch order: new paths, deleted paths, and both sides of a rename. */
+export function changedFiles(patch: string): string[] {
+  const paths = new Set<string>();
+  for (const file of parsePatch(patch)) {
+    if (file.oldPath !== null && file.status !== 'copied') paths.add(file.oldPath);
+    if (file.newPath !== null) paths.add(file.newPath);
+  }
+  return [...paths];
+}
+
+/** True when `path` (slash-separated, relative) matches one of the scratch patterns. */
+export function isScratch(path: string, patterns: readonly string[]): boolean {
+  const segments = path.split('/');
+  return patterns.some((pattern) => {
+    const regex = globToRegExp(pattern);
+    return pattern.includes('/') ? regex.test(path) : segments.some((segment) => regex.test(segment));
+  });
+}
+
+function globToRegExp(pattern: string): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '*' && pattern[i + 1] === '*') {
+      source += '.*';
+      i++;
+    } else if (ch === '*') source += '[^/]*';
+    else if (ch === '?') source += '[^/]';
+    else source += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+// git apply reports the failing file in a few phrasings: "patch failed: a.py:12", "a.py: patch does not
+// apply", "new.py: already exists in working directory", "old.py: No such file or directory".
+function failingFiles(stderr: string): string[] {
+  const files = new Set<string>();
+  for (const line of stderr.split('\n')) {
+    const failed = /^error: patch failed: (.+):\d+$/.exec(line);
+    const other = /^error: (.+?): (patch does not apply|already exists in working directory|No such file or directory|does not exist in index|does not match index|wrong type)$/.exec(line);
+    const path = failed?.[1] ?? other?.[1];
+    if (path) files.add(path);
+  }
+  return [...files];
+}
+
+function normalizePath(root: string, path: string): string {
+  const slashed = path.replace(/\\/g, '/');
+  const rel = isAbsolute(slashed) ? relative(root, slashed) : slashed;
+  return rel.replace(/^(\.\/)+/, '');
+}

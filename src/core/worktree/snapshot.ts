@@ -1,0 +1,117 @@
+/** Captures the user's working state as an unreferenced commit, leaving their index, tree, stash and refs alone. */
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
+import { git, gitResult } from './git.js';
+
+/** The user's state frozen as a commit; `ref` keeps it from being garbage-collected while in use. */
+export interface Snapshot {
+  /** The snapshot commit: HEAD plus staged, unstaged and untracked-not-ignored changes. */
+  commit: string;
+  /** The commit HEAD pointed to, or null in a repository without commits. */
+  baseHead: string | null;
+  /** Absolute, symlink-resolved top level of the user's working tree. */
+  root: string;
+  /** `refs/entropo/snapshots/<pid>-<id>`; the pid lets `pruneStale` drop refs of crashed processes. */
+  ref: string;
+}
+
+/** Options of `snapshot` and `releaseSnapshot`. */
+export interface SnapshotOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Namespace of our refs: outside refs/heads and refs/tags, so no branch list, push or fetch ever shows them. */
+export const SNAPSHOT_REF_PREFIX = 'refs/entropo/snapshots/';
+
+// commit-tree refuses to run without an identity, and the user's may be unset; this one also marks the
+// commit as ours in `git log --all`.
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'EntroPO snapshot',
+  GIT_AUTHOR_EMAIL: 'snapshot@entropo.invalid',
+  GIT_COMMITTER_NAME: 'EntroPO snapshot',
+  GIT_COMMITTER_EMAIL: 'snapshot@entropo.invalid',
+};
+
+/** Snapshots the repository containing `dir` into a new commit and a ref under `refs/entropo/snapshots/`. */
+export async function snapshot(dir: string, options: SnapshotOptions = {}): Promise<Snapshot> {
+  const { root, indexPath } = await locateRepository(dir, options);
+  const baseHead = await headCommit(root, options);
+  const tree = await treeOfWorkingState(root, indexPath, options);
+  const parents = baseHead ? ['-p', baseHead] : [];
+  const message = `entropo snapshot\n\nbase: ${baseHead ?? '(no commits)'}\n`;
+  const commit = (
+    await git(['commit-tree', '--no-gpg-sign', tree, ...parents, '-m', message], {
+      ...options,
+      cwd: root,
+      env: IDENTITY,
+    })
+  ).trim();
+  const ref = `${SNAPSHOT_REF_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`;
+  // The empty old value makes update-ref fail rather than overwrite a ref that already exists.
+  await git(['update-ref', '-m', 'entropo snapshot', ref, commit, ''], { ...options, cwd: root });
+  return { commit, baseHead, root, ref };
+}
+
+/** Deletes a snapshot's ref; the commit stays readable until git's own garbage collection expires it. */
+export async function releaseSnapshot(snap: Pick<Snapshot, 'root' | 'ref'>, options: SnapshotOptions = {}): Promise<void> {
+  if (!snap.ref.startsWith(SNAPSHOT_REF_PREFIX)) {
+    throw new AgentError(ErrorReason.InvalidArgument, `refusing to delete ${snap.ref}: not a snapshot ref`);
+  }
+  await git(['update-ref', '-d', snap.ref], { ...options, cwd: snap.root });
+  // git removes the ref file but leaves refs/entropo/ behind; rmdir only succeeds on an empty folder, so a
+  // ref another process adds meanwhile is never lost.
+  const common = (await git(['rev-parse', '--git-common-dir'], { ...options, cwd: snap.root })).trim();
+  for (const folder of ['refs/entropo/snapshots', 'refs/entropo']) {
+    await rmdir(resolve(snap.root, common, folder)).catch(() => undefined);
+  }
+}
+
+/** Finds the top level of the working tree and the user's index file, or explains how to get a repository. */
+export async function locateRepository(
+  dir: string,
+  options: SnapshotOptions = {},
+): Promise<{ root: string; indexPath: string }> {
+  throwIfAborted(options.signal);
+  const exists = await stat(dir).then((s) => s.isDirectory(), () => false);
+  if (!exists) throw new AgentError(ErrorReason.FileNotFound, `${dir} does not exist or is not a folder.`);
+  const result = await gitResult(['rev-parse', '--show-toplevel', '--git-path', 'index'], { ...options, cwd: dir });
+  if (result.code !== 0) {
+    throw new AgentError(
+      ErrorReason.NotAGitRepository,
+      `${dir} is not inside a git working tree, so its state cannot be snapshotted. Open the repository's ` +
+        'folder instead, or make this folder a repository first: `git init`, then `git add -A` and ' +
+        '`git commit -m "initial"`.',
+      { cause: result },
+    );
+  }
+  const [top, index] = result.stdout.split('\n');
+  return { root: await realpath(top), indexPath: resolve(dir, index) };
+}
+
+async function headCommit(root: string, options: SnapshotOptions): Promise<string | null> {
+  const result = await gitResult(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], { ...options, cwd: root });
+  return result.code === 0 ? result.stdout.trim() : null;
+}
+
+// A temporary copy of the user's index keeps its stat cache, so `add -A` only hashes files that changed;
+// the user's own index is only ever read.
+async function treeOfWorkingState(root: string, indexPath: string, options: SnapshotOptions): Promise<string> {
+  const scratch = await mkdtemp(join(tmpdir(), 'entropo-index-'));
+  try {
+    const tempIndex = join(scratch, 'index');
+    await copyFile(indexPath, tempIndex).catch((error: NodeJS.ErrnoException) => {
+      // No index yet (fresh repository): git treats a missing GIT_INDEX_FILE as an empty index.
+      if (error.code !== 'ENOENT') throw error;
+    });
+    const env = { GIT_INDEX_FILE: tempIndex };
+    // Submodules and nested repositories are recorded as gitlinks by add -A, never recursed into.
+    await git(['add', '-A', '--', ':/'], { ...options, cwd: root, env });
+    return (await git(['write-tree'], { ...options, cwd: root, env })).trim();
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

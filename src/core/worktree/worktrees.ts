@@ -1,0 +1,246 @@
+/** Creates, removes and garbage-collects the batch of detached worktrees that one best-of-N run works in. */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, sep } from 'node:path';
+import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
+import { git, gitResult } from './git.js';
+import { locateRepository, releaseSnapshot, SNAPSHOT_REF_PREFIX, type Snapshot } from './snapshot.js';
+
+/** One batch of worktrees checked out from the same snapshot. */
+export interface WorktreeBatch {
+  id: string;
+  /** `<baseDir>/<repo-hash>/<id>`; owned by us, outside the user's tree. */
+  dir: string;
+  snapshot: Snapshot;
+  /** Absolute worktree paths, `r0` .. `r<N-1>`, in rollout order. */
+  paths: string[];
+}
+
+/** Options of `createWorktrees`. */
+export interface CreateWorktreesOptions {
+  /** Folder under which batches live; defaults to `<os tmpdir>/entropo-worktrees`. */
+  baseDir?: string;
+  /** Names the batch (e.g. after the task); defaults to a random id. */
+  batchId?: string;
+  /** Most `git worktree add` running at once; defaults to all of them. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Options of `removeWorktrees` and `pruneStale`; cleanup deliberately takes no AbortSignal. */
+export interface CleanupOptions {
+  baseDir?: string;
+  /** Keep the snapshot ref, e.g. when a later batch or the verifier still needs the snapshot. */
+  keepSnapshot?: boolean;
+  timeoutMs?: number;
+}
+
+/** What `pruneStale` removed. */
+export interface PruneReport {
+  /** Batch folders of dead owners. */
+  batches: string[];
+  /** git's records of our worktrees whose folders vanished (a temp directory emptied by a reboot). */
+  records: string[];
+  /** Snapshot refs of dead processes. */
+  refs: string[];
+}
+
+/** Contents of the marker file that says which process owns a batch. */
+interface BatchMarker {
+  pid: number;
+  repoRoot: string;
+  snapshotRef: string;
+  commit: string;
+  createdAt: string;
+}
+
+const MARKER = 'owner.json';
+// A batch folder without a marker is either being created right now or the leftover of a crash between
+// mkdir and writing the marker; only the latter is this old.
+const UNMARKED_GRACE_MS = 10 * 60_000;
+// User hooks (post-checkout) must not run in our worktrees: they could write outside them or be slow.
+const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
+
+/** Default parent of all batches. */
+export function defaultBaseDir(): string {
+  return join(tmpdir(), 'entropo-worktrees');
+}
+
+/** The folder of one batch of the repository at `repoRoot`. */
+export function batchPath(repoRoot: string, batchId: string, baseDir = defaultBaseDir()): string {
+  const repoHash = createHash('sha256').update(repoRoot).digest('hex').slice(0, 16);
+  return join(baseDir, repoHash, batchId);
+}
+
+/** Adds `count` detached worktrees of the snapshot concurrently; on any failure removes what it made, then throws. */
+export async function createWorktrees(
+  snap: Snapshot,
+  count: number,
+  options: CreateWorktreesOptions = {},
+): Promise<WorktreeBatch> {
+  if (!Number.isInteger(count) || count < 1) {
+    throw new AgentError(ErrorReason.InvalidArgument, `worktree count must be a positive integer, got ${count}`);
+  }
+  throwIfAborted(options.signal);
+  const id = options.batchId ?? `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const dir = batchPath(snap.root, id, options.baseDir);
+  const batch: WorktreeBatch = { id, dir, snapshot: snap, paths: [] };
+  await mkdir(dir, { recursive: true });
+  const marker: BatchMarker = {
+    pid: process.pid,
+    repoRoot: snap.root,
+    snapshotRef: snap.ref,
+    commit: snap.commit,
+    createdAt: new Date().toISOString(),
+  };
+  // 'wx' makes the marker the lock: a second creator of the same batch id fails here.
+  await writeFile(join(dir, MARKER), JSON.stringify(marker, null, 2), { flag: 'wx' });
+  const paths = Array.from({ length: count }, (_, k) => join(dir, `r${k}`));
+  const gitOpts = { signal: options.signal, timeoutMs: options.timeoutMs };
+  const created: string[] = [];
+  try {
+    // `git worktree add` reads every other worktree's records while it writes its own, so concurrent adds
+    // race ("failed to read .git/worktrees/r2/commondir"). Registering is cheap and done in turn; the
+    // checkout, the expensive part, then runs concurrently (it is the same reset git add would run).
+    for (const path of paths) {
+      throwIfAborted(options.signal);
+      await git([...NO_HOOKS, 'worktree', 'add', '--no-checkout', '--detach', path, snap.commit], {
+        ...gitOpts,
+        cwd: snap.root,
+      });
+      created.push(path);
+    }
+    const checkout = (path: string) => async (): Promise<void> => {
+      throwIfAborted(options.signal);
+      await git([...NO_HOOKS, 'reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path });
+    };
+    await runLimited(paths.map(checkout), options.concurrency ?? count);
+  } catch (error) {
+    await removeWorktrees({ ...batch, paths: created }, { keepSnapshot: true, timeoutMs: options.timeoutMs });
+    throw error;
+  }
+  batch.paths = paths;
+  return batch;
+}
+
+/** Removes a batch: the worktrees' files, git's records of them, the batch folder, then the snapshot ref. */
+export async function removeWorktrees(batch: WorktreeBatch, options: CleanupOptions = {}): Promise<void> {
+  const opts = { cwd: batch.snapshot.root, timeoutMs: options.timeoutMs };
+  // Deleting files is the slow part and touches only our folder, so it runs concurrently; git's records
+  // are removed in turn, since `git worktree remove` reads all worktrees' records as well.
+  await Promise.all(batch.paths.map((path) => rm(path, { recursive: true, force: true, maxRetries: 3 })));
+  let leftovers = false;
+  for (const path of batch.paths) {
+    const result = await gitResult(['worktree', 'remove', '--force', '--force', path], opts).catch(() => null);
+    leftovers ||= result?.code !== 0;
+  }
+  await rm(batch.dir, { recursive: true, force: true, maxRetries: 3 });
+  // The per-repository folder goes too once its last batch is gone; rmdir leaves a non-empty one alone.
+  await rmdir(dirname(batch.dir)).catch(() => undefined);
+  // A global prune would also drop records of the user's own worktrees whose folders are missing right now
+  // (an unmounted disk), so it is the fallback for a record the targeted removal could not delete.
+  if (leftovers) await git(['worktree', 'prune'], opts);
+  if (!options.keepSnapshot) await releaseIfPresent(opts.cwd, batch.snapshot.ref, options);
+}
+
+/** Removes batches and snapshot refs of this repository whose owning process is no longer alive. */
+export async function pruneStale(repoRoot: string, options: CleanupOptions = {}): Promise<PruneReport> {
+  const { root } = await locateRepository(repoRoot, { timeoutMs: options.timeoutMs });
+  const repoDir = batchPath(root, '', options.baseDir);
+  const report: PruneReport = { batches: [], records: [], refs: [] };
+  const entries = await readdir(repoDir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries.filter((e) => e.isDirectory())) {
+    const dir = join(repoDir, entry.name);
+    const marker = await readMarker(dir);
+    if (marker ? isAlive(marker.pid) : await isRecent(dir)) continue;
+    const paths = (await readdir(dir)).filter((name) => /^r\d+$/.test(name)).map((name) => join(dir, name));
+    const snap: Snapshot = { commit: marker?.commit ?? '', baseHead: null, root, ref: marker?.snapshotRef ?? '' };
+    // The batch's ref goes below with every ref whose creator is dead; a ref of a live process is never touched.
+    await removeWorktrees({ id: entry.name, dir, snapshot: snap, paths }, { ...options, keepSnapshot: true });
+    report.batches.push(dir);
+  }
+  report.records = await pruneOrphanRecords(root, repoDir, options);
+  report.refs = await pruneSnapshotRefs(root, options);
+  return report;
+}
+
+/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function pruneOrphanRecords(root: string, repoDir: string, options: CleanupOptions): Promise<string[]> {
+  // Newline-separated rather than -z, which git only has since 2.36.
+  const listing = await git(['worktree', 'list', '--porcelain'], { cwd: root, timeoutMs: options.timeoutMs });
+  const base = dirname(repoDir);
+  const resolved = join(await realpath(base).catch(() => base), basename(repoDir));
+  const prefixes = [repoDir + sep, resolved + sep];
+  const orphans = listing
+    .split('\n')
+    .filter((field) => field.startsWith('worktree '))
+    .map((field) => field.slice('worktree '.length))
+    .filter((path) => prefixes.some((prefix) => path.startsWith(prefix)) && !existsSync(path));
+  for (const path of orphans) {
+    await git(['worktree', 'remove', '--force', '--force', path], { cwd: root, timeoutMs: options.timeoutMs });
+  }
+  return orphans;
+}
+
+async function pruneSnapshotRefs(root: string, options: CleanupOptions): Promise<string[]> {
+  const out = await git(['for-each-ref', '--format=%(refname)', SNAPSHOT_REF_PREFIX], {
+    cwd: root,
+    timeoutMs: options.timeoutMs,
+  });
+  const stale = out
+    .split('\n')
+    .filter(Boolean)
+    .filter((ref) => !isAlive(Number(ref.slice(SNAPSHOT_REF_PREFIX.length).split('-')[0])));
+  for (const ref of stale) await releaseIfPresent(root, ref, options);
+  return stale;
+}
+
+async function releaseIfPresent(root: string, ref: string, options: CleanupOptions): Promise<void> {
+  if (!ref.startsWith(SNAPSHOT_REF_PREFIX)) return;
+  const exists = await gitResult(['rev-parse', '-q', '--verify', ref], { cwd: root, timeoutMs: options.timeoutMs });
+  if (exists.code === 0) await releaseSnapshot({ root, ref }, { timeoutMs: options.timeoutMs });
+}
+
+async function readMarker(dir: string): Promise<BatchMarker | null> {
+  try {
+    const marker = JSON.parse(await readFile(join(dir, MARKER), 'utf8')) as Partial<BatchMarker>;
+    return typeof marker.pid === 'number' ? (marker as BatchMarker) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function isRecent(dir: string): Promise<boolean> {
+  const info = await stat(dir).catch(() => null);
+  return info !== null && Date.now() - info.mtimeMs < UNMARKED_GRACE_MS;
+}
+
+// Runs the tasks with at most `limit` in flight; the first failure is rethrown after all started tasks settle,
+// so that the caller's cleanup sees every worktree that was actually created.
+async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  let failure: unknown = null;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length && failure === null) {
+      const task = tasks[next++];
+      await task().catch((error: unknown) => {
+        failure ??= error;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  if (failure !== null) throw failure;
+}

@@ -1,0 +1,149 @@
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AgentError, ErrorReason } from '../../../src/core/errors.js';
+import { releaseSnapshot, snapshot } from '../../../src/core/worktree/snapshot.js';
+import { cleanup, commitFiles, entropoRefs, makeRepo, sh, stateDigest, tempDir, workingFiles, write } from './repo.js';
+
+afterAll(cleanup);
+
+const SPACED = 'docs/release notes.md';
+const UNICODE = 'données/élève 日本.txt';
+
+/** A repository with every kind of change: staged, unstaged, untracked, ignored, deleted, chmod, odd names. */
+function busyRepo(): string {
+  const root = makeRepo({
+    '.gitignore': 'build/\n*.log\n',
+    'src/app.py': 'def main():\n    return 1\n',
+    'src/util.py': 'X = 1\n',
+    'run.sh': '#!/bin/sh\necho hi\n',
+    'gone.txt': 'delete me\n',
+    [SPACED]: 'v1\n',
+    [UNICODE]: 'bonjour\n',
+  });
+  write(root, { 'src/util.py': 'X = 2\n' });
+  sh(root, ['add', 'src/util.py']); // staged
+  write(root, { 'src/util.py': 'X = 3\n' }); // and then changed again, unstaged
+  write(root, { 'src/app.py': 'def main():\n    return 2\n' }); // unstaged
+  write(root, { 'staged_new.py': 'new = True\n' });
+  sh(root, ['add', 'staged_new.py']);
+  write(root, { 'untracked dir/nouveau fichier.txt': 'untracked\n', [SPACED]: 'v2\n', [UNICODE]: 'salut\n' });
+  write(root, { 'build/out.bin': 'ignored', 'debug.log': 'ignored' });
+  rmSync(join(root, 'gone.txt'));
+  chmodSync(join(root, 'run.sh'), 0o755);
+  return root;
+}
+
+const ignored = (path: string): boolean => path.startsWith('build') || path.endsWith('.log');
+
+describe('snapshot', () => {
+  it('captures staged, unstaged and untracked changes, deletions and chmod without touching the user state', async () => {
+    const root = busyRepo();
+    const head = sh(root, ['rev-parse', 'HEAD']).trim();
+    const before = stateDigest(root);
+
+    const snap = await snapshot(root);
+
+    expect(snap.baseHead).toBe(head);
+    expect(snap.root).toBe(root);
+    expect(sh(root, ['rev-parse', `${snap.commit}^`]).trim()).toBe(head);
+    const files = commitFiles(root, snap.commit);
+    expect(files).toEqual(workingFiles(root, ignored));
+    expect(files.has('gone.txt')).toBe(false);
+    expect(files.get('run.sh')?.mode).toBe('100755');
+    expect([...files.keys()]).toEqual(expect.arrayContaining([SPACED, UNICODE, 'untracked dir/nouveau fichier.txt']));
+    expect(files.size).toBe(8);
+    expect(sh(root, ['branch', '--all', '--contains', snap.commit]).trim()).toBe('');
+    expect(entropoRefs(root)).toEqual([snap.ref]);
+    expect(sh(root, ['rev-parse', snap.ref]).trim()).toBe(snap.commit);
+    // The working tree and the index still show the same three kinds of change as before.
+    expect(sh(root, ['diff', '--cached', '--name-only']).trim().split('\n')).toEqual(['src/util.py', 'staged_new.py']);
+
+    await releaseSnapshot(snap);
+    expect(entropoRefs(root)).toEqual([]);
+    expect(stateDigest(root)).toEqual(before);
+  });
+
+  it('works in a repository without commits', async () => {
+    const root = makeRepo(null);
+    write(root, { 'a.txt': 'staged\n', 'b/c d.txt': 'untracked\n' });
+    sh(root, ['add', 'a.txt']);
+    const before = stateDigest(root);
+
+    const snap = await snapshot(root);
+
+    expect(snap.baseHead).toBeNull();
+    expect(sh(root, ['rev-list', '--parents', '-n', '1', snap.commit]).trim()).toBe(snap.commit);
+    expect(commitFiles(root, snap.commit)).toEqual(workingFiles(root));
+    expect(commitFiles(root, snap.commit).size).toBe(2);
+    await releaseSnapshot(snap);
+    expect(stateDigest(root)).toEqual(before);
+  });
+
+  it('works on a detached HEAD and from a subdirectory', async () => {
+    const root = makeRepo({ 'a.txt': 'one\n', 'sub/b.txt': 'b\n' });
+    write(root, { 'a.txt': 'two\n' });
+    sh(root, ['commit', '-q', '-am', 'second']);
+    const first = sh(root, ['rev-parse', 'HEAD~1']).trim();
+    sh(root, ['checkout', '-q', '--detach', first]);
+    write(root, { 'sub/b.txt': 'changed\n' });
+
+    const snap = await snapshot(join(root, 'sub'));
+
+    expect(snap.root).toBe(root);
+    expect(snap.baseHead).toBe(first);
+    expect(commitFiles(root, snap.commit)).toEqual(workingFiles(root));
+    expect(sh(root, ['rev-parse', '--abbrev-ref', 'HEAD']).trim()).toBe('HEAD');
+    await releaseSnapshot(snap);
+  });
+
+  it('records submodules and nested repositories as gitlinks without recursing', async () => {
+    const upstream = makeRepo({ 'lib.txt': 'lib v1\n' });
+    const root = makeRepo({ 'main.txt': 'main\n' });
+    sh(root, ['submodule', 'add', '-q', upstream, 'vendor/lib']);
+    sh(root, ['commit', '-q', '-m', 'add submodule']);
+    const sub = join(root, 'vendor/lib');
+    write(sub, { 'lib.txt': 'lib v2\n' });
+    sh(sub, ['commit', '-q', '-am', 'move the submodule']);
+    write(sub, { 'dirty.txt': 'uncommitted inside the submodule\n' });
+    const subHead = sh(sub, ['rev-parse', 'HEAD']).trim();
+    const nested = join(root, 'nested');
+    mkdirSync(nested);
+    sh(nested, ['init', '-q', '-b', 'main']);
+    write(nested, { 'n.txt': 'n\n' });
+    sh(nested, ['add', '-A']);
+    sh(nested, ['commit', '-q', '-m', 'nested']);
+    const nestedHead = sh(nested, ['rev-parse', 'HEAD']).trim();
+    const before = stateDigest(root);
+
+    const snap = await snapshot(root);
+
+    const files = commitFiles(root, snap.commit);
+    expect(files.get('vendor/lib')).toEqual({ mode: '160000', content: subHead });
+    expect(files.get('nested')).toEqual({ mode: '160000', content: nestedHead });
+    expect([...files.keys()].sort()).toEqual(['.gitmodules', 'main.txt', 'nested', 'vendor/lib']);
+    await releaseSnapshot(snap);
+    expect(stateDigest(root)).toEqual(before);
+  });
+
+  it('explains what to do in a folder that is not a repository', async () => {
+    const plain = tempDir('entropo-plain-');
+    const error = await snapshot(plain).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as AgentError).reason).toBe(ErrorReason.NotAGitRepository);
+    expect((error as AgentError).message).toContain('git init');
+    expect((error as AgentError).message).toContain("Open the repository's folder");
+
+    const missing = await snapshot(join(plain, 'nope')).catch((e: unknown) => e);
+    expect((missing as AgentError).reason).toBe(ErrorReason.FileNotFound);
+  });
+
+  it('stops before doing anything when the signal has fired', async () => {
+    const root = makeRepo({ 'a.txt': 'a\n' });
+    const controller = new AbortController();
+    controller.abort();
+    const error = await snapshot(root, { signal: controller.signal }).catch((e: unknown) => e);
+    expect((error as AgentError).reason).toBe(ErrorReason.Cancelled);
+    expect(entropoRefs(root)).toEqual([]);
+  });
+});
