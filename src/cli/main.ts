@@ -1,0 +1,39 @@
+import { AgentError } from '../core/errors.js';
+import { runCommand } from './runCommand.js';
+import { UsageError } from './usageError.js';
+
+const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
+  run: { summary: 'Fix an issue with N rollouts in parallel worktrees and list the candidate patches.', run: runCommand },
+};
+
+function help(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return `Usage: entropo <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`entropo <command> --help\` for the options of a command.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`Unknown command "${name}".\n\n${help()}`);
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`entropo: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof AgentError) {
+      process.stderr.write(`entropo: ${error.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`entropo: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,46 @@
+import type { BatchEvent } from '../core/sampling/batchTypes.js';
+
+/** Renders batch events as one line each on a stream (stderr), with a done-count bar at each rollout's end. */
+export function progressPrinter(stream: NodeJS.WritableStream): (event: BatchEvent) => void {
+  let samples = 0;
+  let done = 0;
+  const write = (line: string) => stream.write(`${line}\n`);
+  return (event) => {
+    switch (event.type) {
+      case 'batch_start':
+        samples = event.samples;
+        write(`entropo: ${event.samples} rollouts, ${event.concurrency} at a time`);
+        break;
+      case 'pruned':
+        write(`entropo: removed ${event.batches} worktree batch(es) left by an interrupted run`);
+        break;
+      case 'snapshot':
+        write(`entropo: snapshot ${event.commit.slice(0, 12)} of your working state (your files are not touched)`);
+        break;
+      case 'step': {
+        const action = event.step.action ? `${event.step.action.tool} ${summarize(event.step.action.args)}` : 'malformed action';
+        write(`  [${event.runId}] step ${event.step.index + 1}: ${action}`);
+        break;
+      }
+      case 'rollout_end': {
+        done++;
+        const c = event.candidate;
+        const width = 20;
+        const filled = Math.round((done / Math.max(1, samples)) * width);
+        write(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${samples} ${c.id} ${c.exitReason}${c.message ? `: ${c.message}` : ''}`);
+        break;
+      }
+      case 'cleanup':
+        write('entropo: removing worktrees');
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+function summarize(args: Record<string, unknown>): string {
+  const main = args.cmd ?? args.search_term ?? [args.command, args.path].filter(Boolean).join(' ');
+  const text = String(main).replace(/\s+/g, ' ');
+  return text.length > 70 ? `${text.slice(0, 67)}...` : text;
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import type { AgentEvent } from '../agent/agentEvents.js';
+import type { AgentConfig } from '../agent/config.js';
+import { runAgent } from '../agent/runAgent.js';
+import { mapLimited } from '../concurrency.js';
+import { AgentError, ErrorReason } from '../errors.js';
+import { Emitter } from '../events.js';
+import { NodeProcessRunner } from '../node/nodeProcessRunner.js';
+import { NodeWorkspace } from '../node/nodeWorkspace.js';
+import type { Model, ProcessRunner, Usage } from '../types.js';
+import { diversity } from '../worktree/diversity.js';
+import { changedFiles, extractPatch } from '../worktree/patch.js';
+import { snapshot } from '../worktree/snapshot.js';
+import { createWorktrees, pruneStale, removeWorktrees } from '../worktree/worktrees.js';
+import type { BatchBudget, BatchEvent, BatchResult, Candidate } from './batchTypes.js';
+
+/** Everything a best-of-N batch needs. */
+export interface RunBatchOptions {
+  repoDir: string;
+  issue: string;
+  /** Number of rollouts, 1 to 16. */
+  samples: number;
+  /** Rollouts running at once; defaults to all. */
+  concurrency?: number;
+  /** The model of rollout k; a function lets each rollout have its own instance or an override. */
+  model: (index: number) => Model;
+  config: AgentConfig;
+  /** Rollout k samples with seed + k, so runs differ but can be reproduced where the server honours seeds. */
+  seed?: number;
+  runner?: ProcessRunner;
+  /** Where trajectories are written, one file per rollout. */
+  outDir: string;
+  signal?: AbortSignal;
+  budget?: BatchBudget;
+  events?: Emitter<BatchEvent>;
+  /** Folder for worktrees; defaults to one under the system's temp folder. */
+  worktreeBaseDir?: string;
+}
+
+/** Maximum rollouts in one batch. */
+export const MAX_SAMPLES = 16;
+
+/**
+ * Runs N rollouts of the agent on one issue, each in its own worktree of a snapshot of the user's state, and
+ * returns their patches. The user's working tree, index, stash and branches are never written; the worktrees
+ * are removed before this returns, whatever happens. The snapshot's ref is kept for applying and verifying.
+ */
+export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
+  const { samples, events } = options;
+  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES) {
+    throw new AgentError(ErrorReason.Config, `samples must be an integer from 1 to ${MAX_SAMPLES}, got ${samples}.`);
+  }
+  const concurrency = options.concurrency ?? samples;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new AgentError(ErrorReason.Config, `concurrency must be a positive integer, got ${concurrency}.`);
+  }
+  const started = Date.now();
+  const batchId = `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+  events?.emit({ type: 'batch_start', batchId, samples, concurrency });
+  const pruned = await pruneStale(options.repoDir, { baseDir: options.worktreeBaseDir });
+  if (pruned.batches.length > 0) events?.emit({ type: 'pruned', batches: pruned.batches.length });
+  const snap = await snapshot(options.repoDir, { signal: options.signal });
+  events?.emit({ type: 'snapshot', commit: snap.commit });
+  const batch = await createWorktrees(snap, samples, { baseDir: options.worktreeBaseDir, batchId, signal: options.signal });
+  events?.emit({ type: 'worktrees_ready', paths: batch.paths });
+  const guard = new BatchGuard(options.signal, options.budget);
+  let candidates: Candidate[];
+  try {
+    candidates = await mapLimited(batch.paths, concurrency, (worktree, k) => runRollout(options, snap.commit, worktree, k, guard));
+  } finally {
+    events?.emit({ type: 'cleanup' });
+    guard.dispose();
+    await removeWorktrees(batch, { baseDir: options.worktreeBaseDir, keepSnapshot: true });
+  }
+  const result: BatchResult = {
+    batchId, snapshot: snap, candidates, diversity: diversity(candidates.filter((c) => c.patch !== '').map((c) => c.patch)),
+    usage: sumUsage(candidates.map((c) => c.usage)), wallMs: Date.now() - started, stopped: guard.signal.aborted,
+  };
+  events?.emit({ type: 'batch_end', result });
+  return result;
+}
+
+async function runRollout(options: RunBatchOptions, snapshotCommit: string, worktree: string, k: number, guard: BatchGuard): Promise<Candidate> {
+  const id = `r${k}`;
+  const seed = options.seed === undefined ? undefined : options.seed + k;
+  const config: AgentConfig = { ...options.config, sampling: { ...options.config.sampling, seed } };
+  const base = { id, patch: '', changedFiles: [], steps: 0, usage: zeroUsage(), wallMs: 0, model: '', messages: [],
+    temperature: config.sampling.temperature, seed } satisfies Partial<Candidate>;
+  if (guard.signal.aborted) {
+    return { ...base, exitReason: guard.budgetHit ? 'limits_exceeded' : 'cancelled', message: `Not started: ${guard.reason()}.` };
+  }
+  const agentEvents = new Emitter<AgentEvent>();
+  agentEvents.subscribe((event) => {
+    if (event.type === 'step') guard.add(event.step.usage);
+    options.events?.emit(event);
+  });
+  options.events?.emit({ type: 'rollout_start', runId: id, worktree });
+  const trajectoryFile = path.join(options.outDir, `${id}.trajectory.jsonl`);
+  let candidate: Candidate;
+  try {
+    const model = options.model(k);
+    const run = await runAgent({
+      model, config, issue: options.issue, id, trajectoryFile, signal: guard.signal, events: agentEvents,
+      workspace: new NodeWorkspace(worktree), runner: options.runner ?? new NodeProcessRunner(),
+    });
+    const patch = await extractPatch(worktree, snapshotCommit, { keep: mentionedPaths(run.result) });
+    const stoppedByBudget = run.exitReason === 'cancelled' && guard.budgetHit;
+    candidate = { ...base, patch, changedFiles: changedFiles(patch), result: run.result,
+      exitReason: stoppedByBudget ? 'limits_exceeded' : run.exitReason,
+      message: stoppedByBudget ? `Stopped: ${guard.reason()}.` : run.message, steps: run.steps.length, usage: run.usage, wallMs: run.wallMs, model: model.name,
+      trajectoryFile, messages: run.messages };
+  } catch (error) {
+    // One rollout's failure (a bug, a full disk) must not take the other rollouts down.
+    candidate = { ...base, exitReason: 'crashed', trajectoryFile,
+      message: `The rollout crashed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  options.events?.emit({ type: 'rollout_end', candidate });
+  return candidate;
+}
+
+// Scratch files the agent names in its finish result (e.g. "keep tests/test_repro.py") stay in its patch.
+function mentionedPaths(result: string | undefined): string[] {
+  return result ? [...result.matchAll(/[\w./-]+\.\w+/g)].map((m) => m[0]) : [];
+}
+
+/** The batch's cancel signal: fires on the caller's cancel, a batch budget, or the batch's wall time. */
+class BatchGuard {
+  private readonly controller = new AbortController();
+  private readonly used = zeroUsage();
+  private readonly timer?: NodeJS.Timeout;
+  budgetHit = false;
+  readonly signal = this.controller.signal;
+
+  constructor(private readonly outer: AbortSignal | undefined, private readonly budget: BatchBudget = {}) {
+    if (outer?.aborted) this.controller.abort();
+    outer?.addEventListener('abort', this.onAbort, { once: true });
+    if (budget.wallTimeMs) this.timer = setTimeout(() => this.stop(), budget.wallTimeMs);
+  }
+
+  add(usage: Usage): void {
+    this.used.promptTokens += usage.promptTokens;
+    this.used.completionTokens += usage.completionTokens;
+    this.used.costUsd += usage.costUsd;
+    const tokens = this.used.promptTokens + this.used.completionTokens;
+    if ((this.budget.costUsd !== undefined && this.used.costUsd >= this.budget.costUsd)
+      || (this.budget.tokens !== undefined && tokens >= this.budget.tokens)) this.stop();
+  }
+
+  reason(): string {
+    return this.budgetHit ? 'the batch budget was used up' : 'the batch was cancelled';
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onAbort);
+  }
+
+  private readonly onAbort = () => this.controller.abort();
+
+  private stop(): void {
+    if (this.controller.signal.aborted) return;
+    this.budgetHit = true;
+    this.controller.abort();
+  }
+}
+
+function zeroUsage(): Usage {
+  return { promptTokens: 0, completionTokens: 0, costUsd: 0 };
+}
+
+function sumUsage(usages: Usage[]): Usage {
+  return usages.reduce((sum, u) => ({ promptTokens: sum.promptTokens + u.promptTokens,
+    completionTokens: sum.completionTokens + u.completionTokens, costUsd: sum.costUsd + u.costUsd }), zeroUsage());
+}
