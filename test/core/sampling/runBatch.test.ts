@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../src/core/agent/config.js';
+import { Emitter } from '../../../src/core/events.js';
+import { createModelFactory } from '../../../src/core/llm/createModel.js';
+import { ScriptedModel } from '../../../src/core/llm/scriptedModel.js';
+import type { BatchEvent } from '../../../src/core/sampling/batchTypes.js';
+import { runBatch, type RunBatchOptions } from '../../../src/core/sampling/runBatch.js';
+import { releaseSnapshot } from '../../../src/core/worktree/snapshot.js';
+import { pruneStale } from '../../../src/core/worktree/worktrees.js';
+import { EXAMPLE_DIR, exampleRepo, git, PROJECT_ROOT, tempDir } from '../../helpers/tempRepo.js';
+import { hashUserState } from '../../helpers/treeHash.js';
+
+const SCRIPTS = ['fix-ceil', 'fix-math-ceil', 'fix-plus-one', 'fix-range-check'].map((n) => path.join(EXAMPLE_DIR, 'scripted', `${n}.json`));
+const ISSUE = readFileSync(path.join(EXAMPLE_DIR, 'issue.md'), 'utf8');
+
+describe('runBatch', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+  /** The example repository with uncommitted work of every kind, as a user would have it. */
+  function setup() {
+    const repo = exampleRepo();
+    const work = tempDir();
+    cleanups.push(repo.cleanup, work.cleanup);
+    writeFileSync(path.join(repo.dir, 'README.md'), '# pager\n\nEdited, not staged.\n');
+    writeFileSync(path.join(repo.dir, 'NOTES.md'), 'staged new file\n');
+    git(repo.dir, 'add', 'NOTES.md');
+    writeFileSync(path.join(repo.dir, 'scratch notes with spaces.txt'), 'untracked\n');
+    git(repo.dir, 'stash', 'list');
+    const baseDir = path.join(work.dir, 'worktrees');
+    return { repo: repo.dir, baseDir, outDir: path.join(work.dir, 'out'), before: hashUserState(repo.dir) };
+  }
+
+  async function options(s: ReturnType<typeof setup>, extra: Partial<RunBatchOptions> = {}): Promise<RunBatchOptions> {
+    return {
+      repoDir: s.repo, issue: ISSUE, samples: 4, config: resolveConfig({ format: 'text' }), outDir: s.outDir,
+      worktreeBaseDir: s.baseDir, model: await createModelFactory({ kind: 'scripts', files: SCRIPTS }), ...extra,
+    };
+  }
+
+  function expectUntouched(s: ReturnType<typeof setup>) {
+    expect(hashUserState(s.repo)).toEqual(s.before);
+    expect(git(s.repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
+    expect(existsSync(s.baseDir) ? readdirSync(s.baseDir).flatMap((d) => readdirSync(path.join(s.baseDir, d))) : []).toEqual([]);
+  }
+
+  it('runs N rollouts in worktrees, returns their patches, and leaves the user state byte-identical', async () => {
+    const s = setup();
+    const events = new Emitter<BatchEvent>();
+    const seen: string[] = [];
+    events.subscribe((e) => seen.push(e.type));
+    const result = await runBatch({ ...(await options(s)), concurrency: 2, seed: 100, events });
+    expect(result.candidates.map((c) => [c.id, c.exitReason, c.steps])).toEqual([
+      ['r0', 'submitted', 7], ['r1', 'submitted', 8], ['r2', 'submitted', 7], ['r3', 'submitted', 7]]);
+    const [ceil, mathCeil, plusOne, rangeCheck] = result.candidates;
+    expect(ceil.patch).toContain('+    return (total + per_page - 1) // per_page');
+    expect(mathCeil.patch).toContain('+import math');
+    expect(plusOne.patch).toContain('+    return total // per_page + 1');
+    expect(rangeCheck.patch).toContain('number > pages + 1');
+    for (const c of result.candidates) {
+      expect(c.changedFiles).toEqual(['pager/core.py']);
+      expect(c.patch).not.toContain('reproduce_issue.py');
+      expect(c.patch).not.toContain('NOTES.md'); // the user's uncommitted work is the base, not part of the patch
+      expect(c.seed).toBe(100 + Number(c.id.slice(1)));
+      expect(existsSync(c.trajectoryFile!)).toBe(true);
+    }
+    expect(result.diversity.distinct).toBe(4);
+    expect(result.stopped).toBe(false);
+    expect(seen.filter((t) => t === 'rollout_end')).toHaveLength(4);
+    expect(seen[0]).toBe('batch_start');
+    expect(seen.at(-1)).toBe('batch_end');
+    // The snapshot carries the user's uncommitted work.
+    expect(git(s.repo, 'show', `${result.snapshot.commit}:NOTES.md`)).toBe('staged new file\n');
+    expect(git(s.repo, 'show', `${result.snapshot.commit}:scratch notes with spaces.txt`)).toBe('untracked\n');
+    await releaseSnapshot(result.snapshot);
+    expect(git(s.repo, 'for-each-ref', 'refs/entropo')).toBe('');
+    expectUntouched(s);
+  });
+
+  it('cancels midway: every rollout stops, worktrees are removed, the user state is unchanged', async () => {
+    const s = setup();
+    const slow = await ScriptedModel.fromFile(SCRIPTS[0], { delayMs: 150 });
+    const controller = new AbortController();
+    const events = new Emitter<BatchEvent>();
+    events.subscribe((e) => { if (e.type === 'step') controller.abort(); });
+    const started = Date.now();
+    const result = await runBatch({ ...(await options(s)), model: () => slow.fork(), concurrency: 2, signal: controller.signal, events });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result.stopped).toBe(true);
+    expect(result.candidates.map((c) => c.exitReason)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(result.candidates[3].message).toMatch(/Not started: the batch was cancelled/);
+    await releaseSnapshot(result.snapshot);
+    expectUntouched(s);
+  });
+
+  it('a rollout that crashes does not take the batch down', async () => {
+    const s = setup();
+    const factory = await createModelFactory({ kind: 'scripts', files: SCRIPTS });
+    const result = await runBatch({ ...(await options(s)), model: (k) => {
+      if (k === 1) throw new Error('model factory exploded');
+      return factory(k);
+    } });
+    expect(result.candidates.map((c) => c.exitReason)).toEqual(['submitted', 'crashed', 'submitted', 'submitted']);
+    expect(result.candidates[1].message).toContain('model factory exploded');
+    expect(result.candidates[1].patch).toBe('');
+    await releaseSnapshot(result.snapshot);
+    expectUntouched(s);
+  });
+
+  it('stops rollouts when the batch token budget is used up', async () => {
+    const s = setup();
+    const result = await runBatch({ ...(await options(s)), concurrency: 1, budget: { tokens: 3_000 } });
+    expect(result.stopped).toBe(true);
+    expect(result.candidates[0].exitReason).toBe('limits_exceeded');
+    expect(result.candidates.slice(1).map((c) => c.message)).toEqual(Array(3).fill('Not started: the batch budget was used up.'));
+    await releaseSnapshot(result.snapshot);
+    expectUntouched(s);
+  });
+
+  it('refuses a directory that is not a git repository, saying how to proceed', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const error = await runBatch({ ...(await options({ repo: dir.dir, baseDir: path.join(dir.dir, 'w'), outDir: path.join(dir.dir, 'o'), before: new Map() })) })
+      .then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).toMatch(/is not inside a git working tree/);
+    expect(error?.message).toMatch(/git init/);
+  });
+
+  it('after a batch process is killed with SIGKILL, the next start prunes its worktrees', async () => {
+    const s = setup();
+    const slowScript = path.join(path.dirname(s.outDir), 'slow.json');
+    const script = JSON.parse(readFileSync(SCRIPTS[0], 'utf8')) as Record<string, unknown>;
+    writeFileSync(slowScript, JSON.stringify({ ...script, delayMs: 2_000 }));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), 'run', '--repo', s.repo,
+      '--issue', ISSUE, '--script', slowScript, '--samples', '3', '--out', s.outDir],
+    { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: path.dirname(s.baseDir) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no step seen: ${stderr}`)), 30_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('step 1:')) { clearTimeout(timer); resolve(); }
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    const batches = path.join(path.dirname(s.baseDir), 'entropo-worktrees');
+    const leftover = readdirSync(batches).flatMap((d) => readdirSync(path.join(batches, d)));
+    expect(leftover).toHaveLength(1);
+    expect(git(s.repo, 'worktree', 'list').trim().split('\n')).toHaveLength(4);
+    const report = await pruneStale(s.repo, { baseDir: batches });
+    expect(report.batches).toHaveLength(1);
+    expect(report.refs).toHaveLength(1);
+    expect(readdirSync(batches)).toEqual([]);
+    expect(git(s.repo, 'for-each-ref', 'refs/entropo')).toBe('');
+    expectUntouched({ ...s, baseDir: batches });
+  });
+});
