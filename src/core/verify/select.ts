@@ -1,0 +1,136 @@
+import type { CandidateSignals, Ranking, SelectorMode, SignalName, SignalValue, TieBreak } from './signalTypes.js';
+
+/** What the selector knows of one candidate. */
+export interface SelectInput extends CandidateSignals {
+  /** Trajectory length, for the longest/shortest tie-breaks. */
+  steps?: number;
+}
+
+/** Selector settings; defaults: EntroPO's order, ties broken by verifier score, then agreement. */
+export interface SelectOptions {
+  mode?: SelectorMode;
+  tieBreak?: TieBreak;
+}
+
+type Stage = { name: string; keep: (set: SelectInput[]) => SelectInput[] | undefined; why: (c: SelectInput, kept: SelectInput[]) => string };
+
+/** The verifier score: the LLM judge where it answered, else the local model. */
+export function verifierScore(c: SelectInput): number | undefined {
+  return score(c.signals.judge) ?? score(c.signals.local);
+}
+
+/**
+ * Ranks candidates from their signals; a pure function. Each stage filters the remaining set and falls back
+ * to the previous set when it would empty it; a stage whose signal is unavailable for every candidate is
+ * skipped. Kept candidates come first in tie-break order, then the others, those dropped later first.
+ * Every candidate gets one line saying where it stands and why.
+ */
+export function select(inputs: readonly SelectInput[], options: SelectOptions = {}): Ranking {
+  const mode = options.mode ?? 'entropo';
+  const compare = comparator(options.tieBreak ?? 'verifier');
+  let set = [...inputs];
+  const why = new Map<SelectInput, string>();
+  const droppedByStage: SelectInput[][] = [];
+  for (const stage of mode === 'entropo' ? entropoStages() : r2eStages()) {
+    const kept = stage.keep(set);
+    if (!kept || kept.length === 0 || kept.length === set.length) continue;
+    const out = set.filter((c) => !kept.includes(c));
+    for (const c of out) why.set(c, stage.why(c, kept));
+    droppedByStage.push(out);
+    set = kept;
+  }
+  const order = [...set.sort(compare), ...droppedByStage.reverse().flatMap((out) => out.sort(compare))];
+  const explanations: Record<string, string> = {};
+  for (const c of order) explanations[c.candidateId] = `${why.has(c) ? `dropped (${why.get(c)})` : 'kept'}: ${summary(c)}`;
+  return { mode, order: order.map((c) => c.candidateId), explanations };
+}
+
+function entropoStages(): Stage[] {
+  return [
+    filterStage('finished', (c) => (score(c.signals.finished) ?? 1) > 0 && (score(c.signals.validity) ?? 1) > 0, (c) => notFinished(c)),
+    maxStage('regression', 'breaks more regression tests than the best'),
+    maxStage('reproduction', 'passes fewer reproduction tests than the best'),
+    filterStage('verifier floor', (c) => (verifierScore(c) ?? 1) > 0.01, () => 'verifier score <= 0.01'),
+  ];
+}
+
+function r2eStages(): Stage[] {
+  return [
+    filterStage('valid', (c) => (score(c.signals.validity) ?? 1) > 0, (c) => notFinished(c)),
+    {
+      name: 'verifier top half',
+      keep: (set) => {
+        if (set.every((c) => verifierScore(c) === undefined)) return undefined;
+        const sorted = [...set].sort((a, b) => (verifierScore(b) ?? -1) - (verifierScore(a) ?? -1));
+        return sorted.slice(0, Math.max(3, Math.ceil(set.length / 2)));
+      },
+      why: () => 'not in the top half by verifier score',
+    },
+    maxStage('regression', 'breaks more regression tests than the best'),
+    maxStage('reproduction', 'passes fewer reproduction tests than the best'),
+  ];
+}
+
+function filterStage(name: string, ok: (c: SelectInput) => boolean, why: (c: SelectInput) => string): Stage {
+  return { name, keep: (set) => set.filter(ok), why: (c) => why(c) };
+}
+
+// Keeps the candidates with the best score of one signal; candidates without the signal cannot win it.
+function maxStage(signal: SignalName, why: string): Stage {
+  return {
+    name: signal,
+    keep: (set) => {
+      const values = set.map((c) => score(c.signals[signal]));
+      if (values.every((v) => v === undefined)) return undefined;
+      const best = Math.max(...values.filter((v): v is number => v !== undefined));
+      return set.filter((_, i) => values[i] === best);
+    },
+    why: (c) => score(c.signals[signal]) === undefined ? `${signal} unavailable: ${reason(c.signals[signal])}` : why,
+  };
+}
+
+function comparator(tieBreak: TieBreak): (a: SelectInput, b: SelectInput) => number {
+  const verifier = (a: SelectInput, b: SelectInput) => (verifierScore(b) ?? -1) - (verifierScore(a) ?? -1);
+  const agreement = (a: SelectInput, b: SelectInput) => (score(b.signals.agreement) ?? 0) - (score(a.signals.agreement) ?? 0);
+  const steps = (a: SelectInput, b: SelectInput) => (a.steps ?? 0) - (b.steps ?? 0);
+  const byId = (a: SelectInput, b: SelectInput) => a.candidateId.localeCompare(b.candidateId, undefined, { numeric: true });
+  const chain: Record<TieBreak, ((a: SelectInput, b: SelectInput) => number)[]> = {
+    verifier: [verifier, agreement],
+    agreement: [agreement, verifier],
+    longest: [(a, b) => -steps(a, b), verifier],
+    shortest: [steps, verifier],
+  };
+  return (a, b) => {
+    for (const f of [...chain[tieBreak], byId]) {
+      const d = f(a, b);
+      if (d !== 0) return d;
+    }
+    return 0;
+  };
+}
+
+function summary(c: SelectInput): string {
+  const parts: string[] = [];
+  for (const name of ['regression', 'reproduction', 'agreement', 'syntax'] as const) {
+    const value = c.signals[name];
+    if (value?.status === 'ok') parts.push(value.detail);
+  }
+  const v = verifierScore(c);
+  if (v !== undefined) parts.push(`${c.signals.judge?.status === 'ok' ? 'judge' : 'local verifier'} ${v.toFixed(2)}`);
+  const missing = (Object.entries(c.signals) as [SignalName, SignalValue][]).filter(([, s]) => s.status === 'unavailable').map(([n]) => n);
+  if (missing.length > 0) parts.push(`unavailable: ${missing.join(', ')}`);
+  return parts.join(', ') || 'no signals';
+}
+
+function notFinished(c: SelectInput): string {
+  if (score(c.signals.finished) === 0) return c.signals.finished?.status === 'ok' ? c.signals.finished.detail : 'did not finish';
+  return c.signals.validity?.status === 'ok' ? c.signals.validity.detail : 'invalid patch';
+}
+
+function score(value: SignalValue | undefined): number | undefined {
+  return value?.status === 'ok' ? value.score : undefined;
+}
+
+function reason(value: SignalValue | undefined): string {
+  return value?.status === 'unavailable' ? value.reason : 'not measured';
+}

@@ -1,0 +1,35 @@
+/** The verifier's vocabulary: signals per candidate, and the selector's ranking with its explanations. */
+
+/** The signals of DESIGN.md section 5, one module each. */
+export type SignalName = 'finished' | 'validity' | 'syntax' | 'regression' | 'reproduction' | 'agreement' | 'judge' | 'local';
+
+/** A signal's value for one candidate; a signal that could not be measured says why instead of scoring 0. */
+export type SignalValue =
+  | {
+      status: 'ok';
+      /** Higher is better; the range depends on the signal (documented in its module). */
+      score: number;
+      /** One line for people, e.g. "fails 3 regression tests: test_a, test_b, test_c". */
+      detail: string;
+      data?: Record<string, unknown>;
+    }
+  | { status: 'unavailable'; reason: string };
+
+/** Every signal measured for one candidate, keyed by candidate id. */
+export interface CandidateSignals {
+  candidateId: string;
+  signals: Partial<Record<SignalName, SignalValue>>;
+}
+
+/** Selector modes: EntroPO's hybrid order, and R2E-Gym's. */
+export type SelectorMode = 'entropo' | 'r2e';
+
+/** Tie-breaks after the filters; EntroPO used trajectory length, tuned per dataset. */
+export type TieBreak = 'verifier' | 'agreement' | 'longest' | 'shortest';
+
+/** The selector's output: candidate ids best first, and one line per candidate saying why it stands there. */
+export interface Ranking {
+  mode: SelectorMode;
+  order: string[];
+  explanations: Record<string, string>;
+}

@@ -1,0 +1,33 @@
+import { changedFiles } from '../worktree/patch.js';
+import { DEFAULT_SCRATCH_PATTERNS, isScratch } from '../worktree/patch.js';
+import type { SignalValue } from './signalTypes.js';
+import type { VerifiableCandidate } from './verifiable.js';
+
+const TEST_PATH = [
+  /(^|\/)(tests?|testing|__tests__|spec)\//,
+  /(^|\/)test_[^/]*\.py$/,
+  /_test\.(py|go)$/,
+  /\.(test|spec)\.[cm]?[jt]sx?$/,
+  /(^|\/)conftest\.py$/,
+  /Tests?\.(java|kt|cs)$/,
+];
+
+/** True for paths that hold tests rather than the code under test. */
+export function isTestPath(path: string): boolean {
+  return TEST_PATH.some((pattern) => pattern.test(path));
+}
+
+/**
+ * Signal 2: the patch is non-empty, touches more than tests and scratch files, and (when checked against the
+ * snapshot) applies. Score 1 or 0. `applies` is the outcome of `git apply --check`: true, or the error text.
+ */
+export function validitySignal(candidate: VerifiableCandidate, applies?: true | string): SignalValue {
+  if (candidate.patch.trim() === '') return { status: 'ok', score: 0, detail: 'empty patch' };
+  const files = changedFiles(candidate.patch);
+  if (files.length === 0) return { status: 'ok', score: 0, detail: 'not a git diff' };
+  const source = files.filter((f) => !isTestPath(f) && !isScratch(f, DEFAULT_SCRATCH_PATTERNS));
+  if (source.length === 0) return { status: 'ok', score: 0, detail: `only touches tests or scratch files (${files.join(', ')})` };
+  if (typeof applies === 'string') return { status: 'ok', score: 0, detail: `does not apply: ${applies}` };
+  const where = applies === true ? 'applies to the snapshot' : 'not checked against a checkout';
+  return { status: 'ok', score: 1, detail: `${files.length} file(s), ${where}` };
+}

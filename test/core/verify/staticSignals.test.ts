@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { agreementSignals } from '../../../src/core/verify/agreement.js';
+import { finishedSignal } from '../../../src/core/verify/finished.js';
+import { syntaxSignal } from '../../../src/core/verify/syntax.js';
+import { validitySignal } from '../../../src/core/verify/validity.js';
+
+const diff = (file: string, minus: string, plus: string) =>
+  `diff --git a/${file} b/${file}\nindex 1111111..2222222 100644\n--- a/${file}\n+++ b/${file}\n@@ -1,3 +1,3 @@\n def f(total, per_page):\n-${minus}\n+${plus}\n`;
+
+describe('finished', () => {
+  it('scores 1 only for a submitted run, and reads finish calls from a bare trajectory', () => {
+    expect(finishedSignal({ id: 'a', patch: '', exitReason: 'submitted' })).toMatchObject({ status: 'ok', score: 1 });
+    expect(finishedSignal({ id: 'a', patch: '', exitReason: 'limits_exceeded' })).toMatchObject({ score: 0, detail: 'did not finish (limits exceeded)' });
+    expect(finishedSignal({ id: 'a', patch: '', messages: [{ role: 'assistant', content: 'x\n<function=finish>\n<parameter=command>submit</parameter>\n</function>' }] })).toMatchObject({ score: 1 });
+    expect(finishedSignal({ id: 'a', patch: '', messages: [{ role: 'assistant', content: 'thinking' }] })).toMatchObject({ score: 0 });
+    expect(finishedSignal({ id: 'a', patch: '' })).toEqual({ status: 'unavailable', reason: 'no trajectory given' });
+  });
+});
+
+describe('validity', () => {
+  it('rejects empty, test-only and scratch-only patches and patches that do not apply', () => {
+    expect(validitySignal({ id: 'a', patch: '' })).toMatchObject({ score: 0, detail: 'empty patch' });
+    expect(validitySignal({ id: 'a', patch: diff('tests/test_core.py', 'a', 'b') })).toMatchObject({ score: 0, detail: expect.stringMatching(/only touches tests/) });
+    expect(validitySignal({ id: 'a', patch: diff('src/app.test.ts', 'a', 'b') })).toMatchObject({ score: 0 });
+    expect(validitySignal({ id: 'a', patch: diff('reproduce_issue.py', 'a', 'b') })).toMatchObject({ score: 0 });
+    expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') }, 'error: patch failed: pager/core.py:1')).toMatchObject({ score: 0, detail: 'does not apply: error: patch failed: pager/core.py:1' });
+    expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') }, true)).toMatchObject({ score: 1, detail: '1 file(s), applies to the snapshot' });
+    expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') })).toMatchObject({ score: 1, detail: '1 file(s), not checked against a checkout' });
+  });
+});
+
+describe('agreement', () => {
+  it('clusters patches equal up to whitespace and comments, and counts votes', async () => {
+    const signals = await agreementSignals([
+      { id: 'r0', patch: diff('pager/core.py', '    return total // per_page', '    return (total + per_page - 1) // per_page') },
+      { id: 'r1', patch: diff('pager/core.py', '    return total // per_page', '    return (total+per_page-1)//per_page  # round up') },
+      { id: 'r2', patch: diff('pager/core.py', '    return total // per_page', '    return math.ceil(total / per_page)') },
+      { id: 'r3', patch: '' },
+      { id: 'r4', patch: diff('pager/other.py', '    return total // per_page', '    return (total + per_page - 1) // per_page') },
+    ]);
+    expect(signals.get('r0')).toMatchObject({ score: 2, detail: '2 agree (r0, r1)' });
+    expect(signals.get('r1')).toMatchObject({ score: 2 });
+    expect(signals.get('r2')).toMatchObject({ score: 1, detail: 'unique patch' });
+    expect(signals.get('r3')).toMatchObject({ score: 0, detail: 'empty patch, no vote' });
+    expect(signals.get('r4')).toMatchObject({ score: 1 });
+  });
+});
+
+describe('syntax', () => {
+  it('counts only new syntax errors in changed files', async () => {
+    const before = 'def f(x):\n    return x\n';
+    expect(await syntaxSignal([{ path: 'a.py', before, after: 'def f(x):\n    return x + 1\n' }])).toMatchObject({ score: 0 });
+    const broken = await syntaxSignal([{ path: 'a.py', before, after: 'def f(x):\n    return (x + 1\n' }]);
+    expect(broken.status === 'ok' && broken.score).toBeLessThan(0);
+    expect(broken.status === 'ok' && broken.detail).toMatch(/new syntax error\(s\): a\.py:\d/);
+    const preExisting = 'def f(x:\n    return x\n';
+    expect(await syntaxSignal([{ path: 'a.py', before: preExisting, after: `${preExisting}\ndef g():\n    return 1\n` }])).toMatchObject({ score: 0 });
+    expect(await syntaxSignal([{ path: 'notes.xyz', before: 'a', after: 'b' }])).toMatchObject({ status: 'unavailable' });
+  });
+});
