@@ -15,7 +15,8 @@ const BLOCK_CLOSE = '\u0000}';
 
 /**
  * The leaf tokens of `text` with comments dropped and whitespace ignored (string contents are kept
- * verbatim). Files no grammar covers get a regex tokenizer that knows the usual comment styles.
+ * verbatim). Files no grammar covers (or too large to parse) get a regex tokenizer that knows the
+ * usual comment styles.
  */
 export async function normalizedTokens(filePath: string, text: string): Promise<string[]> {
   const fromTree = await withTree(filePath, text, (tree, language) => treeTokens(tree, text, language.id === 'python' ? 'block' : undefined));

@@ -29,12 +29,7 @@ export function configureTreeSitter(next: TreeSitterOptions): void {
  * large. The caller owns the tree and must call `tree.delete()` (it lives in wasm memory); prefer `withTree`.
  */
 export async function parse(filePath: string, text: string): Promise<Tree | undefined> {
-  const info = languageForPath(filePath);
-  if (info === undefined || text.length > MAX_PARSE_CHARS) return undefined;
-  const parser = await parserFor(info);
-  const tree = parser.parse(text);
-  if (tree === null) throw new AgentError(ErrorReason.Io, `tree-sitter returned no tree for ${filePath}`);
-  return tree;
+  return (await parseFile(filePath, text))?.tree;
 }
 
 /** Parses, hands the tree to `use`, and frees it afterwards; undefined when the file cannot be parsed. */
@@ -43,13 +38,22 @@ export async function withTree<T>(
   text: string,
   use: (tree: Tree, language: LanguageInfo) => T,
 ): Promise<T | undefined> {
-  const tree = await parse(filePath, text);
-  if (tree === undefined) return undefined;
+  const parsed = await parseFile(filePath, text);
+  if (parsed === undefined) return undefined;
   try {
-    return use(tree, languageForPath(filePath) as LanguageInfo);
+    return use(parsed.tree, parsed.language);
   } finally {
-    tree.delete();
+    parsed.tree.delete();
   }
+}
+
+async function parseFile(filePath: string, text: string): Promise<{ tree: Tree; language: LanguageInfo } | undefined> {
+  const language = languageForPath(filePath);
+  if (language === undefined || text.length > MAX_PARSE_CHARS) return undefined;
+  const parser = await parserFor(language);
+  const tree = parser.parse(text);
+  if (tree === null) throw new AgentError(ErrorReason.Io, `tree-sitter returned no tree for ${filePath}`);
+  return { tree, language };
 }
 
 function ensureRuntime(): Promise<WasmLocation> {
