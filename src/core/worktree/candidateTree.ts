@@ -1,0 +1,52 @@
+/** A candidate's files without a worktree: the snapshot's tree with the patch applied in a temporary index. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentError, ErrorReason } from '../errors.js';
+import { errorLine, git, gitResult } from './git.js';
+import { applyPatch, changedFiles } from './patch.js';
+
+/**
+ * The tree id of `snapshotCommit` with `patch` applied, computed in a temporary index: nothing on disk
+ * changes. Throws AgentError(PatchDoesNotApply) with git's reason when the patch does not apply.
+ */
+export async function patchedTree(root: string, snapshotCommit: string, patch: string, signal?: AbortSignal): Promise<string> {
+  const scratch = await mkdtemp(join(tmpdir(), 'entropo-tree-'));
+  try {
+    const opts = { cwd: root, signal, env: { GIT_INDEX_FILE: join(scratch, 'index') } };
+    await git(['read-tree', snapshotCommit], opts);
+    if (patch.trim() !== '') {
+      const applied = await gitResult(['apply', '--cached', '--whitespace=nowarn', '-'], { ...opts, input: patch });
+      if (applied.code !== 0) throw new AgentError(ErrorReason.PatchDoesNotApply, errorLine(applied.stderr));
+    }
+    return (await git(['write-tree'], opts)).trim();
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A file's content in a commit or tree, or undefined when the path does not exist there. */
+export async function readBlob(root: string, treeish: string, path: string, signal?: AbortSignal): Promise<string | undefined> {
+  const result = await gitResult(['cat-file', 'blob', `${treeish}:${path}`], { cwd: root, signal });
+  return result.code === 0 ? result.stdout : undefined;
+}
+
+/**
+ * Applies a candidate to the user's working tree as ordinary uncommitted changes (the index is not touched),
+ * after checking that every file it changes is still as it was in the snapshot; otherwise refuses and names
+ * the files that changed. Returns the changed paths.
+ */
+export async function applyToWorkingTree(root: string, snapshotCommit: string, patch: string): Promise<string[]> {
+  const files = changedFiles(patch);
+  const changed: string[] = [];
+  for (const file of files) {
+    const now = await readFile(join(root, file), 'utf8').catch(() => undefined);
+    if (now !== await readBlob(root, snapshotCommit, file)) changed.push(file);
+  }
+  if (changed.length > 0) {
+    throw new AgentError(ErrorReason.PatchDoesNotApply,
+      `Not applied: ${changed.join(', ')} changed since the candidates were made. Commit or stash those changes, or run again.`);
+  }
+  await applyPatch(root, patch);
+  return files;
+}
