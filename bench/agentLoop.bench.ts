@@ -53,7 +53,7 @@ async function direct(root: string): Promise<number> {
 async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'entropo-bench-loop-'));
   const trajDir = mkdtempSync(path.join(tmpdir(), 'entropo-bench-traj-'));
-  cpSync(path.join(import.meta.dirname ?? __dirname, '..', 'examples', 'pagination', 'repo'), work, { recursive: true });
+  cpSync(path.join(__dirname, '..', 'examples', 'pagination', 'repo'), work, { recursive: true });
   const loopWalls: number[] = [];
   const directWalls: number[] = [];
   const harness: number[] = [];

@@ -13,7 +13,7 @@ import { ScriptedModel } from '../src/core/llm/scriptedModel.js';
 import { runBatch } from '../src/core/sampling/runBatch.js';
 import { releaseSnapshot } from '../src/core/worktree/snapshot.js';
 
-const ROOT = path.join(import.meta.dirname ?? __dirname, '..');
+const ROOT = path.join(__dirname, '..');
 const SCRIPT = path.join(ROOT, 'examples', 'pagination', 'scripted', 'fix-ceil.json');
 const ROUNDS = 3;
 

@@ -1,10 +1,11 @@
 import type { BatchResult } from '../core/sampling/batchTypes.js';
+import { patchLineCounts } from '../core/worktree/patchStats.js';
 
 /** The batch as a plain-text table, one candidate per row, with diversity and where the files went. */
 export function renderCandidates(result: BatchResult, outDir: string): string {
   const header = ['id', 'exit', 'steps', 'tokens', 'cost', 'files', '+/-', 'time'];
   const rows = result.candidates.map((c) => {
-    const { added, removed } = lineCounts(c.patch);
+    const { added, removed } = patchLineCounts(c.patch);
     return [
       c.id, c.exitReason, String(c.steps), String(c.usage.promptTokens + c.usage.completionTokens),
       `$${c.usage.costUsd.toFixed(4)}`, c.changedFiles.join(',') || '-', `+${added}/-${removed}`, `${(c.wallMs / 1000).toFixed(1)}s`,
@@ -23,14 +24,4 @@ export function renderCandidates(result: BatchResult, outDir: string): string {
     `Apply one with: git apply ${outDir}/patches/<id>.patch`,
     '',
   ].join('\n');
-}
-
-function lineCounts(patch: string): { added: number; removed: number } {
-  let added = 0;
-  let removed = 0;
-  for (const line of patch.split('\n')) {
-    if (line.startsWith('+') && !line.startsWith('+++')) added++;
-    else if (line.startsWith('-') && !line.startsWith('---')) removed++;
-  }
-  return { added, removed };
 }

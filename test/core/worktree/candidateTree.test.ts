@@ -50,7 +50,7 @@ describe('candidate trees', () => {
   it('refuses, naming the files, when they changed since the snapshot', async () => {
     const { dir, snap, FIX } = await setup();
     writeFileSync(path.join(dir, 'pager/core.py'), `${readFileSync(path.join(dir, 'pager/core.py'), 'utf8')}\n# edited meanwhile\n`);
-    const error = await applyToWorkingTree(dir, snap.commit, FIX).catch((e: unknown) => e as AgentError);
+    const error = (await applyToWorkingTree(dir, snap.commit, FIX).catch((e: unknown) => e)) as AgentError;
     expect(error.message).toBe('Not applied: pager/core.py changed since the candidates were made. Commit or stash those changes, or run again.');
     expect(readFileSync(path.join(dir, 'pager/core.py'), 'utf8')).toContain('# edited meanwhile');
     expect(readFileSync(path.join(dir, 'pager/core.py'), 'utf8')).toContain('return total // per_page');

@@ -1,0 +1,51 @@
+import type { Emitter } from '../events.js';
+import type { BatchEvent, BatchResult } from '../sampling/batchTypes.js';
+import { runBatch, type RunBatchOptions } from '../sampling/runBatch.js';
+import type { PreferenceStore } from '../store/preferenceStore.js';
+import { recordBatch } from '../store/recordBatch.js';
+import { select, type SelectOptions } from '../verify/select.js';
+import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
+import { verifyCandidates, type VerifyOptions } from '../verify/verifyCandidates.js';
+
+/** Events of the whole job: the batch's, then verification and ranking. */
+export type FixEvent = BatchEvent | { type: 'verify_start'; candidates: number } | { type: 'ranked'; ranking: Ranking; taskId?: string };
+
+/** A best-of-N batch plus how its candidates are verified, ranked and recorded. */
+export interface FixIssueOptions extends Omit<RunBatchOptions, 'events'> {
+  verify?: Omit<VerifyOptions, 'issue' | 'checkout' | 'signal'>;
+  selector?: SelectOptions;
+  /** Where the task is recorded; recording off is a store opened with `enabled: false`. */
+  store?: PreferenceStore;
+  events?: Emitter<FixEvent>;
+}
+
+/** The outcome: candidates, their signals, the ranking, and the recorded task's id. */
+export interface FixReport {
+  batch: BatchResult;
+  signals: CandidateSignals[];
+  ranking: Ranking;
+  taskId?: string;
+}
+
+/**
+ * The main job: N rollouts in worktrees, every candidate verified against the snapshot, ranked by the
+ * selector, and the whole task recorded as preference data. After a cancel only the quick static signals
+ * run (no tests, no models), so what was produced is still ranked and recorded.
+ */
+export async function fixIssue(options: FixIssueOptions): Promise<FixReport> {
+  const { events } = options;
+  const batch = await runBatch({ ...options, events: events as Emitter<BatchEvent> | undefined });
+  events?.emit({ type: 'verify_start', candidates: batch.candidates.length });
+  const cancelled = options.signal?.aborted === true;
+  const signals = await verifyCandidates(batch.candidates, {
+    ...(cancelled ? {} : options.verify), issue: options.issue, signal: cancelled ? undefined : options.signal,
+    checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit },
+  });
+  const steps = new Map(batch.candidates.map((c) => [c.id, c.steps]));
+  const ranking = select(signals.map((s) => ({ ...s, steps: steps.get(s.candidateId) })), options.selector);
+  const taskId = options.store
+    ? await recordBatch(options.store, batch, { issue: options.issue, config: options.config, signals, ranking })
+    : undefined;
+  events?.emit({ type: 'ranked', ranking, taskId });
+  return { batch, signals, ranking, taskId };
+}
