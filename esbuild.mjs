@@ -22,7 +22,9 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist' },
+  // The activation bundle stays tiny; the engine is in main.js, required on the first command.
+  { ...node, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist', external: [...node.external, './main.js'] },
+  { ...node, entryPoints: { main: 'src/vscode/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { bundle: true, format: 'iife', platform: 'browser', target: 'es2022', sourcemap: !production, minify: production,
     entryPoints: { webview: 'media/webview.ts' }, outdir: 'dist', logLevel: 'info' },

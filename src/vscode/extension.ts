@@ -1,9 +1,38 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import type { Controller } from './controller.js';
+import { REVIEW_VIEW_TYPE } from './reviewPanel.js';
 
-/** Composition root of the extension; commands are registered as the features land. */
-export function activate(_context: vscode.ExtensionContext): void {
-  // Nothing is loaded until a command runs: activation stays cheap.
+let controller: Controller | undefined;
+
+/**
+ * Composition root. Activation only registers commands; the engine (git, tree-sitter, the model client) is
+ * in a second bundle, `main.js`, required on the first command so that activation stays cheap.
+ */
+export function activate(context: vscode.ExtensionContext): void {
+  const load = (): Controller => {
+    if (!controller) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const main = require('./main.js') as typeof import('./main.js');
+      controller = main.createController(context);
+      context.subscriptions.push(controller);
+    }
+    return controller;
+  };
+  const commands: Record<string, (...args: unknown[]) => unknown> = {
+    'entropo.fixIssue': (arg) => load().fixIssue(arg),
+    'entropo.showCandidates': () => load().showCandidates(),
+    'entropo.applyCandidate': (id) => load().apply(typeof id === 'string' ? id : undefined),
+    'entropo.rejectCandidate': (id) => load().reject(typeof id === 'string' ? id : undefined),
+    'entropo.compareCandidates': (a, b) => load().compare(typeof a === 'string' ? a : undefined, typeof b === 'string' ? b : undefined),
+    'entropo.cancelRun': () => load().cancel(),
+    'entropo.configureModel': () => load().configureModel(),
+    'entropo.openLog': () => load().openLog(),
+  };
+  for (const [id, handler] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(REVIEW_VIEW_TYPE, {
+    deserializeWebviewPanel: (panel) => load().restorePanel(panel),
+  }));
 }
 
-/** Nothing to release: every disposable is registered on the context. */
+/** Nothing else to release: every disposable is registered on the context. */
 export function deactivate(): void {}

@@ -1,0 +1,71 @@
+/** Typed messages between the extension and the review panel's webview (types only, no code). */
+
+/** One signal of one candidate, as shown in the panel. */
+export interface SignalView {
+  name: string;
+  status: 'ok' | 'unavailable';
+  score?: number;
+  /** The signal's one-line detail, or why it is unavailable. */
+  detail: string;
+}
+
+/** A rollout while it runs. */
+export interface RolloutView {
+  id: string;
+  status: 'waiting' | 'running' | 'done';
+  steps: number;
+  lastAction?: string;
+  exitReason?: string;
+}
+
+/** A ranked candidate. */
+export interface CandidateView {
+  id: string;
+  rank: number;
+  exitReason: string;
+  steps: number;
+  tokens: number;
+  costUsd: number;
+  wallMs: number;
+  changedFiles: string[];
+  added: number;
+  removed: number;
+  explanation: string;
+  signals: SignalView[];
+  decision?: 'applied' | 'rejected';
+}
+
+/** Everything the panel shows; the extension sends it whole on every change. */
+export interface ReviewState {
+  runId: string;
+  issueTitle: string;
+  status: 'running' | 'verifying' | 'done' | 'cancelled' | 'failed';
+  message?: string;
+  rollouts: RolloutView[];
+  candidates: CandidateView[];
+  diversity?: { distinct: number; similarity: number };
+  totals?: { tokens: number; costUsd: number; wallMs: number };
+  mode?: string;
+}
+
+/** One step of a trajectory as the panel shows it. */
+export interface StepView {
+  index: number;
+  thought: string;
+  action: string;
+  observation: string;
+}
+
+/** Webview to extension. */
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'openDiff'; candidateId: string }
+  | { type: 'showTrajectory'; candidateId: string }
+  | { type: 'apply'; candidateId: string }
+  | { type: 'reject'; candidateId: string }
+  | { type: 'compare'; a: string; b: string };
+
+/** Extension to webview. */
+export type ToWebview =
+  | { type: 'state'; state: ReviewState }
+  | { type: 'trajectory'; candidateId: string; steps: StepView[] };

@@ -1,0 +1,231 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readTrajectory } from '../core/agent/trajectory.js';
+import { AgentError } from '../core/errors.js';
+import type { FixReport } from '../core/pipeline/fixIssue.js';
+import { PreferenceStore } from '../core/store/preferenceStore.js';
+import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
+import type { FromWebview, ReviewState, StepView } from '../protocol/messages.js';
+import { CANDIDATE_SCHEME, CandidateDocuments, openDiff, type RunFiles } from './candidateDocuments.js';
+import { configureModel, API_KEY_SECRET } from './configureModel.js';
+import { askFolder, askIssue } from './issueInput.js';
+import { ReviewPanel } from './reviewPanel.js';
+import { runFix } from './runFix.js';
+import { readSettings } from './settings.js';
+
+/** A finished run, kept so that its candidates can be diffed, applied and rejected (also after a reload). */
+export interface RunRecord extends RunFiles {
+  runId: string;
+  taskId?: string;
+  storeDir: string;
+  trajectories: Record<string, string>;
+  review: ReviewState;
+}
+
+const LAST_RUN = 'entropo.lastRunFile';
+
+/** Owns the extension's state and implements its commands. */
+export class Controller implements vscode.Disposable {
+  readonly log = vscode.window.createOutputChannel('EntroPO', { log: true });
+  private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  private readonly panel: ReviewPanel;
+  private readonly runs = new Map<string, RunRecord>();
+  private current: RunRecord | undefined;
+  private running: AbortController | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.panel = new ReviewPanel(context.extensionUri, (m) => void this.onPanelMessage(m));
+    this.status.name = 'EntroPO';
+    this.status.command = 'entropo.showCandidates';
+    this.disposables.push(this.log, this.status, this.panel,
+      vscode.workspace.registerTextDocumentContentProvider(CANDIDATE_SCHEME, new CandidateDocuments((id) => this.runs.get(id))));
+  }
+
+  /** Fix Issue...: ask for the issue, run N rollouts with progress, rank them and show the panel. */
+  async fixIssue(argument?: unknown): Promise<void> {
+    if (this.running) return void vscode.window.showWarningMessage('EntroPO: a run is already in progress. Cancel it first.');
+    if (!vscode.workspace.isTrusted) {
+      return void vscode.window.showWarningMessage('EntroPO does not run in an untrusted workspace: the agent would execute commands from this repository. Trust the workspace to use it.');
+    }
+    const folder = await askFolder();
+    if (!folder) return;
+    const issue = await askIssue(argument);
+    if (!issue) return;
+    const settings = readSettings();
+    if (!settings.model) {
+      const choice = await vscode.window.showWarningMessage('EntroPO: no model is configured.', 'Configure Model');
+      if (choice) await this.configureModel();
+      return;
+    }
+    this.running = new AbortController();
+    await vscode.commands.executeCommand('setContext', 'entropo.running', true);
+    try {
+      const storeDir = path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'store');
+      const result = await runFix({
+        root: folder.uri.fsPath, issue, settings, apiKey: await this.context.secrets.get(API_KEY_SECRET),
+        storageDir: (this.context.storageUri ?? this.context.globalStorageUri).fsPath, storeDir,
+        extensionPath: this.context.extensionUri.fsPath, log: this.log, status: this.status, panel: this.panel,
+        controller: this.running,
+      });
+      if (result) await this.remember(result.record, result.report);
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.running = undefined;
+      await vscode.commands.executeCommand('setContext', 'entropo.running', false);
+    }
+  }
+
+  /** Cancel Run: stops the rollouts; worktrees and processes are cleaned up before the run ends. */
+  cancel(): void {
+    if (!this.running) return void vscode.window.showInformationMessage('EntroPO: no run in progress.');
+    this.log.info('cancel requested');
+    this.running.abort();
+  }
+
+  async showCandidates(): Promise<void> {
+    const run = this.current ?? await this.loadLastRun();
+    if (!run) return void vscode.window.showInformationMessage('EntroPO: no candidates yet. Run "EntroPO: Fix Issue..." first.');
+    this.panel.show();
+    this.panel.update(run.review);
+  }
+
+  /** Apply Candidate: writes the candidate to the working tree as ordinary uncommitted changes. */
+  async apply(candidateId?: string): Promise<void> {
+    const run = this.current ?? await this.loadLastRun();
+    const id = candidateId ?? await this.pickCandidate(run, 'Apply which candidate?');
+    if (!run || !id) return;
+    try {
+      const files = await applyToWorkingTree(run.root, run.snapshotCommit, run.patches.get(id) ?? '');
+      await this.decide(run, id, 'applied');
+      this.log.info(`applied ${id}: ${files.join(', ')}`);
+      void vscode.window.showInformationMessage(`EntroPO: applied ${id} (${files.join(', ')}). The change is in Source Control, uncommitted.`);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Reject Candidate: records that the candidate is not acceptable. */
+  async reject(candidateId?: string): Promise<void> {
+    const run = this.current ?? await this.loadLastRun();
+    const id = candidateId ?? await this.pickCandidate(run, 'Reject which candidate?');
+    if (!run || !id) return;
+    await this.decide(run, id, 'rejected');
+    void vscode.window.showInformationMessage(`EntroPO: recorded that ${id} is rejected.`);
+  }
+
+  /** Compare Two Candidates: the native diff editor between two candidates' files. */
+  async compare(a?: string, b?: string): Promise<void> {
+    const run = this.current ?? await this.loadLastRun();
+    const left = a ?? await this.pickCandidate(run, 'Compare which candidate...');
+    const right = b ?? await this.pickCandidate(run, `...with which candidate?`, left);
+    if (!run || !left || !right) return;
+    await openDiff(run.runId, left, right, [run.patches.get(left) ?? '', run.patches.get(right) ?? ''], `${left} ↔ ${right}`);
+  }
+
+  async configureModel(): Promise<void> {
+    await configureModel(this.context.secrets);
+  }
+
+  openLog(): void {
+    this.log.show(true);
+  }
+
+  /** Restores the panel VS Code kept open across a reload. */
+  async restorePanel(panel: vscode.WebviewPanel): Promise<void> {
+    this.panel.restore(panel);
+    const run = this.current ?? await this.loadLastRun();
+    if (run) this.panel.update(run.review);
+  }
+
+  dispose(): void {
+    this.running?.abort();
+    this.disposables.splice(0).forEach((d) => d.dispose());
+  }
+
+  private async onPanelMessage(message: FromWebview): Promise<void> {
+    const run = this.current;
+    if (!run) return;
+    switch (message.type) {
+      case 'openDiff':
+        return openDiff(run.runId, 'snapshot', message.candidateId, [run.patches.get(message.candidateId) ?? ''], `EntroPO ${message.candidateId}`);
+      case 'showTrajectory':
+        return this.panel.post({ type: 'trajectory', candidateId: message.candidateId, steps: await this.steps(run, message.candidateId) });
+      case 'apply':
+        return this.apply(message.candidateId);
+      case 'reject':
+        return this.reject(message.candidateId);
+      case 'compare':
+        return this.compare(message.a, run.review.candidates.length > 2 ? undefined : message.b);
+      default:
+        return undefined;
+    }
+  }
+
+  private async steps(run: RunRecord, candidateId: string): Promise<StepView[]> {
+    const file = run.trajectories[candidateId];
+    if (!file) return [];
+    const trajectory = await readTrajectory(file);
+    return trajectory.steps.map(({ step }) => ({
+      index: step.index + 1, thought: step.thought, observation: step.observation,
+      action: step.action ? `${step.action.tool} ${JSON.stringify(step.action.args, null, 2)}` : '(malformed action)',
+    }));
+  }
+
+  private async decide(run: RunRecord, candidateId: string, decision: 'applied' | 'rejected'): Promise<void> {
+    const candidate = run.review.candidates.find((c) => c.id === candidateId);
+    if (candidate) candidate.decision = decision;
+    this.panel.update(run.review);
+    await this.save(run);
+    if (!run.taskId || !readSettings().recordDecisions) return;
+    const store = PreferenceStore.open(run.storeDir, { secrets: [await this.context.secrets.get(API_KEY_SECRET) ?? ''].filter(Boolean) });
+    await store.appendDecision({ taskId: run.taskId, candidateId, decision });
+    this.log.info(`recorded decision: ${candidateId} ${decision}`);
+  }
+
+  private async pickCandidate(run: RunRecord | undefined, title: string, except?: string): Promise<string | undefined> {
+    if (!run) {
+      void vscode.window.showInformationMessage('EntroPO: no candidates yet. Run "EntroPO: Fix Issue..." first.');
+      return undefined;
+    }
+    const items = run.review.candidates.filter((c) => c.id !== except)
+      .map((c) => ({ label: `#${c.rank} ${c.id}`, description: c.changedFiles.join(', '), detail: c.explanation, id: c.id }));
+    return (await vscode.window.showQuickPick(items, { title }))?.id;
+  }
+
+  private async remember(record: RunRecord, report: FixReport): Promise<void> {
+    this.runs.set(record.runId, record);
+    this.current = record;
+    await this.save(record);
+    await vscode.commands.executeCommand('setContext', 'entropo.hasCandidates', report.batch.candidates.length > 0);
+  }
+
+  private async save(run: RunRecord): Promise<void> {
+    const file = path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs', run.runId, 'run.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify({ ...run, patches: Object.fromEntries(run.patches) }));
+    await this.context.workspaceState.update(LAST_RUN, file);
+  }
+
+  private async loadLastRun(): Promise<RunRecord | undefined> {
+    const file = this.context.workspaceState.get<string>(LAST_RUN);
+    if (!file) return undefined;
+    try {
+      const raw = JSON.parse(await readFile(file, 'utf8')) as RunRecord & { patches: Record<string, string> };
+      const run: RunRecord = { ...raw, patches: new Map(Object.entries(raw.patches)) };
+      this.runs.set(run.runId, run);
+      this.current = run;
+      return run;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private fail(error: unknown): void {
+    const message = error instanceof AgentError || error instanceof Error ? error.message : String(error);
+    this.log.error(message);
+    void vscode.window.showErrorMessage(`EntroPO: ${message}`, 'Open Log').then((choice) => { if (choice) this.openLog(); });
+  }
+}

@@ -1,0 +1,52 @@
+import type { FixEvent, FixReport } from '../core/pipeline/fixIssue.js';
+import type { SignalName } from '../core/verify/signalTypes.js';
+import { patchLineCounts } from '../core/worktree/patchStats.js';
+import type { CandidateView, ReviewState } from '../protocol/messages.js';
+
+const SIGNAL_ORDER: SignalName[] = ['finished', 'validity', 'syntax', 'regression', 'reproduction', 'agreement', 'judge', 'local'];
+
+/** The panel's state when a run starts. */
+export function startReview(runId: string, issue: string, samples: number): ReviewState {
+  return {
+    runId, issueTitle: issue.trim().split('\n')[0].slice(0, 120) || 'Issue', status: 'running', candidates: [],
+    rollouts: Array.from({ length: samples }, (_, k) => ({ id: `r${k}`, status: 'waiting', steps: 0 })),
+  };
+}
+
+/** Folds one event of the job into the panel's state. */
+export function reviewEvent(review: ReviewState, event: FixEvent): void {
+  const rollout = 'runId' in event ? review.rollouts.find((r) => r.id === event.runId) : undefined;
+  if (event.type === 'rollout_start' && rollout) rollout.status = 'running';
+  else if (event.type === 'step' && rollout) {
+    rollout.steps = event.step.index + 1;
+    rollout.lastAction = event.step.action ? `${event.step.action.tool} ${String(event.step.action.args.command ?? event.step.action.args.cmd ?? event.step.action.args.search_term ?? '')}`.trim() : 'malformed action';
+  } else if (event.type === 'rollout_end') {
+    const r = review.rollouts.find((x) => x.id === event.candidate.id);
+    if (r) Object.assign(r, { status: 'done', exitReason: event.candidate.exitReason, steps: event.candidate.steps });
+  } else if (event.type === 'verify_start') review.status = 'verifying';
+}
+
+/** The panel's state once candidates are ranked. */
+export function rankedReview(review: ReviewState, report: FixReport, cancelled: boolean): ReviewState {
+  const signals = new Map(report.signals.map((s) => [s.candidateId, s.signals]));
+  const candidates: CandidateView[] = report.ranking.order.map((id, i) => {
+    const c = report.batch.candidates.find((x) => x.id === id)!;
+    const { added, removed } = patchLineCounts(c.patch);
+    const own = signals.get(id) ?? {};
+    return {
+      id, rank: i + 1, exitReason: c.exitReason, steps: c.steps, tokens: c.usage.promptTokens + c.usage.completionTokens,
+      costUsd: c.usage.costUsd, wallMs: c.wallMs, changedFiles: c.changedFiles, added, removed,
+      explanation: report.ranking.explanations[id] ?? '',
+      signals: SIGNAL_ORDER.filter((name) => own[name]).map((name) => {
+        const s = own[name]!;
+        return s.status === 'ok' ? { name, status: 'ok', score: s.score, detail: s.detail } : { name, status: 'unavailable', detail: s.reason };
+      }),
+    };
+  });
+  const { batch } = report;
+  return {
+    ...review, candidates, status: cancelled ? 'cancelled' : 'done', mode: report.ranking.mode,
+    diversity: { distinct: batch.diversity.distinct, similarity: batch.diversity.meanPairwiseSimilarity },
+    totals: { tokens: batch.usage.promptTokens + batch.usage.completionTokens, costUsd: batch.usage.costUsd, wallMs: batch.wallMs },
+  };
+}

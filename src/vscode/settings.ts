@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import type { ActionFormat } from '../core/agent/parseAction.js';
+import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
+
+/** The extension's settings, read fresh for every run so that changes take effect without a reload. */
+export interface ExtensionSettings {
+  endpoint: string;
+  model: string;
+  actionFormat: ActionFormat;
+  samples: number;
+  concurrency: number;
+  temperature: number;
+  topP: number;
+  seed: number | undefined;
+  extra: Record<string, unknown>;
+  maxSteps: number;
+  maxCostUsd: number;
+  batchCostUsd: number;
+  timeLimitMinutes: number;
+  pricing: { inputPerMTok: number; outputPerMTok: number };
+  testCommand: string;
+  judge: { enabled: boolean; endpoint: string; model: string };
+  localVerifier: boolean;
+  tests: boolean;
+  selector: { mode: SelectorMode; tieBreak: TieBreak };
+  recordDecisions: boolean;
+  sandbox: { mode: 'required' | 'preferred' | 'off'; network: 'off' | 'allowlist' | 'on'; allowedHosts: string[] };
+}
+
+/** Reads `entropo.*`; the defaults are the ones declared in package.json. */
+export function readSettings(): ExtensionSettings {
+  const c = vscode.workspace.getConfiguration('entropo');
+  const get = <T>(key: string, fallback: T): T => c.get<T>(key) ?? fallback;
+  return {
+    endpoint: get('endpoint', 'http://localhost:8000/v1'),
+    model: get('model', ''),
+    actionFormat: get<ActionFormat>('actionFormat', 'tools'),
+    samples: get('samples', 4),
+    concurrency: get('concurrency', 4),
+    temperature: get('temperature', 0.7),
+    topP: get('topP', 0.8),
+    seed: c.get<number | null>('seed') ?? undefined,
+    extra: get('extraSamplingParameters', {}),
+    maxSteps: get('maxSteps', 100),
+    maxCostUsd: get('maxCostUsd', 10),
+    batchCostUsd: get('batchCostUsd', 0),
+    timeLimitMinutes: get('timeLimitMinutes', 60),
+    pricing: { inputPerMTok: get('priceInputPerMTok', 0), outputPerMTok: get('priceOutputPerMTok', 0) },
+    testCommand: get('testCommand', ''),
+    judge: { enabled: get('verifier.judge', false), endpoint: get('verifier.judgeEndpoint', ''), model: get('verifier.judgeModel', '') },
+    localVerifier: get('verifier.local', true),
+    tests: get('verifier.tests', true),
+    selector: { mode: get<SelectorMode>('selector.mode', 'entropo'), tieBreak: get<TieBreak>('selector.tieBreak', 'verifier') },
+    recordDecisions: get('recordDecisions', true),
+    sandbox: { mode: get('sandbox.mode', 'preferred'), network: get('sandbox.network', 'off'), allowedHosts: get('sandbox.allowedHosts', []) },
+  };
+}
