@@ -1,7 +1,7 @@
-import type { BatchEvent } from '../core/sampling/batchTypes.js';
+import type { FixEvent } from '../core/pipeline/fixIssue.js';
 
 /** Renders batch events as one line each on a stream (stderr), with a done-count bar at each rollout's end. */
-export function progressPrinter(stream: NodeJS.WritableStream): (event: BatchEvent) => void {
+export function progressPrinter(stream: NodeJS.WritableStream): (event: FixEvent) => void {
   let samples = 0;
   let done = 0;
   const write = (line: string) => stream.write(`${line}\n`);
@@ -32,6 +32,9 @@ export function progressPrinter(stream: NodeJS.WritableStream): (event: BatchEve
       }
       case 'cleanup':
         write('entropo: removing worktrees');
+        break;
+      case 'verify_start':
+        write(`entropo: verifying ${event.candidates} candidates (signals: finished, validity, syntax, agreement, tests, verifiers)`);
         break;
       default:
         break;

@@ -5,8 +5,12 @@ import * as path from 'node:path';
 import { resolveConfig } from '../core/agent/config.js';
 import { Emitter } from '../core/events.js';
 import { createModelFactory, type ModelSource } from '../core/llm/createModel.js';
-import type { BatchEvent } from '../core/sampling/batchTypes.js';
-import { MAX_SAMPLES, runBatch } from '../core/sampling/runBatch.js';
+import { OpenAiModel } from '../core/llm/openAiModel.js';
+import { fixIssue, type FixEvent } from '../core/pipeline/fixIssue.js';
+import { MAX_SAMPLES } from '../core/sampling/runBatch.js';
+import { PreferenceStore } from '../core/store/preferenceStore.js';
+import { defaultStoreDir } from '../core/store/storeLocation.js';
+import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
 import { releaseSnapshot } from '../core/worktree/snapshot.js';
 import { renderCandidates } from './candidateTable.js';
 import { numberFlag, parseFlags } from './options.js';
@@ -16,7 +20,8 @@ import { UsageError } from './usageError.js';
 const USAGE = `Usage: entropo run --issue FILE|TEXT (--base-url URL --model NAME | --script FILE...) [options]
 
 Runs the agent N times in parallel, each rollout in its own git worktree of a snapshot of the repository
-(your working tree is never changed), and lists the candidate patches. The API key is read from the
+(your working tree is never changed), verifies and ranks the candidate patches, and records the run as
+preference data. The API key is read from the
 ENTROPO_API_KEY environment variable (or OPENAI_API_KEY), never from a flag.`;
 
 const FLAGS = {
@@ -40,8 +45,14 @@ const FLAGS = {
   'tool-timeout': { type: 'string', value: 'SECONDS', help: 'Timeout of one command (default 90).' },
   'price-in': { type: 'string', value: 'USD', help: 'Price per million prompt tokens, for cost accounting (default 0).' },
   'price-out': { type: 'string', value: 'USD', help: 'Price per million completion tokens (default 0).' },
-  out: { type: 'string', value: 'DIR', help: 'Where trajectories, patches and batch.json go (default: ~/.local/state/entropo/runs/<batch>).' },
-  json: { type: 'boolean', help: 'Print the batch result as JSON on stdout instead of the table.' },
+  out: { type: 'string', value: 'DIR', help: 'Where trajectories, patches and result.json go (default: ~/.local/state/entropo/runs/<batch>).' },
+  mode: { type: 'string', value: 'entropo|r2e', help: "Selector: EntroPO's hybrid order (default) or R2E-Gym's." },
+  'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
+  'judge-url': { type: 'string', value: 'URL', help: 'LLM judge endpoint (needs logprobs); default: no judge.' },
+  'judge-model': { type: 'string', value: 'NAME', help: 'LLM judge model name.' },
+  store: { type: 'string', value: 'DIR', help: 'Preference store (default: ~/.local/state/entropo/store/<repo hash>).' },
+  'no-record': { type: 'boolean', help: 'Do not record this run as preference data.' },
+  json: { type: 'boolean', help: 'Print the result as JSON on stdout instead of the table.' },
 } as const;
 
 /** `entropo run`: one best-of-N batch on an issue. */
@@ -69,7 +80,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const samples = numberFlag(flags.samples, 'samples', 4, 1, MAX_SAMPLES)!;
   const outDir = path.resolve(String(flags.out ?? path.join(homedir(), '.local', 'state', 'entropo', 'runs', new Date().toISOString().replace(/[:.]/g, '-'))));
-  const events = new Emitter<BatchEvent>();
+  const events = new Emitter<FixEvent>();
   events.subscribe(progressPrinter(process.stderr));
   const controller = new AbortController();
   const onSigint = () => {
@@ -78,26 +89,44 @@ export async function runCommand(argv: string[]): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  const apiKey = source.kind === 'endpoint' ? source.apiKey : undefined;
+  const storeDir = path.resolve(String(flags.store ?? defaultStoreDir(repoDir)));
   try {
-    const result = await runBatch({
+    const report = await fixIssue({
       repoDir, issue, samples, config, outDir, events, signal: controller.signal,
       concurrency: numberFlag(flags.concurrency, 'concurrency', undefined, 1),
       seed: numberFlag(flags.seed, 'seed', undefined, 0),
       model: await createModelFactory(source),
       budget: { costUsd: numberFlag(flags['batch-cost'], 'batch-cost', undefined, 0), tokens: numberFlag(flags['batch-tokens'], 'batch-tokens', undefined, 1) },
+      verify: { judge: judgeModel(flags, apiKey) },
+      selector: { mode: choice(flags.mode, 'mode', ['entropo', 'r2e']) as SelectorMode | undefined, tieBreak: choice(flags['tie-break'], 'tie-break', ['verifier', 'agreement', 'longest', 'shortest']) as TieBreak | undefined },
+      store: PreferenceStore.open(storeDir, { enabled: !flags['no-record'], secrets: apiKey ? [apiKey] : [], repoRoot: repoDir }),
     });
+    const { batch } = report;
     await mkdir(path.join(outDir, 'patches'), { recursive: true });
-    await Promise.all(result.candidates.map((c) => writeFile(path.join(outDir, 'patches', `${c.id}.patch`), c.patch)));
-    const summary = { ...result, candidates: result.candidates.map(({ messages: _messages, ...rest }) => rest) };
-    await writeFile(path.join(outDir, 'batch.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    await Promise.all(batch.candidates.map((c) => writeFile(path.join(outDir, 'patches', `${c.id}.patch`), c.patch)));
+    const summary = { ...report, batch: { ...batch, candidates: batch.candidates.map(({ messages: _messages, ...rest }) => rest) } };
+    await writeFile(path.join(outDir, 'result.json'), `${JSON.stringify(summary, null, 2)}\n`);
     // The patches are on disk; the snapshot commit need not be kept alive any longer.
-    await releaseSnapshot(result.snapshot);
-    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : renderCandidates(result, outDir));
+    await releaseSnapshot(batch.snapshot);
+    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : renderCandidates(report, outDir, flags['no-record'] ? undefined : storeDir));
     if (controller.signal.aborted) return 130;
-    return result.candidates.some((c) => c.exitReason === 'submitted' && c.patch !== '') ? 0 : 1;
+    return batch.candidates.some((c) => c.exitReason === 'submitted' && c.patch !== '') ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+function judgeModel(flags: Record<string, unknown>, apiKey: string | undefined) {
+  if (!flags['judge-url']) return undefined;
+  if (!flags['judge-model']) throw new UsageError('--judge-url needs --judge-model.');
+  return { model: new OpenAiModel({ baseUrl: String(flags['judge-url']), model: String(flags['judge-model']), apiKey }) };
+}
+
+function choice(value: unknown, name: string, allowed: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(String(value))) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${String(value)}".`);
+  return String(value);
 }
 
 function readIssue(value: unknown): string {
