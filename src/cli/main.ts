@@ -1,9 +1,11 @@
 import { AgentError } from '../core/errors.js';
+import { rankCommand } from './rankCommand.js';
 import { runCommand } from './runCommand.js';
 import { UsageError } from './usageError.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
-  run: { summary: 'Fix an issue with N rollouts in parallel worktrees and list the candidate patches.', run: runCommand },
+  run: { summary: 'Fix an issue with N rollouts in parallel worktrees; verify, rank and record the candidates.', run: runCommand },
+  rank: { summary: 'Rank externally produced candidates (JSON lines) with the hybrid verifier.', run: rankCommand },
 };
 
 function help(): string {
