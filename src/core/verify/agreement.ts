@@ -4,7 +4,7 @@ import type { SignalValue } from './signalTypes.js';
 import type { VerifiableCandidate } from './verifiable.js';
 
 /** Above this size a patch is compared by its whitespace-normalized text only, to bound parsing time. */
-const MAX_TOKENIZED_CHARS = 200_000;
+const MAX_TOKENIZED_CHARS = 100_000;
 
 /**
  * Signal 6: candidates clustered by token-equivalent patches (same files; added and removed code equal up
@@ -12,7 +12,13 @@ const MAX_TOKENIZED_CHARS = 200_000;
  */
 export async function agreementSignals(candidates: readonly VerifiableCandidate[]): Promise<Map<string, SignalValue>> {
   const keys = new Map<string, string>();
-  for (const c of candidates) if (c.patch.trim() !== '') keys.set(c.id, await patchKey(c.patch));
+  const byText = new Map<string, string>();
+  for (const c of candidates) {
+    if (c.patch.trim() === '') continue;
+    // Identical patches are common (that is the point of voting); tokenize each text once.
+    if (!byText.has(c.patch)) byText.set(c.patch, await patchKey(c.patch));
+    keys.set(c.id, byText.get(c.patch)!);
+  }
   const clusters = new Map<string, string[]>();
   for (const [id, key] of keys) clusters.set(key, [...(clusters.get(key) ?? []), id]);
   const out = new Map<string, SignalValue>();
@@ -31,6 +37,7 @@ export async function agreementSignals(candidates: readonly VerifiableCandidate[
 }
 
 async function patchKey(patch: string): Promise<string> {
+  if (patch.length > MAX_TOKENIZED_CHARS) return patch.replace(/\s+/g, ' ').trim();
   const files = parsePatch(patch).sort((a, b) => String(a.newPath ?? a.oldPath).localeCompare(String(b.newPath ?? b.oldPath)));
   const parts: string[] = [];
   for (const file of files) {
@@ -47,6 +54,5 @@ async function patchKey(patch: string): Promise<string> {
 }
 
 async function tokens(path: string, code: string): Promise<string> {
-  if (code.length > MAX_TOKENIZED_CHARS) return code.replace(/\s+/g, ' ').trim();
   return (await normalizedTokens(path, code)).join(' ');
 }

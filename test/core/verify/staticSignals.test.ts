@@ -46,6 +46,17 @@ describe('agreement', () => {
   });
 });
 
+describe('agreement on huge patches', () => {
+  it('compares multi-megabyte patches by their normalized text', async () => {
+    const body = Array.from({ length: 40_000 }, (_, i) => `+line_${i} = ${i}`).join('\n');
+    const huge = `diff --git a/big.py b/big.py\nnew file mode 100644\n--- /dev/null\n+++ b/big.py\n@@ -0,0 +1,40000 @@\n${body}\n`;
+    const signals = await agreementSignals([{ id: 'a', patch: huge }, { id: 'b', patch: huge.replace(/ = /g, '  =  ') }, { id: 'c', patch: huge.replace('line_7 ', 'line_8 ') }]);
+    expect(huge.length).toBeGreaterThan(500_000);
+    expect(signals.get('a')).toMatchObject({ score: 2, detail: '2 agree (a, b)' });
+    expect(signals.get('c')).toMatchObject({ score: 1 });
+  });
+});
+
 describe('syntax', () => {
   it('counts only new syntax errors in changed files', async () => {
     const before = 'def f(x):\n    return x\n';
