@@ -1,0 +1,118 @@
+/** Signal 4: the repository's own tests, run on the snapshot and with each candidate applied. */
+import { mapLimited } from '../../concurrency.js';
+import { AgentError, ErrorReason } from '../../errors.js';
+import type { ProcessRunner } from '../../types.js';
+import type { SignalValue } from '../signalTypes.js';
+import { unavailable } from '../verifiable.js';
+import type { CandidateTrees } from './candidateTrees.js';
+import { detectTestCommand, type DetectOptions, type TestCommand } from './detectTestCommand.js';
+import { runTests, type TestRun } from './runTests.js';
+import { isFailing } from './testResults.js';
+
+/** Options of `regressionSignal`. */
+export interface RegressionOptions {
+  /** The user's test command; detected in the baseline checkout when absent. */
+  command?: DetectOptions['configured'];
+  runner?: ProcessRunner;
+  /** Per test run; a run past it is killed with its whole process group. Defaults to 10 minutes. */
+  timeoutMs?: number;
+  /** Test runs at once; defaults to 2. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  reportDir?: string;
+}
+
+/** The signal per candidate, with what it was measured against. */
+export interface RegressionResult {
+  values: Map<string, SignalValue>;
+  test?: TestCommand;
+  /** The run on the snapshot; absent when no test command was found. */
+  baseline?: TestRun;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+const NAMES_SHOWN = 5;
+
+/**
+ * Runs the test command once on the snapshot, then in each candidate's checkout, and counts the tests that
+ * passed before and do not pass after (failed, errored, or no longer reported). Score: minus that count, so
+ * 0 is best. A correct fix may break tests that assert the old behaviour (DESIGN.md section 5), so the
+ * detail names the broken tests for people to judge.
+ */
+export async function regressionSignal(
+  trees: CandidateTrees,
+  candidateIds: readonly string[],
+  options: RegressionOptions = {},
+): Promise<RegressionResult> {
+  const all = (reason: string): Map<string, SignalValue> => new Map(candidateIds.map((id) => [id, unavailable(reason)]));
+  const detected = await detectTestCommand(trees.baseline, { configured: options.command, runner: options.runner, signal: options.signal });
+  if (!detected.found) return { values: all(detected.reason) };
+  const test = detected.test;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const runOptions = { runner: options.runner, timeoutMs, signal: options.signal, reportDir: options.reportDir };
+  const baseline = await runTests(trees.baseline, test, runOptions);
+  if (baseline.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
+  const broken = baselineProblem(baseline, test, timeoutMs);
+  if (broken !== undefined) return { values: all(broken), test, baseline };
+  const values = await mapLimited(candidateIds, options.concurrency ?? 2, async (id): Promise<[string, SignalValue]> => {
+    const tree = trees.byCandidate.get(id);
+    if (tree === undefined) return [id, unavailable('no checkout was prepared for this candidate')];
+    if (tree instanceof Error) return [id, unavailable(tree.message)];
+    const run = await runTests(tree, test, runOptions);
+    if (run.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
+    return [id, compare(baseline, run, timeoutMs)];
+  });
+  return { values: new Map(values), test, baseline };
+}
+
+/** Why the baseline run cannot be compared against, or undefined when it can. */
+function baselineProblem(run: TestRun, test: TestCommand, timeoutMs: number): string | undefined {
+  if (run.timedOut) return `\`${test.command}\` timed out on the snapshot after ${seconds(timeoutMs)} s; raise the test timeout or configure a faster command`;
+  if (!run.perTest && run.exitCode !== 0) {
+    return `\`${test.command}\` fails on the snapshot itself (exit ${run.exitCode}), so it cannot tell what a patch breaks: ${lastLine(run.tail)}`;
+  }
+  const passing = [...run.results.values()].filter((s) => s === 'passed').length;
+  if (passing === 0) return `no test passes on the snapshot (${run.results.size} reported), so none can break`;
+  return undefined;
+}
+
+/** The signal of one candidate's run against the baseline run. */
+export function compare(before: TestRun, after: TestRun, timeoutMs: number): SignalValue {
+  const passedBefore = [...before.results].filter(([, s]) => s === 'passed').map(([id]) => id);
+  // A test that passed before and is not reported now counts as broken: a module that no longer imports, a
+  // crashed or killed run. A test now skipped does not.
+  const broken = passedBefore.filter((id) => isFailing(after.results.get(id)) || !after.results.has(id)).sort();
+  const fixed = [...before.results].filter(([id, s]) => s !== 'passed' && after.results.get(id) === 'passed').map(([id]) => id).sort();
+  // Failing tests the snapshot did not have: new tests of the patch, or a package that no longer builds.
+  const newFailing = after.perTest === before.perTest
+    ? [...after.results].filter(([id, s]) => !before.results.has(id) && isFailing(s)).map(([id]) => id).sort()
+    : [];
+  const total = passedBefore.length;
+  let detail = broken.length === 0
+    ? `${total}/${total} tests that passed before still pass`
+    : `breaks ${broken.length} of ${total} passing tests: ${listNames(broken)}`;
+  if (fixed.length > 0) detail += `; now passes ${fixed.length} that failed before`;
+  if (after.timedOut) detail = `test run timed out after ${seconds(timeoutMs)} s and was killed; ${detail}`;
+  const data = { broken, fixed, newFailing, passedBefore: total, timedOut: after.timedOut, exitCode: after.exitCode, durationMs: after.durationMs };
+  return { status: 'ok', score: broken.length === 0 ? 0 : -broken.length, detail, data };
+}
+
+/** Short names when they tell the tests apart (`test_a`), full ids otherwise; at most NAMES_SHOWN. */
+function listNames(ids: string[]): string {
+  const short = ids.map((id) => {
+    // Parameters (`test_x[1.5-a/b]`) stay whole; the name before them is the last segment of the path.
+    const [, path, params = ''] = /^(.*?)(\[.*\])?$/s.exec(id) ?? ['', id];
+    return (path.split(/::| > |[./#]/).filter(Boolean).at(-1) ?? path) + params;
+  });
+  const names = new Set(short).size === short.length ? short : ids;
+  const more = names.length > NAMES_SHOWN ? ` and ${names.length - NAMES_SHOWN} more` : '';
+  return names.slice(0, NAMES_SHOWN).join(', ') + more;
+}
+
+function lastLine(tail: string): string {
+  return tail.split('\n').map((line) => line.trim()).filter(Boolean).at(-1)?.slice(0, 200) ?? '(no output)';
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1);
+}

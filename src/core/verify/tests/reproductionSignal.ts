@@ -1,0 +1,129 @@
+/** Signal 5: the reproduction scripts of all rollouts, which must fail on the snapshot and pass with a fix. */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { mapLimited } from '../../concurrency.js';
+import { AgentError, ErrorReason } from '../../errors.js';
+import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
+import type { ProcessRunner } from '../../types.js';
+import type { SignalValue } from '../signalTypes.js';
+import { unavailable, type VerifiableCandidate } from '../verifiable.js';
+import type { CandidateTrees } from './candidateTrees.js';
+import { pythonFor } from './detectTestCommand.js';
+import { collectReproTests, REPRO_PATTERNS, type ReproTest } from './reproTests.js';
+
+/** Options of `reproductionSignal`. */
+export interface ReproductionOptions {
+  runner?: ProcessRunner;
+  /** Per script run; defaults to one minute. */
+  timeoutMs?: number;
+  /** Checkouts worked in at once; the scripts of one checkout run in turn. Defaults to 2. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  patterns?: readonly string[];
+}
+
+/** One script's outcome in one checkout. */
+export interface ReproRun {
+  testId: string;
+  passed: boolean;
+  /** Why it counts as failing: the exit code, a timeout, a traceback. */
+  why: string;
+}
+
+/** The signal per candidate, with the scripts it was measured with. */
+export interface ReproductionResult {
+  values: Map<string, SignalValue>;
+  tests: ReproTest[];
+  /** Scripts that fail on the snapshot: the ones that reproduce the issue. */
+  valid: string[];
+  /** Scripts dropped because they pass on the snapshot, with the reason. */
+  discarded: { testId: string; reason: string }[];
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+// A script may catch its own exception and print it, or print a failed assertion and exit 0.
+const FAILURE_TEXT = /Traceback \(most recent call last\)|AssertionError/;
+
+/**
+ * Runs every rollout's reproduction scripts on the snapshot, keeps those that fail there, then runs those
+ * with each candidate applied. Score: the number of valid scripts, from all rollouts, that pass with the
+ * candidate. A script fails on a non-zero exit, a timeout, or a Python traceback or AssertionError in its
+ * output.
+ */
+export async function reproductionSignal(
+  trees: CandidateTrees,
+  candidates: readonly Pick<VerifiableCandidate, 'id' | 'messages'>[],
+  options: ReproductionOptions = {},
+): Promise<ReproductionResult> {
+  const tests = collectReproTests(candidates, options.patterns ?? REPRO_PATTERNS);
+  const all = (reason: string): Map<string, SignalValue> => new Map(candidates.map((c) => [c.id, unavailable(reason)]));
+  if (tests.length === 0) {
+    const names = (options.patterns ?? REPRO_PATTERNS).join(', ');
+    return { values: all(`no rollout wrote a reproduction script (a file named ${names})`), tests, valid: [], discarded: [] };
+  }
+  const onSnapshot = await runAll(trees.baseline, tests, options);
+  const valid = tests.filter((_, k) => !onSnapshot[k].passed);
+  const discarded = tests.filter((_, k) => onSnapshot[k].passed).map((t) => ({ testId: t.id, reason: 'passes on the snapshot, so it does not reproduce the issue' }));
+  const summary = { tests, valid: valid.map((t) => t.id), discarded };
+  if (valid.length === 0) {
+    return { values: all(`none of the ${tests.length} reproduction script(s) fails on the snapshot (${tests.map((t) => t.id).join(', ')})`), ...summary };
+  }
+  const values = await mapLimited(candidates, options.concurrency ?? 2, async (candidate): Promise<[string, SignalValue]> => {
+    const tree = trees.byCandidate.get(candidate.id);
+    if (tree === undefined) return [candidate.id, unavailable('no checkout was prepared for this candidate')];
+    if (tree instanceof Error) return [candidate.id, unavailable(tree.message)];
+    const runs = await runAll(tree, valid, options);
+    return [candidate.id, score(runs, valid, discarded.length)];
+  });
+  return { values: new Map(values), ...summary };
+}
+
+function score(runs: ReproRun[], valid: ReproTest[], discarded: number): SignalValue {
+  const passed = runs.filter((r) => r.passed).map((r) => r.testId);
+  const failed = runs.filter((r) => !r.passed).map((r) => ({ testId: r.testId, why: r.why }));
+  const own = discarded > 0 ? ` (${discarded} more passed on the snapshot and were dropped)` : '';
+  return {
+    status: 'ok',
+    score: passed.length,
+    detail: `passes ${passed.length}/${valid.length} reproduction tests${own}`,
+    data: { passed, failed, total: valid.length, authors: Object.fromEntries(valid.map((t) => [t.id, t.authors])) },
+  };
+}
+
+/** Runs the scripts one after another in `dir`, each written in place for its run and removed after. */
+async function runAll(dir: string, tests: readonly ReproTest[], options: ReproductionOptions): Promise<ReproRun[]> {
+  const runs: ReproRun[] = [];
+  for (const test of tests) runs.push(await runOne(dir, test, options));
+  return runs;
+}
+
+/** Runs one script in `dir`; exported for tests of the verdict rules. */
+export async function runOne(dir: string, test: ReproTest, options: ReproductionOptions): Promise<ReproRun> {
+  const runner = options.runner ?? new NodeProcessRunner();
+  // The script's folder decides what it imports, so it runs where it was written; a file of the repository
+  // (or the candidate's patch) at that path is not overwritten, the script runs beside it under another name.
+  let path = test.path;
+  if (existsSync(join(dir, path))) path = join(dirname(path), `entropo_${randomBytes(4).toString('hex')}_${basename(path)}`);
+  const file = join(dir, path);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, test.content);
+  try {
+    const program = test.interpreter === 'python3' ? pythonFor(dir) : test.interpreter;
+    const result = await runner.exec(program, [path], { cwd: dir, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal });
+    const output = result.stdout + result.stderr;
+    if (result.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
+    if (result.timedOut) return { testId: test.id, passed: false, why: `timed out after ${(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s` };
+    if (result.exitCode !== 0) return { testId: test.id, passed: false, why: `exit ${result.exitCode ?? result.signal}: ${lastLine(output)}` };
+    const failure = output.split('\n').find((line) => FAILURE_TEXT.test(line));
+    if (failure !== undefined) return { testId: test.id, passed: false, why: `exit 0 but printed ${failure.trim().slice(0, 200)}` };
+    return { testId: test.id, passed: true, why: 'exit 0' };
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+function lastLine(output: string): string {
+  return output.split('\n').map((line) => line.trim()).filter(Boolean).at(-1)?.slice(0, 200) ?? '(no output)';
+}

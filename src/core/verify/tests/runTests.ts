@@ -1,0 +1,139 @@
+/** Runs a test command in one checkout and reads its per-test results, falling back to the exit code. */
+import { mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
+import type { ProcessRunner } from '../../types.js';
+import type { ResultFormat, TestCommand } from './detectTestCommand.js';
+import { parseCargoTest } from './parseCargo.js';
+import { parseGoTestJson } from './parseGoTest.js';
+import { parseJUnit } from './parseJUnit.js';
+import { parsePytestSummary } from './parsePytest.js';
+import { parseTap } from './parseTap.js';
+import { parseUnittestVerbose } from './parseUnittest.js';
+import { record, type TestResults } from './testResults.js';
+
+/** Options of one test run. */
+export interface RunTestsOptions {
+  runner?: ProcessRunner;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Where `{report}` files are made; defaults to the system's temp folder (outside every checkout). */
+  reportDir?: string;
+}
+
+/** What one run of a test command produced. */
+export interface TestRun {
+  /** Per-test outcomes; without per-test output, one pseudo test `suite` carrying the exit code. */
+  results: TestResults;
+  /** False when the outcome is only the exit code. */
+  perTest: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  /** The last lines of the output, to explain a run that went wrong. */
+  tail: string;
+}
+
+/** The pseudo test of a run whose runner printed nothing per test. */
+export const SUITE_ID = 'suite';
+
+// Runners print colours, progress bars and interactive prompts less, and Python writes no bytecode into the
+// checkout, when told they run unattended.
+const QUIET_ENV = 'export CI=true NO_COLOR=1 FORCE_COLOR=0 CARGO_TERM_COLOR=never PYTHONDONTWRITEBYTECODE=1 PY_COLORS=0';
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+const TAIL_LINES = 15;
+
+/**
+ * Runs `test.command` with `bash -c` in `dir`, stderr merged into stdout so that lines keep their order, and
+ * returns its per-test results. Test ids that contain the checkout's own path are made relative, so ids from
+ * two checkouts of the same repository compare equal.
+ */
+export async function runTests(dir: string, test: TestCommand, options: RunTestsOptions): Promise<TestRun> {
+  const runner = options.runner ?? new NodeProcessRunner();
+  const reportFolder = test.command.includes('{report}') ? await mkdtemp(join(options.reportDir ?? tmpdir(), 'entropo-report-')) : undefined;
+  try {
+    const report = reportFolder === undefined ? undefined : join(reportFolder, 'report.xml');
+    const command = report === undefined ? test.command : test.command.split('{report}').join(shellQuote(report));
+    const result = await runner.shell(`${QUIET_ENV}; exec 2>&1; ${command}`, {
+      cwd: dir, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: MAX_OUTPUT_BYTES,
+    });
+    const output = result.stdout + result.stderr;
+    const reports = await readReports(dir, test, report);
+    const parsed = relativeIds(parseResults(test.format, output, reports), [dir, await realpath(dir).catch(() => dir)]);
+    const perTest = parsed.size > 0;
+    const results: TestResults = perTest ? parsed : new Map([[SUITE_ID, result.exitCode === 0 && !result.timedOut ? 'passed' : 'failed']]);
+    return {
+      results, perTest, exitCode: result.exitCode, timedOut: result.timedOut, cancelled: result.cancelled,
+      durationMs: result.durationMs, tail: output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n'),
+    };
+  } finally {
+    if (reportFolder !== undefined) await rm(reportFolder, { recursive: true, force: true });
+  }
+}
+
+/** Per-test results of `output` (and JUnit `reports`) in the given format; `auto` takes the first format that finds tests. */
+export function parseResults(format: ResultFormat, output: string, reports: string[] = []): TestResults {
+  const fromReports = (): TestResults => {
+    const results: TestResults = new Map();
+    for (const xml of reports) parseJUnit(xml, results);
+    return results;
+  };
+  switch (format) {
+    case 'junit': return fromReports();
+    case 'pytest': {
+      const junit = fromReports();
+      return junit.size > 0 ? junit : parsePytestSummary(output);
+    }
+    case 'tap': return parseTap(output);
+    case 'unittest': return parseUnittestVerbose(output);
+    case 'go-json': return parseGoTestJson(output);
+    case 'cargo': return parseCargoTest(output);
+    case 'auto': {
+      const parsers = [fromReports, () => parseGoTestJson(output), () => parsePytestSummary(output), () => parseTap(output),
+        () => parseUnittestVerbose(output), () => parseCargoTest(output)];
+      for (const parse of parsers) {
+        const results = parse();
+        if (results.size > 0) return results;
+      }
+      return new Map();
+    }
+  }
+}
+
+async function readReports(dir: string, test: TestCommand, report: string | undefined): Promise<string[]> {
+  const files: string[] = [];
+  if (report !== undefined) files.push(report);
+  if (test.reportDirs !== undefined) files.push(...(await findReports(dir, new Set(test.reportDirs))));
+  const texts = await Promise.all(files.map((file) => readFile(file, 'utf8').catch(() => '')));
+  return texts.filter((text) => text.trim() !== '');
+}
+
+/** `*.xml` files in folders named one of `names` anywhere below `dir` (one per module of a multi-module build). */
+async function findReports(dir: string, names: Set<string>, depth = 0): Promise<string[]> {
+  if (depth > 6) return [];
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const found: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || entry.name === '.git' || entry.name === 'node_modules') continue;
+    const path = join(dir, entry.name);
+    if (names.has(entry.name)) {
+      const files = await readdir(path).catch(() => []);
+      found.push(...files.filter((f) => f.endsWith('.xml')).map((f) => join(path, f)));
+    } else found.push(...(await findReports(path, names, depth + 1)));
+  }
+  return found;
+}
+
+function relativeIds(results: TestResults, roots: string[]): TestResults {
+  const prefixes = [...new Set(roots)].map((root) => `${root.replace(/\/+$/, '')}/`);
+  if (![...results.keys()].some((id) => prefixes.some((p) => id.includes(p)))) return results;
+  const out: TestResults = new Map();
+  for (const [id, status] of results) record(out, prefixes.reduce((text, p) => text.split(p).join(''), id), status);
+  return out;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

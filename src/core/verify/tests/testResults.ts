@@ -1,0 +1,29 @@
+/** The common shape of every test-result parser: test id to outcome, with the worst outcome kept per id. */
+
+/** Outcome of one test. `error` is a test that could not run (setup, import, collection), `failed` an assertion. */
+export type TestStatus = 'passed' | 'failed' | 'skipped' | 'error';
+
+/** Per-test outcomes of one run, keyed by a test id that is stable across checkouts of the same repository. */
+export type TestResults = Map<string, TestStatus>;
+
+const RANK: Record<TestStatus, number> = { skipped: 0, passed: 1, failed: 2, error: 3 };
+
+/**
+ * Records `status` for `id`, keeping the worse one when the id was seen before: a test reported twice (a
+ * parametrised name, a subtest, the same name in two files) passes only if every report passed.
+ */
+export function record(results: TestResults, id: string, status: TestStatus): void {
+  const previous = results.get(id);
+  if (previous === undefined || RANK[status] > RANK[previous]) results.set(id, status);
+}
+
+/** True for outcomes that count as "not passing" after a change: a failure, an error. */
+export function isFailing(status: TestStatus | undefined): boolean {
+  return status === 'failed' || status === 'error';
+}
+
+/** Removes colour escapes, which some runners print even into a pipe when FORCE_COLOR is set. */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+}

@@ -1,0 +1,65 @@
+/** Both test-running signals of one verification, measured in one shared set of worktrees. */
+import type { SignalProvider } from '../verifyCandidates.js';
+import type { ProcessRunner } from '../../types.js';
+import type { Snapshot } from '../../worktree/snapshot.js';
+import type { VerifiableCandidate } from '../verifiable.js';
+import { prepareCandidateTrees } from './candidateTrees.js';
+import { regressionSignal, type RegressionOptions, type RegressionResult } from './regressionSignal.js';
+import { reproductionSignal, type ReproductionResult } from './reproductionSignal.js';
+
+/** Options of `testSignals`. */
+export interface TestSignalsOptions {
+  /** Folder for the worktrees; outside the user's tree. */
+  baseDir?: string;
+  /** The user's test command; detected when absent. */
+  command?: RegressionOptions['command'];
+  /** Runs the tests and scripts; a sandboxed runner goes here. Defaults to a NodeProcessRunner. */
+  runner?: ProcessRunner;
+  /** Per run of the test command; defaults to 10 minutes. */
+  testTimeoutMs?: number;
+  /** Per run of a reproduction script; defaults to one minute. */
+  reproTimeoutMs?: number;
+  /** Checkouts worked in at once; defaults to 2. */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+/** Signals 4 and 5 for every candidate. */
+export interface TestSignals {
+  regression: RegressionResult;
+  reproduction: ReproductionResult;
+}
+
+/**
+ * Creates the worktrees once (the snapshot, and each candidate with its patch), runs the regression tests and
+ * then the reproduction scripts in them, and removes them whatever happens. The two signals run one after the
+ * other because both write into the same checkouts: a reproduction script lying in a checkout while the test
+ * command runs could be collected as a test.
+ */
+export async function testSignals(
+  snap: Snapshot,
+  candidates: readonly VerifiableCandidate[],
+  options: TestSignalsOptions = {},
+): Promise<TestSignals> {
+  const trees = await prepareCandidateTrees(snap, candidates, {
+    baseDir: options.baseDir, concurrency: options.concurrency, signal: options.signal,
+  });
+  try {
+    const shared = { runner: options.runner, concurrency: options.concurrency, signal: options.signal };
+    const regression = await regressionSignal(trees, candidates.map((c) => c.id), {
+      ...shared, command: options.command, timeoutMs: options.testTimeoutMs,
+    });
+    const reproduction = await reproductionSignal(trees, candidates, { ...shared, timeoutMs: options.reproTimeoutMs });
+    return { regression, reproduction };
+  } finally {
+    await trees.dispose();
+  }
+}
+
+/** The test signals as a provider for `verifyCandidates`, for candidates made from `snap`. */
+export function testSignalProvider(snap: Snapshot, options: Omit<TestSignalsOptions, 'signal'> = {}): SignalProvider {
+  return async (candidates, signal) => {
+    const { regression, reproduction } = await testSignals(snap, candidates, { ...options, signal });
+    return { regression: regression.values, reproduction: reproduction.values };
+  };
+}

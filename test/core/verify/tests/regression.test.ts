@@ -1,0 +1,175 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it, type TestContext } from 'vitest';
+import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
+import { prepareCandidateTrees } from '../../../../src/core/verify/tests/candidateTrees.js';
+import { regressionSignal } from '../../../../src/core/verify/tests/regressionSignal.js';
+import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';
+import { git, tempDir } from '../../../helpers/tempRepo.js';
+import { fixtureRepo, patchOf } from './fixtureRepo.js';
+
+const CALC = `def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n\n\ndef div(a, b):\n    return a / b\n\n\ndef neg(a):\n    return -a\n`;
+const CALC_TESTS = `import unittest\n\nfrom calc import add, div, mul, neg, sub\n\n\nclass CalcTest(unittest.TestCase):
+    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n
+    def test_sub(self):\n        self.assertEqual(sub(5, 3), 2)\n
+    def test_mul(self):\n        self.assertEqual(mul(4, 3), 12)\n
+    def test_div(self):\n        self.assertEqual(div(8, 2), 4)\n
+    def test_neg(self):\n        self.assertEqual(neg(2), -2)\n`;
+
+const pytestWorks = (() => {
+  try {
+    execFileSync('python3', ['-m', 'pytest', '--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// The runs mostly wait on subprocesses, so the cases run concurrently; each cleans up after itself.
+describe.concurrent('regressionSignal', () => {
+  /** A repository of `files`, removed after the test. */
+  function repoOf(context: TestContext, files: Record<string, string>): string {
+    const repo = fixtureRepo(files);
+    context.onTestFinished(repo.cleanup);
+    return repo.dir;
+  }
+
+  /** A snapshot of `repo` with one worktree per candidate patch; everything is removed after the test. */
+  async function setup(context: TestContext, repo: string, patches: Record<string, string>) {
+    const work = tempDir();
+    const snap = await snapshot(repo);
+    const baseDir = path.join(work.dir, 'trees');
+    const trees = await prepareCandidateTrees(snap, Object.entries(patches).map(([id, patch]) => ({ id, patch })), { baseDir });
+    // Finished hooks run in reverse order of registration: worktrees first, then the snapshot, then the folder.
+    context.onTestFinished(work.cleanup);
+    context.onTestFinished(() => releaseSnapshot(snap));
+    context.onTestFinished(() => trees.dispose());
+    return { trees, baseDir, ids: Object.keys(patches) };
+  }
+
+  function ok(value: SignalValue | undefined) {
+    if (value?.status !== 'ok') throw new Error(`expected an ok signal, got ${JSON.stringify(value)}`);
+    return value;
+  }
+
+  it('names the tests a candidate breaks, reports an unapplicable patch, and kills a hanging run', async (context) => {
+    const repo = repoOf(context, { 'calc.py': CALC, 'tests/__init__.py': '', 'tests/test_calc.py': CALC_TESTS });
+    const patches = {
+      A: patchOf(repo, { 'calc.py': CALC.replace('return a * b', 'return a + b').replace('return a / b', 'return a // b + 1') }),
+      B: patchOf(repo, { 'calc.py': CALC.replace('def neg(a):\n', 'def neg(a):\n    """Negate."""\n') }),
+      C: patchOf(repo, { 'calc.py': CALC.replace('return a - b', 'return b - a') }).replace(/return a - b/g, 'return a - b  # drifted'),
+      D: patchOf(repo, { 'calc.py': CALC.replace('    return a + b\n', '    while True:\n        pass\n') }),
+    };
+    const { trees, ids } = await setup(context, repo, patches);
+    expect(trees.byCandidate.get('C')).toBeInstanceOf(Error);
+    const started = Date.now();
+    const result = await regressionSignal(trees, ids, { command: { command: 'python3 -m unittest -v', format: 'unittest' }, timeoutMs: 5000, concurrency: 2 });
+    const elapsed = Date.now() - started;
+
+    expect(result.test?.kind).toBe('configured');
+    expect(result.baseline?.perTest).toBe(true);
+    expect([...result.baseline!.results.values()].filter((s) => s === 'passed')).toHaveLength(5);
+    const a = ok(result.values.get('A'));
+    expect(a.score).toBe(-2);
+    expect(a.detail).toBe('breaks 2 of 5 passing tests: test_div, test_mul');
+    expect(a.data?.broken).toEqual(['tests.test_calc.CalcTest.test_div', 'tests.test_calc.CalcTest.test_mul']);
+    const b = ok(result.values.get('B'));
+    expect([b.score, b.detail]).toEqual([0, '5/5 tests that passed before still pass']);
+    const c = result.values.get('C');
+    expect(c?.status).toBe('unavailable');
+    expect(c?.status === 'unavailable' && c.reason).toMatch(/^The patch does not apply to calc\.py/);
+    const d = ok(result.values.get('D'));
+    expect(d.data?.timedOut).toBe(true);
+    expect(d.detail).toMatch(/^test run timed out after 5 s and was killed; breaks \d of 5 passing tests: .*test_add/);
+    expect(d.score).toBeLessThanOrEqual(-1);
+    // The hang costs one timeout, not the test's.
+    expect(elapsed).toBeLessThan(20_000);
+    expect(d.data?.durationMs).toBeLessThan(5000 + 3000);
+  });
+
+  it('fails the baseline honestly: a command that fails on the snapshot, and no command at all', async (context) => {
+    const repo = repoOf(context, { 'calc.py': CALC, 'README.md': '# calc\n' });
+    const { trees, ids } = await setup(context, repo, { A: patchOf(repo, { 'calc.py': CALC.replace('a + b', 'b + a') }) });
+    const none = await regressionSignal(trees, ids);
+    expect(none.values.get('A')).toEqual({ status: 'unavailable', reason: 'no test command found (configure one)' });
+    expect(none.baseline).toBeUndefined();
+    const missing = await regressionSignal(trees, ids, { command: 'python3 -m no_such_test_module_xyz', timeoutMs: 20_000 });
+    const value = missing.values.get('A');
+    expect(value?.status).toBe('unavailable');
+    expect(value?.status === 'unavailable' && value.reason).toMatch(
+      /^`python3 -m no_such_test_module_xyz` fails on the snapshot itself \(exit 1\), so it cannot tell what a patch breaks: .*No module named no_such_test_module_xyz/);
+  });
+
+  it('runs pytest with per-test ids from its JUnit report', async (context) => {
+    if (!pytestWorks) context.skip('python3 -m pytest is not installed here');
+    const tests = 'from calc import add, mul\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n\n\nclass TestMore:\n    def test_both(self):\n        assert add(mul(3, 2), 1) == 7\n';
+    const repo = repoOf(context, { 'calc.py': CALC, 'pytest.ini': '[pytest]\n', 'tests/test_calc.py': tests });
+    const { trees, ids } = await setup(context, repo, { A: patchOf(repo, { 'calc.py': CALC.replace('return a * b', 'return a ** b') }) });
+    const result = await regressionSignal(trees, ids, { timeoutMs: 60_000 });
+    expect(result.test?.kind).toBe('pytest');
+    expect(result.test?.reason).toBe('pytest.ini');
+    expect([...result.baseline!.results.keys()].sort()).toEqual(['tests/test_calc.py::TestMore::test_both', 'tests/test_calc.py::test_add', 'tests/test_calc.py::test_mul']);
+    const a = ok(result.values.get('A'));
+    expect([a.score, a.detail]).toEqual([-2, 'breaks 2 of 3 passing tests: test_both, test_mul']);
+    // The report went to a temporary file outside the checkout, and pytest left no cache in it.
+    expect(readdirSync(trees.baseline).sort()).toEqual(['.git', 'calc.py', 'pytest.ini', 'tests']);
+  });
+
+  it('runs node --test with TAP through package.json, using the user\'s installed node_modules', async (context) => {
+    const repo = repoOf(context, {
+      '.gitignore': 'node_modules/\n',
+      'package.json': JSON.stringify({ name: 'm', scripts: { test: 'node --test' } }),
+      'lib.js': 'const pad = require("padder");\nexports.label = (n) => pad(String(n), 3);\nexports.twice = (n) => n * 2;\n',
+      'test/lib.test.js': [
+        "const test = require('node:test');", "const assert = require('node:assert');", "const lib = require('../lib.js');",
+        "test.describe('lib', () => {", "  test.it('labels', () => assert.equal(lib.label(7), '007'));",
+        "  test.it('doubles', () => assert.equal(lib.twice(2), 4));", '});', "test('standalone', () => assert.ok(true));", '',
+      ].join('\n'),
+    });
+    // Installed dependencies are ignored by git, so only the user's tree has them.
+    mkdirSync(path.join(repo, 'node_modules', 'padder'), { recursive: true });
+    writeFileSync(path.join(repo, 'node_modules', 'padder', 'index.js'), 'module.exports = (s, n) => s.padStart(n, "0");\n');
+    const { trees, ids } = await setup(context, repo, { A: patchOf(repo, { 'lib.js': 'const pad = require("padder");\nexports.label = (n) => pad(String(n), 3);\nexports.twice = (n) => n * 3;\n' }) });
+    const result = await regressionSignal(trees, ids, { timeoutMs: 60_000 });
+    expect(result.test).toMatchObject({ kind: 'node', format: 'tap' });
+    expect(Object.fromEntries(result.baseline!.results)).toEqual({ 'lib > labels': 'passed', 'lib > doubles': 'passed', standalone: 'passed' });
+    expect(ok(result.values.get('A')).detail).toBe('breaks 1 of 3 passing tests: doubles');
+    await trees.dispose();
+    expect(existsSync(path.join(repo, 'node_modules', 'padder', 'index.js'))).toBe(true);
+    expect(git(repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('runs go test -json, counting a package that no longer builds', async (context) => {
+    const repo = repoOf(context, {
+      'go.mod': 'module example.com/calc\n\ngo 1.21\n',
+      'calc.go': 'package calc\n\nfunc Add(a, b int) int { return a + b }\n\nfunc Mul(a, b int) int { return a * b }\n',
+      'calc_test.go': 'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n\t\tt.Fatal("add")\n\t}\n}\n\nfunc TestMul(t *testing.T) {\n\tt.Run("small", func(t *testing.T) {\n\t\tif Mul(2, 3) != 6 {\n\t\t\tt.Fatal("mul")\n\t\t}\n\t})\n}\n',
+    });
+    const { trees, ids } = await setup(context, repo, {
+      A: patchOf(repo, { 'calc.go': 'package calc\n\nfunc Add(a, b int) int { return a + b }\n\nfunc Mul(a, b int) int { return a + b }\n' }),
+      B: patchOf(repo, { 'calc.go': 'package calc\n\nfunc Add(a, b int) int { return a + b\n' }),
+    });
+    const result = await regressionSignal(trees, ids, { timeoutMs: 120_000 });
+    expect(result.test?.kind).toBe('go');
+    expect([...result.baseline!.results.keys()].sort()).toEqual(['example.com/calc/TestAdd', 'example.com/calc/TestMul', 'example.com/calc/TestMul/small']);
+    expect(ok(result.values.get('A')).detail).toBe('breaks 2 of 3 passing tests: TestMul, small');
+    const b = ok(result.values.get('B'));
+    expect(b.score).toBe(-3);
+    expect(b.data?.newFailing).toEqual(['example.com/calc (package)']);
+  });
+
+  it('runs cargo test, keeping test binaries apart', async (context) => {
+    const repo = repoOf(context, {
+      'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n',
+      '.gitignore': 'target/\n',
+      'src/lib.rs': 'pub fn add(a: i32, b: i32) -> i32 { a + b }\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() { assert_eq!(super::add(2, 2), 4); }\n}\n',
+      'tests/api.rs': '#[test]\nfn adds() { assert_eq!(calc::add(1, 1), 2); }\n',
+    });
+    const { trees, ids } = await setup(context, repo, { A: patchOf(repo, { 'src/lib.rs': 'pub fn add(a: i32, b: i32) -> i32 { a + b }\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() { assert_eq!(super::add(2, 2), 4); }\n}\n\n/// Subtracts.\npub fn sub(a: i32, b: i32) -> i32 { a - b }\n' }) });
+    const result = await regressionSignal(trees, ids, { timeoutMs: 120_000 });
+    expect(result.test?.kind).toBe('cargo');
+    expect([...result.baseline!.results.keys()].sort()).toEqual(['tests/api.rs::adds', 'unittests src/lib.rs::tests::adds']);
+    expect(ok(result.values.get('A')).detail).toBe('2/2 tests that passed before still pass');
+  });
+});
