@@ -14,7 +14,12 @@ def call(thought, name, **params):
 
 REPRO = ("from pager import page_count, paginate\n\n"
          "print(page_count(31, 10), page_count(3, 10), page_count(0, 10))\n"
-         "print(paginate(list(range(31)), 4, per_page=10).items)\n")
+         "assert page_count(31, 10) == 4, page_count(31, 10)\n"
+         "assert page_count(30, 10) == 3, page_count(30, 10)\n"
+         "assert page_count(0, 10) == 0, page_count(0, 10)\n"
+         "assert paginate(list(range(31)), 4, per_page=10).items == [30]\n"
+         "print(\"OK\")\n")
+PAGE_4 = "python3 -c 'from pager import paginate; print(paginate(list(range(31)), 4, per_page=10).items)'"
 EXPLORE = [
     call("Let me find where page counts are computed.", "search", search_term="page_count"),
     call("The function lives in pager/core.py. Let me read it.", "file_editor", command="view", path="pager/core.py"),
@@ -27,7 +32,7 @@ OLD = "    return total // per_page"
 SCRIPTS = {
     # Correct: integer ceiling division.
     "fix-ceil": EXPLORE + [
-        call("Confirmed: 31 items give 3 pages and page 4 raises. Round up instead of down; integer arithmetic "
+        call("Confirmed: 31 items give 3 pages, so page 4 is out of range. Round up instead of down; integer arithmetic "
              "avoids float precision issues for large totals.",
              "file_editor", command="str_replace", path="pager/core.py", old_str=OLD,
              new_str="    return (total + per_page - 1) // per_page"),
@@ -49,7 +54,7 @@ SCRIPTS = {
     "fix-plus-one": EXPLORE + [
         call("The last page is missing, so add one page.", "file_editor", command="str_replace",
              path="pager/core.py", old_str=OLD, new_str="    return total // per_page + 1"),
-        call("Check the reproduction.", "execute_bash", cmd="python3 reproduce_issue.py"),
+        call("Check that page 4 exists now.", "execute_bash", cmd=PAGE_4),
         call("Page 4 now exists. Done.", "finish", command="submit", result="page_count adds the last page."),
     ],
     # Wrong: hides the IndexError in paginate instead of fixing the count.
@@ -57,7 +62,7 @@ SCRIPTS = {
         call("paginate raises for the last page; relax its range check.", "file_editor", command="str_replace",
              path="pager/core.py", old_str="    if number < 1 or (pages and number > pages):",
              new_str="    if number < 1 or (pages and number > pages + 1):"),
-        call("Check the reproduction.", "execute_bash", cmd="python3 reproduce_issue.py"),
+        call("Check that page 4 is returned now.", "execute_bash", cmd=PAGE_4),
         call("Page 4 is returned now. Done.", "finish", command="submit", result="paginate accepts the partial last page."),
     ],
 }

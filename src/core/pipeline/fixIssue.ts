@@ -5,6 +5,7 @@ import type { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
 import { select, type SelectOptions } from '../verify/select.js';
 import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
+import { testSignalProvider, type TestSignalsOptions } from '../verify/tests/testSignals.js';
 import { verifyCandidates, type VerifyOptions } from '../verify/verifyCandidates.js';
 
 /** Events of the whole job: the batch's, then verification and ranking. */
@@ -12,7 +13,9 @@ export type FixEvent = BatchEvent | { type: 'verify_start'; candidates: number }
 
 /** A best-of-N batch plus how its candidates are verified, ranked and recorded. */
 export interface FixIssueOptions extends Omit<RunBatchOptions, 'events'> {
-  verify?: Omit<VerifyOptions, 'issue' | 'checkout' | 'signal'>;
+  verify?: Omit<VerifyOptions, 'issue' | 'checkout' | 'signal' | 'tests'>;
+  /** Regression and reproduction tests; false turns them off. */
+  tests?: Omit<TestSignalsOptions, 'signal'> | false;
   selector?: SelectOptions;
   /** Where the task is recorded; recording off is a store opened with `enabled: false`. */
   store?: PreferenceStore;
@@ -37,8 +40,10 @@ export async function fixIssue(options: FixIssueOptions): Promise<FixReport> {
   const batch = await runBatch({ ...options, events: events as Emitter<BatchEvent> | undefined });
   events?.emit({ type: 'verify_start', candidates: batch.candidates.length });
   const cancelled = options.signal?.aborted === true;
+  const tests = cancelled || options.tests === false ? undefined
+    : testSignalProvider(batch.snapshot, { baseDir: options.worktreeBaseDir, runner: options.runner, ...options.tests });
   const signals = await verifyCandidates(batch.candidates, {
-    ...(cancelled ? {} : options.verify), issue: options.issue, signal: cancelled ? undefined : options.signal,
+    ...(cancelled ? {} : options.verify), tests, issue: options.issue, signal: cancelled ? undefined : options.signal,
     checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit },
   });
   const steps = new Map(batch.candidates.map((c) => [c.id, c.steps]));
