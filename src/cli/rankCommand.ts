@@ -6,6 +6,7 @@ import type { Message, ToolCall } from '../core/types.js';
 import { select } from '../core/verify/select.js';
 import type { SelectorMode, SignalName, TieBreak } from '../core/verify/signalTypes.js';
 import type { VerifiableCandidate } from '../core/verify/verifiable.js';
+import { testSignalProvider } from '../core/verify/tests/testSignals.js';
 import { verifyCandidates } from '../core/verify/verifyCandidates.js';
 import { OpenAiModel } from '../core/llm/openAiModel.js';
 import { parseFlags } from './options.js';
@@ -16,13 +17,14 @@ const USAGE = `Usage: entropo rank --candidates FILE.jsonl [--out FILE] [--repo-
 Ranks externally produced candidates. Each input line is {instance_id, problem_statement, repo?, base_commit?,
 candidates: [{id, patch, trajectory?}]}, where a trajectory is a list of OpenAI chat messages. Writes one line
 per instance: the ranked ids, every signal per candidate, and one line of explanation per candidate. Static
-signals need no checkout; with --repo-dir (a checkout of the repository at base_commit) the apply and
-syntax checks run too.`;
+signals need no checkout; with --repo-dir (a checkout of the repository; base_commit, or HEAD, is the
+snapshot) the apply, syntax, regression and reproduction checks run too.`;
 
 const FLAGS = {
   candidates: { type: 'string', value: 'FILE', help: 'Input JSON lines.' },
   out: { type: 'string', value: 'FILE', help: 'Output JSON lines (default: stdout).' },
   'repo-dir': { type: 'string', value: 'DIR', help: 'A checkout of the repository; base_commit (or HEAD) is the snapshot.' },
+  'test-command': { type: 'string', value: 'CMD', help: 'Test command for the regression signal (default: detected).' },
   signals: { type: 'string', value: 'LIST', help: 'Comma-separated signals to keep (default: all that can run).' },
   mode: { type: 'string', value: 'entropo|r2e', help: 'Selector order (default entropo).' },
   'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
@@ -53,7 +55,10 @@ export async function rankCommand(argv: string[]): Promise<number> {
     const input = parseLine(line, lineNo);
     const candidates: VerifiableCandidate[] = input.candidates.map((c) => ({ id: String(c.id), patch: c.patch ?? '', messages: c.trajectory?.map(fromChat) }));
     const checkout = flags['repo-dir'] ? { root: path.resolve(String(flags['repo-dir'])), snapshotCommit: input.base_commit ?? 'HEAD' } : undefined;
-    const signals = await verifyCandidates(candidates, { issue: input.problem_statement, checkout, judge });
+    const tests = checkout && (!keep || keep.has('regression') || keep.has('reproduction'))
+      ? testSignalProvider({ root: checkout.root, commit: checkout.snapshotCommit, baseHead: checkout.snapshotCommit, ref: '' }, { command: flags['test-command'] as string | undefined })
+      : undefined;
+    const signals = await verifyCandidates(candidates, { issue: input.problem_statement, checkout, judge, tests });
     if (keep) for (const s of signals) for (const name of Object.keys(s.signals) as SignalName[]) if (!keep.has(name)) delete s.signals[name];
     const ranking = select(signals, { mode: flags.mode as SelectorMode | undefined, tieBreak: flags['tie-break'] as TieBreak | undefined });
     out.push(JSON.stringify({ instance_id: input.instance_id, mode: ranking.mode, ranking: ranking.order, explanations: ranking.explanations,

@@ -70,6 +70,7 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
         model: await createModelFactory({ kind: 'endpoint', baseUrl: s.endpoint, model: s.model, apiKey: o.apiKey, pricing: s.pricing }),
         budget: { costUsd: s.batchCostUsd || undefined },
         verify: { judge },
+        tests: s.tests ? { command: s.testCommand.trim() || undefined } : false,
         selector: s.selector,
         store: PreferenceStore.open(o.storeDir, { enabled: s.recordDecisions, secrets: o.apiKey ? [o.apiKey] : [], repoRoot: o.root }),
       });

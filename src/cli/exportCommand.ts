@@ -1,0 +1,46 @@
+import { EXPORT_FORMATS, isPairFormat, type ExportFormat } from '../core/store/exportLines.js';
+import { exportPreferences } from '../core/store/exportPreferences.js';
+import { PreferenceStore } from '../core/store/preferenceStore.js';
+import { defaultStoreDir } from '../core/store/storeLocation.js';
+import { numberFlag, parseFlags } from './options.js';
+import { UsageError } from './usageError.js';
+
+const USAGE = `Usage: entropo export --format FORMAT --out FILE [--store DIR | --repo DIR] [--weak-labels T]
+
+Writes the recorded accept/reject decisions as JSON lines for training. FORMAT is one of:
+  entropo-dpo   preference pairs {prompt, chosen, rejected} with provenance (for the EntroPO trainer)
+  entropo-kto   labelled trajectories {prompt, completion, label} with provenance
+  trl-dpo       Hugging Face TRL conversational preference pairs (with tools)
+  trl-kto       Hugging Face TRL conversational unpaired examples (with tools)
+Pairs are every accepted x rejected candidate of a task; accepted means applied and not reverted.`;
+
+const FLAGS = {
+  format: { type: 'string', value: 'FORMAT', help: `One of ${EXPORT_FORMATS.join(', ')}.` },
+  out: { type: 'string', value: 'FILE', help: 'The JSONL file to write (replaced whole).' },
+  store: { type: 'string', value: 'DIR', help: 'Preference store (default: ~/.local/state/entropo/store/<repo hash>).' },
+  repo: { type: 'string', value: 'DIR', help: 'Repository whose default store to read (default: the current directory).' },
+  'weak-labels': { type: 'string', value: 'T', help: 'Also label undecided candidates whose verifier score is >= T (positive) or <= 1-T (negative); T in (0.5, 1].' },
+} as const;
+
+/** `entropo export`: the store's labelled trajectories in one training format. */
+export async function exportCommand(argv: string[], io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const flags = parseFlags(argv, USAGE, FLAGS);
+  if (!flags) return 0;
+  const format = String(flags.format ?? '');
+  if (!EXPORT_FORMATS.includes(format as ExportFormat)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${format}".`);
+  if (typeof flags.out !== 'string' || flags.out === '') throw new UsageError('--out FILE is required.');
+  const weak = numberFlag(flags['weak-labels'], 'weak-labels', undefined, 0.5, 1);
+  if (weak === 0.5) throw new UsageError('--weak-labels must be above 0.5 (0.5 would label every scored candidate).');
+  const store = PreferenceStore.open(typeof flags.store === 'string' ? flags.store : defaultStoreDir(String(flags.repo ?? '.')));
+  const summary = await exportPreferences(store, { format: format as ExportFormat, out: flags.out, weakLabels: weak === undefined ? undefined : { minConfidence: weak } });
+  const noun = isPairFormat(summary.format) ? 'preference pairs' : 'labelled trajectories';
+  io.out.write(`Wrote ${summary.lines} ${noun} (${summary.weakLines} weakly labelled) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
+  if (summary.skipped.length > 0) {
+    io.err.write(`entropo: skipped ${summary.skipped.length} unreadable line(s) of the store (${summary.torn} torn by a crash); \`entropo stats\` lists them\n`);
+  }
+  if (summary.orphanDecisions > 0) io.err.write(`entropo: ${summary.orphanDecisions} decision(s) name a task or candidate the store does not hold\n`);
+  if (summary.lines === 0) {
+    io.err.write(`entropo: nothing to export: ${isPairFormat(summary.format) ? 'a pair needs a task with an accepted and a rejected candidate' : 'no candidate has a decision yet'}\n`);
+  }
+  return 0;
+}

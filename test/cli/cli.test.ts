@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXAMPLE_DIR, exampleRepo, git, PROJECT_ROOT, tempDir } from '../helpers/tempRepo.js';
+import { hashUserState } from '../helpers/treeHash.js';
+
+const run = promisify(execFile);
+const SCRIPTS = ['fix-ceil', 'fix-math-ceil', 'fix-plus-one', 'fix-range-check'].map((n) => path.join(EXAMPLE_DIR, 'scripted', `${n}.json`));
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
+      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('entropo CLI', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+  it('run: four rollouts on the example, ranked with the correct fixes first, recorded, user tree untouched', async () => {
+    const repo = exampleRepo();
+    const work = tempDir();
+    cleanups.push(repo.cleanup, work.cleanup);
+    const before = hashUserState(repo.dir);
+    const store = path.join(work.dir, 'store');
+    const result = await cli(['run', '--repo', repo.dir, '--issue', path.join(EXAMPLE_DIR, 'issue.md'), ...SCRIPTS.flatMap((s) => ['--script', s]),
+      '--samples', '4', '--out', path.join(work.dir, 'out'), '--store', store]);
+    expect(result.code).toBe(0);
+    const table = result.stdout.split('\n');
+    expect(table[0]).toMatch(/^rank\s+id\s+exit/);
+    expect(table.slice(1, 5).map((l) => l.split(/\s+/)[1])).toEqual(['r0', 'r1', 'r3', 'r2']);
+    expect(result.stdout).toMatch(/r2: dropped \(breaks more regression tests than the best\): breaks 3 of 5 passing tests/);
+    expect(result.stdout).toMatch(/Recorded as task task-\S+ in /);
+    expect(result.stderr).toMatch(/\[####################\] 4\/4/);
+    expect(readFileSync(path.join(work.dir, 'out', 'patches', 'r0.patch'), 'utf8')).toContain('+    return (total + per_page - 1) // per_page');
+    const saved = JSON.parse(readFileSync(path.join(work.dir, 'out', 'result.json'), 'utf8')) as { ranking: { order: string[] } };
+    expect(saved.ranking.order).toEqual(['r0', 'r1', 'r3', 'r2']);
+    expect(hashUserState(repo.dir)).toEqual(before);
+    expect(git(repo.dir, 'for-each-ref', 'refs/entropo')).toBe('');
+    const stats = await cli(['stats', '--store', store, '--json']);
+    if (stats.code === 0) expect(JSON.parse(stats.stdout)).toMatchObject({ tasks: 1 });
+  });
+
+  it('run: explains a wrong command line and a dead endpoint in one line', async () => {
+    const repo = exampleRepo();
+    cleanups.push(repo.cleanup);
+    const usage = await cli(['run', '--repo', repo.dir, '--issue', 'x', '--samples', '40', '--script', SCRIPTS[0]]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toBe('entropo: --samples must be a number from 1 to 16, got "40".\n');
+    const dead = await cli(['run', '--repo', repo.dir, '--issue', 'x', '--samples', '1', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--no-record', '--max-steps', '2']);
+    expect(dead.code).toBe(1);
+    expect(dead.stderr).toMatch(/r0 model_error: .*127\.0\.0\.1:9/);
+    const notRepo = tempDir();
+    cleanups.push(notRepo.cleanup);
+    const noGit = await cli(['run', '--repo', notRepo.dir, '--issue', 'x', '--script', SCRIPTS[0], '--no-record']);
+    expect(noGit.code).toBe(1);
+    expect(noGit.stderr).toMatch(/\nentropo: \S+ is not inside a git working tree.*git init/);
+  });
+
+  it('rank: ranks candidates from JSON lines, with the checkout signals when given one', async () => {
+    const repo = exampleRepo();
+    const work = tempDir();
+    cleanups.push(repo.cleanup, work.cleanup);
+    const file = path.join(repo.dir, 'pager/core.py');
+    const original = readFileSync(file, 'utf8');
+    const patchFor = (from: string, to: string) => {
+      writeFileSync(file, original.replace(from, to));
+      const patch = git(repo.dir, 'diff');
+      writeFileSync(file, original);
+      return patch;
+    };
+    const input = {
+      instance_id: 'pager-1', problem_statement: readFileSync(path.join(EXAMPLE_DIR, 'issue.md'), 'utf8'),
+      candidates: [
+        { id: 'plus-one', patch: patchFor('return total // per_page', 'return total // per_page + 1') },
+        { id: 'ceil', patch: patchFor('return total // per_page', 'return (total + per_page - 1) // per_page') },
+        { id: 'broken', patch: patchFor('return total // per_page', 'return (total // per_page') },
+        { id: 'empty', patch: '' },
+      ],
+    };
+    const inFile = path.join(work.dir, 'in.jsonl');
+    writeFileSync(inFile, `${JSON.stringify(input)}\n`);
+    const out = path.join(work.dir, 'out.jsonl');
+    const result = await cli(['rank', '--candidates', inFile, '--out', out, '--repo-dir', repo.dir]);
+    expect(result.code).toBe(0);
+    const ranked = JSON.parse(readFileSync(out, 'utf8')) as { ranking: string[]; explanations: Record<string, string>; signals: Record<string, Record<string, { status: string; score?: number }>> };
+    expect(ranked.ranking[0]).toBe('ceil');
+    expect(ranked.signals.broken.syntax).toMatchObject({ status: 'ok' });
+    expect(ranked.signals.broken.syntax.score).toBeLessThan(0);
+    expect(ranked.signals['plus-one'].regression.score).toBe(-3);
+    expect(ranked.explanations.empty).toMatch(/^dropped \(empty patch\)/);
+    const staticOnly = await cli(['rank', '--candidates', inFile]);
+    const line = JSON.parse(staticOnly.stdout) as { signals: Record<string, Record<string, { status: string; reason?: string }>> };
+    expect(line.signals.ceil.regression).toEqual({ status: 'unavailable', reason: 'needs a checkout of the repository' });
+    expect(existsSync(out)).toBe(true);
+  });
+});
