@@ -1,0 +1,84 @@
+/** Turns decisions (and, if asked, confident verifier scores) into accepted/rejected labels per candidate. */
+import type { SignalName, SignalValue } from '../verify/signalTypes.js';
+import { splitConversation } from './chatMessages.js';
+import type { DecisionKind, DecisionRecord, TaskRecord } from './storeTypes.js';
+
+/** A candidate's label; `weak` when it came from the verifier instead of the user. */
+export interface Label {
+  candidateId: string;
+  accepted: boolean;
+  weak: boolean;
+}
+
+/** Weak labels: candidates without a decision whose verifier score is at least this sure either way. */
+export interface WeakLabelOptions {
+  /** In (0.5, 1]: a score >= minConfidence is a positive, <= 1 - minConfidence a negative. */
+  minConfidence: number;
+}
+
+/** What labelling needs to know about a task, small enough to keep for every task of a large store. */
+export interface TaskSummary {
+  id: string;
+  candidates: { id: string; trainable: boolean; score?: number }[];
+}
+
+// The learned verifiers give a probability of "resolves the issue"; the LLM judge is preferred when both ran.
+const WEAK_SIGNALS: SignalName[] = ['judge', 'local'];
+
+/** The parts of a task record labelling needs. */
+export function summarizeTask(task: TaskRecord): TaskSummary {
+  return {
+    id: task.id,
+    candidates: task.candidates.map((c) => ({ id: c.id, trainable: splitConversation(c.messages) !== null, score: verifierScore(c.signals) })),
+  };
+}
+
+/** The judge's (else the local verifier's) score when it was measured and is a probability. */
+export function verifierScore(signals: Partial<Record<SignalName, SignalValue>> | undefined): number | undefined {
+  for (const name of WEAK_SIGNALS) {
+    const value = signals?.[name];
+    if (value?.status === 'ok' && value.score >= 0 && value.score <= 1) return value.score;
+  }
+  return undefined;
+}
+
+/**
+ * The latest decision per task and candidate, in file order (the order the lock gave the writers; clocks of
+ * two processes may disagree, the file cannot).
+ */
+export function latestDecisions(decisions: readonly DecisionRecord[]): Map<string, Map<string, DecisionKind>> {
+  const byTask = new Map<string, Map<string, DecisionKind>>();
+  for (const d of decisions) {
+    const task = byTask.get(d.taskId) ?? new Map<string, DecisionKind>();
+    task.set(d.candidateId, d.decision);
+    byTask.set(d.taskId, task);
+  }
+  return byTask;
+}
+
+/**
+ * Labels of a task's trainable candidates. Accepted = the latest decision is `applied`; rejected = it is
+ * `rejected` or `reverted` (the user took the patch back). Candidates without a decision are unlabelled,
+ * unless weak labels are on and the verifier is confident.
+ */
+export function labelTask(task: TaskSummary, decisions: Map<string, DecisionKind> | undefined, weak?: WeakLabelOptions): Label[] {
+  const labels: Label[] = [];
+  for (const c of task.candidates) {
+    if (!c.trainable) continue;
+    const decision = decisions?.get(c.id);
+    if (decision) {
+      labels.push({ candidateId: c.id, accepted: decision === 'applied', weak: false });
+    } else if (weak && c.score !== undefined) {
+      if (c.score >= weak.minConfidence) labels.push({ candidateId: c.id, accepted: true, weak: true });
+      else if (c.score <= 1 - weak.minConfidence) labels.push({ candidateId: c.id, accepted: false, weak: true });
+    }
+  }
+  return labels;
+}
+
+/** Accepted x rejected pairs of a task's labels; a pair is weak when either side is. */
+export function preferencePairs(labels: readonly Label[]): { chosen: Label; rejected: Label; weak: boolean }[] {
+  const accepted = labels.filter((l) => l.accepted);
+  const rejected = labels.filter((l) => !l.accepted);
+  return accepted.flatMap((chosen) => rejected.map((r) => ({ chosen, rejected: r, weak: chosen.weak || r.weak })));
+}

@@ -1,0 +1,63 @@
+/** Records a finished best-of-N batch as one task: every candidate with its trajectory, patch and signals. */
+import type { AgentConfig } from '../agent/config.js';
+import type { BatchResult } from '../sampling/batchTypes.js';
+import { defaultTools } from '../tools/defaultTools.js';
+import type { ToolSpec } from '../types.js';
+import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
+import type { PreferenceStore } from './preferenceStore.js';
+import { repoIdentity } from './repoIdentity.js';
+import type { RepoIdentity, StoredCandidate, TaskInput } from './storeTypes.js';
+
+/** What a batch result does not carry itself. */
+export interface RecordBatchOptions {
+  issue: string;
+  config: AgentConfig;
+  signals?: CandidateSignals[];
+  ranking?: Ranking;
+  /** Defaults to the identity of the snapshot's repository (origin URL and HEAD). */
+  repo?: RepoIdentity;
+  /** The tools the rollouts were offered; defaults to the default four. */
+  tools?: readonly ToolSpec[];
+}
+
+/** Appends `batch` to `store` as a task record and returns the task id that decisions will point to. */
+export async function recordBatch(store: PreferenceStore, batch: BatchResult, options: RecordBatchOptions): Promise<string> {
+  const repo = options.repo ?? (store.enabled ? await identityOf(batch.snapshot) : { remoteUrl: null, head: batch.snapshot.baseHead });
+  // The repository's .env values are redacted even when the store was opened without a repository root.
+  return store.appendTask(taskInput(batch, { ...options, repo }), { repoRoot: batch.snapshot.root });
+}
+
+// The task record's content for a batch, before redaction.
+function taskInput(batch: BatchResult, options: RecordBatchOptions & { repo: RepoIdentity }): TaskInput {
+  const signals = new Map((options.signals ?? []).map((s) => [s.candidateId, s.signals]));
+  const candidates: StoredCandidate[] = batch.candidates.map((c) => ({
+    id: c.id, patch: c.patch, changedFiles: c.changedFiles, exitReason: c.exitReason,
+    ...(c.result === undefined ? {} : { result: c.result }), ...(c.message === undefined ? {} : { message: c.message }),
+    steps: c.steps, usage: c.usage, wallMs: c.wallMs, model: c.model,
+    ...(c.temperature === undefined ? {} : { temperature: c.temperature }), ...(c.seed === undefined ? {} : { seed: c.seed }),
+    messages: c.messages, signals: signals.get(c.id) ?? {},
+  }));
+  return {
+    issue: options.issue,
+    repo: options.repo,
+    snapshot: { commit: batch.snapshot.commit, baseHead: batch.snapshot.baseHead },
+    batchId: batch.batchId,
+    config: options.config,
+    tools: [...(options.tools ?? defaultTools.map((t) => t.spec))],
+    candidates,
+    ...(options.ranking ? { ranking: options.ranking } : {}),
+    diversity: batch.diversity,
+    usage: batch.usage,
+  };
+}
+
+// HEAD comes from the snapshot: the user may have committed since the batch started.
+async function identityOf(snapshot: BatchResult['snapshot']): Promise<RepoIdentity> {
+  try {
+    const { remoteUrl, name } = await repoIdentity(snapshot.root);
+    return { remoteUrl, head: snapshot.baseHead, name };
+  } catch {
+    // The repository may be gone by the time the batch is recorded; the snapshot still identifies the code.
+    return { remoteUrl: null, head: snapshot.baseHead };
+  }
+}

@@ -1,0 +1,55 @@
+/** Counts what a store holds and what an export would produce from it, in one streaming pass. */
+import { labelTask, latestDecisions, preferencePairs, summarizeTask, type TaskSummary, type WeakLabelOptions } from './labels.js';
+import type { PreferenceStore } from './preferenceStore.js';
+import type { DecisionKind, DecisionRecord, SkippedLine } from './storeTypes.js';
+
+/** The store's counts. */
+export interface StoreStats {
+  dir: string;
+  tasks: number;
+  candidates: number;
+  decisions: Record<DecisionKind, number>;
+  /** Candidates whose latest decision is `applied` / `rejected` or `reverted`. */
+  accepted: number;
+  rejected: number;
+  /** What `export` would write with the same weak-label setting. */
+  exportable: { dpoPairs: number; ktoExamples: number; weakDpoPairs: number; weakKtoExamples: number };
+  /** Decisions naming a task or candidate the store does not hold. */
+  orphanDecisions: number;
+  torn: number;
+  skipped: SkippedLine[];
+}
+
+/** Reads the whole store once and counts tasks, candidates, decisions, exportable lines and refused lines. */
+export async function storeStats(store: PreferenceStore, weakLabels?: WeakLabelOptions): Promise<StoreStats> {
+  const summaries: TaskSummary[] = [];
+  const decisions: DecisionRecord[] = [];
+  const scan = await store.scan((record) => {
+    if (record.kind === 'task') summaries.push(summarizeTask(record));
+    else decisions.push(record);
+  });
+  const stats: StoreStats = {
+    dir: store.dir, tasks: summaries.length, candidates: 0, decisions: { applied: 0, rejected: 0, reverted: 0 },
+    accepted: 0, rejected: 0, exportable: { dpoPairs: 0, ktoExamples: 0, weakDpoPairs: 0, weakKtoExamples: 0 },
+    orphanDecisions: 0, torn: scan.torn, skipped: scan.skipped,
+  };
+  for (const d of decisions) stats.decisions[d.decision] += 1;
+  const latest = latestDecisions(decisions);
+  const known = new Map(summaries.map((s) => [s.id, new Set(s.candidates.map((c) => c.id))]));
+  stats.orphanDecisions = decisions.filter((d) => !known.get(d.taskId)?.has(d.candidateId)).length;
+  for (const summary of summaries) {
+    stats.candidates += summary.candidates.length;
+    for (const c of summary.candidates) {
+      const kind = latest.get(summary.id)?.get(c.id);
+      if (kind === 'applied') stats.accepted += 1;
+      else if (kind) stats.rejected += 1;
+    }
+    const labels = labelTask(summary, latest.get(summary.id), weakLabels);
+    const pairs = preferencePairs(labels);
+    stats.exportable.dpoPairs += pairs.length;
+    stats.exportable.ktoExamples += labels.length;
+    stats.exportable.weakDpoPairs += pairs.filter((p) => p.weak).length;
+    stats.exportable.weakKtoExamples += labels.filter((l) => l.weak).length;
+  }
+  return stats;
+}
