@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { AgentError, ErrorReason } from '../errors.js';
+import { scrubEnv } from '../node/scrubEnv.js';
+import { parseTrainLine, type TrainDone, type TrainError, type TrainEvent } from './trainEvents.js';
+
+/** Where the trainer lives and which Python environment runs it. */
+export interface TrainerLocation {
+  /** The `trainer/` folder (pyproject.toml, setup.sh, the entropo_trainer package). */
+  trainerDir: string;
+  /** The virtual environment; default `trainer/.venv`. */
+  venvDir?: string;
+}
+
+/** The methods of `entropo train`. */
+export const TRAIN_METHODS = ['entropo-dpo', 'entropo-kto', 'dpo', 'kto', 'judge'] as const;
+
+/** Finds `trainer/` next to the running code: walks up from `from` until `trainer/pyproject.toml` appears. */
+export function findTrainerDir(from: string): string | undefined {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'trainer', 'pyproject.toml'))) return path.join(dir, 'trainer');
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Creates or updates the trainer's Python environment with `trainer/setup.sh` (quick when up to date; the
+ * first run downloads PyTorch) and returns its python. Missing Python or a failed install is a clear error.
+ */
+export async function ensureTrainerEnv(location: TrainerLocation, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<string> {
+  const env = { ...scrubEnv(process.env), ...(location.venvDir ? { ENTROPO_TRAINER_VENV: location.venvDir } : {}) };
+  const lines: string[] = [];
+  const code = await spawnLines('bash', [path.join(location.trainerDir, 'setup.sh')], { env, signal }, (line, stream) => {
+    lines.push(line);
+    if (stream === 'stderr') onEvent({ event: 'setup', line });
+  });
+  if (code.exitCode === 4) throw new AgentError(ErrorReason.Config, 'Python 3.10 or newer was not found: install python3 with venv (Debian: apt-get install python3-venv), or set PYTHON to an interpreter.');
+  if (code.exitCode !== 0) throw new AgentError(ErrorReason.Config, `Setting up the trainer's Python environment failed (exit ${code.exitCode ?? code.signal}): ${lines.slice(-3).join(' | ')}`);
+  return lines.filter((l) => l.trim()).at(-1)!.trim();
+}
+
+/** Options of one training run. */
+export interface RunTrainerOptions {
+  python: string;
+  trainerDir: string;
+  /** Arguments of `python -m entropo_trainer.train`. */
+  args: string[];
+  signal?: AbortSignal;
+  onEvent: (event: TrainEvent) => void;
+}
+
+/** Runs the trainer as a child process, forwarding its events; returns the done event or throws a clear error. */
+export async function runTrainer(options: RunTrainerOptions): Promise<TrainDone> {
+  let done: TrainDone | undefined;
+  let failure: TrainError | undefined;
+  const tail: string[] = [];
+  const result = await spawnLines(options.python, ['-m', 'entropo_trainer.train', ...options.args],
+    { cwd: options.trainerDir, env: { ...scrubEnv(process.env), PYTHONUNBUFFERED: '1' }, signal: options.signal },
+    (line, stream) => {
+      const event = stream === 'stdout' ? parseTrainLine(line) : { event: 'log' as const, line };
+      if (event.event === 'done') done = event;
+      if (event.event === 'error') failure = event;
+      if (event.event === 'log') tail.splice(0, Math.max(0, tail.length - 19), line);
+      options.onEvent(event);
+    });
+  if (done && result.exitCode === 0) return done;
+  if (options.signal?.aborted) throw new AgentError(ErrorReason.Cancelled, 'Training was cancelled.');
+  throw new AgentError(ErrorReason.Io, explain(result, failure, tail));
+}
+
+function explain(result: SpawnResult, failure: TrainError | undefined, tail: string[]): string {
+  if (result.spawnError) return `Cannot start the trainer's Python (${result.spawnError}); run the setup again.`;
+  if (result.signal) {
+    return `The trainer was killed (${result.signal}); if nobody stopped it, the machine probably ran out of memory: try a smaller --batch-size or --max-length.`;
+  }
+  if (failure?.kind === 'oom') return `Out of GPU memory: ${failure.message} Try --batch-size 1, a smaller --max-length, or more GPUs.`;
+  if (failure?.kind === 'missing_package') return `A Python package is missing: ${failure.message} Run the trainer setup again.`;
+  if (failure?.kind === 'no_gpu') return `No GPU found: ${failure.message}`;
+  if (failure) return `Training failed (${failure.kind}): ${failure.message}`;
+  return `The trainer exited with code ${result.exitCode} without finishing: ${tail.slice(-3).join(' | ') || 'no output'}`;
+}
+
+interface SpawnResult { exitCode: number | null; signal: string | null; spawnError?: string }
+
+function spawnLines(file: string, args: string[], options: { cwd?: string; env: Record<string, string>; signal?: AbortSignal },
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<SpawnResult> {
+  return new Promise((resolve) => {
+    // Own process group: cancelling stops the trainer and every worker accelerate started.
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ } };
+    options.signal?.addEventListener('abort', kill, { once: true });
+    createInterface({ input: child.stdout }).on('line', (l) => onLine(l, 'stdout'));
+    createInterface({ input: child.stderr }).on('line', (l) => onLine(l, 'stderr'));
+    let spawnError: string | undefined;
+    child.on('error', (error) => { spawnError = error.message; });
+    child.on('close', (exitCode, signal) => {
+      options.signal?.removeEventListener('abort', kill);
+      resolve({ exitCode, signal, spawnError });
+    });
+  });
+}

@@ -1,0 +1,39 @@
+/** The trainer's progress protocol: one JSON object per line on its stdout (trainer/README.md). */
+
+/** Training started. */
+export interface TrainStart { event: 'start'; method: string; base_model: string; data: string; [key: string]: unknown }
+
+/** One optimizer step. */
+export interface TrainStep {
+  event: 'step';
+  step: number;
+  total_steps: number;
+  loss: number;
+  reward_margin?: number;
+  pref_accuracy?: number;
+  logit_scale?: number;
+  entropy?: number;
+  tokens_per_s?: number;
+  eta_s?: number;
+  lr?: number;
+}
+
+/** Training finished; the adapter is saved. */
+export interface TrainDone { event: 'done'; adapter_dir: string; vllm_command?: string; [key: string]: unknown }
+
+/** The trainer failed; `kind` is oom, data, missing_package, no_gpu, model, usage, template or internal. */
+export interface TrainError { event: 'error'; kind: string; message: string }
+
+/** A trainer event, plus lines of setup output and of the trainer's stderr. */
+export type TrainEvent = TrainStart | TrainStep | TrainDone | TrainError | { event: 'setup' | 'log'; line: string };
+
+/** Parses one stdout line of the trainer; anything that is not a known event becomes a log line. */
+export function parseTrainLine(line: string): TrainEvent {
+  try {
+    const value = JSON.parse(line) as { event?: unknown };
+    if (value && typeof value === 'object' && ['start', 'step', 'done', 'error'].includes(String(value.event))) return value as TrainEvent;
+  } catch {
+    // Not JSON: a stray print of a library.
+  }
+  return { event: 'log', line };
+}
