@@ -3,12 +3,14 @@ import { exportCommand } from './exportCommand.js';
 import { rankCommand } from './rankCommand.js';
 import { runCommand } from './runCommand.js';
 import { statsCommand } from './statsCommand.js';
+import { trainCommand } from './trainCommand.js';
 import { UsageError } from './usageError.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
   run: { summary: 'Fix an issue with N rollouts in parallel worktrees; verify, rank and record the candidates.', run: runCommand },
   rank: { summary: 'Rank externally produced candidates (JSON lines) with the hybrid verifier.', run: rankCommand },
   export: { summary: 'Write recorded accept/reject decisions as training data (EntroPO or TRL, DPO or KTO).', run: exportCommand },
+  train: { summary: 'Fine-tune the model on exported preferences with EntroPO (LoRA, on your GPU).', run: trainCommand },
   stats: { summary: 'Count recorded tasks, decisions and exportable pairs; --delete-all --yes erases the store.', run: statsCommand },
 };
 

@@ -1,0 +1,75 @@
+import * as path from 'node:path';
+import { ensureTrainerEnv, findTrainerDir, runTrainer, TRAIN_METHODS } from '../core/train/runTrainer.js';
+import type { TrainEvent } from '../core/train/trainEvents.js';
+import { parseFlags } from './options.js';
+import { UsageError } from './usageError.js';
+
+const USAGE = `Usage: entropo train --method ${TRAIN_METHODS.join('|')} --base-model DIR --data FILE [--out DIR] [options] [-- TRAINER ARGS]
+
+Fine-tunes a local Hugging Face model on exported preference data (entropo export) with LoRA, on this
+machine's GPU, and prints the vLLM command that serves the adapter. The first run creates the trainer's
+Python environment (PyTorch and friends, several GB). Arguments after -- go to the trainer as they are
+(e.g. -- --alpha 0.12 --beta 0.1 --length-normalize); trainer/README.md lists them.`;
+
+const FLAGS = {
+  method: { type: 'string', value: 'NAME', help: `${TRAIN_METHODS.join(', ')} (default entropo-dpo).` },
+  'base-model': { type: 'string', value: 'DIR', help: 'A local Hugging Face causal LM directory.' },
+  data: { type: 'string', value: 'FILE', help: 'Exported JSON lines (entropo export).' },
+  out: { type: 'string', value: 'DIR', help: 'Output folder for the adapter (default: ./entropo-adapter-<method>).' },
+  'cpu-ok': { type: 'boolean', help: 'Allow training without a GPU (only sensible for tiny smoke runs).' },
+  venv: { type: 'string', value: 'DIR', help: "The trainer's virtual environment (default: trainer/.venv)." },
+} as const;
+
+/** `entropo train`: the trainer as a child process, with a progress bar. */
+export async function trainCommand(argv: string[]): Promise<number> {
+  const split = argv.indexOf('--');
+  const passthrough = split >= 0 ? argv.slice(split + 1) : [];
+  const flags = parseFlags(split >= 0 ? argv.slice(0, split) : argv, USAGE, FLAGS);
+  if (!flags) return 0;
+  const method = String(flags.method ?? 'entropo-dpo');
+  if (!(TRAIN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${TRAIN_METHODS.join(', ')}.`);
+  if (!flags['base-model'] || !flags.data) throw new UsageError('--base-model DIR and --data FILE are required.');
+  const trainerDir = findTrainerDir(__dirname);
+  if (!trainerDir) throw new UsageError('The trainer (trainer/pyproject.toml) was not found next to this program.');
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.on('SIGINT', onSigint);
+  const render = progressBar(process.stderr);
+  try {
+    const python = await ensureTrainerEnv({ trainerDir, venvDir: flags.venv ? path.resolve(String(flags.venv)) : undefined }, render, controller.signal);
+    const out = path.resolve(String(flags.out ?? `entropo-adapter-${method}`));
+    const done = await runTrainer({
+      python, trainerDir, signal: controller.signal, onEvent: render,
+      args: ['--method', method, '--base-model', path.resolve(String(flags['base-model'])), '--data', path.resolve(String(flags.data)),
+        '--out', out, ...(flags['cpu-ok'] ? ['--cpu-ok'] : []), ...passthrough],
+    });
+    process.stdout.write(`Adapter: ${done.adapter_dir}\n${done.vllm_command ? `Serve it with:\n  ${done.vllm_command}\n` : ''}`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Renders trainer events on stderr: a bar with loss, reward margin, accuracy, entropy and ETA. */
+function progressBar(stream: NodeJS.WriteStream): (event: TrainEvent) => void {
+  const tty = stream.isTTY === true;
+  let lastLine = 0;
+  return (event) => {
+    if (event.event === 'setup') stream.write(`setup: ${event.line}\n`);
+    else if (event.event === 'start') stream.write(`entropo: training ${event.method} on ${event.base_model}\n`);
+    else if (event.event === 'step') {
+      const width = 24;
+      const filled = Math.round((event.step / Math.max(1, event.total_steps)) * width);
+      const facts = [`loss ${event.loss.toFixed(4)}`, event.reward_margin !== undefined ? `margin ${event.reward_margin.toFixed(3)}` : '',
+        event.pref_accuracy !== undefined ? `acc ${event.pref_accuracy.toFixed(2)}` : '', event.entropy !== undefined ? `entropy ${event.entropy.toFixed(3)}` : '',
+        event.eta_s !== undefined ? `ETA ${Math.round(event.eta_s)}s` : ''].filter(Boolean).join('  ');
+      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${event.step}/${event.total_steps}  ${facts}`;
+      if (tty) stream.write(`\r${line}`);
+      else if (event.step === event.total_steps || Date.now() - lastLine > 2000) {
+        stream.write(`${line}\n`);
+        lastLine = Date.now();
+      }
+      if (tty && event.step === event.total_steps) stream.write('\n');
+    } else if (event.event === 'error') stream.write(`\ntrainer error (${event.kind}): ${event.message}\n`);
+  };
+}

@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentError } from '../../src/core/errors.js';
+import { ensureTrainerEnv, runTrainer } from '../../src/core/train/runTrainer.js';
+import { PROJECT_ROOT, tempDir } from '../helpers/tempRepo.js';
+
+const run = promisify(execFile);
+const TRAINER = path.join(PROJECT_ROOT, 'trainer');
+const FIXTURE = path.join(PROJECT_ROOT, 'schemas', 'fixtures', 'entropo-dpo.jsonl');
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
+      { cwd: PROJECT_ROOT, env: { ...process.env, OMP_NUM_THREADS: '1' }, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+// The trainer's environment is created by the project's test script before this suite runs (trainer/setup.sh);
+// here it is only checked, so a missing environment fails clearly rather than downloading PyTorch mid-test.
+describe('entropo train (tiny model on the CPU)', () => {
+  const work = tempDir('entropo-train-');
+  let python = '';
+  let model = '';
+  beforeAll(async () => {
+    python = await ensureTrainerEnv({ trainerDir: TRAINER }, () => undefined);
+    model = path.join(work.dir, 'tiny-model');
+    await run(python, ['-m', 'entropo_trainer.tiny', model, '--corpus', FIXTURE], { cwd: TRAINER });
+  }, 600_000);
+  afterAll(() => work.cleanup());
+
+  it('trains from an exported file to a saved adapter, with a progress bar and the vLLM command', async () => {
+    const out = path.join(work.dir, 'adapter-out');
+    const result = await cli(['train', '--method', 'entropo-dpo', '--base-model', model, '--data', FIXTURE, '--out', out, '--cpu-ok', '--', '--max-steps', '2', '--grad-accum', '1']);
+    expect(result.stderr).toMatch(/entropo: training entropo-dpo on /);
+    expect(result.stderr).toMatch(/\[#+\] 2\/2 {2}loss \d+\.\d{4}/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Adapter: .*adapter/m);
+    expect(result.stdout).toMatch(/vllm serve .* --enable-lora --lora-modules/);
+    expect(existsSync(path.join(out, 'adapter', 'adapter_config.json'))).toBe(true);
+  }, 300_000);
+
+  it('says clearly when there is no GPU and --cpu-ok was not given', async () => {
+    const result = await cli(['train', '--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--out', path.join(work.dir, 'x')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/entropo: No GPU found: /);
+  }, 300_000);
+
+  it('reports bad data and a Python that cannot start', async () => {
+    const bad = await cli(['train', '--method', 'dpo', '--base-model', model, '--data', path.join(PROJECT_ROOT, 'README.md'), '--out', path.join(work.dir, 'y'), '--cpu-ok']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/entropo: Training failed \(data\): /);
+    const error = await runTrainer({ python: path.join(work.dir, 'no-such-python'), trainerDir: TRAINER, args: [], onEvent: () => undefined })
+      .then(() => undefined, (e: unknown) => e as AgentError);
+    expect(error?.message).toMatch(/^Cannot start the trainer's Python \(spawn .*no-such-python ENOENT\); run the setup again\.$/);
+  }, 300_000);
+
+  it('is refused with a usage error for an unknown method', async () => {
+    const result = await cli(['train', '--method', 'ppo', '--base-model', model, '--data', FIXTURE]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--method must be one of entropo-dpo, entropo-kto, dpo, kto, judge/);
+  });
+
+  it('explains a trainer killed from outside (as the out-of-memory killer does)', async () => {
+    const out = path.join(work.dir, 'killed-run');
+    const error = await runTrainer({ python, trainerDir: TRAINER,
+      args: ['--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--out', out, '--cpu-ok'],
+      onEvent: (e) => { if (e.event === 'start') void run('pkill', ['-KILL', '-f', `entropo_trainer.train .*${out}`]); } })
+      .then(() => undefined, (e: unknown) => e as AgentError);
+    expect(error?.message).toMatch(/^The trainer was killed \(SIGKILL\); if nobody stopped it, the machine probably ran out of memory/);
+  }, 300_000);
+
+  it('stops the trainer on cancel', async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const started = runTrainer({ python, trainerDir: TRAINER, signal: controller.signal,
+      args: ['--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--out', path.join(work.dir, 'z'), '--cpu-ok'],
+      onEvent: (e) => { seen.push(e.event); if (e.event === 'start') controller.abort(); } });
+    const error = await started.then(() => undefined, (e: unknown) => e as AgentError);
+    expect(error?.message).toBe('Training was cancelled.');
+    expect(seen).toContain('start');
+  }, 300_000);
+});
