@@ -1,0 +1,86 @@
+/** Finds out, once per process, whether bubblewrap can sandbox commands on this machine. */
+import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { detectCgroups } from './cgroups.js';
+import type { SandboxSupport } from './sandboxTypes.js';
+
+/** Options of `detectSandbox`. */
+export interface DetectSandboxOptions {
+  /** A bwrap binary to use instead of the one on PATH. */
+  bwrapPath?: string;
+}
+
+// The namespaces and mounts every sandboxed command needs; if this runs, they all work.
+const PROBE = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--remount-ro', '/tmp',
+  '--unshare-pid', '--unshare-net', '--unshare-ipc', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--', 'true'];
+const PROBE_TIMEOUT_MS = 15_000;
+const cache = new Map<string, Promise<SandboxSupport>>();
+
+/**
+ * Whether commands can run in a bubblewrap sandbox here: Linux, a bwrap binary, and namespaces it may create
+ * (checked by running one empty sandbox). The answer is cached; it also says how limits are enforced.
+ */
+export function detectSandbox(options: DetectSandboxOptions = {}): Promise<SandboxSupport> {
+  const key = options.bwrapPath ?? '';
+  let support = cache.get(key);
+  if (!support) {
+    support = probe(options.bwrapPath);
+    cache.set(key, support);
+  }
+  return support;
+}
+
+async function probe(explicitPath: string | undefined): Promise<SandboxSupport> {
+  const unavailable = (reason: string): SandboxSupport =>
+    ({ available: false, kind: 'bubblewrap', reason, limits: { memory: 'none', processes: 'none' } });
+  if (process.platform !== 'linux') {
+    return unavailable(`The command sandbox uses bubblewrap, which needs Linux; this machine runs ${process.platform}.`);
+  }
+  if (explicitPath && !(await executable(explicitPath))) return unavailable(`No bubblewrap executable at ${explicitPath}.`);
+  const bwrapPath = explicitPath ?? await findOnPath('bwrap');
+  if (!bwrapPath) {
+    return unavailable('bubblewrap is not installed (no `bwrap` on PATH): install it, e.g. `sudo apt-get install bubblewrap` or `sudo dnf install bubblewrap`.');
+  }
+  const failure = await runProbe(bwrapPath);
+  if (failure !== null) {
+    return unavailable(`bubblewrap cannot create a sandbox here (${failure}). User namespaces may be disabled: check `
+      + 'the sysctls user.max_user_namespaces and kernel.unprivileged_userns_clone, or, on Ubuntu 24.04 and later, '
+      + 'kernel.apparmor_restrict_unprivileged_userns.');
+  }
+  const cgroups = await detectCgroups();
+  const root = process.getuid?.() === 0;
+  return {
+    available: true,
+    kind: 'bubblewrap',
+    bwrapPath,
+    ...(cgroups ? { cgroups } : {}),
+    limits: {
+      memory: cgroups?.memory ? 'cgroup' : 'rlimit',
+      // Linux does not apply RLIMIT_NPROC to root, so without a pids cgroup root gets no process cap.
+      processes: cgroups?.pids ? 'cgroup' : root ? 'none' : 'rlimit',
+    },
+  };
+}
+
+/** Null when the probe sandbox ran, else the first line of what went wrong. */
+function runProbe(bwrapPath: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(bwrapPath, PROBE, { timeout: PROBE_TIMEOUT_MS, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (error, _stdout, stderr) => {
+      if (!error) return resolve(null);
+      const line = String(stderr).split('\n').find((l) => l.trim() !== '');
+      resolve(line?.trim() ?? error.message);
+    });
+  });
+}
+
+async function findOnPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).filter(Boolean)) {
+    if (await executable(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+async function executable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(() => true, () => false);
+}

@@ -1,0 +1,151 @@
+/** The bubblewrap arguments that build one command's view of the filesystem, network and processes. */
+import { realpathSync, statSync, type Stats } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { sep } from 'node:path';
+import { gitDirs } from './gitDirs.js';
+import type { NetworkMode } from './sandboxTypes.js';
+
+/** Everything that decides one command's sandbox. */
+export interface MountInput {
+  /** Folders the command may write (symlinks resolved). */
+  writable: string[];
+  /** Paths inside `writable` kept read-only. */
+  readOnly: string[];
+  /** Paths to hide (missing ones are skipped). */
+  hidden: string[];
+  /** Host folder the command sees as /tmp, private to its runner. */
+  privateTmp: string;
+  /** An empty read-only file, mounted over hidden files (so they read as empty rather than failing). */
+  emptyFile: string;
+  network: NetworkMode;
+  /** Files shown read-only even under a hidden path (the Node binary that relays to the proxy). */
+  expose: string[];
+  /** Host path of the allow-list proxy's socket, in `allowlist` mode. */
+  proxySocket?: string;
+  /** The home folder, which a temp-folder mask must never cover. */
+  home: string;
+  cwd: string;
+}
+
+/** Where the allow-list proxy's socket appears inside the sandbox. */
+export const PROXY_SOCKET_INSIDE = '/tmp/.entropo-proxy.sock';
+
+const NAMESPACES = ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent',
+  // A new session detaches the command from any terminal, so it cannot push keystrokes into it (TIOCSTI).
+  '--new-session',
+  // As root, bwrap keeps every capability unless told otherwise; without them the read-only mounts hold.
+  '--cap-drop', 'ALL'];
+
+/**
+ * Builds the bwrap arguments, in mount order: the host read-only, private /tmp, masks over secrets, the
+ * writable worktree, the git folders it needs (read-only), read-only and hidden paths inside the worktree,
+ * then namespaces. The worktree's `.git` entry is always read-only: host-side git commands run in the
+ * worktree later, and a rewritten `.git` could point them at a config that runs commands.
+ */
+export function bwrapArgs(input: MountInput): string[] {
+  const writable = input.writable;
+  const tmpRoots = privateTmpRoots(input.home);
+  const git = gitBinds(writable);
+  const visible = [...writable, ...git.binds];
+  const hidden = existing(input.hidden)
+    .filter((h) => !isUnder(h.path, tmpRoots) || isUnder(h.path, visible))
+    .filter((h, _, all) => !all.some((o) => o !== h && o.dir && isStrictlyUnder(h.path, [o.path]) && !isUnder(h.path, writable)));
+  const [inner, outer] = partition(hidden, (h) => isUnder(h.path, writable));
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', input.privateTmp, '/tmp'];
+  for (const root of tmpRoots.filter((r) => r !== '/tmp')) args.push('--tmpfs', root);
+  args.push(...maskArgs(outer, input.emptyFile));
+  for (const path of writable) args.push('--bind', path, path);
+  for (const path of git.binds.filter((g) => !isUnder(g, writable))) args.push('--ro-bind', path, path);
+  for (const { path } of existing([...git.readOnly, ...input.readOnly])) args.push('--ro-bind', path, path);
+  args.push(...maskArgs(inner, input.emptyFile));
+  for (const { path } of existing(input.expose)) args.push('--ro-bind', path, path);
+  for (const { path } of hidden.filter((h) => h.dir)) args.push('--remount-ro', path);
+  if (input.proxySocket) args.push('--ro-bind', input.proxySocket, PROXY_SOCKET_INSIDE);
+  args.push(...networkArgs(input.network));
+  // Without a user namespace of its own (a setuid bwrap does not make one unasked), RLIMIT_NPROC would count
+  // every process of the user on the machine. Root needs none: it relies on the pids cgroup.
+  if (process.getuid?.() !== 0) args.push('--unshare-user-try');
+  return [...args, ...NAMESPACES, '--chdir', input.cwd];
+}
+
+interface PathInfo {
+  path: string;
+  dir: boolean;
+}
+
+function maskArgs(paths: PathInfo[], emptyFile: string): string[] {
+  return paths.flatMap(({ path, dir }) => (dir ? ['--tmpfs', path] : ['--ro-bind', emptyFile, path]));
+}
+
+function networkArgs(mode: NetworkMode): string[] {
+  if (mode !== 'on') return ['--unshare-net'];
+  // /run is hidden; systemd-resolved keeps the real resolv.conf there.
+  const resolv = real('/etc/resolv.conf');
+  return resolv && resolv.startsWith('/run/') ? ['--ro-bind', resolv, resolv] : [];
+}
+
+/** Git folders of each writable checkout: shared data read-only, and the checkout's `.git` entry read-only. */
+function gitBinds(writable: string[]): { binds: string[]; readOnly: string[] } {
+  const binds = new Set<string>();
+  const readOnly: string[] = [];
+  for (const checkout of writable) {
+    const dirs = gitDirs(checkout);
+    if (!dirs) continue;
+    readOnly.push(dirs.dotGit);
+    for (const path of [dirs.commonDir, dirs.gitDir, ...dirs.alternates]) {
+      const resolved = real(path);
+      if (resolved && ![...binds].some((b) => isUnder(resolved, [b]))) binds.add(resolved);
+    }
+  }
+  return { binds: [...binds], readOnly };
+}
+
+/** /tmp, and the system temp folder when it is elsewhere (unless that would cover the home folder). */
+function privateTmpRoots(home: string): string[] {
+  const system = real(tmpdir()) ?? tmpdir();
+  const roots = ['/tmp'];
+  if (system !== '/tmp' && system !== '/' && !isUnder(home, [system])) roots.push(system);
+  return roots;
+}
+
+// Synchronous on purpose: some fifty stats per command take well under a millisecond this way, while a
+// trip through the thread pool for each costs milliseconds on a busy machine.
+function existing(paths: string[]): PathInfo[] {
+  const seen = new Map<string, PathInfo>();
+  for (const path of paths) {
+    const resolved = real(path);
+    const info = resolved ? statOrNull(resolved) : null;
+    if (resolved && info && resolved !== '/' && !seen.has(resolved)) seen.set(resolved, { path: resolved, dir: info.isDirectory() });
+  }
+  return [...seen.values()];
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function real(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** True when `path` equals one of `roots` or lies below it. */
+export function isUnder(path: string, roots: string[]): boolean {
+  return roots.some((root) => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep));
+}
+
+function isStrictlyUnder(path: string, roots: string[]): boolean {
+  return roots.some((root) => path !== root && isUnder(path, [root]));
+}
+
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
+}
+

@@ -1,0 +1,199 @@
+/** Runs the agent's commands inside a bubblewrap sandbox. */
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { AgentError, ErrorReason } from '../errors.js';
+import { NodeProcessRunner } from '../node/nodeProcessRunner.js';
+import type { ProcessResult, ProcessRunner, RunOptions } from '../types.js';
+import { AllowlistProxy } from './allowlistProxy.js';
+import { CommandCgroup } from './cgroups.js';
+import { detectSandbox } from './detectSandbox.js';
+import { bwrapArgs, isUnder, PROXY_SOCKET_INSIDE } from './mountPlan.js';
+import { PROXY_SOCKET_VAR, shimArgv } from './proxyShim.js';
+import { sandboxEnv } from './sandboxEnv.js';
+import { DEFAULT_LIMITS, type NetworkMode, type SandboxLimits, type SandboxOptions, type SandboxSupport } from './sandboxTypes.js';
+import { defaultHiddenPaths } from './secretPaths.js';
+
+/** Host-side state of one runner: its private /tmp, and the allow-list proxy when there is one. */
+interface RunnerState {
+  dir: string;
+  tmp: string;
+  emptyFile: string;
+  writable: string[];
+  readOnly: string[];
+  proxySocket?: string;
+}
+
+/**
+ * A ProcessRunner whose commands see the whole filesystem read-only except the rollout's worktree, a private
+ * /tmp (kept for the runner's life, so files written there survive from one command to the next) and
+ * nothing of the user's secrets (DEFAULT_HOME_SECRETS, /run's daemon sockets, and the caller's hidden paths);
+ * run in their own pid, IPC and (unless `network` is `on`) network namespaces without capabilities; get a
+ * scrubbed environment without the configured secrets; and are capped in memory and processes.
+ *
+ * Git: the worktree's own git folder and the shared repository are read-only, so `git status`, `diff`,
+ * `log`, `show` and `grep` work, while commands that write git data (`add`, `commit`, `stash`, `checkout --`)
+ * fail with "Read-only file system". Letting them write would let a command rewrite the user's objects,
+ * refs or hooks, and an index written in here would reference objects the host cannot see.
+ *
+ * Network `allowlist`: bubblewrap alone can only give a namespace all or nothing, so the namespace stays
+ * offline and its one way out is an HTTP(S) proxy on the host, reached through a bind-mounted Unix socket and
+ * relayed on the sandbox's loopback by a small Node shim that sets `http_proxy`/`https_proxy`. Clients that
+ * honour these (curl, wget, pip, npm, git, Python's urllib and requests) reach the listed hosts only; others
+ * (Node 20's built-in fetch, raw sockets) get no network, never an unfiltered one. The shim costs one Node
+ * start per command in this mode (tens of milliseconds idle, hundreds on a busy machine).
+ */
+export class SandboxedProcessRunner implements ProcessRunner {
+  /** Always true; lets a caller tell this runner from the unsandboxed fallback. */
+  readonly sandboxed = true;
+  private readonly inner = new NodeProcessRunner();
+  private readonly limits: Required<SandboxLimits>;
+  private readonly network: NetworkMode;
+  private readonly home: string;
+  private state?: Promise<RunnerState>;
+  private proxy?: AllowlistProxy;
+  private disposed = false;
+
+  /** Builds a runner on a machine that `detectSandbox` found able to sandbox; see `create`. */
+  constructor(private readonly options: SandboxOptions, private readonly support: SandboxSupport) {
+    if (!support.available || !support.bwrapPath) {
+      throw new AgentError(ErrorReason.Config, support.reason ?? 'The command sandbox is not available on this machine.');
+    }
+    validate(options);
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.network = options.network ?? 'off';
+    this.home = options.home ?? homedir();
+  }
+
+  /** Detects bubblewrap (cached) and builds a runner, or throws AgentError(Config) saying why it cannot. */
+  static async create(options: SandboxOptions): Promise<SandboxedProcessRunner> {
+    return new SandboxedProcessRunner(options, await detectSandbox());
+  }
+
+  /** How memory and process limits are enforced on this machine. */
+  get enforcement(): SandboxSupport['limits'] {
+    return this.support.limits;
+  }
+
+  shell(command: string, options: RunOptions): Promise<ProcessResult> {
+    return this.exec('bash', ['-c', command], options);
+  }
+
+  async exec(file: string, args: string[], options: RunOptions): Promise<ProcessResult> {
+    if (this.disposed) throw new AgentError(ErrorReason.InvalidArgument, 'This sandboxed runner was disposed.');
+    const state = await this.prepare();
+    const mounts = bwrapArgs({
+      writable: state.writable, readOnly: state.readOnly, privateTmp: state.tmp, emptyFile: state.emptyFile, network: this.network,
+      hidden: [...defaultHiddenPaths(this.home), ...(this.options.hiddenPaths ?? [])],
+      expose: this.network === 'allowlist' ? [process.execPath] : [],
+      proxySocket: state.proxySocket, home: this.home, cwd: options.cwd,
+    });
+    const cgroup = this.cgroup();
+    const command = this.network === 'allowlist' ? shimArgv(process.execPath, file, args) : [file, ...args];
+    const argv = [...this.outerWrapper(cgroup), this.support.bwrapPath as string, ...mounts, '--', ...this.innerWrapper(command)];
+    let result: ProcessResult;
+    let note = '';
+    try {
+      result = await this.inner.exec(argv[0], argv.slice(1), { ...options, env: this.env(options) });
+    } finally {
+      if (cgroup) note = cgroup.finish();
+    }
+    return note ? { ...result, stderr: result.stderr + note } : result;
+  }
+
+  /** Stops the allow-list proxy and removes the private /tmp; the runner cannot be used afterwards. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.proxy?.close();
+    const state = await this.state?.catch(() => undefined);
+    if (state) await rm(state.dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  private prepare(): Promise<RunnerState> {
+    // A failed setup (a worktree not there yet) is retried by the next command rather than remembered.
+    this.state ??= this.createState().catch((error: unknown) => {
+      this.state = undefined;
+      throw error;
+    });
+    return this.state;
+  }
+
+  private async createState(): Promise<RunnerState> {
+    const writable = await Promise.all(this.options.writable.map((path) => realpath(path).catch(() => {
+      throw new AgentError(ErrorReason.FileNotFound, `The sandbox's writable folder ${path} does not exist.`);
+    })));
+    const dir = await mkdtemp(join(tmpdir(), 'entropo-sandbox-'));
+    const tmp = join(dir, 'tmp');
+    await mkdir(tmp);
+    const emptyFile = join(dir, 'empty');
+    await writeFile(emptyFile, '', { mode: 0o444 });
+    const readOnly = (this.options.readOnly ?? []).filter((path) => isUnder(path, this.options.writable) || isUnder(path, writable));
+    const state: RunnerState = { dir, tmp, emptyFile, writable, readOnly };
+    if (this.network === 'allowlist') {
+      this.proxy = new AllowlistProxy(this.options.allowedHosts ?? []);
+      state.proxySocket = join(dir, 'proxy.sock');
+      await this.proxy.listen(state.proxySocket);
+    }
+    return state;
+  }
+
+  private cgroup(): CommandCgroup | null {
+    const roots = this.support.cgroups;
+    return roots ? CommandCgroup.create(roots, this.limits) : null;
+  }
+
+  /**
+   * Limits are set by a wrapper shell with `ulimit` (which sets soft and hard limits; the sandbox has no
+   * capability to raise a hard limit again, and a failure means a lower limit is already in force):
+   * RLIMIT_DATA caps each process's memory (not RLIMIT_AS: Node, the JVM and Go reserve far more address
+   * space than they use), RLIMIT_CORE keeps core dumps out of the worktree, and RLIMIT_NPROC caps processes
+   * where no cgroup does. RLIMIT_NPROC counts per user namespace, so it is set inside the sandbox (set
+   * outside, it would count every process the user runs); the other limits and the cgroup join happen
+   * outside, before exec'ing bwrap, so that no process of the command starts outside the cgroup.
+   * One wrapper per command keeps the overhead to one small exec.
+   */
+  private outerWrapper(cgroup: CommandCgroup | null): string[] {
+    if (this.support.limits.processes === 'rlimit' && !cgroup) return [];
+    const files = cgroup?.procsFiles ?? [];
+    const script = [...files.map((_, i) => `echo $$ > "$${i + 1}" || exit 125`), this.ulimits(false), `shift ${files.length}`, 'exec "$@"'];
+    return ['/bin/sh', '-c', script.join('\n'), 'sh', ...files];
+  }
+
+  private innerWrapper(command: string[]): string[] {
+    if (this.support.limits.processes !== 'rlimit') return command;
+    // bash, since dash has no -u.
+    return ['bash', '-c', `${this.ulimits(true)}\nexec "$0" "$@"`, ...command];
+  }
+
+  private ulimits(processes: boolean): string {
+    const data = `ulimit -d ${Math.floor(this.limits.memoryBytes / 1024)} 2>/dev/null; ulimit -c 0`;
+    return processes ? `${data}; ulimit -u ${this.limits.maxProcesses} 2>/dev/null` : data;
+  }
+
+  private env(options: RunOptions): Record<string, string> {
+    const env = sandboxEnv(options.env ?? process.env, this.options.secrets);
+    if (this.network === 'allowlist') {
+      env[PROXY_SOCKET_VAR] = PROXY_SOCKET_INSIDE;
+      // Inside an editor, process.execPath is Electron, which acts as plain Node only with this set.
+      env.ELECTRON_RUN_AS_NODE = '1';
+    }
+    return env;
+  }
+}
+
+function validate(options: SandboxOptions): void {
+  const bad = (message: string) => new AgentError(ErrorReason.Config, message);
+  if (options.writable.length === 0) throw bad('The sandbox needs at least one writable folder (the worktree).');
+  for (const path of [...options.writable, ...(options.readOnly ?? []), ...(options.hiddenPaths ?? [])]) {
+    if (!isAbsolute(path)) throw bad(`Sandbox paths must be absolute, got ${path}.`);
+  }
+  if (options.writable.some((path) => path === '/')) throw bad('The sandbox cannot make the whole filesystem writable.');
+  const { memoryBytes, maxProcesses } = options.limits ?? {};
+  if (memoryBytes !== undefined && !(memoryBytes >= 16 * 1024 ** 2)) throw bad(`memoryBytes must be at least 16 MiB, got ${memoryBytes}.`);
+  if (maxProcesses !== undefined && !(Number.isInteger(maxProcesses) && maxProcesses >= 4)) {
+    throw bad(`maxProcesses must be an integer of at least 4, got ${maxProcesses}.`);
+  }
+  if (options.network === 'allowlist' && (options.allowedHosts ?? []).length === 0) {
+    throw bad('Network mode "allowlist" needs at least one allowed host; use "off" for no network.');
+  }
+}

@@ -1,0 +1,28 @@
+/** Where a developer machine keeps credentials that a sandboxed command must never see. */
+import { join } from 'node:path';
+
+/**
+ * Secret-bearing paths relative to the home folder: cloud and registry credentials, keys, token stores,
+ * editor server state (which holds the extension's secrets) and shell histories (pasted tokens). `.config` is
+ * hidden as a whole: gh, gcloud, Code and most CLIs keep their tokens there. `~/.cache` stays readable
+ * (poetry and pre-commit keep environments there) except the Hugging Face token.
+ */
+export const DEFAULT_HOME_SECRETS: readonly string[] = [
+  '.ssh', '.aws', '.azure', '.config', '.netrc', '.docker', '.kube', '.gnupg', '.password-store', '.pki',
+  '.vscode-server', '.vscode-remote', '.vscode', '.cache/huggingface', '.local/share/keyrings', '.mozilla', '.Xauthority',
+  '.npmrc', '.yarnrc', '.yarnrc.yml', '.pypirc', '.git-credentials', '.gem/credentials', '.cargo/credentials',
+  '.cargo/credentials.toml', '.m2/settings.xml', '.gradle/gradle.properties', '.terraform.d', '.vault-token',
+  '.huggingface', '.ollama', '.pulumi', '.bash_history', '.zsh_history', '.python_history', '.node_repl_history',
+  '.psql_history', '.mysql_history', '.lesshst', '.viminfo',
+];
+
+/**
+ * System paths hidden from every command: /run holds the sockets of system daemons (docker, D-Bus, the
+ * user's session bus and agents, databases), and a socket stays connectable through a read-only mount.
+ */
+export const DEFAULT_SYSTEM_SECRETS: readonly string[] = ['/run', '/var/run', '/var/lib/lxd', '/var/snap/lxd/common/lxd'];
+
+/** The absolute paths to hide for `home`, before the caller's additions; missing ones are skipped later. */
+export function defaultHiddenPaths(home: string): string[] {
+  return [...DEFAULT_HOME_SECRETS.map((rel) => join(home, rel)), ...DEFAULT_SYSTEM_SECRETS];
+}
