@@ -10,6 +10,7 @@ import { fixIssue, type FixEvent } from '../core/pipeline/fixIssue.js';
 import { MAX_SAMPLES } from '../core/sampling/runBatch.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
+import type { NetworkMode, SandboxMode } from '../core/sandbox/sandboxTypes.js';
 import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
 import { releaseSnapshot } from '../core/worktree/snapshot.js';
 import { renderCandidates } from './candidateTable.js';
@@ -50,6 +51,10 @@ const FLAGS = {
   'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
   'judge-url': { type: 'string', value: 'URL', help: 'LLM judge endpoint (needs logprobs); default: no judge.' },
   'judge-model': { type: 'string', value: 'NAME', help: 'LLM judge model name.' },
+  sandbox: { type: 'string', value: 'MODE', help: "Contain the agent's commands: required, preferred (default: sandbox when available), off." },
+  'allow-unsandboxed': { type: 'boolean', help: 'Consent to run commands without a sandbox when none is available (or with --sandbox off).' },
+  network: { type: 'string', value: 'MODE', help: "Network of the agent's commands: off (default), allowlist, on." },
+  'allow-host': { type: 'string', multiple: true, value: 'HOST', help: 'Host reachable with --network allowlist (host, host:port or *.domain); repeatable.' },
   store: { type: 'string', value: 'DIR', help: 'Preference store (default: ~/.local/state/entropo/store/<repo hash>).' },
   'no-record': { type: 'boolean', help: 'Do not record this run as preference data.' },
   json: { type: 'boolean', help: 'Print the result as JSON on stdout instead of the table.' },
@@ -97,6 +102,16 @@ export async function runCommand(argv: string[]): Promise<number> {
       concurrency: numberFlag(flags.concurrency, 'concurrency', undefined, 1),
       seed: numberFlag(flags.seed, 'seed', undefined, 0),
       model: await createModelFactory(source),
+      containment: {
+        mode: (choice(flags.sandbox, 'sandbox', ['required', 'preferred', 'off']) ?? 'preferred') as SandboxMode,
+        allowUnsandboxed: flags['allow-unsandboxed'] === true,
+        onWarning: (message) => process.stderr.write(`entropo: warning: ${message}\n`),
+        sandbox: {
+          network: (choice(flags.network, 'network', ['off', 'allowlist', 'on']) ?? 'off') as NetworkMode,
+          allowedHosts: (flags['allow-host'] as string[] | undefined) ?? [],
+          hiddenPaths: [storeDir, outDir], secrets: apiKey ? [apiKey] : [],
+        },
+      },
       budget: { costUsd: numberFlag(flags['batch-cost'], 'batch-cost', undefined, 0), tokens: numberFlag(flags['batch-tokens'], 'batch-tokens', undefined, 1) },
       verify: { judge: judgeModel(flags, apiKey) },
       selector: { mode: choice(flags.mode, 'mode', ['entropo', 'r2e']) as SelectorMode | undefined, tieBreak: choice(flags['tie-break'], 'tie-break', ['verifier', 'agreement', 'longest', 'shortest']) as TieBreak | undefined },

@@ -1,12 +1,14 @@
 import type { Emitter } from '../events.js';
 import type { BatchEvent, BatchResult } from '../sampling/batchTypes.js';
 import { runBatch, type RunBatchOptions } from '../sampling/runBatch.js';
+import { createProcessRunner } from '../sandbox/createProcessRunner.js';
 import type { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
 import { select, type SelectOptions } from '../verify/select.js';
 import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
 import { testSignalProvider, type TestSignalsOptions } from '../verify/tests/testSignals.js';
 import { verifyCandidates, type VerifyOptions } from '../verify/verifyCandidates.js';
+import { defaultBaseDir } from '../worktree/worktrees.js';
 
 /** Events of the whole job: the batch's, then verification and ranking. */
 export type FixEvent = BatchEvent | { type: 'verify_start'; candidates: number } | { type: 'ranked'; ranking: Ranking; taskId?: string };
@@ -40,12 +42,23 @@ export async function fixIssue(options: FixIssueOptions): Promise<FixReport> {
   const batch = await runBatch({ ...options, events: events as Emitter<BatchEvent> | undefined });
   events?.emit({ type: 'verify_start', candidates: batch.candidates.length });
   const cancelled = options.signal?.aborted === true;
-  const tests = cancelled || options.tests === false ? undefined
-    : testSignalProvider(batch.snapshot, { baseDir: options.worktreeBaseDir, runner: options.runner, ...options.tests });
-  const signals = await verifyCandidates(batch.candidates, {
-    ...(cancelled ? {} : options.verify), tests, issue: options.issue, signal: cancelled ? undefined : options.signal,
-    checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit },
-  });
+  const runTests = !cancelled && options.tests !== false;
+  // Test runs are contained like the rollouts' commands; they may write only in the verification checkouts.
+  const contained = runTests && !options.runner && options.containment
+    ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [options.worktreeBaseDir ?? defaultBaseDir()] } })
+    : undefined;
+  const tests = runTests
+    ? testSignalProvider(batch.snapshot, { baseDir: options.worktreeBaseDir, runner: contained ?? options.runner, ...(options.tests || {}) })
+    : undefined;
+  let signals: CandidateSignals[];
+  try {
+    signals = await verifyCandidates(batch.candidates, {
+      ...(cancelled ? {} : options.verify), tests, issue: options.issue, signal: cancelled ? undefined : options.signal,
+      checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit },
+    });
+  } finally {
+    await contained?.dispose();
+  }
   const steps = new Map(batch.candidates.map((c) => [c.id, c.steps]));
   const ranking = select(signals.map((s) => ({ ...s, steps: steps.get(s.candidateId) })), options.selector);
   const taskId = options.store

@@ -8,6 +8,9 @@ import { AgentError, ErrorReason } from '../errors.js';
 import { Emitter } from '../events.js';
 import { NodeProcessRunner } from '../node/nodeProcessRunner.js';
 import { NodeWorkspace } from '../node/nodeWorkspace.js';
+import { createProcessRunner, decideRunner, type ContainedRunner } from '../sandbox/createProcessRunner.js';
+import { detectSandbox } from '../sandbox/detectSandbox.js';
+import type { RunnerPolicy, SandboxOptions } from '../sandbox/sandboxTypes.js';
 import type { Model, ProcessRunner, Usage } from '../types.js';
 import { diversity } from '../worktree/diversity.js';
 import { changedFiles, extractPatch } from '../worktree/patch.js';
@@ -28,7 +31,13 @@ export interface RunBatchOptions {
   config: AgentConfig;
   /** Rollout k samples with seed + k, so runs differ but can be reproduced where the server honours seeds. */
   seed?: number;
+  /** One runner for every rollout (tests); without it each rollout gets its own runner from `containment`. */
   runner?: ProcessRunner;
+  /**
+   * How the agent's commands are contained: a sandbox per rollout whose only writable folder is that
+   * rollout's worktree. Without it (and without `runner`) commands run unsandboxed.
+   */
+  containment?: ContainmentPolicy;
   /** Where trajectories are written, one file per rollout. */
   outDir: string;
   signal?: AbortSignal;
@@ -37,6 +46,9 @@ export interface RunBatchOptions {
   /** Folder for worktrees; defaults to one under the system's temp folder. */
   worktreeBaseDir?: string;
 }
+
+/** A runner policy without the writable folder, which is each rollout's own worktree. */
+export type ContainmentPolicy = Omit<RunnerPolicy, 'sandbox'> & { sandbox: Omit<SandboxOptions, 'writable'> };
 
 /** Maximum rollouts in one batch. */
 export const MAX_SAMPLES = 16;
@@ -58,6 +70,8 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   const started = Date.now();
   const batchId = `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   events?.emit({ type: 'batch_start', batchId, samples, concurrency });
+  // A policy that refuses to run, or needs the user's consent, must say so before any worktree exists.
+  if (options.containment && !options.runner) await checkContainment(options.containment);
   const pruned = await pruneStale(options.repoDir, { baseDir: options.worktreeBaseDir });
   if (pruned.batches.length > 0) events?.emit({ type: 'pruned', batches: pruned.batches.length });
   const snap = await snapshot(options.repoDir, { signal: options.signal });
@@ -98,11 +112,15 @@ async function runRollout(options: RunBatchOptions, snapshotCommit: string, work
   options.events?.emit({ type: 'rollout_start', runId: id, worktree });
   const trajectoryFile = path.join(options.outDir, `${id}.trajectory.jsonl`);
   let candidate: Candidate;
+  let contained: ContainedRunner | undefined;
   try {
     const model = options.model(k);
+    contained = !options.runner && options.containment
+      ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [worktree] } })
+      : undefined;
     const run = await runAgent({
       model, config, issue: options.issue, id, trajectoryFile, signal: guard.signal, events: agentEvents,
-      workspace: new NodeWorkspace(worktree), runner: options.runner ?? new NodeProcessRunner(),
+      workspace: new NodeWorkspace(worktree), runner: contained ?? options.runner ?? new NodeProcessRunner(),
     });
     const patch = await extractPatch(worktree, snapshotCommit, { keep: mentionedPaths(run.result) });
     const stoppedByBudget = run.exitReason === 'cancelled' && guard.budgetHit;
@@ -114,9 +132,19 @@ async function runRollout(options: RunBatchOptions, snapshotCommit: string, work
     // One rollout's failure (a bug, a full disk) must not take the other rollouts down.
     candidate = { ...base, exitReason: 'crashed', trajectoryFile,
       message: `The rollout crashed: ${error instanceof Error ? error.message : String(error)}` };
+  } finally {
+    await contained?.dispose();
   }
   options.events?.emit({ type: 'rollout_end', candidate });
   return candidate;
+}
+
+async function checkContainment(policy: ContainmentPolicy): Promise<void> {
+  const decision = decideRunner(policy, await detectSandbox());
+  if (decision.kind === 'refuse' || decision.kind === 'ask') {
+    // Let createProcessRunner throw its own error (the consent marker included) before any worktree exists.
+    await createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: [] } });
+  }
 }
 
 // Scratch files the agent names in its finish result (e.g. "keep tests/test_repro.py") stay in its patch.

@@ -120,6 +120,26 @@ describe('runBatch', () => {
     expectUntouched(s);
   });
 
+  it.skipIf(!existsSync('/usr/bin/bwrap'))('contains each rollout: its commands write only in its own worktree', async () => {
+    const s = setup();
+    const outside = tempDir();
+    cleanups.push(outside.cleanup);
+    const target = path.join(outside.dir, 'escaped.txt');
+    const script = new ScriptedModel([
+      { content: `<function=execute_bash>\n<parameter=cmd>echo pwned > ${target}; echo inside > inside.txt; pwd</parameter>\n</function>` },
+      { content: '<function=finish>\n<parameter=command>submit</parameter>\n</function>' },
+    ]);
+    const result = await runBatch({ ...(await options(s)), samples: 2, model: () => script.fork(),
+      containment: { mode: 'required', sandbox: { network: 'off' } } });
+    expect(existsSync(target)).toBe(false);
+    for (const c of result.candidates) {
+      expect(c.exitReason).toBe('submitted');
+      expect(c.patch).toContain('+++ b/inside.txt');
+    }
+    await releaseSnapshot(result.snapshot);
+    expectUntouched(s);
+  });
+
   it('refuses a directory that is not a git repository, saying how to proceed', async () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
