@@ -1,9 +1,36 @@
 #!/usr/bin/env bash
-# Every test of the project: type-check, lint, build, the TypeScript suite, and the trainer's pytest suite.
+# Every test of the project: type-check, lint, build, the TypeScript suite (plain Node), the trainer's and the
+# local verifier's pytest suites (CPU, tiny models), and the extension's suite inside a real VS Code.
+# Installs what it needs first: npm packages, and the trainer's Python environment (PyTorch: several GB once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_build
+mkdir -p test-artifacts
+
 npx tsc --noEmit -p .
 npx eslint .
-npx vitest run
+
+# The trainer's environment; the TypeScript suite also drives the trainer (entropo train) through it.
+bash trainer/setup.sh test >/dev/null
+
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=1
+python=trainer/.venv/bin/python
+"$python" -m pytest -q -p no:cacheprovider trainer/tests trainer/verifier/tests 2>&1 | tee test-artifacts/pytest.log || status=1
+bash scripts/e2e.sh || status=1
+
+# One closing line over all suites.
+node -e '
+  const fs = require("fs");
+  const v = JSON.parse(fs.readFileSync("test-artifacts/vitest.json", "utf8"));
+  const log = fs.readFileSync("test-artifacts/pytest.log", "utf8").trim().split("\n").pop();
+  const count = (word) => Number((log.match(new RegExp("(\\d+) " + word)) || [0, 0])[1]);
+  let e2e = { passed: 0, failed: 0 };
+  try { e2e = JSON.parse(fs.readFileSync("test-artifacts/e2e-result.json", "utf8")); } catch {}
+  const passed = v.numPassedTests + count("passed") + e2e.passed;
+  const failed = v.numFailedTests + count("failed") + count("error") + e2e.failed;
+  const skipped = v.numPendingTests + v.numTodoTests + count("skipped");
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+'
+exit $status
