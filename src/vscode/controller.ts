@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { readTrajectory } from '../core/agent/trajectory.js';
 import { AgentError } from '../core/errors.js';
 import type { FixReport } from '../core/pipeline/fixIssue.js';
+import { needsUnsandboxedConsent } from '../core/sandbox/createProcessRunner.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
 import type { FromWebview, ReviewState, StepView } from '../protocol/messages.js';
@@ -24,6 +25,7 @@ export interface RunRecord extends RunFiles {
 }
 
 const LAST_RUN = 'entropo.lastRunFile';
+const UNSANDBOXED_CONSENT = 'entropo.unsandboxedConsent';
 
 /** Owns the extension's state and implements its commands. */
 export class Controller implements vscode.Disposable {
@@ -62,13 +64,21 @@ export class Controller implements vscode.Disposable {
     this.running = new AbortController();
     await vscode.commands.executeCommand('setContext', 'entropo.running', true);
     try {
-      const storeDir = path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'store');
-      const result = await runFix({
-        root: folder.uri.fsPath, issue, settings, apiKey: await this.context.secrets.get(API_KEY_SECRET),
-        storageDir: (this.context.storageUri ?? this.context.globalStorageUri).fsPath, storeDir,
+      const storageDir = (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
+      const apiKey = await this.context.secrets.get(API_KEY_SECRET);
+      const run = (allowUnsandboxed: boolean) => runFix({
+        root: folder.uri.fsPath, issue, settings, apiKey, storageDir, storeDir: path.join(storageDir, 'store'), allowUnsandboxed,
         extensionPath: this.context.extensionUri.fsPath, log: this.log, status: this.status, panel: this.panel,
-        controller: this.running,
+        controller: this.running!, hiddenPaths: [storageDir, this.context.globalStorageUri.fsPath],
       });
+      let result;
+      try {
+        result = await run(this.context.workspaceState.get<boolean>(UNSANDBOXED_CONSENT) === true);
+      } catch (error) {
+        // No sandbox here (or it is turned off): run only after the user agrees, once per workspace.
+        if (!needsUnsandboxedConsent(error) || !(await this.askConsent(error as Error))) throw error;
+        result = await run(true);
+      }
       if (result) await this.remember(result.record, result.report);
     } catch (error) {
       this.fail(error);
@@ -183,6 +193,15 @@ export class Controller implements vscode.Disposable {
     const store = PreferenceStore.open(run.storeDir, { secrets: [await this.context.secrets.get(API_KEY_SECRET) ?? ''].filter(Boolean) });
     await store.appendDecision({ taskId: run.taskId, candidateId, decision });
     this.log.info(`recorded decision: ${candidateId} ${decision}`);
+  }
+
+  private async askConsent(error: Error): Promise<boolean> {
+    const choice = await vscode.window.showWarningMessage(`EntroPO: ${error.message}`, { modal: true,
+      detail: 'The agent runs shell commands from the model without asking, N rollouts at a time. Without a sandbox they run with your permissions, files and network.' },
+    'Run Unsandboxed in This Workspace');
+    if (!choice) return false;
+    await this.context.workspaceState.update(UNSANDBOXED_CONSENT, true);
+    return true;
   }
 
   private async pickCandidate(run: RunRecord | undefined, title: string, except?: string): Promise<string | undefined> {

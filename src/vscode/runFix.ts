@@ -24,6 +24,10 @@ export interface RunFixOptions {
   status: vscode.StatusBarItem;
   panel: ReviewPanel;
   controller: AbortController;
+  /** The user agreed to run commands unsandboxed in this workspace. */
+  allowUnsandboxed: boolean;
+  /** Folders the agent's commands must not see: the extension's storage and the store. */
+  hiddenPaths: string[];
 }
 
 /** Runs the job under a cancellable progress notification, live in the panel, the status bar and the log. */
@@ -68,6 +72,13 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
           sampling: { temperature: s.temperature, topP: s.topP, extra: Object.keys(s.extra).length ? s.extra : undefined },
         }),
         model: await createModelFactory({ kind: 'endpoint', baseUrl: s.endpoint, model: s.model, apiKey: o.apiKey, pricing: s.pricing }),
+        containment: {
+          mode: s.sandbox.mode, allowUnsandboxed: o.allowUnsandboxed, onWarning: (m) => log.warn(m),
+          sandbox: {
+            network: s.sandbox.network, allowedHosts: s.sandbox.allowedHosts, hiddenPaths: o.hiddenPaths,
+            secrets: o.apiKey ? [o.apiKey] : [], readOnly: [],
+          },
+        },
         budget: { costUsd: s.batchCostUsd || undefined },
         verify: { judge },
         tests: s.tests ? { command: s.testCommand.trim() || undefined } : false,
