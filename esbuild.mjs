@@ -39,7 +39,15 @@ function copyWasm() {
   }
 }
 
+// The local verifier's model is loaded from next to the bundle.
+function copyModels() {
+  for (const file of readdirSync('models/local-verifier')) {
+    if (file.endsWith('.onnx')) copyFileSync(path.join('models/local-verifier', file), path.join('dist', file));
+  }
+}
+
 copyWasm();
+copyModels();
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
 } else {

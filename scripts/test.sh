@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project: type-check, lint, build, the TypeScript suite (plain Node), the trainer's and the
 # local verifier's pytest suites (CPU, tiny models), and the extension's suite inside a real VS Code.
-# Installs what it needs first: npm packages, and the trainer's Python environment (PyTorch: several GB once).
+# Installs what it needs first: npm packages, and the Python environments of the trainer (PyTorch: several
+# GB, once) and of the local verifier's training (scikit-learn, ONNX).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -16,16 +17,20 @@ bash trainer/setup.sh test >/dev/null
 
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=1
-python=trainer/.venv/bin/python
-"$python" -m pytest -q -p no:cacheprovider trainer/tests trainer/verifier/tests 2>&1 | tee test-artifacts/pytest.log || status=1
+verifier_python=$(bash trainer/verifier/setup.sh | tail -n 1)
+{ trainer/.venv/bin/python -m pytest -q -p no:cacheprovider trainer/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-trainer.log
+{ "$verifier_python" -m pytest -q -p no:cacheprovider trainer/verifier/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-verifier.log
+grep -q '^pytest-failed$' test-artifacts/pytest-trainer.log test-artifacts/pytest-verifier.log && status=1
 bash scripts/e2e.sh || status=1
 
 # One closing line over all suites.
 node -e '
   const fs = require("fs");
   const v = JSON.parse(fs.readFileSync("test-artifacts/vitest.json", "utf8"));
-  const log = fs.readFileSync("test-artifacts/pytest.log", "utf8").trim().split("\n").pop();
-  const count = (word) => Number((log.match(new RegExp("(\\d+) " + word)) || [0, 0])[1]);
+  // pytest closes with e.g. "120 passed, 2 skipped in 61.2s"; take that line of each suite.
+  const closing = ["trainer", "verifier"].map((name) => fs.readFileSync(`test-artifacts/pytest-${name}.log`, "utf8")
+    .split("\n").filter((l) => / in [\d.]+s/.test(l)).pop() || "");
+  const count = (word) => closing.reduce((n, line) => n + Number((line.match(new RegExp("(\\d+) " + word)) || [0, 0])[1]), 0);
   let e2e = { passed: 0, failed: 0 };
   try { e2e = JSON.parse(fs.readFileSync("test-artifacts/e2e-result.json", "utf8")); } catch {}
   const passed = v.numPassedTests + count("passed") + e2e.passed;

@@ -6,6 +6,7 @@ import type { Message, ToolCall } from '../core/types.js';
 import { select } from '../core/verify/select.js';
 import type { SelectorMode, SignalName, TieBreak } from '../core/verify/signalTypes.js';
 import type { VerifiableCandidate } from '../core/verify/verifiable.js';
+import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import { testSignalProvider } from '../core/verify/tests/testSignals.js';
 import { verifyCandidates } from '../core/verify/verifyCandidates.js';
 import { OpenAiModel } from '../core/llm/openAiModel.js';
@@ -58,7 +59,8 @@ export async function rankCommand(argv: string[]): Promise<number> {
     const tests = checkout && (!keep || keep.has('regression') || keep.has('reproduction'))
       ? testSignalProvider({ root: checkout.root, commit: checkout.snapshotCommit, baseHead: checkout.snapshotCommit, ref: '' }, { command: flags['test-command'] as string | undefined })
       : undefined;
-    const signals = await verifyCandidates(candidates, { issue: input.problem_statement, checkout, judge, tests });
+    const local = !keep || keep.has('local') ? localVerifierProvider(input.problem_statement) : undefined;
+    const signals = await verifyCandidates(candidates, { issue: input.problem_statement, checkout, judge, tests, local });
     if (keep) for (const s of signals) for (const name of Object.keys(s.signals) as SignalName[]) if (!keep.has(name)) delete s.signals[name];
     const ranking = select(signals, { mode: flags.mode as SelectorMode | undefined, tieBreak: flags['tie-break'] as TieBreak | undefined });
     out.push(JSON.stringify({ instance_id: input.instance_id, mode: ranking.mode, ranking: ranking.order, explanations: ranking.explanations,

@@ -8,6 +8,7 @@ import { createModelFactory, type ModelSource } from '../core/llm/createModel.js
 import { OpenAiModel } from '../core/llm/openAiModel.js';
 import { fixIssue, type FixEvent } from '../core/pipeline/fixIssue.js';
 import { MAX_SAMPLES } from '../core/sampling/runBatch.js';
+import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
 import type { NetworkMode, SandboxMode } from '../core/sandbox/sandboxTypes.js';
@@ -50,6 +51,7 @@ const FLAGS = {
   mode: { type: 'string', value: 'entropo|r2e', help: "Selector: EntroPO's hybrid order (default) or R2E-Gym's." },
   'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
   'judge-url': { type: 'string', value: 'URL', help: 'LLM judge endpoint (needs logprobs); default: no judge.' },
+  'no-local': { type: 'boolean', help: 'Do not score candidates with the bundled local verifier.' },
   'judge-model': { type: 'string', value: 'NAME', help: 'LLM judge model name.' },
   sandbox: { type: 'string', value: 'MODE', help: "Contain the agent's commands: required, preferred (default: sandbox when available), off." },
   'allow-unsandboxed': { type: 'boolean', help: 'Consent to run commands without a sandbox when none is available (or with --sandbox off).' },
@@ -113,7 +115,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         },
       },
       budget: { costUsd: numberFlag(flags['batch-cost'], 'batch-cost', undefined, 0), tokens: numberFlag(flags['batch-tokens'], 'batch-tokens', undefined, 1) },
-      verify: { judge: judgeModel(flags, apiKey) },
+      verify: { judge: judgeModel(flags, apiKey), local: flags['no-local'] ? undefined : localVerifierProvider(issue) },
       selector: { mode: choice(flags.mode, 'mode', ['entropo', 'r2e']) as SelectorMode | undefined, tieBreak: choice(flags['tie-break'], 'tie-break', ['verifier', 'agreement', 'longest', 'shortest']) as TieBreak | undefined },
       store: PreferenceStore.open(storeDir, { enabled: !flags['no-record'], secrets: apiKey ? [apiKey] : [], repoRoot: repoDir }),
     });

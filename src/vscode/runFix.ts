@@ -6,6 +6,7 @@ import { createModelFactory } from '../core/llm/createModel.js';
 import { OpenAiModel } from '../core/llm/openAiModel.js';
 import { fixIssue, type FixEvent, type FixReport } from '../core/pipeline/fixIssue.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
+import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import type { RunRecord } from './controller.js';
 import type { ReviewPanel } from './reviewPanel.js';
 import { rankedReview, reviewEvent, startReview } from './reviewState.js';
@@ -80,7 +81,7 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
           },
         },
         budget: { costUsd: s.batchCostUsd || undefined },
-        verify: { judge },
+        verify: { judge, local: s.localVerifier ? localVerifierProvider(o.issue, { modelPath: path.join(o.extensionPath, 'dist', 'local-verifier.onnx') }) : undefined },
         tests: s.tests ? { command: s.testCommand.trim() || undefined } : false,
         selector: s.selector,
         store: PreferenceStore.open(o.storeDir, { enabled: s.recordDecisions, secrets: o.apiKey ? [o.apiKey] : [], repoRoot: o.root }),
