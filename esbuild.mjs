@@ -1,6 +1,6 @@
 // Bundles the extension, the CLI and the webview script; copies the tree-sitter wasm files next to them.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
@@ -34,9 +34,9 @@ function copyWasm() {
   mkdirSync('dist', { recursive: true });
   copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
   const grammars = path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm');
-  for (const file of readdirSync(grammars)) {
-    if (file.startsWith('tree-sitter-') && file.endsWith('.wasm')) copyFileSync(path.join(grammars, file), path.join('dist', file));
-  }
+  // Only the grammars the code knows (src/core/code/languages.ts); the package ships more.
+  const used = new Set([...readFileSync('src/core/code/languages.ts', 'utf8').matchAll(/grammarFile: '([^']+)'/g)].map((m) => m[1]));
+  for (const file of used) copyFileSync(path.join(grammars, file), path.join('dist', file));
 }
 
 // The local verifier's model is loaded from next to the bundle.

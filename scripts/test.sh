@@ -21,7 +21,8 @@ verifier_python=$(bash trainer/verifier/setup.sh | tail -n 1)
 { trainer/.venv/bin/python -m pytest -q -p no:cacheprovider trainer/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-trainer.log
 { "$verifier_python" -m pytest -q -p no:cacheprovider trainer/verifier/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-verifier.log
 grep -q '^pytest-failed$' test-artifacts/pytest-trainer.log test-artifacts/pytest-verifier.log && status=1
-bash scripts/e2e.sh || status=1
+{ bash scripts/e2e.sh 2>&1 || echo "e2e-failed"; } | tee test-artifacts/e2e.log
+grep -q '^e2e-failed$' test-artifacts/e2e.log && status=1
 
 # One closing line over all suites.
 node -e '
@@ -31,8 +32,9 @@ node -e '
   const closing = ["trainer", "verifier"].map((name) => fs.readFileSync(`test-artifacts/pytest-${name}.log`, "utf8")
     .split("\n").filter((l) => / in [\d.]+s/.test(l)).pop() || "");
   const count = (word) => closing.reduce((n, line) => n + Number((line.match(new RegExp("(\\d+) " + word)) || [0, 0])[1]), 0);
-  let e2e = { passed: 0, failed: 0 };
-  try { e2e = JSON.parse(fs.readFileSync("test-artifacts/e2e-result.json", "utf8")); } catch {}
+  const e2eLine = fs.readFileSync("test-artifacts/e2e.log", "utf8").split("\n").filter((l) => /^\d+ passed, \d+ failed/.test(l)).pop() || "0 passed, 1 failed";
+  const [, e2ePassed, e2eFailed] = e2eLine.match(/^(\d+) passed, (\d+) failed/);
+  const e2e = { passed: Number(e2ePassed), failed: Number(e2eFailed) };
   const passed = v.numPassedTests + count("passed") + e2e.passed;
   const failed = v.numFailedTests + count("failed") + count("error") + e2e.failed;
   const skipped = v.numPendingTests + v.numTodoTests + count("skipped");

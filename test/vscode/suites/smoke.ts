@@ -1,0 +1,65 @@
+import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { e2eEnv, git, ourExtension, workspaceRoot } from '../helpers.js';
+import { skip, suite } from '../suite.js';
+
+/** The packaged extension installs, activates and carries its native runtime; the workspace is the example. */
+export default suite('smoke', ({ test }) => {
+  test('the editor is VS Code 1.99, as engines.vscode requires', () => {
+    assert.match(vscode.version, /^1\.99\./);
+    assert.equal((ourExtension().packageJSON as { engines: { vscode: string } }).engines.vscode, '^1.99.0');
+  });
+
+  test('the package holds only the whitelisted node_modules', () => {
+    if (!e2eEnv.packaged) skip('the extension runs from the repository, not from the .vsix (scripts/e2e.sh tests the package)');
+    const modules = readdirSync(path.join(ourExtension().extensionPath, 'node_modules')).sort();
+    assert.deepEqual(modules, ['onnxruntime-common', 'onnxruntime-node']);
+    const binaries = path.join(ourExtension().extensionPath, 'node_modules/onnxruntime-node/bin/napi-v6');
+    assert.deepEqual(readdirSync(binaries), ['linux']);
+    assert.deepEqual(readdirSync(path.join(binaries, 'linux')), ['x64']);
+  });
+
+  test('the extension activates', async () => {
+    const extension = ourExtension();
+    await extension.activate();
+    assert.equal(extension.isActive, true);
+  });
+
+  test('every command in the manifest is registered after activation', async () => {
+    await ourExtension().activate();
+    const declared = ((ourExtension().packageJSON as { contributes?: { commands?: { command: string }[] } }).contributes?.commands ?? []).map((c) => c.command);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(declared.filter((id) => !registered.has(id)), []);
+  });
+
+  test('the shipped onnxruntime-node runs in the extension host, and every shipped model loads', async () => {
+    const extensionPath = ourExtension().extensionPath;
+    assert.ok(existsSync(path.join(extensionPath, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1')));
+    const ort = createRequire(path.join(extensionPath, 'package.json'))('onnxruntime-node') as {
+      InferenceSession: { create(file: string): Promise<{ inputNames: readonly string[]; release(): Promise<void> }> };
+      Tensor: new (type: string, data: Float32Array, dims: number[]) => { dims: readonly number[]; size: number };
+    };
+    const tensor = new ort.Tensor('float32', new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+    assert.deepEqual([...tensor.dims], [2, 3]);
+    assert.equal(tensor.size, 6);
+    const modelsDir = path.join(extensionPath, 'models');
+    const models = existsSync(modelsDir)
+      ? readdirSync(modelsDir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.onnx'))
+      : [];
+    for (const model of models) {
+      const session = await ort.InferenceSession.create(path.join(modelsDir, model));
+      assert.ok(session.inputNames.length > 0, `${model} has no inputs`);
+      await session.release();
+    }
+  });
+
+  test('the workspace is a clean git repository holding the example', async () => {
+    const root = workspaceRoot().fsPath;
+    assert.ok(existsSync(path.join(root, 'pager', 'core.py')));
+    assert.equal(await git(['status', '--porcelain']), '');
+    assert.equal((await git(['rev-list', '--count', 'HEAD'])).trim(), '1');
+  });
+});
