@@ -61,7 +61,8 @@ const MARKER = 'owner.json';
 // A batch folder without a marker is either being created right now or the leftover of a crash between
 // mkdir and writing the marker; only the latter is this old.
 const UNMARKED_GRACE_MS = 10 * 60_000;
-// User hooks (post-checkout) must not run in our worktrees: they could write outside them or be slow.
+// User hooks (post-checkout, post-index-change) must not run in our worktrees: they could write outside
+// them, or be slow.
 const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
 
 /** Default parent of all batches. */
@@ -87,7 +88,21 @@ export async function createWorktrees(
   throwIfAborted(options.signal);
   const id = options.batchId ?? `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const dir = batchPath(snap.root, id, options.baseDir);
+  await writeMarker(dir, snap);
   const batch: WorktreeBatch = { id, dir, snapshot: snap, paths: [] };
+  const paths = Array.from({ length: count }, (_, k) => join(dir, `r${k}`));
+  const created: string[] = [];
+  try {
+    await addAll(snap, paths, created, options);
+  } catch (error) {
+    await removeWorktrees({ ...batch, paths: created }, { keepSnapshot: true, timeoutMs: options.timeoutMs });
+    throw error;
+  }
+  batch.paths = paths;
+  return batch;
+}
+
+async function writeMarker(dir: string, snap: Snapshot): Promise<void> {
   await mkdir(dir, { recursive: true });
   const marker: BatchMarker = {
     pid: process.pid,
@@ -98,51 +113,40 @@ export async function createWorktrees(
   };
   // 'wx' makes the marker the lock: a second creator of the same batch id fails here.
   await writeFile(join(dir, MARKER), JSON.stringify(marker, null, 2), { flag: 'wx' });
-  const paths = Array.from({ length: count }, (_, k) => join(dir, `r${k}`));
-  const gitOpts = { signal: options.signal, timeoutMs: options.timeoutMs };
-  const created: string[] = [];
-  try {
-    // `git worktree add` reads every other worktree's records while it writes its own, so concurrent adds
-    // race ("failed to read .git/worktrees/r2/commondir"). Registering is cheap and done in turn; the
-    // checkout, the expensive part, then runs concurrently (it is the same reset git add would run).
-    for (const path of paths) {
-      throwIfAborted(options.signal);
-      await git([...NO_HOOKS, 'worktree', 'add', '--no-checkout', '--detach', path, snap.commit], {
-        ...gitOpts,
-        cwd: snap.root,
-      });
-      created.push(path);
-    }
-    const checkout = (path: string) => async (): Promise<void> => {
-      throwIfAborted(options.signal);
-      await git([...NO_HOOKS, 'reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path });
-    };
-    await runLimited(paths.map(checkout), options.concurrency ?? count);
-  } catch (error) {
-    await removeWorktrees({ ...batch, paths: created }, { keepSnapshot: true, timeoutMs: options.timeoutMs });
-    throw error;
-  }
-  batch.paths = paths;
-  return batch;
 }
 
-/** Removes a batch: the worktrees' files, git's records of them, the batch folder, then the snapshot ref. */
+// `git worktree add` reads every other worktree's records while it writes its own, so concurrent adds race
+// ("failed to read .git/worktrees/r2/commondir"). Registering is cheap and done in turn; the checkout, the
+// expensive part, then runs concurrently: it is the same `reset --hard` that `worktree add` itself runs.
+async function addAll(snap: Snapshot, paths: string[], created: string[], options: CreateWorktreesOptions): Promise<void> {
+  const gitOpts = { signal: options.signal, timeoutMs: options.timeoutMs };
+  for (const path of paths) {
+    throwIfAborted(options.signal);
+    const args = [...NO_HOOKS, 'worktree', 'add', '--no-checkout', '--detach', path, snap.commit];
+    await git(args, { ...gitOpts, cwd: snap.root });
+    created.push(path);
+  }
+  const checkout = (path: string) => async (): Promise<void> => {
+    throwIfAborted(options.signal);
+    await git([...NO_HOOKS, 'reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path });
+  };
+  await runLimited(paths.map(checkout), options.concurrency ?? paths.length);
+}
+
+/** Removes a batch: each worktree (`git worktree remove --force`), the batch folder, then the snapshot ref. */
 export async function removeWorktrees(batch: WorktreeBatch, options: CleanupOptions = {}): Promise<void> {
   const opts = { cwd: batch.snapshot.root, timeoutMs: options.timeoutMs };
-  // Deleting files is the slow part and touches only our folder, so it runs concurrently; git's records
-  // are removed in turn, since `git worktree remove` reads all worktrees' records as well.
-  await Promise.all(batch.paths.map((path) => rm(path, { recursive: true, force: true, maxRetries: 3 })));
-  let leftovers = false;
+  // In turn, since `git worktree remove` reads all worktrees' records (see addAll); measured no slower than
+  // deleting the files concurrently first. A failure here is left to the folder removal and prune below.
   for (const path of batch.paths) {
-    const result = await gitResult(['worktree', 'remove', '--force', '--force', path], opts).catch(() => null);
-    leftovers ||= result?.code !== 0;
+    await gitResult(['worktree', 'remove', '--force', '--force', path], opts).catch(() => undefined);
   }
   await rm(batch.dir, { recursive: true, force: true, maxRetries: 3 });
   // The per-repository folder goes too once its last batch is gone; rmdir leaves a non-empty one alone.
   await rmdir(dirname(batch.dir)).catch(() => undefined);
   // A global prune would also drop records of the user's own worktrees whose folders are missing right now
-  // (an unmounted disk), so it is the fallback for a record the targeted removal could not delete.
-  if (leftovers) await git(['worktree', 'prune'], opts);
+  // (an unmounted disk), so it is only the fallback for records of ours that the removal above left.
+  if ((await registeredUnder(batch.dir, opts)).length > 0) await git(['worktree', 'prune'], opts);
   if (!options.keepSnapshot) await releaseIfPresent(opts.cwd, batch.snapshot.ref, options);
 }
 
@@ -179,20 +183,26 @@ export function isAlive(pid: number): boolean {
 }
 
 async function pruneOrphanRecords(root: string, repoDir: string, options: CleanupOptions): Promise<string[]> {
-  // Newline-separated rather than -z, which git only has since 2.36.
-  const listing = await git(['worktree', 'list', '--porcelain'], { cwd: root, timeoutMs: options.timeoutMs });
-  const base = dirname(repoDir);
-  const resolved = join(await realpath(base).catch(() => base), basename(repoDir));
-  const prefixes = [repoDir + sep, resolved + sep];
-  const orphans = listing
-    .split('\n')
-    .filter((field) => field.startsWith('worktree '))
-    .map((field) => field.slice('worktree '.length))
-    .filter((path) => prefixes.some((prefix) => path.startsWith(prefix)) && !existsSync(path));
+  const orphans = (await registeredUnder(repoDir, { cwd: root, timeoutMs: options.timeoutMs })).filter(
+    (path) => !existsSync(path),
+  );
   for (const path of orphans) {
     await git(['worktree', 'remove', '--force', '--force', path], { cwd: root, timeoutMs: options.timeoutMs });
   }
   return orphans;
+}
+
+/** Worktrees git has on record below `dir`, which may be spelled through a symlink or not (macOS /var). */
+async function registeredUnder(dir: string, opts: { cwd: string; timeoutMs?: number }): Promise<string[]> {
+  // Newline-separated rather than -z, which git only has since 2.36.
+  const listing = await git(['worktree', 'list', '--porcelain'], opts);
+  const parent = dirname(dir);
+  const prefixes = [dir + sep, join(await realpath(parent).catch(() => parent), basename(dir)) + sep];
+  return listing
+    .split('\n')
+    .filter((field) => field.startsWith('worktree '))
+    .map((field) => field.slice('worktree '.length))
+    .filter((path) => prefixes.some((prefix) => path.startsWith(prefix)));
 }
 
 async function pruneSnapshotRefs(root: string, options: CleanupOptions): Promise<string[]> {
