@@ -107,7 +107,8 @@ function checkLimits(steps: number, usage: Usage, config: AgentConfig, wall: Wal
 function toOutcome(error: unknown, wall: WallClock): Outcome {
   if (error instanceof Outcome) return error;
   if (wall.expired()) return new LimitsExceeded(`Wall time limit reached.`);
-  if (isAbort(error)) return new Cancelled();
+  // Anything that fails once the run was cancelled (a killed search, a dropped connection) is the cancel.
+  if (isAbort(error) || wall.signal.aborted) return new Cancelled();
   if (error instanceof AgentError && (error.reason === ErrorReason.ModelUnavailable || error.reason === ErrorReason.ModelRejected)) {
     return new ModelFailed(error.message);
   }

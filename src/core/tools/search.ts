@@ -37,6 +37,7 @@ export const search: Tool = {
     const result = await context.runner.exec('git', gitArgs, {
       cwd: context.workspace.root, timeoutMs: SEARCH_TIMEOUT_MS, signal: context.signal,
     });
+    if (result.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
     if (result.exitCode === 1) return { observation: `No matches found for "${term}" in ${shown}.` };
     if (result.exitCode !== 0) {
       throw new AgentError(ErrorReason.Io, `Search failed: ${result.stderr.trim().split('\n')[0] || 'git grep exited with ' + result.exitCode}`);

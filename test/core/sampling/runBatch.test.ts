@@ -90,7 +90,7 @@ describe('runBatch', () => {
     const result = await runBatch({ ...(await options(s)), model: () => slow.fork(), concurrency: 2, signal: controller.signal, events });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result.stopped).toBe(true);
-    expect(result.candidates.map((c) => c.exitReason)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(result.candidates.map((c) => [c.exitReason, c.message])).toEqual(result.candidates.map(() => ["cancelled", expect.anything()]));
     expect(result.candidates[3].message).toMatch(/Not started: the batch was cancelled/);
     await releaseSnapshot(result.snapshot);
     expectUntouched(s);
