@@ -1,0 +1,200 @@
+"""The training loop: accelerate, cached reference log-probs, cosine schedule, JSON progress, saving."""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import gather_object, set_seed
+from torch.utils.data import DataLoader
+from transformers import get_cosine_schedule_with_warmup
+
+from .data import Builder, Collator, build_examples
+from .formats import load_dataset
+from .model import load_model, load_tokenizer, merge_adapter, trainable_parameters
+from .steps import FIRST_SUM, METRICS, MethodStep, reference_logps, reference_names, to_device
+
+#: The authors' truncation lengths (tokens) per method family; the judge's is ours.
+DEFAULT_MAX_LENGTH = {"entropo-dpo": 12288, "dpo": 12288, "entropo-kto": 18432, "kto": 18432, "judge": 16384}
+#: vLLM accepts these values for --max-lora-rank.
+VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on; written to OUT/train_config.json."""
+
+    method: str
+    base_model: str
+    data: str
+    out: str
+    alpha: float = 0.11
+    beta: float = 0.1
+    lr: float = 1e-5
+    epochs: int = 1
+    batch_size: int = 1
+    grad_accum: int = 8
+    max_length: int | None = None
+    lora_rank: int = 8
+    lora_alpha: int | None = None
+    length_normalize: bool = False
+    kto_symmetric: bool = False
+    seed: int = 0
+    merge: bool = False
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    gradient_checkpointing: bool = True
+    chat_template: str | None = None
+    max_steps: int | None = None
+
+
+def vllm_command(base_model: str, adapter_dir: str, lora_rank: int, chat_template: str | None) -> str:
+    """The command that serves the base model with the adapter under the name `entropo`."""
+    rank = next((r for r in VLLM_LORA_RANKS if r >= lora_rank), lora_rank)
+    parts = ["vllm", "serve", base_model, "--enable-lora", "--lora-modules", f"entropo={adapter_dir}",
+             "--max-lora-rank", str(rank)]
+    if chat_template:
+        parts += ["--chat-template", chat_template]
+    return shlex.join(parts)
+
+
+def _reference_cache(model, examples, collator, accelerator, names, batch_size) -> dict:
+    """Computes log pi_ref once for every example, split across processes, gathered on all of them."""
+    if not names:
+        return {}
+    results = []
+    model.eval()
+    with accelerator.split_between_processes(list(range(len(examples))), apply_padding=True) as mine:
+        for start in range(0, len(mine), batch_size):
+            chunk = mine[start:start + batch_size]
+            batch = to_device(collator([examples[i] for i in chunk]), accelerator.device)
+            for name in names:
+                logps, n = reference_logps(model, batch[name])
+                results += [(i, name, float(lp), int(k)) for i, lp, k in zip(chunk, logps.tolist(), n.tolist())]
+    model.train()
+    cache = {key: torch.zeros(len(examples), dtype=torch.float32) for n in names for key in (n, n + ":n")}
+    for i, name, logp, n in gather_object(results):
+        cache[name][i], cache[name + ":n"][i] = logp, n
+    return {key: value.to(accelerator.device) for key, value in cache.items()}
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def _step_event(step, total, sums: torch.Tensor, lr: float, started: float, tokens_seen: float) -> dict:
+    v = dict(zip(METRICS, sums.tolist()))
+    elapsed = max(time.time() - started, 1e-9)
+    margin = _ratio(v["chosen_reward_sum"], v["chosen_count"]) - _ratio(v["rejected_reward_sum"], v["rejected_count"])
+    event = {"event": "step", "step": step, "total_steps": total, "loss": v["loss"], "reward_margin": margin,
+             "pref_accuracy": _ratio(v["correct"], v["judged"]), "logit_scale": v["logit_scale"],
+             "entropy": _ratio(v["entropy_sum"], v["entropy_tokens"]), "tokens_per_s": tokens_seen / elapsed,
+             "eta_s": elapsed / step * (total - step), "lr": lr}
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in event.items()}
+
+
+def _reduce(accelerator, micro: list[torch.Tensor]) -> torch.Tensor:
+    """Averages the rates and adds up the counts over micro-batches and processes."""
+    local = torch.stack(micro).to(accelerator.device)  # [k, len(METRICS)]
+    every = accelerator.gather(local.unsqueeze(0)).reshape(-1, len(METRICS))  # [k*P, len(METRICS)]
+    out = torch.nanmean(every, dim=0)  # [len(METRICS)]
+    out[FIRST_SUM:] = every[:, FIRST_SUM:].sum(0)
+    return out.cpu()
+
+
+def _prepare(config: TrainConfig, accelerator):
+    tokenizer = load_tokenizer(config.base_model, config.chat_template)
+    format_name, objects = load_dataset(config.data)
+    max_length = config.max_length or DEFAULT_MAX_LENGTH[config.method]
+    examples, stats = build_examples(config.method, format_name, objects,
+                                     Builder(tokenizer, max_length, tokenizer.chat_template))
+    model = load_model(config.base_model, config.lora_rank, config.lora_alpha, config.gradient_checkpointing)
+    return tokenizer, examples, stats, model, max_length
+
+
+def train(config: TrainConfig, emit: Callable[[dict], None]) -> dict:
+    """Runs one training job and returns the `done` event; `emit` receives every progress event (rank 0)."""
+    accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum)
+
+    def report(event: dict) -> None:
+        if accelerator.is_main_process:
+            emit(event)
+
+    set_seed(config.seed)
+    tokenizer, examples, stats, model, max_length = _prepare(config, accelerator)
+    collator = Collator(tokenizer.pad_token_id)
+    loader = DataLoader(examples, batch_size=config.batch_size, shuffle=True, collate_fn=collator,
+                        generator=torch.Generator().manual_seed(config.seed))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                                  weight_decay=0.0)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    total = math.ceil(len(loader) / config.grad_accum) * config.epochs
+    total = min(total, config.max_steps) if config.max_steps else total
+    processes = accelerator.num_processes  # accelerate steps a prepared scheduler once per process
+    scheduler = accelerator.prepare(get_cosine_schedule_with_warmup(
+        optimizer, math.ceil(config.warmup_ratio * total) * processes, total * processes))
+    report({"event": "start", "method": config.method, "base_model": config.base_model, "data": config.data,
+            "out": config.out, "lines": stats.lines, "examples": stats.examples, "truncated": stats.truncated,
+            "condensed": stats.condensed, "skipped": sum(stats.skipped.values()),
+            "skip_reasons": dict(stats.skipped), "max_length": max_length, "total_steps": total,
+            "num_processes": processes, "device": str(accelerator.device),
+            "trainable_params": trainable_parameters(model), "config": asdict(config)})
+    ref = _reference_cache(model, examples, collator, accelerator, reference_names(config.method),
+                           config.batch_size)
+    step_fn = MethodStep(config.method, config.alpha, config.beta, config.length_normalize,
+                         tokenizer.pad_token_id, config.kto_symmetric, gather=accelerator.gather)
+    _run_steps(config, accelerator, model, optimizer, scheduler, loader, step_fn, ref, total, report)
+    return _save(config, accelerator, model, tokenizer, total, report)
+
+
+def _run_steps(config, accelerator, model, optimizer, scheduler, loader, step_fn, ref, total, emit) -> None:
+    step, micro, started, tokens_seen = 0, [], time.time(), 0.0
+    model.train()
+    for _epoch in range(config.epochs):
+        for batch in loader:
+            with accelerator.accumulate(model):
+                lr = optimizer.param_groups[0]["lr"]  # the rate this step uses, before the scheduler moves it
+                result = step_fn(model, batch, ref)
+                accelerator.backward(result.loss)
+                if accelerator.sync_gradients and config.max_grad_norm:
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+            micro.append(result.metrics)
+            if not accelerator.sync_gradients:
+                continue
+            sums = _reduce(accelerator, micro)
+            step, micro = step + 1, []
+            tokens_seen += float(sums[METRICS.index("tokens")])
+            emit(_step_event(step, total, sums, lr, started, tokens_seen))
+            if step >= total:
+                return
+
+
+def _save(config, accelerator, model, tokenizer, total, report) -> dict:
+    out = Path(config.out)
+    adapter_dir = out / "adapter"
+    accelerator.wait_for_everyone()
+    unwrapped = accelerator.unwrap_model(model)
+    unwrapped.save_pretrained(str(adapter_dir), is_main_process=accelerator.is_main_process,
+                              save_function=accelerator.save, state_dict=accelerator.get_state_dict(model))
+    accelerator.wait_for_everyone()
+    merged_dir = None
+    # Only rank 0 goes on; the other ranks are done, so a long CPU merge cannot time out a collective
+    if accelerator.is_main_process:
+        (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
+        if config.merge:
+            merged_dir = str(merge_adapter(config.base_model, adapter_dir, out / "merged", tokenizer))
+    done = {"event": "done", "adapter_dir": str(adapter_dir.resolve()), "merged_dir": merged_dir, "steps": total,
+            "vllm_command": vllm_command(config.base_model, str(adapter_dir.resolve()), config.lora_rank,
+                                         config.chat_template)}
+    report(done)
+    return done

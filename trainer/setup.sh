@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Creates or updates the trainer's virtual environment and prints its python on the last line of stdout.
+#
+#   trainer/setup.sh            # runtime dependencies (torch, transformers, peft, accelerate, jsonschema)
+#   trainer/setup.sh test       # plus pytest and trl (the tests' independent DPO reference)
+#   trainer/setup.sh deepspeed  # plus DeepSpeed for the ZeRO-3 config (extras can be combined: test,deepspeed)
+#
+# Environment: PYTHON (interpreter to create the venv with, default python3, needs >= 3.10),
+# ENTROPO_TRAINER_VENV (venv location, default trainer/.venv).
+# Idempotent and quick when nothing changed: a stamp in the venv records the hash of pyproject.toml and
+# the extras installed. The first install downloads torch with its CUDA libraries (several GB, a few minutes).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="${ENTROPO_TRAINER_VENV:-$here/.venv}"
+python="${PYTHON:-python3}"
+extras="${1:-}"
+stamp="$venv/.entropo-setup-stamp"
+hash="$(sha256sum "$here/pyproject.toml" | cut -d' ' -f1)"
+
+have_extras() {
+  [[ -x "$venv/bin/python" && -f "$stamp" ]] || return 1
+  [[ "$(sed -n 1p "$stamp")" == "$hash" ]] || return 1
+  local installed wanted
+  installed=",$(sed -n 2p "$stamp"),"
+  IFS=',' read -ra wanted <<< "$extras"
+  for e in "${wanted[@]}"; do
+    [[ -z "$e" || "$installed" == *",$e,"* ]] || return 1
+  done
+}
+
+if have_extras; then
+  echo "trainer environment is up to date: $venv" >&2
+  echo "$venv/bin/python"
+  exit 0
+fi
+
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+  echo "error: $python is missing or older than Python 3.10; set PYTHON to a newer interpreter" >&2
+  exit 4
+fi
+
+# Keep the extras installed before, so that a plain call after `setup.sh test` does not drop them
+previous=""
+if [[ -f "$stamp" && "$(sed -n 1p "$stamp")" == "$hash" ]]; then previous="$(sed -n 2p "$stamp")"; fi
+all="$(printf '%s\n' ${previous//,/ } ${extras//,/ } | sort -u | paste -sd, -)"
+
+echo "setting up the trainer environment in $venv (extras: ${all:-none})" >&2
+[[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --upgrade pip >&2
+"$venv/bin/python" -m pip install --quiet -e "$here${all:+[$all]}" >&2
+printf '%s\n%s\n' "$hash" "$all" > "$stamp"
+echo "$venv/bin/python"
