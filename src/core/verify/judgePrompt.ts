@@ -1,40 +1,79 @@
-import { condense, estimateTokens } from '../agent/condense.js';
-import { formatTextAction } from '../llm/textFormat.js';
-import type { Message } from '../types.js';
+import type { Message, ToolCall } from '../types.js';
+
+// The judge must see exactly the prompt it was trained on: these are the trainer's templates
+// (trainer/entropo_trainer/prompts/judge_*.txt; a test keeps the two identical).
 
 /** The judge's instructions; the verdict is read from the token after `<judgement>`. */
-export const JUDGE_SYSTEM = `You are an expert judge of coding agents. You read the full interaction log of an agent that tried to
-resolve an issue in a repository, and the final patch it produced. Decide whether the patch resolves the
-issue correctly: it must fix the reported behaviour, keep existing correct behaviour, and not only change
-tests. Answer with <judgement>YES</judgement> or <judgement>NO</judgement> and nothing else.`;
+export const JUDGE_SYSTEM = 'You review the work of a software engineering agent. You are given the issue the agent had to resolve, its full interaction log (its reasoning, the tools it called and what they returned) and the final patch it submitted. Decide whether the patch correctly resolves the issue without breaking existing behaviour. Answer with <judgement>YES</judgement> if it does and <judgement>NO</judgement> if it does not.';
 
-/** Renders one message of a trajectory for the judge; tool calls in the text function-call format. */
-function render(message: Message, index: number): string {
-  // The first user message is the issue; later ones carry observations (text action format).
-  const role = message.role === 'tool' || (message.role === 'user' && index > 0) ? 'OBSERVATION' : message.role === 'user' ? 'ISSUE' : 'AGENT';
-  const calls = (message.toolCalls ?? []).map((call) => {
-    let args: Record<string, unknown>;
-    try { args = JSON.parse(call.arguments) as Record<string, unknown>; } catch { args = { raw: call.arguments }; }
-    return formatTextAction(call.name, args);
-  });
-  return `[${role}]\n${[message.content, ...calls].filter(Boolean).join('\n')}`;
+/** The judge's question; `{issue}`, `{log}` and `{patch}` are filled in. */
+export const JUDGE_USER = `[ISSUE]
+{issue}
+[/ISSUE]
+
+[INTERACTION LOG]
+{log}
+[/INTERACTION LOG]
+
+[PATCH]
+{patch}
+[/PATCH]
+
+Does the patch resolve the issue? Answer <judgement>YES</judgement> or <judgement>NO</judgement>.
+`;
+
+const MIN_CLIP = 256;
+const TOKENS_PER_CHAR = 0.3;
+
+/** A native tool call written in the text action format, so the judge reads both formats alike. */
+function renderCall(call: ToolCall): string {
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments);
+  } catch {
+    args = { arguments: call.arguments };
+  }
+  const object = args && typeof args === 'object' && !Array.isArray(args) ? args as Record<string, unknown> : { arguments: args };
+  const params = Object.entries(object).map(([k, v]) => `<parameter=${k}>${typeof v === 'string' ? v : JSON.stringify(v)}</parameter>\n`).join('');
+  return `<function=${call.name}>\n${params}</function>`;
+}
+
+/** The interaction log entries: the assistant's turns and the observations, after the system prompt and the issue. */
+function logEntries(continuation: readonly Message[]): [string, string][] {
+  return continuation.map((m): [string, string] => m.role === 'assistant'
+    ? ['ASSISTANT', [m.content, ...(m.toolCalls ?? []).map(renderCall)].join('\n').trim()]
+    : ['OBSERVATION', m.content]);
+}
+
+function fill(issue: string, entries: [string, string][], patch: string): string {
+  const log = entries.map(([kind, text]) => `[${kind}]\n${text}`).join('\n\n');
+  return JUDGE_USER.replace('{issue}', () => issue).replace('{log}', () => log).replace('{patch}', () => patch || '(no patch recorded)');
+}
+
+// Clips the longest observation (else the longest assistant turn) to its head and tail quarters.
+function clipLongest(entries: [string, string][]): boolean {
+  for (const kind of ['OBSERVATION', 'ASSISTANT']) {
+    const candidates = entries.filter(([k, text]) => k === kind && text.length > MIN_CLIP);
+    if (candidates.length === 0) continue;
+    const longest = candidates.reduce((a, b) => (b[1].length > a[1].length ? b : a));
+    const text = longest[1];
+    const keep = Math.max(Math.floor(text.length / 4), 16);
+    longest[1] = `${text.slice(0, keep)}\n[... ${text.length - 2 * keep} characters omitted ...]\n${text.slice(-keep)}`;
+    return true;
+  }
+  return false;
 }
 
 /**
- * The judge's messages for one candidate: the interaction log (system prompt dropped, longest observations
- * condensed first to fit `maxTokens`, never the issue) and the final patch.
+ * The judge's messages for one candidate: the issue (as the agent saw it), the interaction log and the final
+ * patch, with the longest observations clipped first until the prompt fits `maxTokens`; issue and patch are
+ * never cut.
  */
 export function judgeMessages(issue: string, trajectory: readonly Message[] | undefined, patch: string, maxTokens: number): Message[] {
-  const log: Message[] = trajectory && trajectory.length > 1
-    ? trajectory.filter((m) => m.role !== 'system')
-    : [{ role: 'user', content: issue }];
-  const tail = `\n\n[FINAL PATCH]\n${patch}\n\nDid the agent resolve the issue? Answer <judgement>YES</judgement> or <judgement>NO</judgement>.`;
-  // Leave room for the instructions, the patch and the answer; the log gets the rest.
-  const budget = Math.max(1_000, maxTokens - estimateTokens([{ role: 'user', content: JUDGE_SYSTEM + tail }], 0.3) - 64);
-  // condense() keeps the first two messages whole; put a placeholder first so the issue stays whole.
-  const fitted = condense([{ role: 'system', content: '' }, ...log], budget, 0.3).slice(1);
-  return [
-    { role: 'system', content: JUDGE_SYSTEM },
-    { role: 'user', content: `[INTERACTION LOG]\n${fitted.map(render).join('\n\n')}${tail}` },
-  ];
+  const hasRun = trajectory !== undefined && trajectory.length > 1;
+  const shownIssue = hasRun ? trajectory[1].content : issue;
+  const entries = hasRun ? logEntries(trajectory.slice(2)) : [];
+  let user = fill(shownIssue, entries, patch);
+  while ((JUDGE_SYSTEM.length + user.length) * TOKENS_PER_CHAR > maxTokens && clipLongest(entries)) user = fill(shownIssue, entries, patch);
+  return [{ role: 'system', content: JUDGE_SYSTEM }, { role: 'user', content: user }];
 }

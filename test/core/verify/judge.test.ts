@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpenAiModel } from '../../../src/core/llm/openAiModel.js';
 import { judgeSignals, verdict } from '../../../src/core/verify/judge.js';
-import { judgeMessages } from '../../../src/core/verify/judgePrompt.js';
+import { JUDGE_SYSTEM, JUDGE_USER, judgeMessages } from '../../../src/core/verify/judgePrompt.js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../helpers/tempRepo.js';
 import type { Message } from '../../../src/core/types.js';
 import { startOpenAiServer, type ChatBody, type OpenAiServer, type ScriptedReply } from '../../helpers/openAiServer.js';
 
@@ -50,7 +54,7 @@ describe('LLM judge', () => {
     expect(scores.get('a')).toEqual({ status: 'unavailable', reason: 'the endpoint returned no logprobs (answer was "<judgement>YES</judgement>")' });
   });
 
-  it('condenses the longest observations to fit and keeps the issue and the patch', () => {
+  it('clips the longest observations to fit and keeps the issue and the patch', () => {
     const trajectory: Message[] = [
       { role: 'system', content: 'agent system prompt' },
       { role: 'user', content: 'ISSUE TEXT: the last page is lost' },
@@ -59,11 +63,34 @@ describe('LLM judge', () => {
     ];
     const messages = judgeMessages('ISSUE TEXT', trajectory, patch('P'), 8_000);
     const text = messages[1].content;
-    expect(text).toContain('[ISSUE]\nISSUE TEXT: the last page is lost');
-    expect(text).toContain('<function=execute_bash>');
-    expect(text).toContain('condensed to fit the context');
+    expect(text).toContain('[ISSUE]\nISSUE TEXT: the last page is lost\n[/ISSUE]');
+    expect(text).toContain('[ASSISTANT]\nlook\n<function=execute_bash>\n<parameter=cmd>cat big</parameter>\n</function>');
+    expect(text).toMatch(/characters omitted/);
     expect(text).toContain('+a = 2  # P');
     expect(text).not.toContain('agent system prompt');
-    expect(text.length).toBeLessThan(8_000 / 0.3);
+    expect((messages[0].content.length + text.length) * 0.3).toBeLessThanOrEqual(8_000);
+  });
+
+  it('sends exactly the prompt the trainer trains the judge on', () => {
+    const prompts = path.join(PROJECT_ROOT, 'trainer', 'entropo_trainer', 'prompts');
+    expect(JUDGE_SYSTEM).toBe(readFileSync(path.join(prompts, 'judge_system.txt'), 'utf8').trim());
+    expect(JUDGE_USER).toBe(readFileSync(path.join(prompts, 'judge_user.txt'), 'utf8'));
+  });
+
+  it('renders a trajectory exactly as the trainer\'s judge data does', () => {
+    const python = path.join(PROJECT_ROOT, 'trainer', '.venv', 'bin', 'python');
+    const line = readFileSync(path.join(PROJECT_ROOT, 'schemas', 'fixtures', 'entropo-kto.jsonl'), 'utf8').split('\n').find((l) => l.includes('"tool_calls"'))!;
+    const obj = JSON.parse(line) as { prompt: ChatMessage[]; completion: ChatMessage[]; meta?: { patch?: string } };
+    const script = 'import json,sys\nfrom entropo_trainer.judge import build_judge_conversation\nobj=json.loads(sys.stdin.read())\nprint(json.dumps(build_judge_conversation(obj, lambda m: 0, None).messages[:2]))';
+    const fromPython = JSON.parse(execFileSync(python, ['-c', script], { input: line, cwd: path.join(PROJECT_ROOT, 'trainer') }).toString()) as { role: string; content: string }[];
+    const trajectory = [...obj.prompt, ...obj.completion].map(fromChat);
+    const ours = judgeMessages('unused', trajectory, obj.meta?.patch ?? '', 1_000_000);
+    expect(ours.map((m) => ({ role: m.role, content: m.content }))).toEqual(fromPython);
   });
 });
+
+interface ChatMessage { role: Message['role']; content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string }
+
+function fromChat(m: ChatMessage): Message {
+  return { role: m.role, content: m.content ?? '', ...(m.tool_calls ? { toolCalls: m.tool_calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })) } : {}) };
+}
