@@ -209,7 +209,7 @@ main() {
   port=$(free_port)
   log "installed at $extension; code-server on 127.0.0.1:$port"
 
-  ENTROPO_E2E_WORKSPACE=$WORK/pagination ENTROPO_E2E_ARTIFACTS=$ARTIFACTS ENTROPO_E2E_PACKAGED=1 \
+  ENTROPO_E2E_WORKSPACE=$WORK/pagination ENTROPO_E2E_ARTIFACTS=$ARTIFACTS ENTROPO_E2E_PACKAGED=1 ENTROPO_E2E_EXAMPLE=$ROOT/examples/pagination \
     ENTROPO_E2E_RESULTS=$WORK/host-results.json ENTROPO_E2E_GREP=${E2E_GREP:-} \
     setsid env XDG_CONFIG_HOME="$WORK/xdg-config" XDG_DATA_HOME="$WORK/xdg-data" \
     e2e/node_modules/.bin/code-server --auth none --bind-addr "127.0.0.1:$port" \

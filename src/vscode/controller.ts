@@ -67,7 +67,7 @@ export class Controller implements vscode.Disposable {
       const storageDir = (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
       const apiKey = await this.context.secrets.get(API_KEY_SECRET);
       const run = (allowUnsandboxed: boolean) => runFix({
-        root: folder.uri.fsPath, issue, settings, apiKey, storageDir, storeDir: path.join(storageDir, 'store'), allowUnsandboxed,
+        root: folder.uri.fsPath, issue, settings, apiKey, storageDir, storeDir: settings.storeDirectory || path.join(storageDir, 'store'), allowUnsandboxed,
         extensionPath: this.context.extensionUri.fsPath, log: this.log, status: this.status, panel: this.panel,
         controller: this.running!, hiddenPaths: [storageDir, this.context.globalStorageUri.fsPath],
       });

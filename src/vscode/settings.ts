@@ -24,6 +24,8 @@ export interface ExtensionSettings {
   tests: boolean;
   selector: { mode: SelectorMode; tieBreak: TieBreak };
   recordDecisions: boolean;
+  /** Empty: the extension's storage for the workspace. */
+  storeDirectory: string;
   sandbox: { mode: 'required' | 'preferred' | 'off'; network: 'off' | 'allowlist' | 'on'; allowedHosts: string[] };
 }
 
@@ -52,6 +54,7 @@ export function readSettings(): ExtensionSettings {
     tests: get('verifier.tests', true),
     selector: { mode: get<SelectorMode>('selector.mode', 'entropo'), tieBreak: get<TieBreak>('selector.tieBreak', 'verifier') },
     recordDecisions: get('recordDecisions', true),
+    storeDirectory: get('storeDirectory', ''),
     sandbox: { mode: get('sandbox.mode', 'preferred'), network: get('sandbox.network', 'off'), allowedHosts: get('sandbox.allowedHosts', []) },
   };
 }

@@ -34,6 +34,8 @@ export interface OpenAiServerScript {
   models?: string[];
   /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
   apiKey?: string;
+  /** Port on 127.0.0.1; default an ephemeral one. */
+  port?: number;
 }
 
 /** The JSON body of a chat completions request, as received. */
@@ -69,7 +71,7 @@ export async function startOpenAiServer(script: OpenAiServerScript = {}): Promis
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(script.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1`,

@@ -11,6 +11,8 @@ export const e2eEnv = {
   workspace: process.env.ENTROPO_E2E_WORKSPACE ?? '',
   /** A folder kept after the run (test-artifacts/e2e): write files here to look at them later. */
   artifacts: process.env.ENTROPO_E2E_ARTIFACTS ?? '',
+  /** The repository's examples/pagination folder: the issue and the recorded scripts. */
+  example: process.env.ENTROPO_E2E_EXAMPLE ?? '',
   /** True when the extension under test is the installed .vsix rather than the repository folder. */
   packaged: process.env.ENTROPO_E2E_PACKAGED === '1',
 };
