@@ -4,6 +4,7 @@
 // uniform among the tied ones, so no figure depends on the order of candidate ids.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { localVerifierProvider } from '../src/core/verify/local/localVerifier.js';
 import { select } from '../src/core/verify/select.js';
 import { verifyCandidates } from '../src/core/verify/verifyCandidates.js';
 import { normalizePatch } from '../src/core/worktree/diversity.js';
@@ -59,6 +60,24 @@ async function main() {
   console.log(`| selector, static signals (validity, tree-sitter agreement) | ${selector.toFixed(3)} | ${gap(selector)} |`);
   console.log(`| oracle (any resolved candidate) | ${oracle.toFixed(3)} | 100% |`);
   console.log(`\nStatic verification + selection per issue: median ${times[Math.floor(times.length / 2)].toFixed(1)} ms, max ${times.at(-1)!.toFixed(0)} ms`);
+  await latency16();
+}
+
+/** Ranking latency for 16 candidates: static signals, the local ONNX model and the selector, per issue. */
+async function latency16(): Promise<void> {
+  const local = (row: Row) => localVerifierProvider(row.problem_statement);
+  await local(rows[0])([{ id: 'warm', patch: rows[0].candidates[0].patch }]); // session creation, once per process
+  const times: number[] = [];
+  for (const row of rows) {
+    const candidates = Array.from({ length: 16 }, (_, i) => ({ id: `c${i}`, patch: row.candidates[i % row.candidates.length].patch }));
+    const started = performance.now();
+    const signals = await verifyCandidates(candidates, { issue: row.problem_statement, local: local(row) });
+    select(signals);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(times.length * q))].toFixed(1);
+  console.log(`Ranking 16 candidates (static signals + local ONNX model + selector; candidates cycled to 16, session warm): p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${times.at(-1)!.toFixed(0)} ms over ${times.length} issues`);
 }
 
 void main();
