@@ -1,24 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXAMPLE_DIR, exampleRepo, git, PROJECT_ROOT, tempDir } from '../helpers/tempRepo.js';
+import { runCli } from '../helpers/cli.js';
+import { EXAMPLE_DIR, exampleRepo, git, tempDir } from '../helpers/tempRepo.js';
 import { hashUserState } from '../helpers/treeHash.js';
 
-const run = promisify(execFile);
 const SCRIPTS = ['fix-ceil', 'fix-math-ceil', 'fix-plus-one', 'fix-range-check'].map((n) => path.join(EXAMPLE_DIR, 'scripted', `${n}.json`));
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = runCli;
 
 describe('entropo CLI', () => {
   const cleanups: (() => void)[] = [];
@@ -49,7 +38,8 @@ describe('entropo CLI', () => {
     expect(hashUserState(repo.dir)).toEqual(before);
     expect(git(repo.dir, 'for-each-ref', 'refs/entropo')).toBe('');
     const stats = await cli(['stats', '--store', store, '--json']);
-    if (stats.code === 0) expect(JSON.parse(stats.stdout)).toMatchObject({ tasks: 1 });
+    expect(stats.code).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ tasks: 1 });
   });
 
   it('run: explains a wrong command line and a dead endpoint in one line', async () => {

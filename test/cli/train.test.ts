@@ -5,22 +5,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../src/core/errors.js';
 import { ensureTrainerEnv, runTrainer } from '../../src/core/train/runTrainer.js';
+import { runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/tempRepo.js';
 
 const run = promisify(execFile);
 const TRAINER = path.join(PROJECT_ROOT, 'trainer');
 const FIXTURE = path.join(PROJECT_ROOT, 'schemas', 'fixtures', 'entropo-dpo.jsonl');
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, OMP_NUM_THREADS: '1' }, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(args, { OMP_NUM_THREADS: '1' });
 
 // The trainer's environment is created by the project's test script before this suite runs (trainer/setup.sh);
 // here it is only checked, so a missing environment fails clearly rather than downloading PyTorch mid-test.

@@ -1,8 +1,9 @@
 /** Record types of the preference store: what a task and a decision look like on disk, version 1. */
 import type { AgentConfig } from '../agent/config.js';
+import type { Candidate } from '../sampling/batchTypes.js';
 import type { Ranking, SignalName, SignalValue } from '../verify/signalTypes.js';
 import type { Diversity } from '../worktree/diversity.js';
-import type { ExitReason, Message, ToolSpec, Usage } from '../types.js';
+import type { ToolSpec, Usage } from '../types.js';
 
 /** The format tag of every record; a reader accepts any minor version of major 1 and skips other majors. */
 export const STORE_FORMAT = 'entropo-store-1.0';
@@ -17,24 +18,13 @@ export interface RepoIdentity {
   name?: string;
 }
 
-/** One rollout as recorded: its patch, its whole conversation, how it ended and every verifier signal. */
-export interface StoredCandidate {
-  id: string;
-  patch: string;
-  changedFiles: string[];
-  exitReason: ExitReason;
-  result?: string;
-  message?: string;
-  steps: number;
-  usage: Usage;
-  wallMs: number;
-  model: string;
-  temperature?: number;
-  seed?: number;
-  /** The whole conversation in the engine's Message shape: system, issue, then assistant turns and observations. */
-  messages: Message[];
+/**
+ * One rollout as recorded: the batch's candidate (its patch, its whole conversation in the engine's Message
+ * shape, how it ended) without the local trajectory file, plus every verifier signal.
+ */
+export type StoredCandidate = Omit<Candidate, 'trajectoryFile'> & {
   signals: Partial<Record<SignalName, SignalValue>>;
-}
+};
 
 /** What a caller gives to record one task; ids, timestamps, format and checksum are added by the store. */
 export interface TaskInput {
