@@ -27,7 +27,7 @@ const builds = [
   { ...node, entryPoints: { main: 'src/vscode/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { bundle: true, format: 'iife', platform: 'browser', target: 'es2022', sourcemap: !production, minify: production,
-    entryPoints: { webview: 'media/webview.ts' }, outdir: 'dist', logLevel: 'info' },
+    entryPoints: { webview: 'media/webview.ts', train: 'media/train.ts' }, outdir: 'dist', logLevel: 'info' },
 ];
 
 function copyWasm() {

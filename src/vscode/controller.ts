@@ -4,16 +4,20 @@ import * as vscode from 'vscode';
 import { readTrajectory } from '../core/agent/trajectory.js';
 import { AgentError } from '../core/errors.js';
 import type { FixReport } from '../core/pipeline/fixIssue.js';
+import type { ExportSummary } from '../core/store/exportPreferences.js';
 import { needsUnsandboxedConsent } from '../core/sandbox/createProcessRunner.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
 import type { FromWebview, ReviewState, StepView } from '../protocol/messages.js';
 import { CANDIDATE_SCHEME, CandidateDocuments, openDiff, type RunFiles } from './candidateDocuments.js';
 import { configureModel, API_KEY_SECRET } from './configureModel.js';
+import { deleteRecordedData, type DeleteOutcome } from './deleteRecordedData.js';
+import { exportPreferenceData } from './exportPreferenceData.js';
 import { askFolder, askIssue } from './issueInput.js';
 import { ReviewPanel } from './reviewPanel.js';
 import { runFix } from './runFix.js';
 import { readSettings } from './settings.js';
+import { ModelTrainer, type TrainOutcome } from './trainModel.js';
 
 /** A finished run, kept so that its candidates can be diffed, applied and rejected (also after a reload). */
 export interface RunRecord extends RunFiles {
@@ -36,12 +40,14 @@ export class Controller implements vscode.Disposable {
   private current: RunRecord | undefined;
   private running: AbortController | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly trainer: ModelTrainer;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.panel = new ReviewPanel(context.extensionUri, (m) => void this.onPanelMessage(m));
+    this.trainer = new ModelTrainer(context, this.log, () => this.storeDir());
     this.status.name = 'EntroPO';
     this.status.command = 'entropo.showCandidates';
-    this.disposables.push(this.log, this.status, this.panel,
+    this.disposables.push(this.log, this.status, this.panel, this.trainer,
       vscode.workspace.registerTextDocumentContentProvider(CANDIDATE_SCHEME, new CandidateDocuments((id) => this.runs.get(id))));
   }
 
@@ -143,6 +149,33 @@ export class Controller implements vscode.Disposable {
     this.log.show(true);
   }
 
+  /** Export Preference Data...; `{format, out, weakLabels?}` skips the prompts. Resolves to what was written. */
+  async exportPreferences(argument?: unknown): Promise<ExportSummary | undefined> {
+    try {
+      return await exportPreferenceData(this.storeDir(), this.log, argument);
+    } catch (error) {
+      return void this.fail(error);
+    }
+  }
+
+  /** Delete Recorded Data for This Workspace; `{confirm: true}` skips the modal question. */
+  async deleteRecordedData(argument?: unknown): Promise<DeleteOutcome | undefined> {
+    try {
+      return await deleteRecordedData(this.storeDir(), this.log, argument);
+    } catch (error) {
+      return void this.fail(error);
+    }
+  }
+
+  /** Fine-Tune the Model (EntroPO)...; the argument may give {method, baseModel, data, out, cpuOk}. */
+  async train(argument?: unknown): Promise<TrainOutcome | undefined> {
+    try {
+      return await this.trainer.train(argument);
+    } catch (error) {
+      return void this.fail(error);
+    }
+  }
+
   /** Restores the panel VS Code kept open across a reload. */
   async restorePanel(panel: vscode.WebviewPanel): Promise<void> {
     this.panel.restore(panel);
@@ -240,6 +273,11 @@ export class Controller implements vscode.Disposable {
     } catch {
       return undefined;
     }
+  }
+
+  /** The preference store of this workspace: the setting, or the extension's storage for the workspace. */
+  private storeDir(): string {
+    return readSettings().storeDirectory || path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'store');
   }
 
   private fail(error: unknown): void {

@@ -27,6 +27,9 @@ export function activate(context: vscode.ExtensionContext): void {
     'entropo.cancelRun': () => load().cancel(),
     'entropo.configureModel': () => load().configureModel(),
     'entropo.openLog': () => load().openLog(),
+    'entropo.exportPreferences': (arg) => load().exportPreferences(arg),
+    'entropo.deleteRecordedData': (arg) => load().deleteRecordedData(arg),
+    'entropo.train': (arg) => load().train(arg),
   };
   for (const [id, handler] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, handler));
   context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(REVIEW_VIEW_TYPE, {

@@ -1,0 +1,114 @@
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { resolveConfig } from '../../../src/core/agent/config.js';
+import type { ExportSummary } from '../../../src/core/store/exportPreferences.js';
+import { PreferenceStore } from '../../../src/core/store/preferenceStore.js';
+import type { StoredCandidate, TaskInput } from '../../../src/core/store/storeTypes.js';
+import type { DeleteOutcome } from '../../../src/vscode/deleteRecordedData.js';
+import type { TrainOutcome } from '../../../src/vscode/trainModel.js';
+import { e2eEnv, ourExtension, runCommand } from '../helpers.js';
+import { skip, suite } from '../suite.js';
+
+/** A rollout that looked at the code, edited it and submitted; `judge` is its verifier score. */
+function candidate(id: string, edit: string, judge: number): StoredCandidate {
+  return {
+    id, patch: `--- a/pager/core.py\n+++ b/pager/core.py\n@@ -1 +1 @@\n-old\n+${edit}\n`, changedFiles: ['pager/core.py'], exitReason: 'submitted',
+    result: 'Fixed.', steps: 2, usage: { promptTokens: 900, completionTokens: 80, costUsd: 0 }, wallMs: 1200, model: 'scripted',
+    messages: [
+      { role: 'system', content: 'You are a software engineering agent.' },
+      { role: 'user', content: 'page_count is off by one for exact multiples.' },
+      { role: 'assistant', content: `I will edit core.py (${id}).\n<function=file_editor><parameter=command>view</parameter></function>` },
+      { role: 'user', content: 'Execution output of [file_editor]:\ndef page_count(total, per_page): ...' },
+      { role: 'assistant', content: `${edit}\n<function=finish><parameter=command>submit</parameter></function>` },
+    ],
+    signals: { finished: { status: 'ok', score: 1, detail: 'submitted' }, judge: { status: 'ok', score: judge, detail: `P(YES) ${judge}` } },
+  };
+}
+
+function task(): TaskInput {
+  return {
+    issue: 'page_count is off by one for exact multiples.', repo: { remoteUrl: 'https://github.com/acme/pager.git', head: 'a'.repeat(40), name: 'pager' },
+    snapshot: { commit: 'b'.repeat(40), baseHead: 'a'.repeat(40) }, batchId: 'batch-e2e', config: resolveConfig({ format: 'text' }),
+    tools: [{ name: 'finish', description: 'Ends the episode.', parameters: { type: 'object', properties: { command: { type: 'string', description: 'submit' } }, required: ['command'] } }],
+    candidates: [candidate('r0', 'return ceil', 0.8), candidate('r1', 'return plus one', 0.3), candidate('r2', 'return ceil too', 0.95)],
+  };
+}
+
+function jsonLines(file: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Export, delete and fine-tune, through the arguments that skip their prompts, on a store made here. */
+export default suite('commands', ({ test, after }) => {
+  const temp = mkdtempSync(path.join(tmpdir(), 'entropo-e2e-commands-'));
+  const store = path.join(temp, 'store');
+  let taskId = '';
+
+  test('Export Preference Data writes the applied x rejected pair as entropo-dpo', async () => {
+    await ourExtension().activate();
+    await vscode.workspace.getConfiguration('entropo').update('storeDirectory', store, vscode.ConfigurationTarget.Global);
+    const recorded = PreferenceStore.open(store, { fsync: false });
+    taskId = await recorded.appendTask(task());
+    await recorded.appendDecision({ taskId, candidateId: 'r0', decision: 'applied' });
+    await recorded.appendDecision({ taskId, candidateId: 'r1', decision: 'rejected' });
+    const out = path.join(temp, 'pairs.jsonl');
+    const summary = await runCommand<ExportSummary>('entropo.exportPreferences', { format: 'entropo-dpo', out });
+    assert.deepEqual([summary.lines, summary.weakLines, summary.tasks, summary.orphanDecisions, summary.skipped.length], [1, 0, 1, 0, 0]);
+    const lines = jsonLines(out);
+    assert.equal(lines.length, 1);
+    const [pair] = lines as { format: string; task_id: string; chosen: { content: string }[]; rejected: { content: string }[]; meta: { candidate_ids: string[] } }[];
+    assert.equal(pair.format, 'entropo-dpo-1.0');
+    assert.equal(pair.task_id, taskId);
+    assert.deepEqual(pair.meta.candidate_ids, ['r0', 'r1']);
+    assert.match(pair.chosen.at(-1)!.content, /return ceil/);
+    assert.match(pair.rejected.at(-1)!.content, /return plus one/);
+  }, 60_000);
+
+  test('Export as entropo-kto with weak labels adds the confident undecided candidate', async () => {
+    const out = path.join(temp, 'kto.jsonl');
+    const summary = await runCommand<ExportSummary>('entropo.exportPreferences', { format: 'entropo-kto', out, weakLabels: 0.9 });
+    assert.deepEqual([summary.lines, summary.weakLines, summary.tasks], [3, 1, 1]);
+    const lines = jsonLines(out) as { label: boolean; weak_label: boolean; meta: { candidate_id: string } }[];
+    assert.deepEqual(lines.map((l) => [l.meta.candidate_id, l.label, l.weak_label]).sort(), [['r0', true, false], ['r1', false, false], ['r2', true, true]]);
+  }, 60_000);
+
+  test('Export refuses an unknown format and writes nothing', async () => {
+    const out = path.join(temp, 'bad.jsonl');
+    const summary = await runCommand<ExportSummary | undefined>('entropo.exportPreferences', { format: 'csv', out });
+    assert.equal(summary, undefined);
+    assert.equal(existsSync(out), false);
+  }, 30_000);
+
+  test('Delete Recorded Data removes every task and decision of the store, and only its files', async () => {
+    const outcome = await runCommand<DeleteOutcome>('entropo.deleteRecordedData', { confirm: true });
+    assert.deepEqual(outcome, { dir: store, tasks: 1, decisions: 2, files: 1 });
+    assert.equal(existsSync(store), false);
+    assert.ok(existsSync(path.join(temp, 'pairs.jsonl')), 'the exports outside the store stay');
+    const stats = await PreferenceStore.open(store).stats();
+    assert.deepEqual([stats.tasks, stats.candidates, stats.decisions.applied + stats.decisions.rejected], [0, 0, 0]);
+    const again = await runCommand<DeleteOutcome>('entropo.deleteRecordedData', { confirm: true });
+    assert.deepEqual(again, { dir: store, tasks: 0, decisions: 0, files: 0 });
+  }, 30_000);
+
+  test('Export after the delete writes an empty file and says so', async () => {
+    const out = path.join(temp, 'after-delete.jsonl');
+    const summary = await runCommand<ExportSummary>('entropo.exportPreferences', { format: 'entropo-dpo', out });
+    assert.deepEqual([summary.lines, summary.tasks], [0, 0]);
+    assert.equal(readFileSync(out, 'utf8'), '');
+  }, 30_000);
+
+  test('Fine-Tune names the CLI when the installed extension has no trainer', async () => {
+    if (!e2eEnv.packaged) skip('run from the repository, the extension finds trainer/ and would ask for a base model');
+    const outcome = await runCommand<TrainOutcome>('entropo.train', { method: 'entropo-dpo' });
+    assert.equal(outcome?.status, 'unavailable');
+    assert.match(outcome.status === 'unavailable' ? outcome.message : '', /entropo train --method entropo-dpo --base-model DIR --data FILE/);
+  }, 30_000);
+
+  after(async () => {
+    await vscode.workspace.getConfiguration('entropo').update('storeDirectory', undefined, vscode.ConfigurationTarget.Global);
+    rmSync(temp, { recursive: true, force: true });
+  });
+});
