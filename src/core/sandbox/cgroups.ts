@@ -32,9 +32,9 @@ export function detectCgroups(): Promise<CgroupRoots | null> {
 }
 
 /**
- * One command's cgroup: join it through `procsFiles` before exec, then `finish` after the command ends.
- * Joining is the expensive part (about 10 ms here: cgroup v1 waits for an RCU grace period to move a task),
- * and it buys the only process cap that binds root.
+ * One command's cgroup: `join` the sandbox's init to it before the command starts, then `finish` after the
+ * command ends. Joining is the expensive part (about 10 ms here: cgroup v1 waits for an RCU grace period to
+ * move a task), so it runs while bwrap builds the sandbox; it buys the only process cap that binds root.
  */
 export class CommandCgroup {
   private constructor(private readonly roots: CgroupRoots, private readonly dirs: string[], private readonly limits: CgroupLimits) {}
@@ -64,9 +64,12 @@ export class CommandCgroup {
     }
   }
 
-  /** Files a process writes its pid to in order to join every hierarchy of this cgroup. */
-  get procsFiles(): string[] {
-    return this.dirs.map((dir) => join(dir, 'cgroup.procs'));
+  /**
+   * Moves process `pid` into every hierarchy of this cgroup; its later children are born inside. Off the
+   * event loop, since each move blocks for a grace period and other rollouts' commands run meanwhile.
+   */
+  async join(pid: number): Promise<void> {
+    await Promise.all(this.dirs.map((dir) => writeFile(join(dir, 'cgroup.procs'), String(pid))));
   }
 
   /**

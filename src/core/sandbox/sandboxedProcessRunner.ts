@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
-import { NodeProcessRunner } from '../node/nodeProcessRunner.js';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../types.js';
 import { AllowlistProxy } from './allowlistProxy.js';
+import { bwrapProcess } from './bwrapProcess.js';
 import { CommandCgroup } from './cgroups.js';
 import { detectSandbox } from './detectSandbox.js';
 import { bwrapArgs, isUnder, PROXY_SOCKET_INSIDE } from './mountPlan.js';
@@ -46,7 +46,6 @@ interface RunnerState {
 export class SandboxedProcessRunner implements ProcessRunner {
   /** Always true; lets a caller tell this runner from the unsandboxed fallback. */
   readonly sandboxed = true;
-  private readonly inner = new NodeProcessRunner();
   private readonly limits: Required<SandboxLimits>;
   private readonly network: NetworkMode;
   private readonly home: string;
@@ -76,10 +75,16 @@ export class SandboxedProcessRunner implements ProcessRunner {
   }
 
   shell(command: string, options: RunOptions): Promise<ProcessResult> {
-    return this.exec('bash', ['-c', command], options);
+    // The limits go in front of the command in the shell that runs it anyway: no extra process, and the
+    // same line, so that bash's "line N" in error messages still counts the command's own lines.
+    return this.run(['bash', '-c', `${this.ulimits()}; ${command}`], options);
   }
 
-  async exec(file: string, args: string[], options: RunOptions): Promise<ProcessResult> {
+  exec(file: string, args: string[], options: RunOptions): Promise<ProcessResult> {
+    return this.run(['bash', '-c', `${this.ulimits()}; exec "$0" "$@"`, file, ...args], options);
+  }
+
+  private async run(command: string[], options: RunOptions): Promise<ProcessResult> {
     if (this.disposed) throw new AgentError(ErrorReason.InvalidArgument, 'This sandboxed runner was disposed.');
     const state = await this.prepare();
     const mounts = bwrapArgs({
@@ -89,12 +94,12 @@ export class SandboxedProcessRunner implements ProcessRunner {
       proxySocket: state.proxySocket, home: this.home, cwd: options.cwd,
     });
     const cgroup = this.cgroup();
-    const command = this.network === 'allowlist' ? shimArgv(process.execPath, file, args) : [file, ...args];
-    const argv = [...this.outerWrapper(cgroup), this.support.bwrapPath as string, ...mounts, '--', ...this.innerWrapper(command)];
+    const inside = this.network === 'allowlist' ? shimArgv(process.execPath, command[0], command.slice(1)) : command;
+    const runOptions = { ...options, env: this.env(options) };
     let result: ProcessResult;
     let note = '';
     try {
-      result = await this.inner.exec(argv[0], argv.slice(1), { ...options, env: this.env(options) });
+      result = await bwrapProcess(this.support.bwrapPath as string, [...mounts, '--', ...inside], runOptions, cgroup ? (pid) => cgroup.join(pid) : undefined);
     } finally {
       if (cgroup) note = cgroup.finish();
     }
@@ -143,31 +148,16 @@ export class SandboxedProcessRunner implements ProcessRunner {
   }
 
   /**
-   * Limits are set by a wrapper shell with `ulimit` (which sets soft and hard limits; the sandbox has no
-   * capability to raise a hard limit again, and a failure means a lower limit is already in force):
-   * RLIMIT_DATA caps each process's memory (not RLIMIT_AS: Node, the JVM and Go reserve far more address
-   * space than they use), RLIMIT_CORE keeps core dumps out of the worktree, and RLIMIT_NPROC caps processes
-   * where no cgroup does. RLIMIT_NPROC counts per user namespace, so it is set inside the sandbox (set
-   * outside, it would count every process the user runs); the other limits and the cgroup join happen
-   * outside, before exec'ing bwrap, so that no process of the command starts outside the cgroup.
-   * One wrapper per command keeps the overhead to one small exec.
+   * Limits are set with `ulimit` by the bash that runs the command, before anything of it runs (`ulimit`
+   * sets soft and hard limits; the sandbox has no capability to raise a hard limit again, and a failure
+   * means a lower limit is already in force): RLIMIT_DATA caps each process's memory (not RLIMIT_AS: Node,
+   * the JVM and Go reserve far more address space than they use), RLIMIT_CORE keeps core dumps out of the
+   * worktree, and RLIMIT_NPROC caps processes where no cgroup does. RLIMIT_NPROC counts per user namespace,
+   * so it must be set inside the sandbox (set outside, it would count every process the user runs).
    */
-  private outerWrapper(cgroup: CommandCgroup | null): string[] {
-    if (this.support.limits.processes === 'rlimit' && !cgroup) return [];
-    const files = cgroup?.procsFiles ?? [];
-    const script = [...files.map((_, i) => `echo $$ > "$${i + 1}" || exit 125`), this.ulimits(false), `shift ${files.length}`, 'exec "$@"'];
-    return ['/bin/sh', '-c', script.join('\n'), 'sh', ...files];
-  }
-
-  private innerWrapper(command: string[]): string[] {
-    if (this.support.limits.processes !== 'rlimit') return command;
-    // bash, since dash has no -u.
-    return ['bash', '-c', `${this.ulimits(true)}\nexec "$0" "$@"`, ...command];
-  }
-
-  private ulimits(processes: boolean): string {
+  private ulimits(): string {
     const data = `ulimit -d ${Math.floor(this.limits.memoryBytes / 1024)} 2>/dev/null; ulimit -c 0`;
-    return processes ? `${data}; ulimit -u ${this.limits.maxProcesses} 2>/dev/null` : data;
+    return this.support.limits.processes === 'rlimit' ? `${data}; ulimit -u ${this.limits.maxProcesses} 2>/dev/null` : data;
   }
 
   private env(options: RunOptions): Record<string, string> {

@@ -67,6 +67,26 @@ describe.skipIf(!sandbox.available)('SandboxedProcessRunner: resource limits', (
     expect((await run('python3 -c "x = bytearray(64 * 1024 ** 2); print(len(x))"')).stdout).toBe(`${64 * MIB}\n`);
   });
 
+  it('applies the same per-process limit to a program run without a shell', async () => {
+    const big = await runner.exec('python3', ['-c', 'x = bytearray(4 * 1024 ** 3); print(len(x))'], { cwd: worktree, timeoutMs: 30_000 });
+    expect(big.exitCode).toBe(1);
+    expect(big.stderr).toMatch(/MemoryError/);
+    const small = await runner.exec('python3', ['-c', 'import sys; print(sys.argv[1:])', 'a b', '$HOME'], { cwd: worktree, timeoutMs: 30_000 });
+    expect(small.exitCode).toBe(0);
+    expect(small.stdout).toBe("['a b', '$HOME']\n");
+  });
+
+  it('sets the limits without changing what the command\'s shell reports', async () => {
+    const result = await run('ulimit -c; ulimit -d\nentropo-no-such-command');
+    expect(result.exitCode).toBe(127);
+    expect(result.stdout).toBe(`0\n${LIMITS.memoryBytes / 1024}\n`);
+    // Line 2 of the command is line 2 for bash too: the limits share the command's first line.
+    expect(result.stderr).toMatch(/^bash: line 2: entropo-no-such-command: command not found$/m);
+    const raise = await run('ulimit -d unlimited && echo raised');
+    expect(raise.stdout).toBe('');
+    expect(raise.exitCode).not.toBe(0);
+  });
+
   it('caps the memory of all processes of a command together', async (ctx) => {
     if (support.limits.memory !== 'cgroup') ctx.skip(`memory is capped per process only here (${support.limits.memory})`);
     const result = await run(THREE_HOGS);
