@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../types.js';
+import { OutputClip } from './outputClip.js';
 import { scrubEnv } from './scrubEnv.js';
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
@@ -21,8 +22,8 @@ export class NodeProcessRunner implements ProcessRunner {
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
-      const out = new Clip(limit);
-      const err = new Clip(limit);
+      const out = new OutputClip(limit);
+      const err = new OutputClip(limit);
       let timedOut = false;
       let cancelled = false;
       const killGroup = () => {
@@ -64,23 +65,5 @@ export class NodeProcessRunner implements ProcessRunner {
         child.on('close', () => finish(code, signal));
       });
     });
-  }
-}
-
-/** Keeps the first `limit` bytes of a stream and counts the rest. */
-class Clip {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly limit: number) {}
-  push(chunk: Buffer): void {
-    if (this.size >= this.limit) { this.truncated = true; return; }
-    const room = this.limit - this.size;
-    if (chunk.length > room) { this.truncated = true; chunk = chunk.subarray(0, room); }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
   }
 }
