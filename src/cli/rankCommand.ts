@@ -9,7 +9,7 @@ import type { VerifiableCandidate } from '../core/verify/verifiable.js';
 import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import { testSignalProvider } from '../core/verify/tests/testSignals.js';
 import { verifyCandidates } from '../core/verify/verifyCandidates.js';
-import { OpenAiModel } from '../core/llm/openAiModel.js';
+import { JUDGE_FLAGS, judgeFromFlags } from './judgeFlags.js';
 import { parseFlags } from './options.js';
 import { UsageError } from './usageError.js';
 
@@ -29,8 +29,7 @@ const FLAGS = {
   signals: { type: 'string', value: 'LIST', help: 'Comma-separated signals to keep (default: all that can run).' },
   mode: { type: 'string', value: 'entropo|r2e', help: 'Selector order (default entropo).' },
   'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
-  'judge-url': { type: 'string', value: 'URL', help: 'LLM judge endpoint (needs logprobs).' },
-  'judge-model': { type: 'string', value: 'NAME', help: 'LLM judge model name.' },
+  ...JUDGE_FLAGS,
 } as const;
 
 interface InputLine {
@@ -47,7 +46,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
   if (!flags) return 0;
   if (!flags.candidates) throw new UsageError('--candidates FILE is required.');
   const keep = flags.signals ? new Set(String(flags.signals).split(',').map((s) => s.trim()) as SignalName[]) : undefined;
-  const judge = flags['judge-url'] ? { model: new OpenAiModel({ baseUrl: String(flags['judge-url']), model: String(flags['judge-model'] ?? ''), apiKey: process.env.ENTROPO_API_KEY ?? process.env.OPENAI_API_KEY }) } : undefined;
+  const judge = judgeFromFlags(flags);
   const out: string[] = [];
   let lineNo = 0;
   for await (const line of createInterface({ input: createReadStream(String(flags.candidates)), crlfDelay: Infinity })) {

@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { resolveConfig } from '../core/agent/config.js';
 import { Emitter } from '../core/events.js';
 import { createModelFactory, type ModelSource } from '../core/llm/createModel.js';
-import { OpenAiModel } from '../core/llm/openAiModel.js';
 import { fixIssue, type FixEvent } from '../core/pipeline/fixIssue.js';
 import { MAX_SAMPLES } from '../core/sampling/runBatch.js';
 import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
@@ -15,6 +14,7 @@ import type { NetworkMode, SandboxMode } from '../core/sandbox/sandboxTypes.js';
 import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
 import { releaseSnapshot } from '../core/worktree/snapshot.js';
 import { renderCandidates } from './candidateTable.js';
+import { JUDGE_FLAGS, judgeFromFlags } from './judgeFlags.js';
 import { numberFlag, parseFlags } from './options.js';
 import { progressPrinter } from './progress.js';
 import { UsageError } from './usageError.js';
@@ -50,9 +50,8 @@ const FLAGS = {
   out: { type: 'string', value: 'DIR', help: 'Where trajectories, patches and result.json go (default: ~/.local/state/entropo/runs/<batch>).' },
   mode: { type: 'string', value: 'entropo|r2e', help: "Selector: EntroPO's hybrid order (default) or R2E-Gym's." },
   'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
-  'judge-url': { type: 'string', value: 'URL', help: 'LLM judge endpoint (needs logprobs); default: no judge.' },
+  ...JUDGE_FLAGS,
   'no-local': { type: 'boolean', help: 'Do not score candidates with the bundled local verifier.' },
-  'judge-model': { type: 'string', value: 'NAME', help: 'LLM judge model name.' },
   sandbox: { type: 'string', value: 'MODE', help: "Contain the agent's commands: required, preferred (default: sandbox when available), off." },
   'allow-unsandboxed': { type: 'boolean', help: 'Consent to run commands without a sandbox when none is available (or with --sandbox off).' },
   network: { type: 'string', value: 'MODE', help: "Network of the agent's commands: off (default), allowlist, on." },
@@ -115,7 +114,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         },
       },
       budget: { costUsd: numberFlag(flags['batch-cost'], 'batch-cost', undefined, 0), tokens: numberFlag(flags['batch-tokens'], 'batch-tokens', undefined, 1) },
-      verify: { judge: judgeModel(flags, apiKey), local: flags['no-local'] ? undefined : localVerifierProvider(issue) },
+      verify: { judge: judgeFromFlags(flags, apiKey), local: flags['no-local'] ? undefined : localVerifierProvider(issue) },
       selector: { mode: choice(flags.mode, 'mode', ['entropo', 'r2e']) as SelectorMode | undefined, tieBreak: choice(flags['tie-break'], 'tie-break', ['verifier', 'agreement', 'longest', 'shortest']) as TieBreak | undefined },
       store: PreferenceStore.open(storeDir, { enabled: !flags['no-record'], secrets: apiKey ? [apiKey] : [], repoRoot: repoDir }),
     });
@@ -132,12 +131,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
-}
-
-function judgeModel(flags: Record<string, unknown>, apiKey: string | undefined) {
-  if (!flags['judge-url']) return undefined;
-  if (!flags['judge-model']) throw new UsageError('--judge-url needs --judge-model.');
-  return { model: new OpenAiModel({ baseUrl: String(flags['judge-url']), model: String(flags['judge-model']), apiKey }) };
 }
 
 function choice(value: unknown, name: string, allowed: string[]): string | undefined {
