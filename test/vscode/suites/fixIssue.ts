@@ -80,6 +80,19 @@ export default suite('fix issue', ({ test, after }) => {
     assert.ok(records(store).some((r) => r.kind === 'decision' && r.candidateId === 'r2' && r.decision === 'rejected'));
   }, 30_000);
 
+  test('Compare opens the native diff editor over read-only documents of the two candidates', async () => {
+    await runCommand('entropo.compareCandidates', 'r0', 'r1');
+    const tab = await waitFor(() => {
+      const active = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return active?.input instanceof vscode.TabInputTextDiff ? active.input : undefined;
+    }, { timeoutMs: 20_000, what: 'a diff editor' });
+    assert.equal(tab.original.scheme, 'entropo-candidate');
+    assert.equal(tab.modified.path, '/pager/core.py');
+    assert.match((await vscode.workspace.openTextDocument(tab.original)).getText(), /return \(total \+ per_page - 1\) \/\/ per_page/);
+    assert.match((await vscode.workspace.openTextDocument(tab.modified)).getText(), /return math\.ceil\(total \/ per_page\)/);
+    await runCommand('workbench.action.closeAllEditors');
+  }, 60_000);
+
   test('Cancel stops the run and leaves no worktree and no process behind', async () => {
     await git(['checkout', '--', '.']);
     await server?.close();
