@@ -80,4 +80,15 @@ export default [
       server?.kill('SIGTERM');
     },
   },
+  {
+    name: 'the panel and its decisions come back after a window reload',
+    timeoutMs: 120_000,
+    async run(ui) {
+      await ui.command('Developer: Reload Window');
+      const panel = await ui.webview({ contains: '(applied)', timeoutMs: 90_000 });
+      assert.equal(await panel.locator('li.candidate').count(), 4);
+      assert.match(await panel.locator('header .facts').innerText(), /status: done/);
+      await ui.shot('after-reload');
+    },
+  },
 ];
