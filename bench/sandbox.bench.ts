@@ -41,6 +41,9 @@ async function main(): Promise<void> {
     const run = { cwd: worktree, iterations, pauseMs };
     for (const command of COMMANDS) rows.push(await compare(direct, sandboxed, command, run, 'off'));
     rows.push(await compare(direct, allowlist, ALLOWLIST_COMMAND, run, 'allowlist'));
+    // How many sandboxed runs found a sandbox started ahead of them (where the runner prepares one).
+    const starts = (runner: object) => ('starts' in runner ? JSON.stringify(runner.starts) : 'n/a');
+    const prepared = `Sandbox starts: network off ${starts(sandboxed)}, allowlist ${starts(allowlist)}.`;
     await sandboxed.dispose();
     await allowlist.dispose();
     process.stdout.write([
@@ -50,6 +53,8 @@ async function main(): Promise<void> {
       '| command | network | direct | sandboxed | added |',
       '|---|---|---:|---:|---:|',
       ...rows,
+      '',
+      prepared,
       '',
     ].join('\n'));
   } finally {

@@ -1,7 +1,8 @@
 /** Runs one bwrap process, optionally holding the sandbox back until its init process has joined a cgroup. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ProcessResult, RunOptions } from '../types.js';
+import { OutputClip } from '../node/outputClip.js';
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 // bwrap reports the sandbox's init on fd 3 and waits for a byte on fd 4 before it starts the command.
@@ -16,6 +17,20 @@ export const JOIN_FAILED_EXIT = 125;
  */
 export type BeforeStart = (pid: number) => Promise<void>;
 
+/** How the gate ended: released (''), failed with a reason, or bwrap ended before cloning (null). */
+export type GateOutcome = string | null;
+
+/** A spawned bwrap process, its gate, and how it ended. */
+export interface BwrapChild {
+  child: ChildProcess;
+  /** Resolves '' once the sandbox was released, the reason if `beforeStart` failed, null if bwrap never cloned. */
+  gate: Promise<GateOutcome>;
+  exit: Promise<{ code: number | null; signal: string | null }>;
+  closed: Promise<void>;
+  /** Kills bwrap's process group, and with it the whole sandbox. */
+  kill(): void;
+}
+
 /**
  * Spawns `bwrap` with `args` (which end with `--` and the command) in its own process group, like
  * NodeProcessRunner, and with `beforeStart` inserts `--json-status-fd` / `--block-fd` so that the sandbox
@@ -27,61 +42,75 @@ export type BeforeStart = (pid: number) => Promise<void>;
  */
 export function bwrapProcess(bwrap: string, args: string[], options: RunOptions, beforeStart?: BeforeStart): Promise<ProcessResult> {
   const started = Date.now();
-  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const launched = launchBwrap(bwrap, args, options, beforeStart);
+  return collectBwrap(launched, options, started);
+}
+
+/**
+ * Spawns bwrap (see `bwrapProcess`); with `extraFds`, that many more pipes follow the gate's two (fd 5
+ * onwards), for a command inside that reads its instructions from them.
+ */
+export function launchBwrap(
+  bwrap: string, args: string[], options: Pick<RunOptions, 'cwd' | 'env'>, beforeStart?: BeforeStart, extraFds = 0,
+): BwrapChild {
   const argv = beforeStart ? gated(args) : args;
-  return new Promise((resolve) => {
-    // detached: bwrap leads a new process group; killing it makes the kernel kill the sandbox's init
-    // (--die-with-parent), and with it every process in the sandbox's pid namespace.
-    const child = spawn(bwrap, argv, {
-      cwd: options.cwd, env: options.env, detached: true, stdio: beforeStart ? ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
-    });
-    const out = new Clip(limit);
-    const err = new Clip(limit);
-    let timedOut = false;
-    let cancelled = false;
-    let failure = '';
-    const killGroup = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // The group is already gone.
-      }
-    };
-    const timer = setTimeout(() => { timedOut = true; killGroup(); }, options.timeoutMs);
-    const onAbort = () => { cancelled = true; killGroup(); };
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.stdin ?? '');
-    if (beforeStart) {
-      gate(child.stdio[STATUS_FD] as Readable, child.stdio[BLOCK_FD] as Writable, beforeStart, (message) => {
-        failure = `\n[sandbox] The command did not start: it could not be placed in its cgroup (${message}).\n`;
-        killGroup();
-      });
+  const fds = beforeStart ? 5 + extraFds : 3;
+  // detached: bwrap leads a new process group; killing it makes the kernel kill the sandbox's init
+  // (--die-with-parent), and with it every process in the sandbox's pid namespace.
+  const child = spawn(bwrap, argv, { cwd: options.cwd, env: options.env, detached: true, stdio: Array<'pipe'>(fds).fill('pipe') });
+  const kill = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // The group is already gone.
     }
-    let settled = false;
+  };
+  for (const stream of child.stdio) stream?.on('error', () => undefined);
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    child.on('error', (error) => { child.stderr?.emit('data', Buffer.from(String(error.message))); resolve({ code: 127, signal: null }); });
+    // bwrap's exit ends the sandbox; the group kill also reaches anything the monitor left in its group.
+    child.on('exit', (code, signal) => { kill(); resolve({ code, signal }); });
+  });
+  const closed = new Promise<void>((resolve) => { child.on('close', () => resolve()); child.on('error', () => resolve()); });
+  const gate = beforeStart
+    ? runGate(child.stdio[STATUS_FD] as Readable, child.stdio[BLOCK_FD] as Writable, beforeStart, kill)
+    : Promise.resolve<GateOutcome>('');
+  return { child, gate, exit, closed, kill };
+}
+
+/**
+ * Collects a launched bwrap's output under `options`' timeout, cancel signal, stdin and output limit.
+ * Output that arrived before the call (none, for a command that waits for instructions) is kept too.
+ */
+export function collectBwrap(launched: BwrapChild, options: RunOptions, started = Date.now()): Promise<ProcessResult> {
+  const { child, kill } = launched;
+  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const out = new OutputClip(limit);
+  const err = new OutputClip(limit);
+  let timedOut = false;
+  let cancelled = false;
+  let failure = '';
+  const timer = setTimeout(() => { timedOut = true; kill(); }, options.timeoutMs);
+  const onAbort = () => { cancelled = true; kill(); };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+  child.stdin?.end(options.stdin ?? '');
+  void launched.gate.then((outcome) => {
+    if (outcome) failure = `\n[sandbox] The command did not start: it could not be placed in its cgroup (${outcome}).\n`;
+  });
+  return launched.exit.then(async ({ code, signal }) => {
     let drain: NodeJS.Timeout | undefined;
-    const finish = (exitCode: number | null, signal: string | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(drain);
-      options.signal?.removeEventListener('abort', onAbort);
-      for (const stream of child.stdio) stream?.destroy();
-      resolve({
-        exitCode: failure ? JOIN_FAILED_EXIT : exitCode, signal: failure ? null : signal, stdout: out.text(),
-        stderr: err.text() + failure, timedOut, cancelled, truncated: out.truncated || err.truncated, durationMs: Date.now() - started,
-      });
+    await Promise.race([launched.closed, new Promise((resolve) => { drain = setTimeout(resolve, 2000); })]);
+    clearTimeout(timer);
+    clearTimeout(drain);
+    options.signal?.removeEventListener('abort', onAbort);
+    for (const stream of child.stdio) stream?.destroy();
+    return {
+      exitCode: failure ? JOIN_FAILED_EXIT : code, signal: failure ? null : signal, stdout: out.text(),
+      stderr: err.text() + failure, timedOut, cancelled, truncated: out.truncated || err.truncated, durationMs: Date.now() - started,
     };
-    child.on('error', (error) => { err.push(Buffer.from(String(error.message))); finish(127, null); });
-    child.on('exit', (code, signal) => {
-      // bwrap's exit ends the sandbox; the group kill also reaches anything the monitor left in its group.
-      killGroup();
-      drain = setTimeout(() => finish(code, signal), 2000);
-      child.on('close', () => finish(code, signal));
-    });
   });
 }
 
@@ -94,20 +123,22 @@ function gated(args: string[]): string[] {
  * Reads the init's pid from bwrap's first status line, runs `beforeStart`, then releases the sandbox. If
  * bwrap fails before it clones (a bad mount), the status stream just ends and bwrap's own error stands.
  */
-function gate(status: Readable, block: Writable, beforeStart: BeforeStart, fail: (message: string) => void): void {
-  let buffered = '';
-  let seen = false;
-  block.on('error', () => undefined);
-  status.on('error', () => undefined);
-  status.on('data', (chunk: Buffer) => {
-    if (seen) return;
-    buffered += chunk.toString('utf8');
-    const newline = buffered.indexOf('\n');
-    if (newline < 0) return;
-    seen = true;
-    const pid = childPid(buffered.slice(0, newline));
-    if (pid === null) return fail(`bwrap reported no process id: ${buffered.slice(0, newline)}`);
-    beforeStart(pid).then(() => block.end('1'), (error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+function runGate(status: Readable, block: Writable, beforeStart: BeforeStart, kill: () => void): Promise<GateOutcome> {
+  return new Promise((resolve) => {
+    let buffered = '';
+    let seen = false;
+    const fail = (message: string) => { kill(); resolve(message); };
+    status.on('close', () => { if (!seen) resolve(null); });
+    status.on('data', (chunk: Buffer) => {
+      if (seen) return;
+      buffered += chunk.toString('utf8');
+      const newline = buffered.indexOf('\n');
+      if (newline < 0) return;
+      seen = true;
+      const pid = childPid(buffered.slice(0, newline));
+      if (pid === null) return fail(`bwrap reported no process id: ${buffered.slice(0, newline)}`);
+      beforeStart(pid).then(() => { block.end('1'); resolve(''); }, (error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+    });
   });
 }
 
@@ -117,23 +148,5 @@ function childPid(line: string): number | null {
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
-  }
-}
-
-/** Keeps the first `limit` bytes of a stream and counts the rest. */
-class Clip {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly limit: number) {}
-  push(chunk: Buffer): void {
-    if (this.size >= this.limit) { this.truncated = true; return; }
-    const room = this.limit - this.size;
-    if (chunk.length > room) { this.truncated = true; chunk = chunk.subarray(0, room); }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
   }
 }

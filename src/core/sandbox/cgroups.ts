@@ -37,6 +37,8 @@ export function detectCgroups(): Promise<CgroupRoots | null> {
  * move a task), so it runs while bwrap builds the sandbox; it buys the only process cap that binds root.
  */
 export class CommandCgroup {
+  private removal?: Promise<void>;
+
   private constructor(private readonly roots: CgroupRoots, private readonly dirs: string[], private readonly limits: CgroupLimits) {}
 
   /**
@@ -86,8 +88,14 @@ export class CommandCgroup {
     if (this.counter(this.file('pids', 'pids.events'), 'max') > 0) {
       notes.push(`[sandbox] The command reached its limit of ${this.limits.maxProcesses} processes; further forks failed.`);
     }
-    void this.remove();
+    this.removal ??= this.remove();
     return notes.length > 0 ? `\n${notes.join('\n')}\n` : '';
+  }
+
+  /** Removes the cgroup of a command that never ran (its processes already killed), waiting until it is gone. */
+  async discard(): Promise<void> {
+    this.removal ??= this.remove();
+    await this.removal;
   }
 
   private applyLimits(): void {

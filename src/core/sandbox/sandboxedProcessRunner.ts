@@ -9,6 +9,7 @@ import { bwrapProcess } from './bwrapProcess.js';
 import { CommandCgroup } from './cgroups.js';
 import { detectSandbox } from './detectSandbox.js';
 import { bwrapArgs, isUnder, PROXY_SOCKET_INSIDE } from './mountPlan.js';
+import { PreparedSandbox } from './preparedSandbox.js';
 import { PROXY_SOCKET_VAR, shimArgv } from './proxyShim.js';
 import { sandboxEnv } from './sandboxEnv.js';
 import { DEFAULT_LIMITS, type NetworkMode, type SandboxLimits, type SandboxOptions, type SandboxSupport } from './sandboxTypes.js';
@@ -42,6 +43,11 @@ interface RunnerState {
  * honour these (curl, wget, pip, npm, git, Python's urllib and requests) reach the listed hosts only; others
  * (Node 20's built-in fetch, raw sockets) get no network, never an unfiltered one. The shim costs one Node
  * start per command in this mode (tens of milliseconds idle, hundreds on a busy machine).
+ *
+ * Start-up: right after each command the runner starts the next command's sandbox and moves it into its
+ * cgroup (PreparedSandbox), guessing the same folder, so that the next command pays neither. That command
+ * uses it only if its own mount arguments are identical (rebuilt from the filesystem then: a secret file
+ * created meanwhile changes them); otherwise, or if another command took it, it starts its own as before.
  */
 export class SandboxedProcessRunner implements ProcessRunner {
   /** Always true; lets a caller tell this runner from the unsandboxed fallback. */
@@ -52,6 +58,10 @@ export class SandboxedProcessRunner implements ProcessRunner {
   private state?: Promise<RunnerState>;
   private proxy?: AllowlistProxy;
   private disposed = false;
+  // At most one sandbox waits for the next command; commands that find none (or one that does not fit) start their own.
+  private waiting?: PreparedSandbox;
+  private readonly discarding = new Set<Promise<void>>();
+  private readonly counts = { prepared: 0, fresh: 0, discarded: 0 };
 
   /** Builds a runner on a machine that `detectSandbox` found able to sandbox; see `create`. */
   constructor(private readonly options: SandboxOptions, private readonly support: SandboxSupport) {
@@ -87,28 +97,96 @@ export class SandboxedProcessRunner implements ProcessRunner {
   private async run(command: string[], options: RunOptions): Promise<ProcessResult> {
     if (this.disposed) throw new AgentError(ErrorReason.InvalidArgument, 'This sandboxed runner was disposed.');
     const state = await this.prepare();
-    const mounts = bwrapArgs({
-      writable: state.writable, readOnly: state.readOnly, privateTmp: state.tmp, emptyFile: state.emptyFile, network: this.network,
-      hidden: [...defaultHiddenPaths(this.home), ...(this.options.hiddenPaths ?? [])],
-      expose: this.network === 'allowlist' ? [process.execPath] : [],
-      proxySocket: state.proxySocket, home: this.home, cwd: options.cwd,
-    });
-    const cgroup = this.cgroup();
+    const mounts = this.mounts(state, options.cwd);
     const inside = this.network === 'allowlist' ? shimArgv(process.execPath, command[0], command.slice(1)) : command;
     const runOptions = { ...options, env: this.env(options) };
+    try {
+      return await this.runPrepared(mounts, inside, runOptions) ?? await this.runFresh(mounts, inside, runOptions);
+    } finally {
+      // After the caller has its result: spawning bwrap blocks this thread for a moment.
+      setImmediate(() => this.startNext(state, options.cwd));
+    }
+  }
+
+  /** How many commands ran in a sandbox prepared ahead of time, in a fresh one, and how many prepared ones were thrown away. */
+  get starts(): { prepared: number; fresh: number; discarded: number } {
+    return { ...this.counts };
+  }
+
+  /** Runs in the waiting sandbox when it was built with exactly these mounts; null when there is none to use. */
+  private async runPrepared(mounts: string[], inside: string[], options: RunOptions): Promise<ProcessResult | null> {
+    const waiting = this.waiting;
+    if (!waiting) return null;
+    // Taken synchronously: a second command arriving meanwhile finds none and starts its own.
+    this.waiting = undefined;
+    if (!waiting.fits(mounts, inside)) {
+      void this.discard(waiting);
+      return null;
+    }
+    let result: ProcessResult | null = null;
+    let note = '';
+    try {
+      result = await waiting.run(inside, options);
+    } finally {
+      if (result) note = waiting.cgroup?.finish() ?? '';
+      else void this.discard(waiting);
+    }
+    if (!result) return null;
+    this.counts.prepared++;
+    return note ? { ...result, stderr: result.stderr + note } : result;
+  }
+
+  private async runFresh(mounts: string[], inside: string[], options: RunOptions): Promise<ProcessResult> {
+    this.counts.fresh++;
+    const cgroup = this.cgroup();
     let result: ProcessResult;
     let note = '';
     try {
-      result = await bwrapProcess(this.support.bwrapPath as string, [...mounts, '--', ...inside], runOptions, cgroup ? (pid) => cgroup.join(pid) : undefined);
+      result = await bwrapProcess(this.support.bwrapPath as string, [...mounts, '--', ...inside], options, cgroup ? (pid) => cgroup.join(pid) : undefined);
     } finally {
       if (cgroup) note = cgroup.finish();
     }
     return note ? { ...result, stderr: result.stderr + note } : result;
   }
 
-  /** Stops the allow-list proxy and removes the private /tmp; the runner cannot be used afterwards. */
+  /**
+   * Starts the sandbox for the next command while the caller reads this one's result, guessing that it runs
+   * in the same folder; the guess is checked against the next command's full mount arguments.
+   */
+  private startNext(state: RunnerState, cwd: string): void {
+    if (this.disposed || this.waiting) return;
+    try {
+      const path = this.env({ cwd, timeoutMs: 0 }).PATH ?? '/usr/bin:/bin';
+      this.waiting = new PreparedSandbox(this.support.bwrapPath as string, this.mounts(state, cwd), cwd, path, this.cgroup());
+    } catch {
+      // A folder gone meanwhile: the next command starts its own sandbox and reports the problem.
+    }
+  }
+
+  private discard(sandbox: PreparedSandbox): Promise<void> {
+    this.counts.discarded++;
+    const done = sandbox.discard().catch(() => undefined);
+    this.discarding.add(done);
+    void done.then(() => this.discarding.delete(done));
+    return done;
+  }
+
+  private mounts(state: RunnerState, cwd: string): string[] {
+    return bwrapArgs({
+      writable: state.writable, readOnly: state.readOnly, privateTmp: state.tmp, emptyFile: state.emptyFile, network: this.network,
+      hidden: [...defaultHiddenPaths(this.home), ...(this.options.hiddenPaths ?? [])],
+      expose: this.network === 'allowlist' ? [process.execPath] : [],
+      proxySocket: state.proxySocket, home: this.home, cwd,
+    });
+  }
+
+  /** Kills the sandbox waiting for a next command, stops the allow-list proxy and removes the private /tmp; the runner cannot be used afterwards. */
   async dispose(): Promise<void> {
     this.disposed = true;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) void this.discard(waiting);
+    await Promise.all(this.discarding);
     await this.proxy?.close();
     const state = await this.state?.catch(() => undefined);
     if (state) await rm(state.dir, { recursive: true, force: true }).catch(() => undefined);
