@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Message, ToolCall } from '../core/types.js';
 import { select } from '../core/verify/select.js';
-import type { SelectorMode, SignalName, TieBreak } from '../core/verify/signalTypes.js';
+import type { SignalName } from '../core/verify/signalTypes.js';
 import type { VerifiableCandidate } from '../core/verify/verifiable.js';
 import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import { testSignalProvider } from '../core/verify/tests/testSignals.js';
 import { verifyCandidates } from '../core/verify/verifyCandidates.js';
-import { JUDGE_FLAGS, judgeFromFlags } from './judgeFlags.js';
+import { judgeFromFlags, selectorFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
 import { parseFlags } from './options.js';
 import { UsageError } from './usageError.js';
 
@@ -27,9 +27,7 @@ const FLAGS = {
   'repo-dir': { type: 'string', value: 'DIR', help: 'A checkout of the repository; base_commit (or HEAD) is the snapshot.' },
   'test-command': { type: 'string', value: 'CMD', help: 'Test command for the regression signal (default: detected).' },
   signals: { type: 'string', value: 'LIST', help: 'Comma-separated signals to keep (default: all that can run).' },
-  mode: { type: 'string', value: 'entropo|r2e', help: 'Selector order (default entropo).' },
-  'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
-  ...JUDGE_FLAGS,
+  ...VERIFY_FLAGS,
 } as const;
 
 interface InputLine {
@@ -47,6 +45,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
   if (!flags.candidates) throw new UsageError('--candidates FILE is required.');
   const keep = flags.signals ? new Set(String(flags.signals).split(',').map((s) => s.trim()) as SignalName[]) : undefined;
   const judge = judgeFromFlags(flags);
+  const selector = selectorFromFlags(flags);
   const out: string[] = [];
   let lineNo = 0;
   for await (const line of createInterface({ input: createReadStream(String(flags.candidates)), crlfDelay: Infinity })) {
@@ -61,7 +60,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
     const local = !keep || keep.has('local') ? localVerifierProvider(input.problem_statement) : undefined;
     const signals = await verifyCandidates(candidates, { issue: input.problem_statement, checkout, judge, tests, local });
     if (keep) for (const s of signals) for (const name of Object.keys(s.signals) as SignalName[]) if (!keep.has(name)) delete s.signals[name];
-    const ranking = select(signals, { mode: flags.mode as SelectorMode | undefined, tieBreak: flags['tie-break'] as TieBreak | undefined });
+    const ranking = select(signals, selector);
     out.push(JSON.stringify({ instance_id: input.instance_id, mode: ranking.mode, ranking: ranking.order, explanations: ranking.explanations,
       signals: Object.fromEntries(signals.map((s) => [s.candidateId, s.signals])) }));
     process.stderr.write(`entropo: ranked ${input.instance_id}: ${ranking.order.join(' > ')}\n`);

@@ -11,10 +11,9 @@ import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
 import type { NetworkMode, SandboxMode } from '../core/sandbox/sandboxTypes.js';
-import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
 import { releaseSnapshot } from '../core/worktree/snapshot.js';
 import { renderCandidates } from './candidateTable.js';
-import { JUDGE_FLAGS, judgeFromFlags } from './judgeFlags.js';
+import { choice, judgeFromFlags, selectorFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
 import { numberFlag, parseFlags } from './options.js';
 import { progressPrinter } from './progress.js';
 import { UsageError } from './usageError.js';
@@ -48,9 +47,7 @@ const FLAGS = {
   'price-in': { type: 'string', value: 'USD', help: 'Price per million prompt tokens, for cost accounting (default 0).' },
   'price-out': { type: 'string', value: 'USD', help: 'Price per million completion tokens (default 0).' },
   out: { type: 'string', value: 'DIR', help: 'Where trajectories, patches and result.json go (default: ~/.local/state/entropo/runs/<batch>).' },
-  mode: { type: 'string', value: 'entropo|r2e', help: "Selector: EntroPO's hybrid order (default) or R2E-Gym's." },
-  'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
-  ...JUDGE_FLAGS,
+  ...VERIFY_FLAGS,
   'no-local': { type: 'boolean', help: 'Do not score candidates with the bundled local verifier.' },
   sandbox: { type: 'string', value: 'MODE', help: "Contain the agent's commands: required, preferred (default: sandbox when available), off." },
   'allow-unsandboxed': { type: 'boolean', help: 'Consent to run commands without a sandbox when none is available (or with --sandbox off).' },
@@ -115,7 +112,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       },
       budget: { costUsd: numberFlag(flags['batch-cost'], 'batch-cost', undefined, 0), tokens: numberFlag(flags['batch-tokens'], 'batch-tokens', undefined, 1) },
       verify: { judge: judgeFromFlags(flags, apiKey), local: flags['no-local'] ? undefined : localVerifierProvider(issue) },
-      selector: { mode: choice(flags.mode, 'mode', ['entropo', 'r2e']) as SelectorMode | undefined, tieBreak: choice(flags['tie-break'], 'tie-break', ['verifier', 'agreement', 'longest', 'shortest']) as TieBreak | undefined },
+      selector: selectorFromFlags(flags),
       store: PreferenceStore.open(storeDir, { enabled: !flags['no-record'], secrets: apiKey ? [apiKey] : [], repoRoot: repoDir }),
     });
     const { batch } = report;
@@ -131,12 +128,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
-}
-
-function choice(value: unknown, name: string, allowed: string[]): string | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(String(value))) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${String(value)}".`);
-  return String(value);
 }
 
 function readIssue(value: unknown): string {

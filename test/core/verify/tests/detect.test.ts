@@ -1,20 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectTestCommand } from '../../../../src/core/verify/tests/detectTestCommand.js';
 import { runTests } from '../../../../src/core/verify/tests/runTests.js';
 import { tempDir } from '../../../helpers/tempRepo.js';
-import { write } from './fixtureRepo.js';
+import { pytestWorks, write } from './fixtureRepo.js';
 
-const pytestWorks = (() => {
-  try {
-    execFileSync('python3', ['-m', 'pytest', '--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('detectTestCommand', () => {
   const cleanups: (() => void)[] = [];

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 /** Test helpers: small real repositories with tests, and patches against them. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -30,3 +31,13 @@ export function patchOf(repo: string, edits: Record<string, string>): string {
   git(repo, 'clean', '-q', '-fd');
   return patch;
 }
+
+/** Whether `python3 -m pytest` runs on this machine; tests that need it skip with that reason otherwise. */
+export const pytestWorks = (() => {
+  try {
+    execFileSync('python3', ['-m', 'pytest', '--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
@@ -7,7 +6,7 @@ import { prepareCandidateTrees } from '../../../../src/core/verify/tests/candida
 import { regressionSignal } from '../../../../src/core/verify/tests/regressionSignal.js';
 import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';
 import { git, tempDir } from '../../../helpers/tempRepo.js';
-import { fixtureRepo, patchOf } from './fixtureRepo.js';
+import { fixtureRepo, patchOf, pytestWorks } from './fixtureRepo.js';
 
 const CALC = `def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n\n\ndef div(a, b):\n    return a / b\n\n\ndef neg(a):\n    return -a\n`;
 const CALC_TESTS = `import unittest\n\nfrom calc import add, div, mul, neg, sub\n\n\nclass CalcTest(unittest.TestCase):
@@ -17,14 +16,6 @@ const CALC_TESTS = `import unittest\n\nfrom calc import add, div, mul, neg, sub\
     def test_div(self):\n        self.assertEqual(div(8, 2), 4)\n
     def test_neg(self):\n        self.assertEqual(neg(2), -2)\n`;
 
-const pytestWorks = (() => {
-  try {
-    execFileSync('python3', ['-m', 'pytest', '--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 // The runs mostly wait on subprocesses, so the cases run concurrently; each cleans up after itself.
 describe.concurrent('regressionSignal', () => {

@@ -1,0 +1,34 @@
+import { OpenAiModel } from '../core/llm/openAiModel.js';
+import type { SelectOptions } from '../core/verify/select.js';
+import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
+import { UsageError } from './usageError.js';
+
+/** The flags that shape verification and ranking, shared by `run` and `rank`. */
+export const VERIFY_FLAGS = {
+  mode: { type: 'string', value: 'entropo|r2e', help: "Selector: EntroPO's hybrid order (default) or R2E-Gym's." },
+  'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
+  'judge-url': { type: 'string', value: 'URL', help: 'LLM judge endpoint (needs logprobs); default: no judge.' },
+  'judge-model': { type: 'string', value: 'NAME', help: 'LLM judge model name.' },
+} as const;
+
+/** The judge the flags ask for, or undefined; the API key comes from the environment like the model's. */
+export function judgeFromFlags(flags: Record<string, unknown>, apiKey = process.env.ENTROPO_API_KEY ?? process.env.OPENAI_API_KEY): { model: OpenAiModel } | undefined {
+  if (!flags['judge-url']) return undefined;
+  if (!flags['judge-model']) throw new UsageError('--judge-url needs --judge-model.');
+  return { model: new OpenAiModel({ baseUrl: String(flags['judge-url']), model: String(flags['judge-model']), apiKey }) };
+}
+
+/** The selector settings the flags ask for, validated. */
+export function selectorFromFlags(flags: Record<string, unknown>): SelectOptions {
+  return {
+    mode: choice(flags.mode, 'mode', ['entropo', 'r2e']) as SelectorMode | undefined,
+    tieBreak: choice(flags['tie-break'], 'tie-break', ['verifier', 'agreement', 'longest', 'shortest']) as TieBreak | undefined,
+  };
+}
+
+/** A flag that takes one of a few words, or undefined when absent. */
+export function choice(value: unknown, name: string, allowed: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(String(value))) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${String(value)}".`);
+  return String(value);
+}
