@@ -11,6 +11,7 @@ import * as path from 'node:path';
  * @property {string} artifacts folder the screenshots go to
  * @property {(name: string) => Promise<string>} shot saves a screenshot, returns its path
  * @property {(label: string) => Promise<void>} command runs a command palette entry by its full label ("Category: Title")
+ * @property {() => Promise<void>} reloadWindow runs Developer: Reload Window and waits until the new workbench is up
  * @property {(file: string) => Promise<void>} quickOpen opens a workspace file through quick open
  * @property {(options?: { contains?: string, timeoutMs?: number }) => Promise<import('playwright-core').Frame>} webview the content frame of a webview
  * @property {() => Promise<string[]>} notifications the messages of the notification toasts on screen
@@ -88,6 +89,14 @@ export function createUi(page, { artifacts, prefix, workspace, extensionPath }) 
     async command(label) {
       await quickInput(page, `>${label}`);
       await pick(page, label);
+    },
+    async reloadWindow() {
+      // The command returns before the page unloads; without waiting for the new document a step would read
+      // the old workbench's webviews while they are being torn down.
+      const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+      await this.command('Developer: Reload Window');
+      await reloaded;
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     },
     async quickOpen(file) {
       await quickInput(page, file);

@@ -84,8 +84,9 @@ export default [
     name: 'the panel and its decisions come back after a window reload',
     timeoutMs: 120_000,
     async run(ui) {
-      await ui.command('Developer: Reload Window');
+      await ui.reloadWindow();
       const panel = await ui.webview({ contains: '(applied)', timeoutMs: 90_000 });
+      await panel.locator('li.candidate').nth(3).waitFor({ timeout: 10_000 });
       assert.equal(await panel.locator('li.candidate').count(), 4);
       assert.match(await panel.locator('header .facts').innerText(), /status: done/);
       await ui.shot('after-reload');
