@@ -86,7 +86,8 @@ vsce() {
 }
 
 # What goes into the package; vsce reads only these, copied into a staging folder.
-PACKAGE_INPUTS=(package.json package-lock.json .vscodeignore README.md CHANGELOG.md LICENSE LICENSE.md LICENSE.txt dist media models)
+PACKAGE_INPUTS=(package.json package-lock.json .vscodeignore README.md CHANGELOG.md LICENSE LICENSE.md LICENSE.txt dist media models
+  schemas trainer/pyproject.toml trainer/README.md trainer/setup.sh trainer/entropo_trainer trainer/configs)
 
 # Packages the extension unless nothing that goes into the package changed since the last run. vsce walks
 # every file under its working folder before applying .vscodeignore, and this repository holds tens of
@@ -98,14 +99,14 @@ package_vsix() {
   mkdir -p "$VSIX_DIR"
   local inputs=() hash stage=$VSIX_DIR/stage
   for input in "${PACKAGE_INPUTS[@]}"; do [ -e "$input" ] && inputs+=("$input"); done
-  hash=$(find "${inputs[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)
+  hash=$(find "${inputs[@]}" -type f -not -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)
   if [ -z "${E2E_REPACKAGE:-}" ] && [ -f "$VSIX" ] && [ "$(cat "$VSIX.sha256" 2>/dev/null)" = "$hash" ]; then
     log "package unchanged: $VSIX"
     return 0
   fi
   rm -rf "$VSIX" "$VSIX.sha256" "$stage"
   mkdir -p "$stage"
-  cp -r "${inputs[@]}" "$stage/"
+  cp -r --parents "${inputs[@]}" "$stage/"
   cp -al node_modules "$stage/node_modules" 2>/dev/null || cp -a node_modules "$stage/node_modules"
   log "packaging $VSIX"
   # Dependencies stay on (vsce lists them with `npm list --production`, offline) so that .vscodeignore's
@@ -210,7 +211,7 @@ main() {
   log "installed at $extension; code-server on 127.0.0.1:$port"
 
   ENTROPO_E2E_WORKSPACE=$WORK/pagination ENTROPO_E2E_ARTIFACTS=$ARTIFACTS ENTROPO_E2E_PACKAGED=1 ENTROPO_E2E_EXAMPLE=$ROOT/examples/pagination \
-    ENTROPO_E2E_RESULTS=$WORK/host-results.json ENTROPO_E2E_GREP=${E2E_GREP:-} \
+    ENTROPO_E2E_RESULTS=$WORK/host-results.json ENTROPO_E2E_GREP=${E2E_GREP:-} ENTROPO_E2E_TRAINER_VENV=$ROOT/trainer/.venv \
     setsid env XDG_CONFIG_HOME="$WORK/xdg-config" XDG_DATA_HOME="$WORK/xdg-data" \
     e2e/node_modules/.bin/code-server --auth none --bind-addr "127.0.0.1:$port" \
       --user-data-dir "$WORK/user-data" --extensions-dir "$WORK/extensions" \

@@ -16,7 +16,7 @@ export type TrainOutcome =
 type Progress = vscode.Progress<{ message?: string; increment?: number }>;
 
 /** The message shown where the extension was installed without the Python trainer. */
-export const TRAINER_MISSING = 'Fine-tuning needs the Python trainer (trainer/), which this installation of the extension does not include. '
+export const TRAINER_MISSING = 'Fine-tuning needs the Python trainer (trainer/), which this build of the extension does not include. '
   + 'Train from a checkout of the repository with the CLI: `entropo train --method entropo-dpo --base-model DIR --data FILE` '
   + '(write FILE with "EntroPO: Export Preference Data...").';
 
@@ -44,7 +44,8 @@ export class ModelTrainer implements vscode.Disposable {
     const storageDir = this.context.globalStorageUri.fsPath;
     const inputs = await askTrainInputs(argument, { storeDir: this.storeDir(), storageDir, memento: this.context.globalState });
     if (!inputs) return undefined;
-    const venvDir = path.join(storageDir, 'trainer-venv');
+    const chosen = vscode.workspace.getConfiguration('entropo.train').get<string>('pythonEnvironment')?.trim();
+    const venvDir = chosen ? path.resolve(chosen) : path.join(storageDir, 'trainer-venv');
     if (!existsSync(venvDir) && !(await this.confirmSetup(venvDir))) return undefined;
     return this.run(inputs, trainerDir, venvDir);
   }

@@ -13,6 +13,8 @@ export const e2eEnv = {
   artifacts: process.env.ENTROPO_E2E_ARTIFACTS ?? '',
   /** The repository's examples/pagination folder: the issue and the recorded scripts. */
   example: process.env.ENTROPO_E2E_EXAMPLE ?? '',
+  /** The trainer's virtual environment that scripts/test.sh creates (trainer/.venv): Fine-Tune runs in it. */
+  trainerVenv: process.env.ENTROPO_E2E_TRAINER_VENV ?? '',
   /** True when the extension under test is the installed .vsix rather than the repository folder. */
   packaged: process.env.ENTROPO_E2E_PACKAGED === '1',
 };

@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { resolveConfig } from '../../../src/core/agent/config.js';
 import type { ExportSummary } from '../../../src/core/store/exportPreferences.js';
@@ -11,6 +13,8 @@ import type { DeleteOutcome } from '../../../src/vscode/deleteRecordedData.js';
 import type { TrainOutcome } from '../../../src/vscode/trainModel.js';
 import { e2eEnv, ourExtension, runCommand } from '../helpers.js';
 import { skip, suite } from '../suite.js';
+
+const execFileAsync = promisify(execFile);
 
 /** A rollout that looked at the code, edited it and submitted; `judge` is its verifier score. */
 function candidate(id: string, edit: string, judge: number): StoredCandidate {
@@ -100,12 +104,28 @@ export default suite('commands', ({ test, after }) => {
     assert.equal(readFileSync(out, 'utf8'), '');
   }, 30_000);
 
-  test('Fine-Tune names the CLI when the installed extension has no trainer', async () => {
-    if (!e2eEnv.packaged) skip('run from the repository, the extension finds trainer/ and would ask for a base model');
-    const outcome = await runCommand<TrainOutcome>('entropo.train', { method: 'entropo-dpo' });
-    assert.equal(outcome?.status, 'unavailable');
-    assert.match(outcome.status === 'unavailable' ? outcome.message : '', /entropo train --method entropo-dpo --base-model DIR --data FILE/);
-  }, 30_000);
+  test('Fine-Tune trains a tiny model from the exported pair with the trainer the package ships', async () => {
+    const venv = e2eEnv.trainerVenv;
+    if (!venv || !existsSync(path.join(venv, 'bin', 'python'))) skip('no trainer environment: scripts/test.sh creates trainer/.venv before this suite');
+    const trainerDir = path.join(ourExtension().extensionPath, 'trainer');
+    assert.ok(existsSync(path.join(trainerDir, 'entropo_trainer', 'train.py')), `no trainer in ${trainerDir}`);
+    const data = path.join(temp, 'pairs.jsonl');
+    const model = path.join(temp, 'tiny-model');
+    await execFileAsync(path.join(venv, 'bin', 'python'), ['-m', 'entropo_trainer.tiny', model, '--corpus', data], { cwd: trainerDir });
+    const config = vscode.workspace.getConfiguration('entropo.train');
+    await config.update('pythonEnvironment', venv, vscode.ConfigurationTarget.Global);
+    await config.update('extraArgs', ['--max-steps', '2', '--grad-accum', '1'], vscode.ConfigurationTarget.Global);
+    try {
+      const out = path.join(temp, 'adapter-out');
+      const outcome = await runCommand<TrainOutcome>('entropo.train', { method: 'entropo-dpo', baseModel: model, data, out, cpuOk: true });
+      assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
+      assert.ok(outcome.status === 'done' && existsSync(path.join(outcome.adapterDir, 'adapter_config.json')), 'the adapter was saved');
+      assert.match(outcome.status === 'done' ? outcome.vllmCommand ?? '' : '', /vllm serve .* --enable-lora/);
+    } finally {
+      await config.update('pythonEnvironment', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('extraArgs', undefined, vscode.ConfigurationTarget.Global);
+    }
+  }, 300_000);
 
   after(async () => {
     await vscode.workspace.getConfiguration('entropo').update('storeDirectory', undefined, vscode.ConfigurationTarget.Global);
