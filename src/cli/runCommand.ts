@@ -41,6 +41,7 @@ const FLAGS = {
   'max-steps': { type: 'string', value: 'N', help: 'Step limit per rollout (default 100).' },
   'max-cost': { type: 'string', value: 'USD', help: 'Cost limit per rollout (default 10).' },
   'batch-cost': { type: 'string', value: 'USD', help: 'Cost limit for the whole batch.' },
+  'max-tokens': { type: 'string', value: 'N', help: 'Token limit per rollout, prompt plus completion (default none).' },
   'batch-tokens': { type: 'string', value: 'N', help: 'Token limit for the whole batch.' },
   'time-limit': { type: 'string', value: 'SECONDS', help: 'Wall time limit per rollout (default 3600).' },
   'tool-timeout': { type: 'string', value: 'SECONDS', help: 'Timeout of one command (default 90).' },
@@ -72,6 +73,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     limits: {
       maxSteps: numberFlag(flags['max-steps'], 'max-steps', undefined, 1),
       maxCostUsd: numberFlag(flags['max-cost'], 'max-cost', undefined, 0),
+      maxTotalTokens: numberFlag(flags['max-tokens'], 'max-tokens', undefined, 1),
       wallTimeMs: seconds(numberFlag(flags['time-limit'], 'time-limit', undefined, 1)),
       toolTimeoutMs: seconds(numberFlag(flags['tool-timeout'], 'tool-timeout', undefined, 1)),
     },

@@ -120,6 +120,8 @@ export interface Limits {
   wallTimeMs: number;
   maxCostUsd: number;
   toolTimeoutMs: number;
+  /** Prompt plus completion tokens over the whole rollout; no limit when absent. */
+  maxTotalTokens?: number;
 }
 
 /** One step of a trajectory: what the model said, the action parsed from it, and the observation. */

@@ -69,7 +69,7 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
         signal: o.controller.signal,
         config: resolveConfig({
           format: s.actionFormat,
-          limits: { maxSteps: s.maxSteps, maxCostUsd: s.maxCostUsd || undefined, wallTimeMs: s.timeLimitMinutes * 60_000 },
+          limits: { maxSteps: s.maxSteps, maxCostUsd: s.maxCostUsd || undefined, maxTotalTokens: s.maxTokens || undefined, wallTimeMs: s.timeLimitMinutes * 60_000 },
           sampling: { temperature: s.temperature, topP: s.topP, extra: Object.keys(s.extra).length ? s.extra : undefined },
         }),
         model: await createModelFactory({ kind: 'endpoint', baseUrl: s.endpoint, model: s.model, apiKey: o.apiKey, pricing: s.pricing }),

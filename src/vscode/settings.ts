@@ -15,6 +15,8 @@ export interface ExtensionSettings {
   extra: Record<string, unknown>;
   maxSteps: number;
   maxCostUsd: number;
+  /** 0: no token limit per rollout. */
+  maxTokens: number;
   batchCostUsd: number;
   timeLimitMinutes: number;
   pricing: { inputPerMTok: number; outputPerMTok: number };
@@ -45,6 +47,7 @@ export function readSettings(): ExtensionSettings {
     extra: get('extraSamplingParameters', {}),
     maxSteps: get('maxSteps', 100),
     maxCostUsd: get('maxCostUsd', 10),
+    maxTokens: get('maxTokens', 0),
     batchCostUsd: get('batchCostUsd', 0),
     timeLimitMinutes: get('timeLimitMinutes', 60),
     pricing: { inputPerMTok: get('priceInputPerMTok', 0), outputPerMTok: get('priceOutputPerMTok', 0) },

@@ -101,6 +101,10 @@ function checkLimits(steps: number, usage: Usage, config: AgentConfig, wall: Wal
   const { limits } = config;
   if (steps >= limits.maxSteps) throw new LimitsExceeded(`Step limit reached (${limits.maxSteps} steps).`);
   if (usage.costUsd >= limits.maxCostUsd) throw new LimitsExceeded(`Cost limit reached ($${usage.costUsd.toFixed(4)} of $${limits.maxCostUsd}).`);
+  const tokens = usage.promptTokens + usage.completionTokens;
+  if (limits.maxTotalTokens !== undefined && tokens >= limits.maxTotalTokens) {
+    throw new LimitsExceeded(`Token limit reached (${tokens} of ${limits.maxTotalTokens} tokens).`);
+  }
   if (wall.expired()) throw new LimitsExceeded(`Wall time limit reached (${Math.round(limits.wallTimeMs / 1000)} s).`);
 }
 

@@ -124,6 +124,16 @@ describe('runAgent', () => {
     expect(result.steps.map((s) => s.observation.split('\n').pop())).toEqual(['Steps remaining: 1', 'Steps remaining: 0']);
   });
 
+  it('stops at the token limit once prompt plus completion tokens reach it', async () => {
+    const usage = { prompt_tokens: 1_000, completion_tokens: 100 };
+    const { base } = await setup([1, 2, 3, 4, 5].map((n) => ({ ...bash(`echo ${n}`), usage })), { limits: { maxTotalTokens: 2_500 } });
+    const result = await runAgent(base);
+    expect(result.exitReason).toBe('limits_exceeded');
+    expect(result.message).toBe('Token limit reached (3300 of 2500 tokens).');
+    expect(result.steps).toHaveLength(3);
+    expect(result.usage).toMatchObject({ promptTokens: 3_000, completionTokens: 300 });
+  });
+
   it('is cancelled cleanly mid-command, leaving a valid trajectory', async () => {
     const { base, events, trajectoryFile } = await setup([bash('echo one'), bash('sleep 30'), bash('echo never')]);
     const controller = new AbortController();
