@@ -32,7 +32,8 @@ export interface CandidateView {
   removed: number;
   explanation: string;
   signals: SignalView[];
-  decision?: 'applied' | 'rejected';
+  /** `reverted`: applied, then taken back by the user. */
+  decision?: 'applied' | 'rejected' | 'reverted';
 }
 
 /** Everything the panel shows; the extension sends it whole on every change. */

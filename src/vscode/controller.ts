@@ -15,6 +15,7 @@ import { deleteRecordedData, type DeleteOutcome } from './deleteRecordedData.js'
 import { exportPreferenceData } from './exportPreferenceData.js';
 import { askFolder, askIssue } from './issueInput.js';
 import { ReviewPanel } from './reviewPanel.js';
+import { RevertWatcher } from './revertWatcher.js';
 import { runFix } from './runFix.js';
 import { readSettings } from './settings.js';
 import { ModelTrainer, type TrainOutcome } from './trainModel.js';
@@ -41,13 +42,15 @@ export class Controller implements vscode.Disposable {
   private running: AbortController | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly trainer: ModelTrainer;
+  private readonly reverts: RevertWatcher;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.panel = new ReviewPanel(context.extensionUri, (m) => void this.onPanelMessage(m));
     this.trainer = new ModelTrainer(context, this.log, () => this.storeDir());
+    this.reverts = new RevertWatcher((run, id) => this.onReverted(run.runId, id), this.log);
     this.status.name = 'EntroPO';
     this.status.command = 'entropo.showCandidates';
-    this.disposables.push(this.log, this.status, this.panel, this.trainer,
+    this.disposables.push(this.log, this.status, this.panel, this.trainer, this.reverts,
       vscode.workspace.registerTextDocumentContentProvider(CANDIDATE_SCHEME, new CandidateDocuments((id) => this.runs.get(id))));
   }
 
@@ -116,6 +119,7 @@ export class Controller implements vscode.Disposable {
     try {
       const files = await applyToWorkingTree(run.root, run.snapshotCommit, run.patches.get(id) ?? '');
       await this.decide(run, id, 'applied');
+      this.reverts.watch(run, id);
       this.log.info(`applied ${id}: ${files.join(', ')}`);
       void vscode.window.showInformationMessage(`EntroPO: applied ${id} (${files.join(', ')}). The change is in Source Control, uncommitted.`);
     } catch (error) {
@@ -217,7 +221,15 @@ export class Controller implements vscode.Disposable {
     }));
   }
 
-  private async decide(run: RunRecord, candidateId: string, decision: 'applied' | 'rejected'): Promise<void> {
+  /** An applied candidate's files are all back as in the snapshot: the user took it back. */
+  private async onReverted(runId: string, candidateId: string): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run || run.review.candidates.find((c) => c.id === candidateId)?.decision !== 'applied') return;
+    await this.decide(run, candidateId, 'reverted');
+    void vscode.window.showInformationMessage(`EntroPO: ${candidateId} was taken back; recorded as reverted.`);
+  }
+
+  private async decide(run: RunRecord, candidateId: string, decision: 'applied' | 'rejected' | 'reverted'): Promise<void> {
     const candidate = run.review.candidates.find((c) => c.id === candidateId);
     if (candidate) candidate.decision = decision;
     this.panel.update(run.review);
@@ -269,6 +281,7 @@ export class Controller implements vscode.Disposable {
       const run: RunRecord = { ...raw, patches: new Map(Object.entries(raw.patches)) };
       this.runs.set(run.runId, run);
       this.current = run;
+      for (const c of run.review.candidates) if (c.decision === 'applied') this.reverts.watch(run, c.id);
       return run;
     } catch {
       return undefined;

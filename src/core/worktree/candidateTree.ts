@@ -31,6 +31,16 @@ export async function readBlob(root: string, treeish: string, path: string, sign
   return result.code === 0 ? result.stdout : undefined;
 }
 
+/** The paths among `files` whose content in the working tree of `root` differs from the snapshot's (missing counts). */
+export async function changedSinceSnapshot(root: string, snapshotCommit: string, files: readonly string[]): Promise<string[]> {
+  const changed: string[] = [];
+  for (const file of files) {
+    const now = await readFile(join(root, file), 'utf8').catch(() => undefined);
+    if (now !== await readBlob(root, snapshotCommit, file)) changed.push(file);
+  }
+  return changed;
+}
+
 /**
  * Applies a candidate to the user's working tree as ordinary uncommitted changes (the index is not touched),
  * after checking that every file it changes is still as it was in the snapshot; otherwise refuses and names
@@ -38,11 +48,7 @@ export async function readBlob(root: string, treeish: string, path: string, sign
  */
 export async function applyToWorkingTree(root: string, snapshotCommit: string, patch: string): Promise<string[]> {
   const files = changedFiles(patch);
-  const changed: string[] = [];
-  for (const file of files) {
-    const now = await readFile(join(root, file), 'utf8').catch(() => undefined);
-    if (now !== await readBlob(root, snapshotCommit, file)) changed.push(file);
-  }
+  const changed = await changedSinceSnapshot(root, snapshotCommit, files);
   if (changed.length > 0) {
     throw new AgentError(ErrorReason.PatchDoesNotApply,
       `Not applied: ${changed.join(', ')} changed since the candidates were made. Commit or stash those changes, or run again.`);

@@ -93,8 +93,20 @@ export default suite('fix issue', ({ test, after }) => {
     await runCommand('workbench.action.closeAllEditors');
   }, 60_000);
 
-  test('Cancel stops the run and leaves no worktree and no process behind', async () => {
+  test('Taking an applied candidate back (git checkout) records it as reverted; editing it further does not', async () => {
+    const file = path.join(workspaceRoot().fsPath, 'pager/core.py');
+    writeFileSync(file, `${core()}\n# reviewed\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.ok(!records(store).some((r) => r.kind === 'decision' && r.decision === 'reverted'), 'an edit on top of the candidate is not a revert');
     await git(['checkout', '--', '.']);
+    const reverted = await waitFor(() => records(store).find((r) => r.kind === 'decision' && r.decision === 'reverted'),
+      { timeoutMs: 20_000, what: 'a reverted decision' });
+    assert.equal(reverted.candidateId, 'r0');
+    const decisions = records(store).filter((r) => r.kind === 'decision').map((r) => `${r.candidateId} ${r.decision}`);
+    assert.deepEqual(decisions, ['r0 applied', 'r2 rejected', 'r0 reverted']);
+  }, 60_000);
+
+  test('Cancel stops the run and leaves no worktree and no process behind', async () => {
     await server?.close();
     server = await startFixtureServer(e2eEnv.example, { delayMs: 1_500 });
     const running = runCommand('entropo.fixIssue', issue);
