@@ -80,8 +80,11 @@ function card(c: CandidateView, review: ReviewState): HTMLElement {
   const signals = el('ul', { className: 'signals' });
   signals.setAttribute('aria-label', `Signals of ${c.id}`);
   for (const s of c.signals) {
-    const chip = el('li', { className: `signal ${s.status}`, title: s.detail, textContent: `${s.name}: ${s.status === 'ok' ? s.detail : `unavailable (${s.detail})`}` });
+    const tone = s.tone ?? 'neutral';
+    const mark = tone === 'good' ? '✓ ' : tone === 'bad' ? '✗ ' : '';
+    const chip = el('li', { className: `signal ${s.status} ${tone}`, title: s.detail, textContent: `${mark}${s.name}: ${s.status === 'ok' ? s.detail : `unavailable (${s.detail})`}` });
     chip.dataset.signal = s.name;
+    chip.dataset.tone = tone;
     signals.append(chip);
   }
   item.append(signals);

@@ -4,6 +4,8 @@
 export interface SignalView {
   name: string;
   status: 'ok' | 'unavailable';
+  /** Whether the value speaks for the candidate, against it, or neither (absent in runs saved before tones). */
+  tone?: 'good' | 'bad' | 'neutral';
   score?: number;
   /** The signal's one-line detail, or why it is unavailable. */
   detail: string;

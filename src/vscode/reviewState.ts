@@ -1,4 +1,5 @@
 import type { FixEvent, FixReport } from '../core/pipeline/fixIssue.js';
+import { signalTone } from '../core/verify/signalTone.js';
 import type { SignalName } from '../core/verify/signalTypes.js';
 import { patchLineCounts } from '../core/worktree/patchStats.js';
 import type { CandidateView, ReviewState } from '../protocol/messages.js';
@@ -39,7 +40,8 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
       explanation: report.ranking.explanations[id] ?? '',
       signals: SIGNAL_ORDER.filter((name) => own[name]).map((name) => {
         const s = own[name]!;
-        return s.status === 'ok' ? { name, status: 'ok', score: s.score, detail: s.detail } : { name, status: 'unavailable', detail: s.reason };
+        const tone = signalTone(name, s);
+        return s.status === 'ok' ? { name, status: 'ok', tone, score: s.score, detail: s.detail } : { name, status: 'unavailable', tone, detail: s.reason };
       }),
     };
   });

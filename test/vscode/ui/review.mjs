@@ -47,6 +47,10 @@ export default [
       const signals = await cards.first().locator('li.signal').evaluateAll((els) => els.map((e) => e.dataset.signal));
       for (const name of ['finished', 'validity', 'syntax', 'regression', 'reproduction', 'agreement', 'local']) assert.ok(signals.includes(name), `signals: ${signals}`);
       assert.match(await cards.nth(3).locator('.explanation').innerText(), /^dropped \(breaks more regression tests than the best\)/);
+      const tone = (card, name) => card.locator(`li.signal[data-signal="${name}"]`).getAttribute('data-tone');
+      assert.deepEqual([await tone(cards.first(), 'regression'), await tone(cards.first(), 'reproduction'), await tone(cards.first(), 'local')], ['good', 'good', 'neutral']);
+      assert.deepEqual([await tone(cards.nth(3), 'regression'), await tone(cards.nth(3), 'reproduction')], ['bad', 'bad']);
+      assert.match(await cards.nth(3).locator('li.signal[data-signal="regression"]').innerText(), /^✗ regression: breaks 3 of 5/);
       assert.match(await panel.locator('header .facts').innerText(), /4 distinct patches/);
       await ui.shot('review-panel');
     },
