@@ -78,6 +78,7 @@ function chart(v: TrainView, metric: (typeof METRICS)[number], width: number): H
   for (const t of model.xTicks) plot.append(svg('text', { class: 'tick', x: t.at, y: box.height - 6, 'text-anchor': 'middle' }, t.label));
   plot.append(svg('line', { class: 'axis', x1: box.left, x2: width - box.right, y1: box.height - box.bottom, y2: box.height - box.bottom }));
   if (model.path) plot.append(svg('path', { class: `series ${metric.key}`, d: model.path }));
+  if (model.latestAt) plot.append(svg('circle', { class: `marker ${metric.key}`, cx: model.latestAt.x, cy: model.latestAt.y, r: 3 }));
   figure.append(plot);
   return figure;
 }

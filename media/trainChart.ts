@@ -35,6 +35,8 @@ export interface ChartModel {
   yTicks: Tick[];
   /** The last defined value, shown next to the metric's name. */
   latest: number | null;
+  /** Where the last defined value is drawn, marked so that a run of one step is visible too. */
+  latestAt: { x: number; y: number } | null;
   /** Steps that had a value. */
   defined: number;
 }
@@ -132,12 +134,14 @@ export function buildChart(points: readonly TrainPoint[], metric: ChartMetric, t
   const [y0, y1] = [box.height - box.bottom, box.top];
   const px = (vx: number) => scale(vx, xMin, xMax, x0, x1);
   const py = (vy: number) => scale(vy, y.min, y.max, y0, y1);
+  const last = defined.at(-1);
   return {
     path: linePath(values, (vx, vy) => [px(vx), py(vy)]),
     // Only whole steps inside the run are labelled; the nice domain may reach past its ends.
     xTicks: x.ticks.filter((t) => Number.isInteger(t) && t >= xMin && t <= xMax).map((t) => ({ value: t, label: formatTick(t, x.step), at: round(px(t)) })),
     yTicks: y.ticks.map((t) => ({ value: t, label: formatTick(t, y.step), at: round(py(t)) })),
-    latest: defined.length > 0 ? defined[defined.length - 1].y : null,
+    latest: last ? last.y : null,
+    latestAt: last ? { x: round(px(last.x)), y: round(py(last.y)) } : null,
     defined: defined.length,
   };
 }

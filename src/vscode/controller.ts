@@ -16,6 +16,7 @@ import { exportPreferenceData } from './exportPreferenceData.js';
 import { askFolder, askIssue } from './issueInput.js';
 import { ReviewPanel } from './reviewPanel.js';
 import { RevertWatcher } from './revertWatcher.js';
+
 import { runFix } from './runFix.js';
 import { readSettings } from './settings.js';
 import { ModelTrainer, type TrainOutcome } from './trainModel.js';
@@ -31,6 +32,8 @@ export interface RunRecord extends RunFiles {
 
 const LAST_RUN = 'entropo.lastRunFile';
 const UNSANDBOXED_CONSENT = 'entropo.unsandboxedConsent';
+/** The context key that offers Apply, Reject and Compare in the palette once there are candidates. */
+const HAS_CANDIDATES = 'entropo.hasCandidates';
 
 /** Owns the extension's state and implements its commands. */
 export class Controller implements vscode.Disposable {
@@ -187,6 +190,11 @@ export class Controller implements vscode.Disposable {
     if (run) this.panel.update(run.review);
   }
 
+  /** Restores the training panel VS Code kept open across a reload. */
+  restoreTrainPanel(panel: vscode.WebviewPanel, state: unknown): void {
+    this.trainer.restorePanel(panel, state);
+  }
+
   dispose(): void {
     this.running?.abort();
     this.disposables.splice(0).forEach((d) => d.dispose());
@@ -263,7 +271,7 @@ export class Controller implements vscode.Disposable {
     this.runs.set(record.runId, record);
     this.current = record;
     await this.save(record);
-    await vscode.commands.executeCommand('setContext', 'entropo.hasCandidates', report.batch.candidates.length > 0);
+    await vscode.commands.executeCommand('setContext', HAS_CANDIDATES, report.batch.candidates.length > 0);
   }
 
   private async save(run: RunRecord): Promise<void> {
@@ -282,6 +290,7 @@ export class Controller implements vscode.Disposable {
       this.runs.set(run.runId, run);
       this.current = run;
       for (const c of run.review.candidates) if (c.decision === 'applied') this.reverts.watch(run, c.id);
+      await vscode.commands.executeCommand('setContext', HAS_CANDIDATES, run.review.candidates.length > 0);
       return run;
     } catch {
       return undefined;

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Controller } from './controller.js';
 import { REVIEW_VIEW_TYPE } from './reviewPanel.js';
+import { TRAIN_VIEW_TYPE } from './trainPanel.js';
 
 let controller: Controller | undefined;
 
@@ -34,6 +35,9 @@ export function activate(context: vscode.ExtensionContext): void {
   for (const [id, handler] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, handler));
   context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(REVIEW_VIEW_TYPE, {
     deserializeWebviewPanel: (panel) => load().restorePanel(panel),
+  }));
+  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(TRAIN_VIEW_TYPE, {
+    deserializeWebviewPanel: (panel, state) => Promise.resolve(load().restoreTrainPanel(panel, state)),
   }));
 }
 

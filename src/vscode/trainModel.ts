@@ -50,6 +50,11 @@ export class ModelTrainer implements vscode.Disposable {
     return this.run(inputs, trainerDir, venvDir);
   }
 
+  /** Takes over the training panel VS Code restored after a reload. */
+  restorePanel(panel: vscode.WebviewPanel, state: unknown): void {
+    this.panel.restore(panel, state);
+  }
+
   dispose(): void {
     this.running?.abort();
     this.panel.dispose();

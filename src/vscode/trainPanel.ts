@@ -21,6 +21,16 @@ export class TrainPanel implements vscode.Disposable {
     this.post({ type: 'state', state: view });
   }
 
+  /**
+   * Takes over a panel VS Code restored after a reload, with the run its page kept (`state`). A run that was
+   * still going then was stopped with the window, and now says so.
+   */
+  restore(panel: vscode.WebviewPanel, state: unknown): void {
+    panel.webview.options = this.options();
+    this.view = restoredView(state);
+    this.attach(panel);
+  }
+
   /** Changes the run's status or facts; the panel redraws. */
   update(change: Partial<TrainView>): void {
     if (!this.view) return;
@@ -76,4 +86,14 @@ export class TrainPanel implements vscode.Disposable {
   private html(webview: vscode.Webview): string {
     return webviewHtml(webview, this.extensionUri, { title: 'EntroPO Training', script: 'train.js', style: 'train.css' });
   }
+}
+
+/** The run a restored page kept, if it looks like one; an unfinished run is marked as stopped by the reload. */
+export function restoredView(state: unknown): TrainView | undefined {
+  const view = state as Partial<TrainView> | undefined;
+  if (!view || typeof view.runId !== 'string' || !Array.isArray(view.points)) return undefined;
+  if (view.status === 'setup' || view.status === 'running') {
+    return { ...(view as TrainView), status: 'cancelled', message: 'Stopped when the window was reloaded.', etaS: undefined };
+  }
+  return view as TrainView;
 }

@@ -76,7 +76,17 @@ describe('buildChart', () => {
     // 0..5 in steps of 2: the 6 the nice domain reaches is past the run and left out.
     expect(chart.xTicks.map((t) => [t.label, t.at])).toEqual([['0', 10], ['2', 42], ['4', 74]]);
     expect(chart.latest).toBe(0);
+    expect(chart.latestAt).toEqual({ x: 58, y: 50 });
     expect(chart.defined).toBe(3);
+  });
+
+  it('marks the only point of a one-step run, inside the plot, where its line alone would draw nothing', () => {
+    const chart = buildChart([point(1, 6.299)], 'loss', 1, box);
+    expect(chart.path).toMatch(/^M[\d.]+ [\d.]+$/);
+    const [x, y] = chart.path.slice(1).split(' ').map(Number);
+    expect(chart.latestAt).toEqual({ x, y });
+    expect(y).toBeGreaterThan(box.top);
+    expect(y).toBeLessThan(box.height - box.bottom);
   });
 
   it('plots each metric from its own field and reports one without values as empty', () => {
