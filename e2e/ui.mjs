@@ -21,7 +21,7 @@ import * as path from 'node:path';
 /**
  * @typedef {object} UiStep
  * @property {string} name what the step checks
- * @property {(ui: Ui) => Promise<void>} run the step; a throw fails it and skips the rest of its file
+ * @property {(ui: Ui) => Promise<void>} run the step; a throw fails it and skips the rest of its file (an error with `skip: true` reports it skipped)
  * @property {number} [timeoutMs] default 60000
  */
 

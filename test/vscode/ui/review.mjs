@@ -1,14 +1,58 @@
 // The review panel as a user sees it: Fix Issue from the command palette on the example, against the
 // scripted OpenAI server; the panel lists the ranked candidates with their signals, shows a trajectory, and
-// Apply changes the file on disk.
+// Apply changes the file on disk. Then Fine-Tune, as a user runs it: on the pair recorded in the panel (r1
+// applied, r2 rejected), a tiny model as the base, no GPU so the CPU fallback is offered and taken; the
+// training panel shows the finished run (one pair: one optimizer step), also after a window reload. One file, because the workbench keeps
+// its state (the last run) in the browser's storage, which a new window here would not have.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const EXAMPLE = path.join(ROOT, 'examples', 'pagination');
+const VENV = path.join(ROOT, 'trainer', '.venv');
+const QUICK_INPUT = '.quick-input-widget';
+const MODEL = path.join(mkdtempSync(path.join(tmpdir(), 'entropo-e2e-train-')), 'tiny-model');
+
+/** Sets user settings the way the Settings editor would, in the user and the machine (remote) settings files. */
+function setSettings(workspace, values) {
+  for (const scope of ['User', 'Machine']) {
+    const file = path.join(path.dirname(workspace), 'user-data', scope, 'settings.json');
+    const current = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ ...current, ...values }, null, 2));
+  }
+}
+
+/**
+ * Waits for the quick input titled `title`, types `text` (a filter, or a path in the editor's own file
+ * dialog) and accepts: with the button labelled `button` where given (the file dialog's), else with Enter.
+ */
+async function answer(ui, title, text, button) {
+  const widget = ui.page.locator(QUICK_INPUT, { hasText: title });
+  await widget.waitFor({ timeout: 30_000 });
+  // The file dialog fills in its starting folder after it opens, over anything typed before that.
+  await widget.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
+  if (text !== undefined) await ui.page.locator(`${QUICK_INPUT} .quick-input-box input`).fill(text);
+  if (button) {
+    await widget.locator('.quick-input-list .monaco-list-row', { hasText: '..' }).first().waitFor({ timeout: 10_000 });
+    await ui.page.waitForTimeout(500);
+    await widget.locator('.monaco-button', { hasText: button }).click();
+  } else await ui.page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+}
+
+/** The training panel's content frame, once it shows `text`. */
+function trainPanel(ui, text, timeoutMs) {
+  return ui.webview({ contains: `Fine-tuning tiny-model`, timeoutMs }).then(async (frame) => {
+    await frame.locator('header .facts', { hasText: text }).waitFor({ timeout: timeoutMs });
+    return frame;
+  });
+}
+
 let server;
 // A failed step must not leave the server holding its port for the next run.
 process.on('exit', () => server?.kill('SIGTERM'));
@@ -94,6 +138,54 @@ export default [
       assert.equal(await panel.locator('li.candidate').count(), 4);
       assert.match(await panel.locator('header .facts').innerText(), /status: done/);
       await ui.shot('after-reload');
+    },
+  },
+  {
+    name: 'Fine-Tune from the palette trains a tiny model on the pair recorded in the panel, on the CPU when no GPU is found',
+    timeoutMs: 300_000,
+    async run(ui) {
+      if (!existsSync(path.join(VENV, 'bin', 'python'))) {
+        throw Object.assign(new Error('no trainer environment: scripts/test.sh creates trainer/.venv first'), { skip: true });
+      }
+      execFileSync(path.join(VENV, 'bin', 'python'), ['-m', 'entropo_trainer.tiny', MODEL, '--corpus', path.join(ROOT, 'schemas', 'fixtures', 'entropo-dpo.jsonl')],
+        { cwd: path.join(ROOT, 'trainer'), stdio: 'ignore' });
+      setSettings(ui.workspace, { 'entropo.train.pythonEnvironment': VENV, 'entropo.train.extraArgs': ['--grad-accum', '1'] });
+
+      const review = await ui.webview({ contains: '(applied)' });
+      const r2 = review.locator('li.candidate', { has: review.locator('h2', { hasText: /^#\d r2/ }) });
+      await r2.locator('button[data-action="reject"]').click();
+      await r2.locator('h2', { hasText: '(rejected)' }).waitFor({ timeout: 10_000 });
+
+      await ui.command('EntroPO: Fine-Tune the Model (EntroPO)...');
+      await answer(ui, 'Fine-Tune (1/4)', 'entropo-dpo');
+      await answer(ui, 'Fine-Tune (2/4)', MODEL, 'Use as Base Model');
+      await answer(ui, 'Fine-Tune (3/4)');
+      await answer(ui, 'Fine-Tune (4/4)');
+      const cpu = ui.page.locator('.notifications-toasts .notification-list-item', { hasText: 'no CUDA GPU is visible' })
+        .locator('.monaco-button', { hasText: 'Run on CPU' });
+      await cpu.waitFor({ timeout: 120_000 });
+      await ui.shot('no-gpu');
+      await cpu.click();
+      await ui.waitForText(/fine-tuning finished/, 180_000);
+      const panel = await trainPanel(ui, 'status: done', 10_000);
+      assert.match(await panel.locator('header .facts').innerText(), /method: entropo-dpo · step 1 \/ 1/);
+      assert.equal(await panel.locator('figure[data-metric="loss"]').getAttribute('data-points'), '1');
+      assert.equal(await panel.locator('figure[data-metric="loss"] circle.marker').count(), 1);
+      assert.match(await panel.locator('pre.command').innerText(), /vllm serve .* --enable-lora/);
+      await ui.shot('trained');
+    },
+  },
+  {
+    name: 'the training panel comes back after a window reload with the finished run, next to the review panel and its decisions',
+    timeoutMs: 120_000,
+    async run(ui) {
+      await ui.reloadWindow();
+      const panel = await trainPanel(ui, 'status: done', 90_000);
+      assert.equal(await panel.locator('figure[data-metric="loss"]').getAttribute('data-points'), '1');
+      assert.equal(await panel.locator('button[data-action="copyVllmCommand"]').count(), 1);
+      const review = await ui.webview({ contains: '(rejected)', timeoutMs: 30_000 });
+      assert.deepEqual(await review.locator('li.candidate h2', { hasText: /\((applied|rejected)\)/ }).allInnerTexts(), ['#1 r1 (applied)', '#4 r2 (rejected)']);
+      await ui.shot('train-after-reload');
     },
   },
 ];
