@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml.js';
 import type { FromTrainWebview, ToTrainWebview, TrainPoint, TrainView } from '../protocol/trainMessages.js';
+import { restoredTrainView } from './restoredTrainView.js';
 
 /** The webview type of the training panel. */
 export const TRAIN_VIEW_TYPE = 'entropo.train';
@@ -27,7 +28,7 @@ export class TrainPanel implements vscode.Disposable {
    */
   restore(panel: vscode.WebviewPanel, state: unknown): void {
     panel.webview.options = this.options();
-    this.view = restoredView(state);
+    this.view = restoredTrainView(state);
     this.attach(panel);
   }
 
@@ -86,14 +87,4 @@ export class TrainPanel implements vscode.Disposable {
   private html(webview: vscode.Webview): string {
     return webviewHtml(webview, this.extensionUri, { title: 'EntroPO Training', script: 'train.js', style: 'train.css' });
   }
-}
-
-/** The run a restored page kept, if it looks like one; an unfinished run is marked as stopped by the reload. */
-export function restoredView(state: unknown): TrainView | undefined {
-  const view = state as Partial<TrainView> | undefined;
-  if (!view || typeof view.runId !== 'string' || !Array.isArray(view.points)) return undefined;
-  if (view.status === 'setup' || view.status === 'running') {
-    return { ...(view as TrainView), status: 'cancelled', message: 'Stopped when the window was reloaded.', etaS: undefined };
-  }
-  return view as TrainView;
 }
