@@ -18,7 +18,7 @@ bash trainer/setup.sh test >/dev/null
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=1
 verifier_python=$(bash trainer/verifier/setup.sh | tail -n 1)
-{ trainer/.venv/bin/python -m pytest -q -p no:cacheprovider trainer/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-trainer.log
+{ trainer/.venv/bin/python -m pytest -p no:cacheprovider trainer/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-trainer.log
 { "$verifier_python" -m pytest -q -p no:cacheprovider trainer/verifier/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-verifier.log
 grep -q '^pytest-failed$' test-artifacts/pytest-trainer.log test-artifacts/pytest-verifier.log && status=1
 { bash scripts/e2e.sh 2>&1 || echo "e2e-failed"; } | tee test-artifacts/e2e.log
