@@ -87,8 +87,17 @@ export function createUi(page, { artifacts, prefix, workspace, extensionPath }) 
       return file;
     },
     async command(label) {
-      await quickInput(page, `>${label}`);
-      await pick(page, label);
+      // Right after the workbench opens, the extensions' commands may not be listed yet: ask again until they are.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        await quickInput(page, `>${label}`);
+        try {
+          return await pick(page, label, 3_000);
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await page.keyboard.press('Escape');
+        }
+      }
     },
     async reloadWindow() {
       // The command returns before the page unloads; without waiting for the new document a step would read

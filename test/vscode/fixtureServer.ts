@@ -10,13 +10,15 @@ const SCRIPTS = ['fix-ceil', 'fix-math-ceil', 'fix-plus-one', 'fix-range-check']
 
 /**
  * A scripted OpenAI server for the example: it answers rollout k (known from the request's seed) with the
- * k-th recorded script, step by step, so rollouts may run concurrently. `delayMs` slows every answer.
+ * k-th recorded script, step by step, so rollouts may run concurrently. `delayMs` slows every answer; with
+ * `apiKey`, a request without `Authorization: Bearer <apiKey>` gets 401.
  */
-export async function startFixtureServer(exampleDir: string, options: { delayMs?: number } = {}): Promise<OpenAiServer> {
+export async function startFixtureServer(exampleDir: string, options: { delayMs?: number; apiKey?: string } = {}): Promise<OpenAiServer> {
   const scripts = SCRIPTS.map((name) => (JSON.parse(readFileSync(path.join(exampleDir, 'scripted', `${name}.json`), 'utf8')) as { responses: ScriptedReply[] }).responses);
   return startOpenAiServer({
     port: FIXTURE_PORT,
     models: ['scripted'],
+    apiKey: options.apiKey,
     responses: (body) => {
       const rollout = Number(body.seed ?? BASE_SEED) - BASE_SEED;
       const script = scripts[((rollout % scripts.length) + scripts.length) % scripts.length];
