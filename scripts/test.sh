@@ -12,12 +12,13 @@ mkdir -p test-artifacts
 npx tsc --noEmit -p .
 npx eslint .
 
-# The trainer's environment; the TypeScript suite also drives the trainer (entropo train) through it.
+# The trainers' environments; the TypeScript suite also drives both through them (entropo train, and
+# retraining the local verifier on exported decisions).
 bash trainer/setup.sh test >/dev/null
+verifier_python=$(bash trainer/verifier/setup.sh | tail -n 1)
 
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=1
-verifier_python=$(bash trainer/verifier/setup.sh | tail -n 1)
 { trainer/.venv/bin/python -m pytest -p no:cacheprovider trainer/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-trainer.log
 { "$verifier_python" -m pytest -q -p no:cacheprovider trainer/verifier/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-verifier.log
 grep -q '^pytest-failed$' test-artifacts/pytest-trainer.log test-artifacts/pytest-verifier.log && status=1

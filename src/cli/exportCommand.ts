@@ -1,5 +1,7 @@
 import { EXPORT_FORMATS, isPairFormat, type ExportFormat } from '../core/store/exportLines.js';
 import { exportPreferences } from '../core/store/exportPreferences.js';
+import { exportVerifierFeatures, VERIFIER_FEATURES_FORMAT } from '../core/store/exportVerifierFeatures.js';
+import type { LabelledScan } from '../core/store/labelledTasks.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
 import { numberFlag, parseFlags } from './options.js';
@@ -12,10 +14,15 @@ Writes the recorded accept/reject decisions as JSON lines for training. FORMAT i
   entropo-kto   labelled trajectories {prompt, completion, label} with provenance
   trl-dpo       Hugging Face TRL conversational preference pairs (with tools)
   trl-kto       Hugging Face TRL conversational unpaired examples (with tools)
+  verifier-features
+                labelled feature rows of every decided candidate, to retrain the local verifier
+                (trainer/verifier/train.py; models/local-verifier/README.md)
 Pairs are every accepted x rejected candidate of a task; accepted means applied and not reverted.`;
 
+const FORMATS = [...EXPORT_FORMATS, VERIFIER_FEATURES_FORMAT];
+
 const FLAGS = {
-  format: { type: 'string', value: 'FORMAT', help: `One of ${EXPORT_FORMATS.join(', ')}.` },
+  format: { type: 'string', value: 'FORMAT', help: `One of ${FORMATS.join(', ')}.` },
   out: { type: 'string', value: 'FILE', help: 'The JSONL file to write (replaced whole).' },
   store: { type: 'string', value: 'DIR', help: 'Preference store (default: ~/.local/state/entropo/store/<repo hash>).' },
   repo: { type: 'string', value: 'DIR', help: 'Repository whose default store to read (default: the current directory).' },
@@ -27,20 +34,33 @@ export async function exportCommand(argv: string[], io: { out: NodeJS.WritableSt
   const flags = parseFlags(argv, USAGE, FLAGS);
   if (!flags) return 0;
   const format = String(flags.format ?? '');
-  if (!EXPORT_FORMATS.includes(format as ExportFormat)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${format}".`);
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}".`);
   if (typeof flags.out !== 'string' || flags.out === '') throw new UsageError('--out FILE is required.');
   const weak = numberFlag(flags['weak-labels'], 'weak-labels', undefined, 0.5, 1);
   if (weak === 0.5) throw new UsageError('--weak-labels must be above 0.5 (0.5 would label every scored candidate).');
+  if (weak !== undefined && format === VERIFIER_FEATURES_FORMAT) throw new UsageError('--weak-labels does not apply to verifier-features: the verifier learns from your decisions only.');
   const store = PreferenceStore.open(typeof flags.store === 'string' ? flags.store : defaultStoreDir(String(flags.repo ?? '.')));
+  if (format === VERIFIER_FEATURES_FORMAT) {
+    const summary = await exportVerifierFeatures(store, flags.out);
+    io.out.write(`Wrote ${summary.rows} labelled candidates (${summary.positives} accepted) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
+    reportScan(summary, io.err);
+    if (summary.rows === 0) io.err.write('entropo: nothing to export: no candidate has a decision yet\n');
+    return 0;
+  }
   const summary = await exportPreferences(store, { format: format as ExportFormat, out: flags.out, weakLabels: weak === undefined ? undefined : { minConfidence: weak } });
   const noun = isPairFormat(summary.format) ? 'preference pairs' : 'labelled trajectories';
   io.out.write(`Wrote ${summary.lines} ${noun} (${summary.weakLines} weakly labelled) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
-  if (summary.skipped.length > 0) {
-    io.err.write(`entropo: skipped ${summary.skipped.length} unreadable line(s) of the store (${summary.torn} torn by a crash); \`entropo stats\` lists them\n`);
-  }
-  if (summary.orphanDecisions > 0) io.err.write(`entropo: ${summary.orphanDecisions} decision(s) name a task or candidate the store does not hold\n`);
+  reportScan(summary, io.err);
   if (summary.lines === 0) {
     io.err.write(`entropo: nothing to export: ${isPairFormat(summary.format) ? 'a pair needs a task with an accepted and a rejected candidate' : 'no candidate has a decision yet'}\n`);
   }
   return 0;
+}
+
+/** What the store held that the export could not use. */
+function reportScan(scan: LabelledScan, err: NodeJS.WritableStream): void {
+  if (scan.skipped.length > 0) {
+    err.write(`entropo: skipped ${scan.skipped.length} unreadable line(s) of the store (${scan.torn} torn by a crash); \`entropo stats\` lists them\n`);
+  }
+  if (scan.orphanDecisions > 0) err.write(`entropo: ${scan.orphanDecisions} decision(s) name a task or candidate the store does not hold\n`);
 }

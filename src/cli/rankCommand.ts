@@ -9,7 +9,7 @@ import type { VerifiableCandidate } from '../core/verify/verifiable.js';
 import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import { testSignalProvider } from '../core/verify/tests/testSignals.js';
 import { verifyCandidates } from '../core/verify/verifyCandidates.js';
-import { judgeFromFlags, selectorFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
+import { judgeFromFlags, localModelFromFlags, selectorFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
 import { parseFlags } from './options.js';
 import { UsageError } from './usageError.js';
 
@@ -46,6 +46,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
   const keep = flags.signals ? new Set(String(flags.signals).split(',').map((s) => s.trim()) as SignalName[]) : undefined;
   const judge = judgeFromFlags(flags);
   const selector = selectorFromFlags(flags);
+  const modelPath = localModelFromFlags(flags);
   const out: string[] = [];
   let lineNo = 0;
   for await (const line of createInterface({ input: createReadStream(String(flags.candidates)), crlfDelay: Infinity })) {
@@ -57,7 +58,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
     const tests = checkout && (!keep || keep.has('regression') || keep.has('reproduction'))
       ? testSignalProvider({ root: checkout.root, commit: checkout.snapshotCommit, baseHead: checkout.snapshotCommit, ref: '' }, { command: flags['test-command'] as string | undefined })
       : undefined;
-    const local = !keep || keep.has('local') ? localVerifierProvider(input.problem_statement) : undefined;
+    const local = !keep || keep.has('local') ? localVerifierProvider(input.problem_statement, { modelPath }) : undefined;
     const signals = await verifyCandidates(candidates, { issue: input.problem_statement, checkout, judge, tests, local });
     if (keep) for (const s of signals) for (const name of Object.keys(s.signals) as SignalName[]) if (!keep.has(name)) delete s.signals[name];
     const ranking = select(signals, selector);

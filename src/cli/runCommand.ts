@@ -13,7 +13,7 @@ import { defaultStoreDir } from '../core/store/storeLocation.js';
 import type { NetworkMode, SandboxMode } from '../core/sandbox/sandboxTypes.js';
 import { releaseSnapshot } from '../core/worktree/snapshot.js';
 import { renderCandidates } from './candidateTable.js';
-import { choice, judgeFromFlags, selectorFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
+import { choice, judgeFromFlags, localModelFromFlags, selectorFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
 import { numberFlag, parseFlags } from './options.js';
 import { progressPrinter } from './progress.js';
 import { UsageError } from './usageError.js';
@@ -113,7 +113,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         },
       },
       budget: { costUsd: numberFlag(flags['batch-cost'], 'batch-cost', undefined, 0), tokens: numberFlag(flags['batch-tokens'], 'batch-tokens', undefined, 1) },
-      verify: { judge: judgeFromFlags(flags, apiKey), local: flags['no-local'] ? undefined : localVerifierProvider(issue) },
+      verify: { judge: judgeFromFlags(flags, apiKey), local: flags['no-local'] ? undefined : localVerifierProvider(issue, { modelPath: localModelFromFlags(flags) }) },
       selector: selectorFromFlags(flags),
       store: PreferenceStore.open(storeDir, { enabled: !flags['no-record'], secrets: apiKey ? [apiKey] : [], repoRoot: repoDir }),
     });

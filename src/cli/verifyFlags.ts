@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { OpenAiModel } from '../core/llm/openAiModel.js';
 import type { SelectOptions } from '../core/verify/select.js';
 import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
@@ -9,7 +11,16 @@ export const VERIFY_FLAGS = {
   'tie-break': { type: 'string', value: 'NAME', help: 'verifier (default), agreement, longest or shortest.' },
   'judge-url': { type: 'string', value: 'URL', help: 'LLM judge endpoint (needs logprobs); default: no judge.' },
   'judge-model': { type: 'string', value: 'NAME', help: 'LLM judge model name.' },
+  'local-model': { type: 'string', value: 'FILE', help: 'Local verifier model (.onnx), e.g. one retrained on your decisions; default: the bundled one.' },
 } as const;
+
+/** The local verifier model the flags name (checked to exist), or undefined for the bundled one. */
+export function localModelFromFlags(flags: Record<string, unknown>): string | undefined {
+  if (flags['local-model'] === undefined) return undefined;
+  const file = path.resolve(String(flags['local-model']));
+  if (!existsSync(file)) throw new UsageError(`--local-model ${file} does not exist.`);
+  return file;
+}
 
 /** The judge the flags ask for, or undefined; the API key comes from the environment like the model's. */
 export function judgeFromFlags(flags: Record<string, unknown>, apiKey = process.env.ENTROPO_API_KEY ?? process.env.OPENAI_API_KEY): { model: OpenAiModel } | undefined {

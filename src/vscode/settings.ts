@@ -23,6 +23,8 @@ export interface ExtensionSettings {
   testCommand: string;
   judge: { enabled: boolean; endpoint: string; model: string };
   localVerifier: boolean;
+  /** Empty: the bundled model. */
+  localModel: string;
   tests: boolean;
   selector: { mode: SelectorMode; tieBreak: TieBreak };
   recordDecisions: boolean;
@@ -54,6 +56,7 @@ export function readSettings(): ExtensionSettings {
     testCommand: get('testCommand', ''),
     judge: { enabled: get('verifier.judge', false), endpoint: get('verifier.judgeEndpoint', ''), model: get('verifier.judgeModel', '') },
     localVerifier: get('verifier.local', true),
+    localModel: get('verifier.localModel', ''),
     tests: get('verifier.tests', true),
     selector: { mode: get<SelectorMode>('selector.mode', 'entropo'), tieBreak: get<TieBreak>('selector.tieBreak', 'verifier') },
     recordDecisions: get('recordDecisions', true),

@@ -6,8 +6,8 @@ GroupKFold by issue, repeated over --seeds shuffles; the best one is refit on al
 skl2onnx, and checked against onnxruntime on every row (max abs diff < 1e-5, else nothing is written).
 The honest estimate of this whole recipe (choice included) is the nested CV of bench/verifier/evaluate.py.
 
-Extra labelled rows (e.g. the user's own decisions, exported in the same features-JSONL shape with the same
-schema) are added with --extra; their issues are groups like any other.
+Extra labelled rows (the user's own decisions: `entropo export --format verifier-features --out FILE`) are
+added with --extra, or trained on alone with --features FILE; each task is a group like any issue.
 
   npx tsx bench/verifier/extractFeatures.ts
   trainer/verifier/.venv/bin/python trainer/verifier/train.py \
@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--fixture needs --raw")
     sources = [args.features, *args.extra]
     fs = load(sources)
+    groups = len(set(fs.groups.tolist()))
+    if groups < args.folds:
+        parser.error(f"{groups} task(s) or issue(s) with labels, fewer than --folds {args.folds}: "
+                     f"record more decisions, add the dev features with --extra, or lower --folds")
     config, scorer, means = fit(fs, args.config, args.folds, list(range(args.seeds)))
     for name, value in sorted(means.items(), key=lambda kv: -kv[1]):
         print(f"cv top-1 {value:.3f}  {name}")
