@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportCommand } from '../../src/cli/exportCommand.js';
@@ -10,21 +9,12 @@ import { PreferenceStore } from '../../src/core/store/preferenceStore.js';
 import type { TaskInput } from '../../src/core/store/storeTypes.js';
 import { FEATURE_NAMES, FEATURE_SCHEMA, instanceFeatures } from '../../src/core/verify/local/features.js';
 import { localVerifier } from '../../src/core/verify/local/localVerifier.js';
-import { runCli } from '../helpers/cli.js';
+import { capturedStreams, runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/tempRepo.js';
 import { syntheticTask } from '../core/store/syntheticTask.js';
 
 const run = promisify(execFile);
 const TASKS = 6;
-
-function streams() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const text = { out: '', err: '' };
-  out.on('data', (c: Buffer) => { text.out += c.toString(); });
-  err.on('data', (c: Buffer) => { text.err += c.toString(); });
-  return { io: { out, err }, text };
-}
 
 // The user's decisions -> feature rows -> trainer/verifier/train.py -> an ONNX model that the product then
 // ranks with: the loop that lets the local verifier learn from its user.
@@ -52,7 +42,7 @@ describe('retraining the local verifier on the recorded decisions', () => {
   afterAll(() => work.cleanup());
 
   it('exports every decided candidate with the features the product computes, labelled by the latest decision', async () => {
-    const { io, text } = streams();
+    const { streams: io, text } = capturedStreams();
     expect(await exportCommand(['--format', 'verifier-features', '--out', rows, '--store', storeDir], io)).toBe(0);
     expect(text.out).toContain(`Wrote ${2 * TASKS} labelled candidates (${TASKS} accepted) from ${TASKS} task(s)`);
     const [header, ...lines] = readFileSync(rows, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -67,7 +57,7 @@ describe('retraining the local verifier on the recorded decisions', () => {
   });
 
   it('is refused with weak labels, which the verifier must not learn from', async () => {
-    const { io } = streams();
+    const { streams: io } = capturedStreams();
     await expect(exportCommand(['--format', 'verifier-features', '--out', rows, '--store', storeDir, '--weak-labels', '0.9'], io)).rejects.toThrow(UsageError);
   });
 

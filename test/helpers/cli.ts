@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from './tempRepo.js';
 
@@ -22,4 +23,14 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** Output streams for a command run in this process, and the text written to them. */
+export function capturedStreams(): { streams: { out: PassThrough; err: PassThrough }; text: { out: string; err: string } } {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const text = { out: '', err: '' };
+  out.on('data', (c: Buffer) => { text.out += c.toString(); });
+  err.on('data', (c: Buffer) => { text.err += c.toString(); });
+  return { streams: { out, err }, text };
 }

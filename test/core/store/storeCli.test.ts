@@ -1,26 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportCommand } from '../../../src/cli/exportCommand.js';
 import { statsCommand } from '../../../src/cli/statsCommand.js';
 import { UsageError } from '../../../src/cli/usageError.js';
 import { PreferenceStore } from '../../../src/core/store/preferenceStore.js';
 import { defaultStoreDir } from '../../../src/core/store/storeLocation.js';
+import { capturedStreams } from '../../helpers/cli.js';
 import { git, PROJECT_ROOT, tempDir } from '../../helpers/tempRepo.js';
 import { exportValidator, readJsonLines } from './exportSchemas.js';
 import { syntheticTask } from './syntheticTask.js';
 
-/** Streams that keep what was written to them. */
-function io() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const text = { out: '', err: '' };
-  out.on('data', (c: Buffer) => { text.out += c.toString(); });
-  err.on('data', (c: Buffer) => { text.err += c.toString(); });
-  return { streams: { out, err }, text };
-}
+const io = capturedStreams;
 
 /** A store with two tasks: the first with 2 accepted and 1 rejected candidates, the second undecided. */
 async function filledStore(dir: string): Promise<PreferenceStore> {
