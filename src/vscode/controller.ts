@@ -7,6 +7,7 @@ import type { FixReport } from '../core/pipeline/fixIssue.js';
 import type { ExportSummary } from '../core/store/exportPreferences.js';
 import { needsUnsandboxedConsent } from '../core/sandbox/createProcessRunner.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
+import type { DecisionKind } from '../core/store/storeTypes.js';
 import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
 import type { FromWebview, ReviewState, StepView } from '../protocol/messages.js';
 import { CANDIDATE_SCHEME, CandidateDocuments, openDiff, type RunFiles } from './candidateDocuments.js';
@@ -16,7 +17,6 @@ import { exportPreferenceData } from './exportPreferenceData.js';
 import { askFolder, askIssue } from './issueInput.js';
 import { ReviewPanel } from './reviewPanel.js';
 import { RevertWatcher } from './revertWatcher.js';
-
 import { runFix } from './runFix.js';
 import { readSettings } from './settings.js';
 import { ModelTrainer, type TrainOutcome } from './trainModel.js';
@@ -237,7 +237,7 @@ export class Controller implements vscode.Disposable {
     void vscode.window.showInformationMessage(`EntroPO: ${candidateId} was taken back; recorded as reverted.`);
   }
 
-  private async decide(run: RunRecord, candidateId: string, decision: 'applied' | 'rejected' | 'reverted'): Promise<void> {
+  private async decide(run: RunRecord, candidateId: string, decision: DecisionKind): Promise<void> {
     const candidate = run.review.candidates.find((c) => c.id === candidateId);
     if (candidate) candidate.decision = decision;
     this.panel.update(run.review);

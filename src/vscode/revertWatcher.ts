@@ -6,6 +6,8 @@ import type { RunFiles } from './candidateDocuments.js';
 
 /** An applied candidate being watched. */
 interface Applied {
+  /** `runId/candidateId`, the entry's key in the watch list. */
+  key: string;
   run: RunFiles & { runId: string };
   candidateId: string;
   /** The files the candidate changed, relative to the workspace folder and absolute. */
@@ -40,7 +42,7 @@ export class RevertWatcher implements vscode.Disposable {
     const key = `${run.runId}/${candidateId}`;
     const files = changedFiles(run.patches.get(candidateId) ?? '');
     if (this.applied.has(key) || files.length === 0) return;
-    const entry: Applied = { run, candidateId, files, absolute: new Set(files.map((f) => path.join(run.root, f))) };
+    const entry: Applied = { key, run, candidateId, files, absolute: new Set(files.map((f) => path.join(run.root, f))) };
     this.applied.set(key, entry);
     this.schedule(entry);
   }
@@ -57,12 +59,11 @@ export class RevertWatcher implements vscode.Disposable {
   }
 
   private async check(entry: Applied): Promise<void> {
-    const key = `${entry.run.runId}/${entry.candidateId}`;
     try {
       const changed = await changedSinceSnapshot(entry.run.root, entry.run.snapshotCommit, entry.files);
       // A second check may have finished first; only the one that removes the entry reports.
-      if (changed.length > 0 || this.applied.get(key) !== entry) return;
-      this.applied.delete(key);
+      if (changed.length > 0 || this.applied.get(entry.key) !== entry) return;
+      this.applied.delete(entry.key);
       await this.onReverted(entry.run, entry.candidateId);
     } catch (error) {
       this.log.warn(`could not check whether ${entry.candidateId} was reverted: ${error instanceof Error ? error.message : String(error)}`);
