@@ -4,6 +4,8 @@
 #   trainer/setup.sh            # runtime dependencies (torch, transformers, peft, accelerate, jsonschema)
 #   trainer/setup.sh test       # plus pytest and trl (the tests' independent DPO reference)
 #   trainer/setup.sh deepspeed  # plus DeepSpeed for the ZeRO-3 config (extras can be combined: test,deepspeed)
+#   trainer/setup.sh quantize   # plus bitsandbytes, for --quantize 4bit (QLoRA, CUDA only)
+#   trainer/setup.sh bench      # plus TRL, Liger Kernel and bitsandbytes, for bench/trainer/gpu_throughput.py
 #
 # Environment: PYTHON (interpreter to create the venv with, default python3, needs >= 3.10),
 # ENTROPO_TRAINER_VENV (venv location, default trainer/.venv).

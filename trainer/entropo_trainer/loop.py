@@ -18,7 +18,7 @@ from transformers import get_cosine_schedule_with_warmup
 
 from .data import Builder, Collator, build_examples
 from .formats import load_dataset
-from .model import load_model, load_tokenizer, merge_adapter, trainable_parameters
+from .model import add_lora, load_base, load_tokenizer, merge_adapter, trainable_parameters
 from .steps import FIRST_SUM, METRICS, MethodStep, reference_logps, reference_names, to_device
 
 #: The authors' truncation lengths (tokens) per method family; the judge's is ours.
@@ -53,6 +53,8 @@ class TrainConfig:
     gradient_checkpointing: bool = True
     chat_template: str | None = None
     max_steps: int | None = None
+    quantize: str | None = None
+    chunked_logps: bool = True
 
 
 def vllm_command(base_model: str, adapter_dir: str, lora_rank: int, chat_template: str | None) -> str:
@@ -65,7 +67,7 @@ def vllm_command(base_model: str, adapter_dir: str, lora_rank: int, chat_templat
     return shlex.join(parts)
 
 
-def _reference_cache(model, examples, collator, accelerator, names, batch_size) -> dict:
+def _reference_cache(model, examples, collator, accelerator, names, batch_size, chunked=True) -> dict:
     """Computes log pi_ref once for every example, split across processes, gathered on all of them."""
     if not names:
         return {}
@@ -76,7 +78,7 @@ def _reference_cache(model, examples, collator, accelerator, names, batch_size) 
             chunk = mine[start:start + batch_size]
             batch = to_device(collator([examples[i] for i in chunk]), accelerator.device)
             for name in names:
-                logps, n = reference_logps(model, batch[name])
+                logps, n = reference_logps(model, batch[name], chunked)
                 results += [(i, name, float(lp), int(k)) for i, lp, k in zip(chunk, logps.tolist(), n.tolist())]
     model.train()
     cache = {key: torch.zeros(len(examples), dtype=torch.float32) for n in names for key in (n, n + ":n")}
@@ -109,18 +111,23 @@ def _reduce(accelerator, micro: list[torch.Tensor]) -> torch.Tensor:
     return out.cpu()
 
 
-def _prepare(config: TrainConfig, accelerator):
+def _prepare(config: TrainConfig, base=None):
     tokenizer = load_tokenizer(config.base_model, config.chat_template)
     format_name, objects = load_dataset(config.data)
     max_length = config.max_length or DEFAULT_MAX_LENGTH[config.method]
     examples, stats = build_examples(config.method, format_name, objects,
                                      Builder(tokenizer, max_length, tokenizer.chat_template))
-    model = load_model(config.base_model, config.lora_rank, config.lora_alpha, config.gradient_checkpointing)
+    base = base if base is not None else load_base(config.base_model, quantize=config.quantize)
+    model = add_lora(base, config.lora_rank, config.lora_alpha, config.gradient_checkpointing)
     return tokenizer, examples, stats, model, max_length
 
 
-def train(config: TrainConfig, emit: Callable[[dict], None]) -> dict:
-    """Runs one training job and returns the `done` event; `emit` receives every progress event (rank 0)."""
+def train(config: TrainConfig, emit: Callable[[dict], None], base=None) -> dict:
+    """Runs one training job and returns the `done` event; `emit` receives every progress event (rank 0).
+
+    `base` is a causal LM already built (benchmarks on random-init models); by default it is loaded
+    from `config.base_model`, which always provides the tokenizer.
+    """
     accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum)
 
     def report(event: dict) -> None:
@@ -128,7 +135,7 @@ def train(config: TrainConfig, emit: Callable[[dict], None]) -> dict:
             emit(event)
 
     set_seed(config.seed)
-    tokenizer, examples, stats, model, max_length = _prepare(config, accelerator)
+    tokenizer, examples, stats, model, max_length = _prepare(config, base)
     collator = Collator(tokenizer.pad_token_id)
     loader = DataLoader(examples, batch_size=config.batch_size, shuffle=True, collate_fn=collator,
                         generator=torch.Generator().manual_seed(config.seed))
@@ -147,9 +154,10 @@ def train(config: TrainConfig, emit: Callable[[dict], None]) -> dict:
             "num_processes": processes, "device": str(accelerator.device),
             "trainable_params": trainable_parameters(model), "config": asdict(config)})
     ref = _reference_cache(model, examples, collator, accelerator, reference_names(config.method),
-                           config.batch_size)
+                           config.batch_size, config.chunked_logps)
     step_fn = MethodStep(config.method, config.alpha, config.beta, config.length_normalize,
-                         tokenizer.pad_token_id, config.kto_symmetric, gather=accelerator.gather)
+                         tokenizer.pad_token_id, config.kto_symmetric, gather=accelerator.gather,
+                         chunked=config.chunked_logps)
     _run_steps(config, accelerator, model, optimizer, scheduler, loader, step_fn, ref, total, report)
     return _save(config, accelerator, model, tokenizer, total, report)
 

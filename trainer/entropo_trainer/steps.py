@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .logps import sequence_stats
+from .forward import forward_stats
 from .losses import dpo_loss, entropo_dpo_loss, entropo_kto_loss, kto_loss, length_normalize, sft_loss
 from .model import reference_mode
 
@@ -43,10 +43,6 @@ def concat_blocks(a: dict, b: dict, pad_id: int) -> dict:
     return out
 
 
-def _logits(model, block: dict) -> torch.Tensor:
-    return model(input_ids=block["input_ids"], attention_mask=block["attention_mask"], use_cache=False).logits
-
-
 def _metrics(loss, logit_scale, chosen, rejected, correct, stats, block) -> torch.Tensor:
     """Statistics of one micro-batch; `chosen`/`rejected` are reward tensors, `correct` a bool tensor."""
     values = [float(loss.detach()), float(logit_scale), float(chosen.sum()), chosen.numel(), float(rejected.sum()),
@@ -60,10 +56,10 @@ def _loss_metrics(out, stats, block) -> torch.Tensor:
 
 
 @torch.no_grad()
-def reference_logps(model, block: dict) -> tuple[torch.Tensor, torch.Tensor]:
+def reference_logps(model, block: dict, chunked: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """log pi_ref summed over assistant tokens, and their counts, both [B]: the model with LoRA disabled."""
     with reference_mode(model):
-        stats = sequence_stats(_logits(model, block), block["input_ids"], block["loss_mask"], with_entropy=False)
+        stats = forward_stats(model, block, with_entropy=False, chunked=chunked).stats
     return stats.logps, stats.n_tokens
 
 
@@ -71,8 +67,8 @@ class MethodStep:
     """Computes one micro-batch of `method` given cached reference log-probs (`ref[name]` is [N])."""
 
     def __init__(self, method: str, alpha: float, beta: float, length_normalize: bool, pad_id: int,
-                 kto_symmetric: bool = False, gather=None):
-        self.method, self.alpha, self.beta = method, alpha, beta
+                 kto_symmetric: bool = False, gather=None, chunked: bool = True):
+        self.method, self.alpha, self.beta, self.chunked = method, alpha, beta, chunked
         self.normalize, self.pad_id, self.symmetric = length_normalize, pad_id, kto_symmetric
         self.gather = gather or (lambda t: t)
 
@@ -91,7 +87,7 @@ class MethodStep:
 
     def _dpo(self, model, batch: dict, ref: dict) -> StepResult:
         block = concat_blocks(batch["chosen"], batch["rejected"], self.pad_id)  # [2B, T]
-        stats = sequence_stats(_logits(model, block), block["input_ids"], block["loss_mask"])
+        stats = forward_stats(model, block, chunked=self.chunked).stats
         policy_chosen, policy_rejected = self._norm(stats.logps, stats.n_tokens).chunk(2)  # [B], [B]
         ref_chosen, ref_rejected = self._ref(ref, "chosen", batch["index"]), self._ref(ref, "rejected", batch["index"])
         if self.method == "dpo":
@@ -102,11 +98,9 @@ class MethodStep:
 
     def _kto(self, model, batch: dict, ref: dict) -> StepResult:
         block = batch["completion"]
-        stats = sequence_stats(_logits(model, block), block["input_ids"], block["loss_mask"])
+        stats = forward_stats(model, block, chunked=self.chunked).stats
         with torch.no_grad():
-            kl_block = batch["kl"]
-            kl = sequence_stats(_logits(model, kl_block), kl_block["input_ids"], kl_block["loss_mask"],
-                                with_entropy=False)
+            kl = forward_stats(model, batch["kl"], with_entropy=False, chunked=self.chunked).stats
         policy = self._norm(stats.logps, stats.n_tokens)  # [B]
         policy_kl = self.gather(self._norm(kl.logps, kl.n_tokens))  # [M] all processes' KL samples
         ref_kl = self.gather(self._ref(ref, "kl", batch["index"]))  # [M]
@@ -120,12 +114,12 @@ class MethodStep:
 
     def _judge(self, model, batch: dict) -> StepResult:
         block = batch["target"]
-        logits = _logits(model, block)  # [B, T, V]
-        stats = sequence_stats(logits, block["input_ids"], block["loss_mask"])
-        loss = sft_loss(stats.logps, stats.n_tokens)
         slot = batch["judge_slot"]  # [B, 3] (position, YES id, NO id)
+        out = forward_stats(model, block, logits_at=slot[:, 0] - 1, chunked=self.chunked)
+        stats = out.stats
+        loss = sft_loss(stats.logps, stats.n_tokens)
         rows = torch.arange(slot.shape[0], device=slot.device)
-        answer_logits = logits[rows, slot[:, 0] - 1].detach()  # [B, V] distribution of the answer token
+        answer_logits = out.logits_at.detach()  # [B, V] distribution of the answer token
         says_yes = answer_logits[rows, slot[:, 1]] > answer_logits[rows, slot[:, 2]]  # [B]
         none = torch.zeros(0)
         return StepResult(loss, _metrics(loss, float("nan"), none, none, says_yes == batch["label"], stats, block))

@@ -84,6 +84,11 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--chat-template", default=None, help="Jinja file replacing the tokenizer's chat template")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
     p.add_argument("--no-gradient-checkpointing", action="store_true")
+    p.add_argument("--quantize", choices=("4bit",), default=None,
+                   help="QLoRA: load the base in 4-bit NF4 (bitsandbytes, CUDA only; trainer/setup.sh quantize)")
+    p.add_argument("--no-chunked-logps", action="store_true",
+                   help="score tokens from the model's full logits instead of chunks of the output layer "
+                        "(more memory and time; for comparison)")
     p.add_argument("--cpu-ok", action="store_true", help="allow training without a GPU (tests, smoke runs)")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size", "grad_accum", "lora_rank"):
@@ -101,7 +106,8 @@ def _config(args):
                        lora_alpha=args.lora_alpha, length_normalize=args.length_normalize,
                        kto_symmetric=args.kto_symmetric, seed=args.seed, merge=args.merge,
                        gradient_checkpointing=not args.no_gradient_checkpointing,
-                       chat_template=args.chat_template, max_steps=args.max_steps)
+                       chat_template=args.chat_template, max_steps=args.max_steps, quantize=args.quantize,
+                       chunked_logps=not args.no_chunked_logps)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +132,9 @@ def _run(args) -> int:
         from .model import ModelLoadError
     except ImportError as exc:
         return fail("missing_package", f"python package {exc.name!r} is missing; run trainer/setup.sh")
+    if args.quantize and not torch.cuda.is_available():
+        return fail("usage", f"--quantize {args.quantize} needs a CUDA GPU (bitsandbytes' 4-bit kernels); "
+                             "leave it out to train the base in its own precision")
     if not torch.cuda.is_available() and not args.cpu_ok:
         return fail("no_gpu", "no CUDA GPU is visible; training a real model needs one. Pass --cpu-ok to run "
                               "on the CPU anyway (only sensible for tiny models)")
@@ -142,7 +151,8 @@ def _run(args) -> int:
         return fail("oom", f"out of GPU memory ({exc}). Lower --max-length or --batch-size (raise --grad-accum "
                            f"to keep the batch), or shard the model with the DeepSpeed ZeRO-3 or FSDP config")
     except ImportError as exc:
-        return fail("missing_package", f"python package {exc.name!r} is missing; run trainer/setup.sh")
+        extra = " quantize" if exc.name == "bitsandbytes" else ""
+        return fail("missing_package", f"python package {exc.name!r} is missing; run trainer/setup.sh{extra}")
     except Exception as exc:  # noqa: BLE001 - reported as an event with the traceback on stderr
         traceback.print_exc(file=sys.stderr)
         return fail("internal", f"{type(exc).__name__}: {exc}")

@@ -153,6 +153,18 @@ def test_without_a_gpu_and_without_cpu_ok_it_exits_5(tiny_model_dir, tmp_path, c
     assert event["event"] == "error" and event["kind"] == "no_gpu" and "--cpu-ok" in event["message"]
 
 
+def test_quantize_without_a_gpu_is_a_usage_error_before_anything_loads(tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    missing = tmp_path / "no-model-here"  # never read: the check comes first
+    code = main(["--base-model", str(missing), "--data", str(FIXTURES / "entropo-dpo.jsonl"), "--out",
+                 str(tmp_path / "out"), "--quantize", "4bit", "--cpu-ok"])
+    assert code == 2
+    event = error_event(capsys)
+    assert event["kind"] == "usage" and "--quantize 4bit needs a CUDA GPU" in event["message"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_data_and_usage_errors_are_events_with_their_exit_codes(tiny_model_dir, tmp_path, capsys):
     common = ["--base-model", str(tiny_model_dir), "--out", str(tmp_path), "--cpu-ok"]
     assert main([*common, "--data", str(FIXTURES / "invalid" / "entropo-dpo.jsonl")]) == 3
