@@ -5,7 +5,7 @@ import { AgentError, ErrorReason } from '../core/errors.js';
 import { isPairFormat, type ExportFormat } from '../core/store/exportLines.js';
 import { exportPreferences } from '../core/store/exportPreferences.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
-import { TRAIN_METHODS } from '../core/train/runTrainer.js';
+import { QUANTIZE_MODES, TRAIN_METHODS } from '../core/train/runTrainer.js';
 
 /** A method of the trainer. */
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
@@ -18,7 +18,12 @@ export interface TrainInputs {
   out: string;
   /** Train without a GPU (tiny models only). */
   cpuOk: boolean;
+  /** QLoRA: the base model loaded in 4-bit (the `entropo.train.quantize` setting, or the argument). */
+  quantize?: QuantizeMode;
 }
+
+/** A value of the trainer's `--quantize`. */
+export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
 
 /** Where the inputs come from besides the user. */
 export interface TrainInputSources {
@@ -62,7 +67,9 @@ export async function askTrainInputs(argument: unknown, sources: TrainInputSourc
   if (!data) return undefined;
   const out = typeof given.out === 'string' ? path.resolve(given.out) : await askOut(path.join(sources.storageDir, 'adapters', `${stamp}-${method}`));
   if (!out) return undefined;
-  return { method, baseModel, data, out, cpuOk: given.cpuOk === true };
+  const setting = vscode.workspace.getConfiguration('entropo.train').get<string>('quantize');
+  const quantize = [given.quantize, setting].find((q): q is QuantizeMode => QUANTIZE_MODES.includes(q as QuantizeMode));
+  return { method, baseModel, data, out, cpuOk: given.cpuOk === true, ...(quantize ? { quantize } : {}) };
 }
 
 async function askMethod(): Promise<TrainMethod | undefined> {

@@ -66,7 +66,7 @@ export class ModelTrainer implements vscode.Disposable {
     const runId = `train-${Date.now()}`;
     this.panel.start({ runId, method: inputs.method, baseModel: inputs.baseModel, data: inputs.data, out: inputs.out, status: 'setup',
       message: 'Preparing the Python environment...', points: [] });
-    this.log.info(`fine-tuning ${inputs.method}: base ${inputs.baseModel}, data ${inputs.data}, out ${inputs.out}${inputs.cpuOk ? ', on the CPU' : ''}`);
+    this.log.info(`fine-tuning ${inputs.method}: base ${inputs.baseModel}${inputs.quantize ? ` (${inputs.quantize})` : ''}, data ${inputs.data}, out ${inputs.out}${inputs.cpuOk ? ', on the CPU' : ''}`);
     let failureKind: string | undefined;
     try {
       const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `EntroPO: fine-tuning (${inputs.method})`, cancellable: true },
@@ -74,7 +74,8 @@ export class ModelTrainer implements vscode.Disposable {
           token.onCancellationRequested(() => controller.abort());
           const onEvent = this.eventHandler(progress, (kind) => { failureKind = kind; });
           progress.report({ message: 'preparing the Python environment (the first time downloads PyTorch, several GB)...' });
-          const python = await ensureTrainerEnv({ trainerDir, venvDir }, onEvent, controller.signal);
+          const extras = inputs.quantize ? ['quantize'] : [];
+          const python = await ensureTrainerEnv({ trainerDir, venvDir, extras }, onEvent, controller.signal);
           return runTrainer({ python, trainerDir, args: this.trainerArgs(inputs), signal: controller.signal, onEvent });
         });
       return this.succeed(done);
@@ -91,6 +92,10 @@ export class ModelTrainer implements vscode.Disposable {
       if (failureKind === 'no_gpu' && !inputs.cpuOk) {
         this.running = undefined;
         return this.offerCpu(inputs, trainerDir, venvDir, message);
+      }
+      if (failureKind === 'oom' && !inputs.quantize && !inputs.cpuOk) {
+        this.running = undefined;
+        return this.offerQuantized(inputs, trainerDir, venvDir, message);
       }
       void this.showError(message);
       return { status: 'failed', message };
@@ -140,7 +145,7 @@ export class ModelTrainer implements vscode.Disposable {
     const extra = (config.get<unknown[]>('extraArgs') ?? []).filter((a): a is string => typeof a === 'string');
     return ['--method', inputs.method, '--base-model', inputs.baseModel, '--data', inputs.data, '--out', inputs.out,
       '--alpha', String(config.get<number>('alpha') ?? 0.11), '--beta', String(config.get<number>('beta') ?? 0.1),
-      ...(inputs.cpuOk ? ['--cpu-ok'] : []), ...extra];
+      ...(inputs.cpuOk ? ['--cpu-ok'] : []), ...(inputs.quantize ? ['--quantize', inputs.quantize] : []), ...extra];
   }
 
   private succeed(done: TrainDone): TrainOutcome {
@@ -159,6 +164,15 @@ export class ModelTrainer implements vscode.Disposable {
     const choice = await vscode.window.showErrorMessage('EntroPO: no CUDA GPU is visible, and training a real model needs one. '
       + 'On the CPU only tiny test models finish in reasonable time.', cpu, 'Open Log');
     if (choice === cpu) return this.run({ ...inputs, cpuOk: true }, trainerDir, venvDir);
+    if (choice === 'Open Log') this.log.show(true);
+    return { status: 'failed', message };
+  }
+
+  /** Out of GPU memory in bf16: QLoRA keeps the base in 4 bits (an 8B model at 12k tokens fits in 24 GB). */
+  private async offerQuantized(inputs: TrainInputs, trainerDir: string, venvDir: string, message: string): Promise<TrainOutcome> {
+    const retry = 'Retry in 4-bit (QLoRA)';
+    const choice = await vscode.window.showErrorMessage(`EntroPO: ${message}`, { modal: false }, retry, 'Open Log');
+    if (choice === retry) return this.run({ ...inputs, quantize: '4bit' }, trainerDir, venvDir);
     if (choice === 'Open Log') this.log.show(true);
     return { status: 'failed', message };
   }

@@ -53,6 +53,19 @@ describe('entropo train (tiny model on the CPU)', () => {
     expect(error?.message).toMatch(/^Cannot start the trainer's Python \(spawn .*no-such-python ENOENT\); run the setup again\.$/);
   }, 300_000);
 
+  it('refuses an unknown --quantize mode, and 4-bit without a GPU says why before loading anything', async () => {
+    const wrong = await cli(['train', '--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--quantize', '8bit']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--quantize must be one of 4bit\./);
+    const events: string[] = [];
+    const error = await runTrainer({ python, trainerDir: TRAINER, onEvent: (e) => events.push(e.event),
+      args: ['--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--out', path.join(work.dir, 'q'), '--quantize', '4bit', '--cpu-ok'] })
+      .then(() => undefined, (e: unknown) => e as AgentError);
+    expect(error?.message).toMatch(/^Training failed \(usage\): --quantize 4bit needs a CUDA GPU/);
+    expect(events).not.toContain('start');
+    expect(existsSync(path.join(work.dir, 'q'))).toBe(false);
+  }, 300_000);
+
   it('is refused with a usage error for an unknown method', async () => {
     const result = await cli(['train', '--method', 'ppo', '--base-model', model, '--data', FIXTURE]);
     expect(result.code).toBe(2);

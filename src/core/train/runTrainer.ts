@@ -12,7 +12,12 @@ export interface TrainerLocation {
   trainerDir: string;
   /** The virtual environment; default `trainer/.venv`. */
   venvDir?: string;
+  /** Optional dependency groups of `trainer/pyproject.toml` to install too, e.g. `quantize`. */
+  extras?: string[];
 }
+
+/** The trainer's `--quantize` values: QLoRA with a 4-bit NF4 base (bitsandbytes, CUDA only). */
+export const QUANTIZE_MODES = ['4bit'] as const;
 
 /** The methods of `entropo train`. */
 export const TRAIN_METHODS = ['entropo-dpo', 'entropo-kto', 'dpo', 'kto', 'judge'] as const;
@@ -32,7 +37,8 @@ export function findTrainerDir(from: string): string | undefined {
 export async function ensureTrainerEnv(location: TrainerLocation, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<string> {
   const env = { ...scrubEnv(process.env), ...(location.venvDir ? { ENTROPO_TRAINER_VENV: location.venvDir } : {}) };
   const lines: string[] = [];
-  const code = await spawnLines('bash', [path.join(location.trainerDir, 'setup.sh')], { env, signal }, (line, stream) => {
+  const extras = location.extras?.length ? [location.extras.join(',')] : [];
+  const code = await spawnLines('bash', [path.join(location.trainerDir, 'setup.sh'), ...extras], { env, signal }, (line, stream) => {
     lines.push(line);
     if (stream === 'stderr') onEvent({ event: 'setup', line });
   });
@@ -75,7 +81,7 @@ function explain(result: SpawnResult, failure: TrainError | undefined, tail: str
   if (result.signal) {
     return `The trainer was killed (${result.signal}); if nobody stopped it, the machine probably ran out of memory: try a smaller --batch-size or --max-length.`;
   }
-  if (failure?.kind === 'oom') return `Out of GPU memory: ${failure.message} Try --batch-size 1, a smaller --max-length, or more GPUs.`;
+  if (failure?.kind === 'oom') return `Out of GPU memory: ${failure.message} Try --quantize 4bit (QLoRA), --batch-size 1, a smaller --max-length, or more GPUs.`;
   if (failure?.kind === 'missing_package') return `A Python package is missing: ${failure.message} Run the trainer setup again.`;
   if (failure?.kind === 'no_gpu') return `No GPU found: ${failure.message}`;
   if (failure) return `Training failed (${failure.kind}): ${failure.message}`;
