@@ -32,6 +32,8 @@ export interface OpenAiServerScript {
   hang?: boolean;
   /** Served by GET /models; the first is the model name in replies. */
   models?: string[];
+  /** The `owned_by` of those models, which tells clients what server this is (vLLM says "vllm"). */
+  ownedBy?: string;
   /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
   apiKey?: string;
   /** Port on 127.0.0.1; default an ephemeral one. */
@@ -95,7 +97,7 @@ async function handle(
   const path = (req.url ?? '').split('?')[0];
   const models = script.models ?? ['scripted-model'];
   if (req.method === 'GET' && path === '/v1/models') {
-    sendJson(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
+    sendJson(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: script.ownedBy ?? 'test' })) });
     return;
   }
   if (req.method !== 'POST' || path !== '/v1/chat/completions') {

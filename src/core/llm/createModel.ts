@@ -2,6 +2,7 @@ import { AgentError, ErrorReason } from '../errors.js';
 import type { Model } from '../types.js';
 import { OpenAiModel } from './openAiModel.js';
 import { ScriptedModel } from './scriptedModel.js';
+import { DEFAULT_EXTRAS, detectServer, extrasFor } from './serverProfile.js';
 
 /** Where rollouts get their model: a live OpenAI-compatible endpoint or recorded scripts. */
 export type ModelSource =
@@ -10,12 +11,14 @@ export type ModelSource =
 
 /**
  * Returns a factory giving rollout k its model. Scripts are assigned round-robin and each rollout gets a
- * fresh replay; endpoint rollouts share one client.
+ * fresh replay; endpoint rollouts share one client, which sends the design's top_k and repetition penalty
+ * in the spelling of the server it finds (serverProfile.ts).
  */
 export async function createModelFactory(source: ModelSource): Promise<(index: number) => Model> {
   if (source.kind === 'endpoint') {
+    const server = await detectServer(source.baseUrl, source.apiKey);
     const model = new OpenAiModel({ baseUrl: source.baseUrl, model: source.model, apiKey: source.apiKey,
-      timeoutMs: source.timeoutMs, pricing: source.pricing });
+      timeoutMs: source.timeoutMs, pricing: source.pricing, defaultExtra: extrasFor(server, DEFAULT_EXTRAS) });
     return () => model;
   }
   if (source.files.length === 0) throw new AgentError(ErrorReason.Config, 'No model script given.');

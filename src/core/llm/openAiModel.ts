@@ -30,6 +30,8 @@ export interface OpenAiModelOptions {
   logprobs?: number;
   /** Name recorded in trajectories; defaults to `model`. */
   name?: string;
+  /** Server-specific sampling fields sent with every sampled request unless the request's `extra` sets them. */
+  defaultExtra?: Record<string, unknown>;
 }
 
 /** One generated token with its log-probability and the most likely alternatives at that position. */
@@ -124,7 +126,8 @@ export class OpenAiModel implements Model {
       max_tokens: s.maxTokens,
       seed: s.seed,
       ...(topLogprobs ? { logprobs: true, top_logprobs: topLogprobs } : {}),
-      // Server-specific knobs (vLLM's top_k, repetition_penalty) go through untouched.
+      // Server-specific knobs (vLLM's top_k, repetition_penalty) go through untouched; a greedy call needs none
+      ...(s.temperature === 0 ? {} : this.options.defaultExtra),
       ...s.extra,
       model: this.options.model,
       messages: request.messages.map(toOpenAiMessage),

@@ -1,0 +1,68 @@
+/**
+ * Which OpenAI-compatible server is on the other end, and how it spells the sampling extras that are not
+ * part of the OpenAI API. The design's diversity defaults (top_k 20, repetition penalty 1.05) are sent
+ * only where the server accepts them, in its own spelling; elsewhere they are left out rather than
+ * rejected by a strict server or silently ignored by a lax one.
+ */
+
+/** The servers whose extras are known. `other` gets only standard OpenAI parameters. */
+export type ServerKind = 'vllm' | 'sglang' | 'llama.cpp' | 'llama-cpp-python' | 'ollama' | 'lmstudio' | 'other';
+
+/** Sampling preferences beyond the OpenAI API. */
+export interface SamplingExtras {
+  topK?: number;
+  repetitionPenalty?: number;
+}
+
+/** The design's defaults for diverse rollouts (section 3). */
+export const DEFAULT_EXTRAS: SamplingExtras = { topK: 20, repetitionPenalty: 1.05 };
+
+/** Each server's parameter names for the extras; a missing name means the server has no such knob. */
+export const EXTRA_NAMES: Record<ServerKind, { topK?: string; repetitionPenalty?: string }> = {
+  vllm: { topK: 'top_k', repetitionPenalty: 'repetition_penalty' },
+  sglang: { topK: 'top_k', repetitionPenalty: 'repetition_penalty' },
+  'llama.cpp': { topK: 'top_k', repetitionPenalty: 'repeat_penalty' },
+  'llama-cpp-python': { topK: 'top_k', repetitionPenalty: 'repeat_penalty' },
+  // Ollama's OpenAI-compatible endpoint takes neither (only its native API does)
+  ollama: {},
+  lmstudio: { topK: 'top_k', repetitionPenalty: 'repeat_penalty' },
+  other: {},
+};
+
+/** The body fields that carry `extras` for a server of `kind`. */
+export function extrasFor(kind: ServerKind, extras: SamplingExtras): Record<string, number> {
+  const names = EXTRA_NAMES[kind];
+  const out: Record<string, number> = {};
+  if (names.topK && extras.topK !== undefined) out[names.topK] = extras.topK;
+  if (names.repetitionPenalty && extras.repetitionPenalty !== undefined) out[names.repetitionPenalty] = extras.repetitionPenalty;
+  return out;
+}
+
+/** Reads the server's kind from its `/models` answer (`owned_by`, server headers); `other` when unsure. */
+export function classifyServer(models: unknown, headers: Headers): ServerKind {
+  const server = (headers.get('server') ?? '').toLowerCase();
+  if (server.includes('ollama')) return 'ollama';
+  const data = (models as { data?: { owned_by?: unknown; id?: unknown }[] } | undefined)?.data;
+  const owners = new Set((Array.isArray(data) ? data : []).map((m) => String(m?.owned_by ?? '').toLowerCase()));
+  if (owners.has('vllm')) return 'vllm';
+  if (owners.has('sglang')) return 'sglang';
+  if (owners.has('llamacpp')) return 'llama.cpp';
+  if (owners.has('library') || owners.has('ollama')) return 'ollama';
+  if (owners.has('organization_owner')) return 'lmstudio';
+  // llama-cpp-python's server answers owned_by "me" and reports no server header of its own
+  if (owners.has('me') && server.includes('uvicorn')) return 'llama-cpp-python';
+  return 'other';
+}
+
+/** Asks `baseUrl/models` once; a server that does not answer it is `other`. */
+export async function detectServer(baseUrl: string, apiKey?: string, signal?: AbortSignal): Promise<ServerKind> {
+  try {
+    const response = await fetch(`${baseUrl.replace(/\/$/, '')}/models`, {
+      headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {}, signal: signal ?? AbortSignal.timeout(5_000),
+    });
+    if (!response.ok) return 'other';
+    return classifyServer(await response.json(), response.headers);
+  } catch {
+    return 'other';
+  }
+}
