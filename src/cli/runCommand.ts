@@ -10,10 +10,10 @@ import { MAX_SAMPLES } from '../core/sampling/runBatch.js';
 import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
-import type { NetworkMode, SandboxMode } from '../core/sandbox/sandboxTypes.js';
 import { releaseSnapshot } from '../core/worktree/snapshot.js';
 import { renderCandidates } from './candidateTable.js';
-import { choice, judgeFromFlags, localModelFromFlags, selectorFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
+import { CONTAINMENT_FLAGS, containmentFromFlags } from './containmentFlags.js';
+import { judgeFromFlags, localModelFromFlags, selectorFromFlags, testOptionsFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
 import { numberFlag, parseFlags } from './options.js';
 import { progressPrinter } from './progress.js';
 import { UsageError } from './usageError.js';
@@ -50,10 +50,7 @@ const FLAGS = {
   out: { type: 'string', value: 'DIR', help: 'Where trajectories, patches and result.json go (default: ~/.local/state/entropo/runs/<batch>).' },
   ...VERIFY_FLAGS,
   'no-local': { type: 'boolean', help: 'Do not score candidates with the bundled local verifier.' },
-  sandbox: { type: 'string', value: 'MODE', help: "Contain the agent's commands: required, preferred (default: sandbox when available), off." },
-  'allow-unsandboxed': { type: 'boolean', help: 'Consent to run commands without a sandbox when none is available (or with --sandbox off).' },
-  network: { type: 'string', value: 'MODE', help: "Network of the agent's commands: off (default), allowlist, on." },
-  'allow-host': { type: 'string', multiple: true, value: 'HOST', help: 'Host reachable with --network allowlist (host, host:port or *.domain); repeatable.' },
+  ...CONTAINMENT_FLAGS,
   store: { type: 'string', value: 'DIR', help: 'Preference store (default: ~/.local/state/entropo/store/<repo hash>).' },
   'no-record': { type: 'boolean', help: 'Do not record this run as preference data.' },
   json: { type: 'boolean', help: 'Print the result as JSON on stdout instead of the table.' },
@@ -102,16 +99,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       concurrency: numberFlag(flags.concurrency, 'concurrency', undefined, 1),
       seed: numberFlag(flags.seed, 'seed', undefined, 0),
       model: await createModelFactory(source),
-      containment: {
-        mode: (choice(flags.sandbox, 'sandbox', ['required', 'preferred', 'off']) ?? 'preferred') as SandboxMode,
-        allowUnsandboxed: flags['allow-unsandboxed'] === true,
-        onWarning: (message) => process.stderr.write(`entropo: warning: ${message}\n`),
-        sandbox: {
-          network: (choice(flags.network, 'network', ['off', 'allowlist', 'on']) ?? 'off') as NetworkMode,
-          allowedHosts: (flags['allow-host'] as string[] | undefined) ?? [],
-          hiddenPaths: [storeDir, outDir], secrets: apiKey ? [apiKey] : [],
-        },
-      },
+      containment: containmentFromFlags(flags, { paths: [storeDir, outDir], secrets: apiKey ? [apiKey] : [] }),
+      tests: testOptionsFromFlags(flags),
       budget: { costUsd: numberFlag(flags['batch-cost'], 'batch-cost', undefined, 0), tokens: numberFlag(flags['batch-tokens'], 'batch-tokens', undefined, 1) },
       verify: { judge: judgeFromFlags(flags, apiKey), local: flags['no-local'] ? undefined : localVerifierProvider(issue, { modelPath: localModelFromFlags(flags) }) },
       selector: selectorFromFlags(flags),

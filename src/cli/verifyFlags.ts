@@ -3,7 +3,13 @@ import * as path from 'node:path';
 import { OpenAiModel } from '../core/llm/openAiModel.js';
 import type { SelectOptions } from '../core/verify/select.js';
 import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
+import { numberFlag } from './options.js';
 import { UsageError } from './usageError.js';
+
+/** The test run time limit when none is given, in seconds; the extension's setting has the same default. */
+export const DEFAULT_TEST_TIMEOUT_S = 600;
+/** Test runs at once when not given; the extension's setting has the same default. */
+export const DEFAULT_TEST_CONCURRENCY = 2;
 
 /** The flags that shape verification and ranking, shared by `run` and `rank`. */
 export const VERIFY_FLAGS = {
@@ -12,7 +18,17 @@ export const VERIFY_FLAGS = {
   'judge-url': { type: 'string', value: 'URL', help: 'LLM judge endpoint (needs logprobs); default: no judge.' },
   'judge-model': { type: 'string', value: 'NAME', help: 'LLM judge model name.' },
   'local-model': { type: 'string', value: 'FILE', help: 'Local verifier model (.onnx), e.g. one retrained on your decisions; default: the bundled one.' },
+  'test-timeout': { type: 'string', value: 'SECONDS', help: `Time limit of one test run; a run killed at it gives no regression score (default ${DEFAULT_TEST_TIMEOUT_S}).` },
+  'test-concurrency': { type: 'string', value: 'K', help: `Test runs at once (default ${DEFAULT_TEST_CONCURRENCY}).` },
 } as const;
+
+/** The time limit and concurrency of test runs the flags ask for, validated. */
+export function testOptionsFromFlags(flags: Record<string, unknown>): { testTimeoutMs: number; concurrency: number } {
+  return {
+    testTimeoutMs: numberFlag(flags['test-timeout'], 'test-timeout', DEFAULT_TEST_TIMEOUT_S, 1)! * 1000,
+    concurrency: Math.floor(numberFlag(flags['test-concurrency'], 'test-concurrency', DEFAULT_TEST_CONCURRENCY, 1, 64)!),
+  };
+}
 
 /** The local verifier model the flags name (checked to exist), or undefined for the bundled one. */
 export function localModelFromFlags(flags: Record<string, unknown>): string | undefined {

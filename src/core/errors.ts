@@ -11,6 +11,7 @@ export enum ErrorReason {
   NotAGitRepository = 'not_a_git_repository',
   GitFailed = 'git_failed',
   PatchDoesNotApply = 'patch_does_not_apply',
+  MissingCommit = 'missing_commit',
   Config = 'config',
   Io = 'io',
 }

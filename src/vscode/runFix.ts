@@ -82,7 +82,7 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
         },
         budget: { costUsd: s.batchCostUsd || undefined },
         verify: { judge, local: s.localVerifier ? localVerifierProvider(o.issue, { modelPath: s.localModel || path.join(o.extensionPath, 'dist', 'local-verifier.onnx') }) : undefined },
-        tests: s.tests ? { command: s.testCommand.trim() || undefined } : false,
+        tests: s.tests ? { command: s.testCommand.trim() || undefined, testTimeoutMs: s.testTimeoutSeconds * 1000, concurrency: s.testConcurrency } : false,
         selector: s.selector,
         store: PreferenceStore.open(o.storeDir, { enabled: s.recordDecisions, secrets: o.apiKey ? [o.apiKey] : [], repoRoot: o.root }),
       });

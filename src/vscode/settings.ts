@@ -26,6 +26,9 @@ export interface ExtensionSettings {
   /** Empty: the bundled model. */
   localModel: string;
   tests: boolean;
+  /** Time limit of one test run, and test runs at once. */
+  testTimeoutSeconds: number;
+  testConcurrency: number;
   selector: { mode: SelectorMode; tieBreak: TieBreak };
   recordDecisions: boolean;
   /** Empty: the extension's storage for the workspace. */
@@ -58,6 +61,8 @@ export function readSettings(): ExtensionSettings {
     localVerifier: get('verifier.local', true),
     localModel: get('verifier.localModel', ''),
     tests: get('verifier.tests', true),
+    testTimeoutSeconds: get('verifier.testTimeoutSeconds', 600),
+    testConcurrency: get('verifier.testConcurrency', 2),
     selector: { mode: get<SelectorMode>('selector.mode', 'entropo'), tieBreak: get<TieBreak>('selector.tieBreak', 'verifier') },
     recordDecisions: get('recordDecisions', true),
     storeDirectory: get('storeDirectory', ''),

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -58,6 +59,72 @@ describe('entropo CLI', () => {
     expect(noGit.stderr).toMatch(/\nentropo: \S+ is not inside a git working tree.*git init/);
   });
 
+  /** An example repository with rank input lines built from edits of its pager/core.py. */
+  function rankSetup() {
+    const repo = exampleRepo();
+    const work = tempDir();
+    cleanups.push(repo.cleanup, work.cleanup);
+    const file = path.join(repo.dir, 'pager/core.py');
+    const original = readFileSync(file, 'utf8');
+    const patchFor = (to: string) => {
+      writeFileSync(file, original.replace('return total // per_page', to));
+      const patch = git(repo.dir, 'diff');
+      writeFileSync(file, original);
+      return patch;
+    };
+    const issue = readFileSync(path.join(EXAMPLE_DIR, 'issue.md'), 'utf8');
+    const line = (id: string, extra: Record<string, unknown> = {}) => JSON.stringify({
+      instance_id: id, problem_statement: issue, ...extra,
+      candidates: [{ id: 'ceil', patch: patchFor('return (total + per_page - 1) // per_page') }, { id: 'plus-one', patch: patchFor('return total // per_page + 1') }],
+    });
+    return { repo, work, line, inFile: path.join(work.dir, 'in.jsonl'), out: path.join(work.dir, 'out.jsonl') };
+  }
+
+  it('rank: refuses to run the tests unsandboxed without consent, naming the flag, and runs them with it', async () => {
+    const { repo, work, line, inFile, out } = rankSetup();
+    writeFileSync(inFile, `${line('pager-1')}\n`);
+    // A PATH with what the tests need but no bubblewrap: the machine as a user without it has it.
+    const bin = path.join(work.dir, 'bin');
+    mkdirSync(bin);
+    for (const tool of ['git', 'bash', 'sh', 'env', 'cat']) symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), path.join(bin, tool));
+    // The interpreter itself, not a version manager's shim that needs its own PATH.
+    symlinkSync(execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(), path.join(bin, 'python3'));
+    const refused = await cli(['rank', '--candidates', inFile, '--out', out, '--repo-dir', repo.dir], { PATH: bin });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^entropo: No sandbox is available \(bubblewrap is not installed.*Pass --allow-unsandboxed to do so\.\n$/s);
+    expect(readFileSync(out, 'utf8')).toBe('');
+    const off = await cli(['rank', '--candidates', inFile, '--repo-dir', repo.dir, '--sandbox', 'off']);
+    expect([off.code, off.stdout]).toEqual([1, '']);
+    expect(off.stderr).toMatch(/The sandbox is turned off.*Pass --allow-unsandboxed to do so\.\n$/s);
+    // Static ranking runs no command of the candidates, so it needs no consent.
+    expect((await cli(['rank', '--candidates', inFile], { PATH: bin })).code).toBe(0);
+    const allowed = await cli(['rank', '--candidates', inFile, '--out', out, '--repo-dir', repo.dir, '--allow-unsandboxed'], { PATH: bin });
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toMatch(/entropo: warning: Commands run without a sandbox: bubblewrap is not installed/);
+    const ranked = JSON.parse(readFileSync(out, 'utf8')) as { ranking: string[]; signals: Record<string, Record<string, { status: string; score?: number }>> };
+    expect(ranked.ranking[0]).toBe('ceil');
+    expect(ranked.signals['plus-one'].regression).toMatchObject({ status: 'ok', score: -3 });
+  });
+
+  it('rank: an instance whose commit the checkout lacks is an error record, the others are ranked (two at a time), exit 1', async () => {
+    const { repo, line, inFile, out } = rankSetup();
+    const head = git(repo.dir, 'rev-parse', 'HEAD').trim();
+    const missing = 'f'.repeat(40);
+    writeFileSync(inFile, [line('first', { base_commit: head }), line('gone', { base_commit: missing }), 'not json', line('last')].join('\n'));
+    const result = await cli(['rank', '--candidates', inFile, '--out', out, '--repo-dir', repo.dir, '--concurrency', '2', '--test-timeout', '120']);
+    expect(result.code).toBe(1);
+    const records = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { instance_id?: string; line?: number; status: string; reason?: string; error?: string; ranking?: string[] });
+    const by = (id: string | undefined) => records.find((r) => r.instance_id === id)!;
+    expect(records).toHaveLength(4);
+    expect(by('gone')).toMatchObject({ status: 'error', reason: 'missing_commit', error: expect.stringMatching(new RegExp(`^base_commit ${missing} is not in the checkout at `)) });
+    expect(records.find((r) => r.line === 3)).toMatchObject({ status: 'error', reason: 'invalid_input', error: 'line 3 is not valid JSON.' });
+    for (const id of ['first', 'last']) expect(by(id)).toMatchObject({ status: 'ranked', ranking: ['ceil', 'plus-one'] });
+    expect(result.stderr).toMatch(/entropo: could not rank gone \(missing_commit\): base_commit f{40} is not in the checkout/);
+    // Every worktree made for the verifications is gone, and git keeps no record of them.
+    expect(git(repo.dir, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
+    expect(readdirSync(repo.dir)).not.toContain('.entropo');
+  });
+
   it('rank: ranks candidates from JSON lines, with the checkout signals when given one', async () => {
     const repo = exampleRepo();
     const work = tempDir();
@@ -84,12 +151,14 @@ describe('entropo CLI', () => {
     const out = path.join(work.dir, 'out.jsonl');
     const result = await cli(['rank', '--candidates', inFile, '--out', out, '--repo-dir', repo.dir]);
     expect(result.code).toBe(0);
-    const ranked = JSON.parse(readFileSync(out, 'utf8')) as { ranking: string[]; explanations: Record<string, string>; signals: Record<string, Record<string, { status: string; score?: number }>> };
+    const ranked = JSON.parse(readFileSync(out, 'utf8')) as { ranking: string[]; explanations: Record<string, string>; signals: Record<string, Record<string, { status: string; score?: number; reason?: string }>> };
     expect(ranked.ranking[0]).toBe('ceil');
     expect(ranked.signals.broken.syntax).toMatchObject({ status: 'ok' });
     expect(ranked.signals.broken.syntax.score).toBeLessThan(0);
     expect(ranked.signals['plus-one'].regression.score).toBe(-3);
     expect(ranked.explanations.empty).toMatch(/^dropped \(empty patch\)/);
+    // The input carries no trajectories: that, not the rollouts, is why there is no reproduction evidence.
+    expect(ranked.signals.ceil.reproduction).toEqual({ status: 'unavailable', reason: 'no trajectories were given, so no reproduction script could be found' });
     const staticOnly = await cli(['rank', '--candidates', inFile]);
     const line = JSON.parse(staticOnly.stdout) as { signals: Record<string, Record<string, { status: string; reason?: string }>> };
     expect(line.signals.ceil.regression).toEqual({ status: 'unavailable', reason: 'needs a checkout of the repository' });

@@ -1,5 +1,5 @@
-import { changedFiles } from '../worktree/patch.js';
-import { DEFAULT_SCRATCH_PATTERNS, isScratch } from '../worktree/patch.js';
+import { parsePatch } from '../worktree/parse.js';
+import { changedFiles, DEFAULT_SCRATCH_PATTERNS, isScratch } from '../worktree/patch.js';
 import type { SignalValue } from './signalTypes.js';
 import type { VerifiableCandidate } from './verifiable.js';
 
@@ -18,15 +18,29 @@ export function isTestPath(path: string): boolean {
 }
 
 /**
- * Signal 2: the patch is non-empty, touches more than tests and scratch files, and (when checked against the
+ * Why a patch changes no source of the project, or undefined when it does: it touches only tests and scratch
+ * files, or only adds new files. A patch that adds files and changes none that existed is, in real agent
+ * runs, a script the agent left behind (`bug_reproduction.py`, `replicate_issue.py`, notes), never the fix:
+ * all 150 such candidates of 135 labelled SWE-bench Lite issues were unresolved.
+ */
+export function noSourceChange(patch: string): string | undefined {
+  const files = changedFiles(patch);
+  const source = files.filter((f) => !isTestPath(f) && !isScratch(f, DEFAULT_SCRATCH_PATTERNS));
+  if (source.length === 0) return `only touches tests or scratch files (${files.join(', ')})`;
+  if (parsePatch(patch).every((file) => file.status === 'added')) return `only adds new files (${files.join(', ')}); changes no existing file`;
+  return undefined;
+}
+
+/**
+ * Signal 2: the patch is non-empty, changes source (see `noSourceChange`), and (when checked against the
  * snapshot) applies. Score 1 or 0. `applies` is the outcome of `git apply --check`: true, or the error text.
  */
 export function validitySignal(candidate: VerifiableCandidate, applies?: true | string): SignalValue {
   if (candidate.patch.trim() === '') return { status: 'ok', score: 0, detail: 'empty patch' };
   const files = changedFiles(candidate.patch);
   if (files.length === 0) return { status: 'ok', score: 0, detail: 'not a git diff' };
-  const source = files.filter((f) => !isTestPath(f) && !isScratch(f, DEFAULT_SCRATCH_PATTERNS));
-  if (source.length === 0) return { status: 'ok', score: 0, detail: `only touches tests or scratch files (${files.join(', ')})` };
+  const noSource = noSourceChange(candidate.patch);
+  if (noSource !== undefined) return { status: 'ok', score: 0, detail: noSource };
   if (typeof applies === 'string') return { status: 'ok', score: 0, detail: `does not apply: ${applies}` };
   const where = applies === true ? 'applies to the snapshot' : 'not checked against a checkout';
   return { status: 'ok', score: 1, detail: `${files.length} file(s), ${where}` };

@@ -120,12 +120,14 @@ async function writeMarker(dir: string, snap: Snapshot): Promise<void> {
 // expensive part, then runs concurrently: it is the same `reset --hard` that `worktree add` itself runs.
 async function addAll(snap: Snapshot, paths: string[], created: string[], options: CreateWorktreesOptions): Promise<void> {
   const gitOpts = { signal: options.signal, timeoutMs: options.timeoutMs };
-  for (const path of paths) {
-    throwIfAborted(options.signal);
-    const args = [...NO_HOOKS, 'worktree', 'add', '--no-checkout', '--detach', path, snap.commit];
-    await git(args, { ...gitOpts, cwd: snap.root });
-    created.push(path);
-  }
+  await inTurn(snap.root, async () => {
+    for (const path of paths) {
+      throwIfAborted(options.signal);
+      const args = [...NO_HOOKS, 'worktree', 'add', '--no-checkout', '--detach', path, snap.commit];
+      await git(args, { ...gitOpts, cwd: snap.root });
+      created.push(path);
+    }
+  });
   const checkout = (path: string) => async (): Promise<void> => {
     throwIfAborted(options.signal);
     await git([...NO_HOOKS, 'reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path });
@@ -138,9 +140,11 @@ export async function removeWorktrees(batch: WorktreeBatch, options: CleanupOpti
   const opts = { cwd: batch.snapshot.root, timeoutMs: options.timeoutMs };
   // In turn, since `git worktree remove` reads all worktrees' records (see addAll); measured no slower than
   // deleting the files concurrently first. A failure here is left to the folder removal and prune below.
-  for (const path of batch.paths) {
-    await gitResult(['worktree', 'remove', '--force', '--force', path], opts).catch(() => undefined);
-  }
+  await inTurn(batch.snapshot.root, async () => {
+    for (const path of batch.paths) {
+      await gitResult(['worktree', 'remove', '--force', '--force', path], opts).catch(() => undefined);
+    }
+  });
   await rm(batch.dir, { recursive: true, force: true, maxRetries: 3 });
   // The per-repository folder goes too once its last batch is gone; rmdir leaves a non-empty one alone.
   await rmdir(dirname(batch.dir)).catch(() => undefined);
@@ -236,6 +240,19 @@ async function readMarker(dir: string): Promise<BatchMarker | null> {
 async function isRecent(dir: string): Promise<boolean> {
   const info = await stat(dir).catch(() => null);
   return info !== null && Date.now() - info.mtimeMs < UNMARKED_GRACE_MS;
+}
+
+// Batches of one repository made or removed at the same time (verifications of several issues) race on
+// git's worktree records exactly like the adds of one batch, so their registrations take turns too.
+const repoQueues = new Map<string, Promise<unknown>>();
+
+function inTurn<T>(root: string, task: () => Promise<T>): Promise<T> {
+  const next = (repoQueues.get(root) ?? Promise.resolve()).catch(() => undefined).then(task);
+  repoQueues.set(root, next);
+  next.then(() => undefined, () => undefined).finally(() => {
+    if (repoQueues.get(root) === next) repoQueues.delete(root);
+  });
+  return next;
 }
 
 // Runs the tasks with at most `limit` in flight; the first failure is rethrown after all started tasks settle,

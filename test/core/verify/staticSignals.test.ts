@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { agreementSignals } from '../../../src/core/verify/agreement.js';
 import { finishedSignal } from '../../../src/core/verify/finished.js';
 import { syntaxSignal } from '../../../src/core/verify/syntax.js';
+import { select } from '../../../src/core/verify/select.js';
 import { validitySignal } from '../../../src/core/verify/validity.js';
+import { verifyCandidates } from '../../../src/core/verify/verifyCandidates.js';
 
 const diff = (file: string, minus: string, plus: string) =>
   `diff --git a/${file} b/${file}\nindex 1111111..2222222 100644\n--- a/${file}\n+++ b/${file}\n@@ -1,3 +1,3 @@\n def f(total, per_page):\n-${minus}\n+${plus}\n`;
@@ -26,6 +28,27 @@ describe('validity', () => {
     expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') }, 'error: patch failed: pager/core.py:1')).toMatchObject({ score: 0, detail: 'does not apply: error: patch failed: pager/core.py:1' });
     expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') }, true)).toMatchObject({ score: 1, detail: '1 file(s), applies to the snapshot' });
     expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') })).toMatchObject({ score: 1, detail: '1 file(s), not checked against a checkout' });
+  });
+});
+
+describe('a candidate that only adds a script', () => {
+  const added = (file: string) => `diff --git a/${file} b/${file}\nnew file mode 100644\nindex 0000000..2222222\n--- /dev/null\n+++ b/${file}\n@@ -0,0 +1 @@\n+print(1)\n`;
+
+  it('is invalid, and never the pick over one that changes source, whatever else speaks for it', async () => {
+    expect(validitySignal({ id: 'a', patch: added('bug_reproduction.py') })).toMatchObject({ score: 0, detail: 'only adds new files (bug_reproduction.py); changes no existing file' });
+    const fix = diff('pager/core.py', '    return total // per_page', '    return (total + per_page - 1) // per_page');
+    // Three identical scripts outvote the single source change on agreement; validity still decides.
+    const candidates = [
+      { id: 's1', patch: added('replicate_issue.py') }, { id: 's2', patch: added('replicate_issue.py') },
+      { id: 's3', patch: added('replicate_issue.py') + added('notes.txt') }, { id: 'fix', patch: fix },
+    ];
+    const signals = await verifyCandidates(candidates, { issue: 'page_count drops the last partial page' });
+    expect(signals.find((s) => s.candidateId === 's1')?.signals.agreement).toMatchObject({ score: 2 });
+    for (const mode of ['entropo', 'r2e'] as const) {
+      const ranking = select(signals, { mode });
+      expect(ranking.order[0]).toBe('fix');
+      expect(ranking.explanations.s1).toMatch(/^dropped \(only adds new files \(replicate_issue\.py\); changes no existing file\)/);
+    }
   });
 });
 

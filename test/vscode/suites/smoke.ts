@@ -3,6 +3,8 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULT_TEST_CONCURRENCY, DEFAULT_TEST_TIMEOUT_S } from '../../../src/cli/verifyFlags.js';
+import { readSettings } from '../../../src/vscode/settings.js';
 import { e2eEnv, git, ourExtension, workspaceRoot } from '../helpers.js';
 import { skip, suite } from '../suite.js';
 
@@ -31,6 +33,17 @@ export default suite('smoke', ({ test }) => {
     assert.equal(extension.isActive, true);
     // Recorded for BENCHMARKS.md: the time VS Code takes to load the activation bundle and run activate().
     if (!wasActive && e2eEnv.artifacts) writeFileSync(path.join(e2eEnv.artifacts, 'activation.json'), `${JSON.stringify({ activationMs: ms })}\n`);
+  });
+
+  test('the test time limit and concurrency are settings with the CLI flags\' defaults, read fresh by the extension', async () => {
+    assert.deepEqual([readSettings().testTimeoutSeconds, readSettings().testConcurrency], [DEFAULT_TEST_TIMEOUT_S, DEFAULT_TEST_CONCURRENCY]);
+    const config = vscode.workspace.getConfiguration('entropo.verifier');
+    await config.update('testTimeoutSeconds', 30, vscode.ConfigurationTarget.Global);
+    try {
+      assert.equal(readSettings().testTimeoutSeconds, 30);
+    } finally {
+      await config.update('testTimeoutSeconds', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('every command in the manifest is registered after activation', async () => {

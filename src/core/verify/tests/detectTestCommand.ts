@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
 import type { ProcessRunner } from '../../types.js';
+import { withPerTestOutput } from './perTestFlags.js';
 
 /** Which test runner a command drives. */
 export type TestRunnerKind = 'configured' | 'npm' | 'node' | 'pytest' | 'unittest' | 'go' | 'cargo' | 'maven' | 'gradle';
@@ -21,6 +22,8 @@ export interface TestCommand {
   reason: string;
   /** Folder names whose `*.xml` files below the checkout are JUnit reports written by the run (surefire). */
   reportDirs?: string[];
+  /** What could not be done to get per-test outcomes from this command, for people. */
+  note?: string;
 }
 
 /** The detected command, or why none was found. */
@@ -59,9 +62,13 @@ export async function detectTestCommand(root: string, options: DetectOptions = {
   return { found: false, reason: 'no test command found (configure one)' };
 }
 
+// A command given with its format is run as given; otherwise the flags its runner needs to report each test
+// are added where the runner is known.
 function configuredCommand(configured: NonNullable<DetectOptions['configured']>): TestCommand {
   const { command, format } = typeof configured === 'string' ? { command: configured, format: undefined } : configured;
-  return { command, kind: 'configured', format: format ?? 'auto', reason: 'configured' };
+  if (format !== undefined) return { command, kind: 'configured', format, reason: 'configured' };
+  const adapted = withPerTestOutput(command);
+  return { ...adapted, kind: 'configured', reason: 'configured' };
 }
 
 type Detector = (root: string, runner: ProcessRunner, signal?: AbortSignal) => Promise<TestCommand | undefined>;

@@ -6,8 +6,8 @@ const OUTCOMES: Record<string, TestStatus> = {
   FAILED: 'failed',
   ERROR: 'error',
   SKIPPED: 'skipped',
-  XFAIL: 'passed',
-  XPASS: 'failed',
+  XFAIL: 'xfailed',
+  XPASS: 'xpassed',
 };
 
 const LINE = /^(PASSED|FAILED|ERROR|XFAIL|XPASS) (\S.*)$/;

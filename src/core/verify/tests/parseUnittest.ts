@@ -42,8 +42,10 @@ function unittestId(name: string, dotted: string): string {
 }
 
 function statusOf(text: string): TestStatus | undefined {
-  if (text === 'ok' || text === 'expected failure') return 'passed';
-  if (text === 'FAIL' || text === 'unexpected success') return 'failed';
+  if (text === 'ok') return 'passed';
+  if (text === 'expected failure') return 'xfailed';
+  if (text === 'unexpected success') return 'xpassed';
+  if (text === 'FAIL') return 'failed';
   if (text === 'ERROR') return 'error';
   if (text.startsWith('skipped')) return 'skipped';
   return undefined;

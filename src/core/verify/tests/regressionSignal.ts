@@ -1,11 +1,12 @@
 /** Signal 4: the repository's own tests, run on the snapshot and with each candidate applied. */
-import { mapLimited } from '../../concurrency.js';
 import { AgentError, ErrorReason } from '../../errors.js';
+import { Limiter } from '../../limiter.js';
 import type { ProcessRunner } from '../../types.js';
 import type { SignalValue } from '../signalTypes.js';
 import { unavailable } from '../verifiable.js';
 import type { CandidateTrees } from './candidateTrees.js';
 import { detectTestCommand, type DetectOptions, type TestCommand } from './detectTestCommand.js';
+import { rerunFailed, type Rerun } from './rerunTests.js';
 import { runTests, type TestRun } from './runTests.js';
 import { isFailing } from './testResults.js';
 
@@ -16,8 +17,10 @@ export interface RegressionOptions {
   runner?: ProcessRunner;
   /** Per test run; a run past it is killed with its whole process group. Defaults to 10 minutes. */
   timeoutMs?: number;
-  /** Test runs at once; defaults to 2. */
+  /** Test runs at once; defaults to 2. Ignored when `limiter` is given. */
   concurrency?: number;
+  /** Shared by every test run of a batch of verifications, so that their sum stays within its slots. */
+  limiter?: Limiter;
   signal?: AbortSignal;
   reportDir?: string;
 }
@@ -35,9 +38,11 @@ const NAMES_SHOWN = 5;
 
 /**
  * Runs the test command once on the snapshot, then in each candidate's checkout, and counts the tests that
- * passed before and do not pass after (failed, errored, or no longer reported). Score: minus that count, so
- * 0 is best. A correct fix may break tests that assert the old behaviour (DESIGN.md section 5), so the
- * detail names the broken tests for people to judge.
+ * passed before and do not pass after (failed, errored, or no longer reported). A test that fails is run
+ * again on its own before it counts (a flake is named, not counted). Score: minus that count, so 0 is best.
+ * A run whose outcomes cannot be read per test, or that was killed at its time limit, gives no score but the
+ * reason. A correct fix may break tests that assert the old behaviour (DESIGN.md section 5), so the detail
+ * names the broken tests for people to judge.
  */
 export async function regressionSignal(
   trees: CandidateTrees,
@@ -49,19 +54,25 @@ export async function regressionSignal(
   if (!detected.found) return { values: all(detected.reason) };
   const test = detected.test;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
   const runOptions = { runner: options.runner, timeoutMs, signal: options.signal, reportDir: options.reportDir };
-  const baseline = await runTests(trees.baseline, test, runOptions);
+  const baseline = await limiter.run(() => runTests(trees.baseline, test, runOptions));
   if (baseline.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
   const broken = baselineProblem(baseline, test, timeoutMs);
   if (broken !== undefined) return { values: all(broken), test, baseline };
-  const values = await mapLimited(candidateIds, options.concurrency ?? 2, async (id): Promise<[string, SignalValue]> => {
+  const values = await Promise.all(candidateIds.map(async (id): Promise<[string, SignalValue]> => {
     const tree = trees.byCandidate.get(id);
     if (tree === undefined) return [id, unavailable('no checkout was prepared for this candidate')];
     if (tree instanceof Error) return [id, unavailable(tree.message)];
-    const run = await runTests(tree, test, runOptions);
+    const run = await limiter.run(() => runTests(tree, test, runOptions));
     if (run.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
-    return [id, compare(baseline, run, timeoutMs)];
-  });
+    if (run.timedOut) return [id, unavailable(`the test run was killed at its time limit of ${seconds(timeoutMs)} s (raise the test timeout)`)];
+    if (run.unreadable !== undefined) return [id, unavailable(`the test run with this candidate cannot be read per test: ${run.unreadable}`)];
+    const failed = brokenTests(baseline, run);
+    const rerun = await limiter.run(() => rerunFailed(tree, test, failed, runOptions));
+    if (options.signal?.aborted) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
+    return [id, compare(baseline, run, rerun)];
+  }));
   return { values: new Map(values), test, baseline };
 }
 
@@ -71,29 +82,41 @@ function baselineProblem(run: TestRun, test: TestCommand, timeoutMs: number): st
   if (!run.perTest && run.exitCode !== 0) {
     return `\`${test.command}\` fails on the snapshot itself (exit ${run.exitCode}), so it cannot tell what a patch breaks: ${lastLine(run.tail)}`;
   }
+  if (run.unreadable !== undefined) {
+    const exit = run.exitCode !== 0 ? ` (exit ${run.exitCode}: ${lastLine(run.tail)})` : '';
+    return `the run of \`${test.command}\` on the snapshot cannot be read per test: ${run.unreadable}${exit}`;
+  }
   const passing = [...run.results.values()].filter((s) => s === 'passed').length;
   if (passing === 0) return `no test passes on the snapshot (${run.results.size} reported), so none can break`;
   return undefined;
 }
 
-/** The signal of one candidate's run against the baseline run. */
-export function compare(before: TestRun, after: TestRun, timeoutMs: number): SignalValue {
-  const passedBefore = [...before.results].filter(([, s]) => s === 'passed').map(([id]) => id);
-  // A test that passed before and is not reported now counts as broken: a module that no longer imports, a
-  // crashed or killed run. A test now skipped does not.
-  const broken = passedBefore.filter((id) => isFailing(after.results.get(id)) || !after.results.has(id)).sort();
+/** Tests that passed in `before` and fail, error or are missing in `after`, sorted. */
+function brokenTests(before: TestRun, after: TestRun): string[] {
+  // A test that passed before and is not reported now counts as broken: a module that no longer imports. A
+  // test now skipped does not.
+  return [...before.results].filter(([id, s]) => s === 'passed' && (isFailing(after.results.get(id)) || !after.results.has(id)))
+    .map(([id]) => id).sort();
+}
+
+/** The signal of one candidate's run against the baseline run; `rerun` says which failures were flakes. */
+export function compare(before: TestRun, after: TestRun, rerun?: Rerun): SignalValue {
+  const flaky = rerun?.flaky ?? [];
+  const broken = brokenTests(before, after).filter((id) => !flaky.includes(id));
+  const passedBefore = [...before.results.values()].filter((s) => s === 'passed').length;
   const fixed = [...before.results].filter(([id, s]) => s !== 'passed' && after.results.get(id) === 'passed').map(([id]) => id).sort();
   // Failing tests the snapshot did not have: new tests of the patch, or a package that no longer builds.
-  const newFailing = after.perTest === before.perTest
-    ? [...after.results].filter(([id, s]) => !before.results.has(id) && isFailing(s)).map(([id]) => id).sort()
-    : [];
-  const total = passedBefore.length;
+  const newFailing = [...after.results].filter(([id, s]) => !before.results.has(id) && isFailing(s)).map(([id]) => id).sort();
+  const total = passedBefore;
   let detail = broken.length === 0
     ? `${total}/${total} tests that passed before still pass`
     : `breaks ${broken.length} of ${total} passing tests: ${listNames(broken)}`;
   if (fixed.length > 0) detail += `; now passes ${fixed.length} that failed before`;
-  if (after.timedOut) detail = `test run timed out after ${seconds(timeoutMs)} s and was killed; ${detail}`;
-  const data = { broken, fixed, newFailing, passedBefore: total, timedOut: after.timedOut, exitCode: after.exitCode, durationMs: after.durationMs };
+  if (flaky.length > 0) detail += `; ${flaky.length} flaky (failed, then passed when run alone): ${listNames(flaky)}`;
+  const data = {
+    broken, fixed, newFailing, flaky, passedBefore: total, exitCode: after.exitCode, durationMs: after.durationMs,
+    ...(rerun?.note !== undefined ? { rerunNote: rerun.note } : {}),
+  };
   return { status: 'ok', score: broken.length === 0 ? 0 : -broken.length, detail, data };
 }
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { mapLimited } from '../../concurrency.js';
 import { AgentError, ErrorReason } from '../../errors.js';
+import { Limiter } from '../../limiter.js';
 import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
 import type { ProcessRunner } from '../../types.js';
 import type { SignalValue } from '../signalTypes.js';
@@ -18,8 +18,10 @@ export interface ReproductionOptions {
   runner?: ProcessRunner;
   /** Per script run; defaults to one minute. */
   timeoutMs?: number;
-  /** Checkouts worked in at once; the scripts of one checkout run in turn. Defaults to 2. */
+  /** Checkouts worked in at once; the scripts of one checkout run in turn. Defaults to 2; `limiter` wins. */
   concurrency?: number;
+  /** Shared with the other test runs of a batch of verifications. */
+  limiter?: Limiter;
   signal?: AbortSignal;
   patterns?: readonly string[];
 }
@@ -59,24 +61,28 @@ export async function reproductionSignal(
 ): Promise<ReproductionResult> {
   const tests = collectReproTests(candidates, options.patterns ?? REPRO_PATTERNS);
   const all = (reason: string): Map<string, SignalValue> => new Map(candidates.map((c) => [c.id, unavailable(reason)]));
+  if (candidates.every((c) => (c.messages ?? []).length === 0)) {
+    return { values: all('no trajectories were given, so no reproduction script could be found'), tests, valid: [], discarded: [] };
+  }
   if (tests.length === 0) {
     const names = (options.patterns ?? REPRO_PATTERNS).join(', ');
     return { values: all(`no rollout wrote a reproduction script (a file named ${names})`), tests, valid: [], discarded: [] };
   }
-  const onSnapshot = await runAll(trees.baseline, tests, options);
+  const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
+  const onSnapshot = await limiter.run(() => runAll(trees.baseline, tests, options));
   const valid = tests.filter((_, k) => !onSnapshot[k].passed);
   const discarded = tests.filter((_, k) => onSnapshot[k].passed).map((t) => ({ testId: t.id, reason: 'passes on the snapshot, so it does not reproduce the issue' }));
   const summary = { tests, valid: valid.map((t) => t.id), discarded };
   if (valid.length === 0) {
     return { values: all(`none of the ${tests.length} reproduction script(s) fails on the snapshot (${tests.map((t) => t.id).join(', ')})`), ...summary };
   }
-  const values = await mapLimited(candidates, options.concurrency ?? 2, async (candidate): Promise<[string, SignalValue]> => {
+  const values = await Promise.all(candidates.map(async (candidate): Promise<[string, SignalValue]> => {
     const tree = trees.byCandidate.get(candidate.id);
     if (tree === undefined) return [candidate.id, unavailable('no checkout was prepared for this candidate')];
     if (tree instanceof Error) return [candidate.id, unavailable(tree.message)];
-    const runs = await runAll(tree, valid, options);
+    const runs = await limiter.run(() => runAll(tree, valid, options));
     return [candidate.id, score(runs, valid, discarded.length)];
-  });
+  }));
   return { values: new Map(values), ...summary };
 }
 

@@ -11,6 +11,7 @@ import { parseJUnit } from './parseJUnit.js';
 import { parsePytestSummary } from './parsePytest.js';
 import { parseTap } from './parseTap.js';
 import { parseUnittestVerbose } from './parseUnittest.js';
+import { pytestProblem, unittestProblem } from './outputProblems.js';
 import { record, type TestResults } from './testResults.js';
 
 /** Options of one test run. */
@@ -28,6 +29,11 @@ export interface TestRun {
   results: TestResults;
   /** False when the outcome is only the exit code. */
   perTest: boolean;
+  /**
+   * Why the per-test outcomes are not the whole run (no per-test output, a collection error, a crash, a cut
+   * log); undefined when they are. A run with a reason here cannot be compared test by test.
+   */
+  unreadable?: string;
   exitCode: number | null;
   timedOut: boolean;
   cancelled: boolean;
@@ -61,12 +67,13 @@ export async function runTests(dir: string, test: TestCommand, options: RunTests
     });
     const output = result.stdout + result.stderr;
     const reports = await readReports(dir, test, report);
-    const parsed = relativeIds(parseResults(test.format, output, reports), [dir, await realpath(dir).catch(() => dir)]);
+    const read = readResults(test.format, output, reports);
+    const parsed = relativeIds(read.results, [dir, await realpath(dir).catch(() => dir)]);
     const perTest = parsed.size > 0;
     const results: TestResults = perTest ? parsed : new Map([[SUITE_ID, result.exitCode === 0 && !result.timedOut ? 'passed' : 'failed']]);
     return {
-      results, perTest, exitCode: result.exitCode, timedOut: result.timedOut, cancelled: result.cancelled,
-      durationMs: result.durationMs, tail: output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n'),
+      results, perTest, unreadable: unreadable(test, read, output, result.truncated), exitCode: result.exitCode, timedOut: result.timedOut,
+      cancelled: result.cancelled, durationMs: result.durationMs, tail: output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n'),
     };
   } finally {
     if (reportFolder !== undefined) await rm(reportFolder, { recursive: true, force: true });
@@ -75,31 +82,41 @@ export async function runTests(dir: string, test: TestCommand, options: RunTests
 
 /** Per-test results of `output` (and JUnit `reports`) in the given format; `auto` takes the first format that finds tests. */
 export function parseResults(format: ResultFormat, output: string, reports: string[] = []): TestResults {
+  return readResults(format, output, reports).results;
+}
+
+/** Where the results came from: a JUnit report, a text format, or nowhere. */
+type Read = { results: TestResults; source: Exclude<ResultFormat, 'auto'> | 'none' };
+
+function readResults(format: ResultFormat, output: string, reports: string[]): Read {
   const fromReports = (): TestResults => {
     const results: TestResults = new Map();
     for (const xml of reports) parseJUnit(xml, results);
     return results;
   };
-  switch (format) {
-    case 'junit': return fromReports();
-    case 'pytest': {
-      const junit = fromReports();
-      return junit.size > 0 ? junit : parsePytestSummary(output);
-    }
-    case 'tap': return parseTap(output);
-    case 'unittest': return parseUnittestVerbose(output);
-    case 'go-json': return parseGoTestJson(output);
-    case 'cargo': return parseCargoTest(output);
-    case 'auto': {
-      const parsers = [fromReports, () => parseGoTestJson(output), () => parsePytestSummary(output), () => parseTap(output),
-        () => parseUnittestVerbose(output), () => parseCargoTest(output)];
-      for (const parse of parsers) {
-        const results = parse();
-        if (results.size > 0) return results;
-      }
-      return new Map();
-    }
+  const parsers: Record<Exclude<ResultFormat, 'auto' | 'junit'>, () => TestResults> = {
+    'go-json': () => parseGoTestJson(output), pytest: () => parsePytestSummary(output), tap: () => parseTap(output),
+    unittest: () => parseUnittestVerbose(output), cargo: () => parseCargoTest(output),
+  };
+  const order: Exclude<ResultFormat, 'auto'>[] = format === 'auto' ? ['junit', 'go-json', 'pytest', 'tap', 'unittest', 'cargo']
+    : format === 'pytest' ? ['junit', 'pytest'] : [format];
+  for (const source of order) {
+    const results = source === 'junit' ? fromReports() : parsers[source]();
+    if (results.size > 0) return { results, source };
   }
+  return { results: new Map(), source: 'none' };
+}
+
+/** Why the outcomes read are not the whole run, or undefined when they are. */
+function unreadable(test: TestCommand, read: Read, output: string, truncated: boolean): string | undefined {
+  if (read.source === 'none') {
+    return `no per-test outcomes in the output of \`${test.command}\`${test.note ? ` (${test.note})` : ''}`;
+  }
+  const pytest = read.source === 'pytest' || (read.source === 'junit' && test.format === 'pytest');
+  const problem = pytest ? pytestProblem(output, read.source === 'junit') : read.source === 'unittest' ? unittestProblem(output) : undefined;
+  if (problem !== undefined) return problem;
+  if (truncated && read.source !== 'junit') return `the output was cut at ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB, so later tests are missing from it`;
+  return undefined;
 }
 
 async function readReports(dir: string, test: TestCommand, report: string | undefined): Promise<string[]> {

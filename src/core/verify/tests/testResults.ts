@@ -1,12 +1,16 @@
 /** The common shape of every test-result parser: test id to outcome, with the worst outcome kept per id. */
 
-/** Outcome of one test. `error` is a test that could not run (setup, import, collection), `failed` an assertion. */
-export type TestStatus = 'passed' | 'failed' | 'skipped' | 'error';
+/**
+ * Outcome of one test. `error` is a test that could not run (setup, import, collection), `failed` an assertion.
+ * `xfailed` and `xpassed` are tests marked as expected to fail that did fail, or passed anyway: neither is a
+ * pass that a change can break, so they are kept apart from `passed`.
+ */
+export type TestStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'xfailed' | 'xpassed';
 
 /** Per-test outcomes of one run, keyed by a test id that is stable across checkouts of the same repository. */
 export type TestResults = Map<string, TestStatus>;
 
-const RANK: Record<TestStatus, number> = { skipped: 0, passed: 1, failed: 2, error: 3 };
+const RANK: Record<TestStatus, number> = { skipped: 0, xfailed: 0, xpassed: 1, passed: 1, failed: 2, error: 3 };
 
 /**
  * Records `status` for `id`, keeping the worse one when the id was seen before: a test reported twice (a

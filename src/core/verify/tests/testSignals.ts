@@ -1,11 +1,14 @@
 /** Both test-running signals of one verification, measured in one shared set of worktrees. */
 import type { SignalProvider } from '../verifyCandidates.js';
+import { Limiter } from '../../limiter.js';
 import type { ProcessRunner } from '../../types.js';
+import { defaultBaseDir } from '../../worktree/worktrees.js';
 import type { Snapshot } from '../../worktree/snapshot.js';
 import type { VerifiableCandidate } from '../verifiable.js';
 import { prepareCandidateTrees } from './candidateTrees.js';
 import { regressionSignal, type RegressionOptions, type RegressionResult } from './regressionSignal.js';
 import { reproductionSignal, type ReproductionResult } from './reproductionSignal.js';
+import { withSharedBreaks, type SharedBreaks } from './sharedBreaks.js';
 
 /** Options of `testSignals`. */
 export interface TestSignalsOptions {
@@ -19,8 +22,12 @@ export interface TestSignalsOptions {
   testTimeoutMs?: number;
   /** Per run of a reproduction script; defaults to one minute. */
   reproTimeoutMs?: number;
-  /** Checkouts worked in at once; defaults to 2. */
+  /** Test runs (and checkouts worked in) at once; defaults to 2. Ignored for test runs when `limiter` is given. */
   concurrency?: number;
+  /** Shared by the test runs of several verifications at once, so that together they stay within its slots. */
+  limiter?: Limiter;
+  /** How tests broken by every source-changing candidate are scored; defaults to `count`. */
+  sharedBreaks?: SharedBreaks;
   signal?: AbortSignal;
 }
 
@@ -45,10 +52,13 @@ export async function testSignals(
     baseDir: options.baseDir, concurrency: options.concurrency, signal: options.signal,
   });
   try {
-    const shared = { runner: options.runner, concurrency: options.concurrency, signal: options.signal };
+    const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
+    const shared = { runner: options.runner, limiter, signal: options.signal };
+    // JUnit reports go where a sandboxed test run may write: the worktrees' folder, not a private /tmp.
     const regression = await regressionSignal(trees, candidates.map((c) => c.id), {
-      ...shared, command: options.command, timeoutMs: options.testTimeoutMs,
+      ...shared, command: options.command, timeoutMs: options.testTimeoutMs, reportDir: options.baseDir ?? defaultBaseDir(),
     });
+    regression.values = withSharedBreaks(regression.values, candidates, options.sharedBreaks);
     const reproduction = await reproductionSignal(trees, candidates, { ...shared, timeoutMs: options.reproTimeoutMs });
     return { regression, reproduction };
   } finally {

@@ -21,7 +21,7 @@ describe('detectTestCommand', () => {
   it('prefers a configured command and guesses its format', async () => {
     const root = dir({ 'go.mod': 'module x\n' });
     expect(await detectTestCommand(root, { configured: 'make check' })).toEqual({
-      found: true, test: { command: 'make check', kind: 'configured', format: 'auto', reason: 'configured' },
+      found: true, test: { command: 'make check', kind: 'configured', format: 'auto', reason: 'configured', note: 'no per-test reporting flag is known for this command; its output is read as printed' },
     });
   });
 

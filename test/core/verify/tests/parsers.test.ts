@@ -35,9 +35,9 @@ describe('pytest', () => {
     expect(sorted(results)).toEqual(byName([...expected, ['tests/test_mix.py:10', 'skipped']]));
   });
 
-  it('keeps a " - " inside parameters as part of the id and reads XFAIL/XPASS', () => {
+  it('keeps a " - " inside parameters as part of the id and reads XFAIL/XPASS as outcomes of their own', () => {
     const output = ['=== short test summary info ===', 'FAILED t.py::test_x[a - b] - assert 1', 'XFAIL t.py::test_y - known', 'XPASS t.py::test_z', '=== 1 failed in 0.1s ==='].join('\n');
-    expect(sorted(parsePytestSummary(output))).toEqual([['t.py::test_x[a - b]', 'failed'], ['t.py::test_y', 'passed'], ['t.py::test_z', 'failed']]);
+    expect(sorted(parsePytestSummary(output))).toEqual([['t.py::test_x[a - b]', 'failed'], ['t.py::test_y', 'xfailed'], ['t.py::test_z', 'xpassed']]);
   });
 
   it('finds nothing in output without a summary section', () => {
@@ -89,7 +89,7 @@ describe('unittest -v', () => {
       ['tests.test_mix.Mix.test_pass', 'passed'],
       ['tests.test_mix.Mix.test_skip', 'skipped'],
       ['tests.test_mix.Mix.test_sub', 'failed'],
-      ['tests.test_mix.Mix.test_xfail', 'passed'],
+      ['tests.test_mix.Mix.test_xfail', 'xfailed'],
       ['unittest.loader._FailedTest.tests.test_broken_import', 'error'],
     ]));
   });
