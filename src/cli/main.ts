@@ -1,4 +1,5 @@
 import { AgentError } from '../core/errors.js';
+import { EXIT } from './exitCodes.js';
 import { exportCommand } from './exportCommand.js';
 import { rankCommand } from './rankCommand.js';
 import { runCommand } from './runCommand.js';
@@ -35,13 +36,13 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError) {
       process.stderr.write(`entropo: ${error.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.usage;
     } else if (error instanceof AgentError) {
       process.stderr.write(`entropo: ${error.message}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.error;
     } else {
       process.stderr.write(`entropo: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.error;
     }
   },
 );

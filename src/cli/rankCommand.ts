@@ -9,7 +9,7 @@ import type { VerifiableCandidate } from '../core/verify/verifiable.js';
 import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
 import { testSignalProvider } from '../core/verify/tests/testSignals.js';
 import { verifyCandidates } from '../core/verify/verifyCandidates.js';
-import { judgeFromFlags, localModelFromFlags, selectorFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
+import { judgeFromFlags, localModelFromFlags, selectorFromFlags, signalsFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
 import { parseFlags } from './options.js';
 import { UsageError } from './usageError.js';
 
@@ -43,7 +43,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, USAGE, FLAGS);
   if (!flags) return 0;
   if (!flags.candidates) throw new UsageError('--candidates FILE is required.');
-  const keep = flags.signals ? new Set(String(flags.signals).split(',').map((s) => s.trim()) as SignalName[]) : undefined;
+  const keep = signalsFromFlags(flags);
   const judge = judgeFromFlags(flags);
   const selector = selectorFromFlags(flags);
   const modelPath = localModelFromFlags(flags);
