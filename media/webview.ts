@@ -1,5 +1,5 @@
 // The review panel: renders ReviewState sent by the extension and posts the user's choices back.
-import type { CandidateView, FromWebview, ReviewState, StepView, ToWebview } from '../src/protocol/messages';
+import type { CandidateView, FromWebview, OutcomeView, ReviewState, StepView, ToWebview } from '../src/protocol/messages';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -43,11 +43,20 @@ function render(): void {
     return;
   }
   root.append(header(review));
+  if (review.outcome) root.append(outcome(review.outcome));
   if (review.status === 'running' || review.candidates.length === 0) root.append(rollouts(review));
   const list = el('ol', { className: 'candidates' });
   list.setAttribute('aria-label', 'Ranked candidates');
   for (const candidate of review.candidates) list.append(card(candidate, review));
   root.append(list);
+}
+
+// What the batch amounts to, above the list: the same line the CLI ends with.
+function outcome(o: OutcomeView): HTMLElement {
+  const label = o.kind === 'ready' ? 'Ready' : o.kind === 'failed' ? 'Failed' : 'No candidate worth applying';
+  const p = el('p', { className: `outcome ${o.kind}`, textContent: `${label}: ${o.summary}` });
+  p.setAttribute('role', 'status');
+  return p;
 }
 
 function header(review: ReviewState): HTMLElement {
@@ -92,7 +101,7 @@ function card(c: CandidateView, review: ReviewState): HTMLElement {
   actions.append(
     button('Diff', `Open the diff of ${c.id} in the editor`, () => post({ type: 'openDiff', candidateId: c.id }), 'diff'),
     button(panel.open[c.id] ? 'Hide steps' : 'Steps', `Show ${c.id}'s trajectory step by step`, () => toggleSteps(c.id), 'steps'),
-    button('Apply', `Apply ${c.id} to your working tree`, () => post({ type: 'apply', candidateId: c.id }), 'apply'),
+    ...applyButtons(c),
     button('Reject', `Record that ${c.id} is not acceptable`, () => post({ type: 'reject', candidateId: c.id }), 'reject'),
   );
   const others = review.candidates.filter((o) => o.id !== c.id);
@@ -100,6 +109,15 @@ function card(c: CandidateView, review: ReviewState): HTMLElement {
   item.append(actions);
   if (panel.open[c.id]) item.append(trajectory(c.id));
   return item;
+}
+
+// An unfit candidate's Apply is disabled; applying it anyway takes a second, deliberate button (and a confirmation).
+function applyButtons(c: CandidateView): HTMLElement[] {
+  const apply = button('Apply', `Apply ${c.id} to your working tree`, () => post({ type: 'apply', candidateId: c.id }), 'apply');
+  if (!c.unfit) return [apply];
+  apply.disabled = true;
+  apply.title = `Not worth applying: ${c.unfit}`;
+  return [apply, button('Apply anyway...', `Apply ${c.id} although it is not worth applying (${c.unfit})`, () => post({ type: 'apply', candidateId: c.id }), 'apply-anyway')];
 }
 
 function trajectory(id: string): HTMLElement {

@@ -20,5 +20,10 @@ if [[ " $* " != *" --base-url "* ]]; then
   for name in fix-ceil fix-math-ceil fix-plus-one fix-range-check; do
     scripts+=(--script "examples/pagination/scripted/$name.json")
   done
+  # The replayed trajectories are this project's own recorded scripts, whose commands are known (view, edit,
+  # run the example's tests). Where bubblewrap is missing the demo consents to run them unsandboxed and says
+  # so; with a live model (--base-url) consent stays the user's to give.
+  scripts+=(--allow-unsandboxed)
+  echo "The rollouts replay this project's recorded scripts; where no sandbox is available their commands run unsandboxed (--allow-unsandboxed)."
 fi
 node dist/cli.js run --repo "$repo" --issue examples/pagination/issue.md --samples 4 --out "$work/out" "${scripts[@]}" "$@"

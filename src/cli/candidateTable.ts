@@ -1,9 +1,13 @@
 import type { FixReport } from '../core/pipeline/fixIssue.js';
+import * as path from 'node:path';
 import { patchLineCounts } from '../core/worktree/patchStats.js';
 
-/** The ranked candidates as a plain-text table, best first, each with the selector's explanation. */
-export function renderCandidates(report: FixReport, outDir: string, storeDir?: string): string {
-  const { batch, ranking } = report;
+/**
+ * The ranked candidates as a plain-text table, best first, each with the selector's explanation; the apply
+ * command only when the outcome is ready, written to work from any folder.
+ */
+export function renderCandidates(report: FixReport, repoDir: string, outDir: string, storeDir?: string): string {
+  const { batch, ranking, outcome } = report;
   const header = ['rank', 'id', 'exit', 'steps', 'tokens', 'cost', 'files', '+/-', 'time'];
   const ranked = ranking.order.map((id) => batch.candidates.find((c) => c.id === id)!);
   const rows = ranked.map((c, i) => {
@@ -27,7 +31,14 @@ export function renderCandidates(report: FixReport, outDir: string, storeDir?: s
     `Total: ${batch.usage.promptTokens + batch.usage.completionTokens} tokens, $${batch.usage.costUsd.toFixed(4)}, ${(batch.wallMs / 1000).toFixed(1)}s`,
     `Patches and trajectories: ${outDir}`,
     storeDir ? `Recorded as task ${report.taskId} in ${storeDir}` : 'Not recorded (--no-record).',
-    `Apply the best with: git apply ${outDir}/patches/${ranking.order[0]}.patch`,
+    outcome.recommended
+      ? `Apply the best with: git -C ${shellQuote(repoDir)} apply ${shellQuote(path.join(outDir, 'patches', `${outcome.recommended}.patch`))}`
+      : `Nothing to apply: ${outcome.kind === 'failed' ? 'no rollout produced a candidate' : 'no candidate is worth applying'}.`,
     '',
   ].join('\n');
+}
+
+// A path with spaces or quotes must survive being pasted into a shell.
+function shellQuote(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,6 +1,7 @@
 import { AgentError } from '../core/errors.js';
 import { needsUnsandboxedConsent } from '../core/sandbox/createProcessRunner.js';
 import { CONSENT_FLAG } from './containmentFlags.js';
+import { EXIT } from './exitCodes.js';
 import { exportCommand } from './exportCommand.js';
 import { rankCommand } from './rankCommand.js';
 import { runCommand } from './runCommand.js';
@@ -37,15 +38,15 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError) {
       process.stderr.write(`entropo: ${error.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.usage;
     } else if (error instanceof AgentError) {
       // The core asks for consent in words; on the command line it is one flag, named exactly.
       const consent = needsUnsandboxedConsent(error) ? ` Pass ${CONSENT_FLAG} to do so.` : '';
       process.stderr.write(`entropo: ${error.message}${consent}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.error;
     } else {
       process.stderr.write(`entropo: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.error;
     }
   },
 );

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { resolveConfig } from '../core/agent/config.js';
 import { Emitter } from '../core/events.js';
 import { createModelFactory, type ModelSource } from '../core/llm/createModel.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../core/llm/openAiModel.js';
 import { fixIssue, type FixEvent } from '../core/pipeline/fixIssue.js';
 import { MAX_SAMPLES } from '../core/sampling/runBatch.js';
 import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
@@ -13,6 +14,7 @@ import { defaultStoreDir } from '../core/store/storeLocation.js';
 import { releaseSnapshot } from '../core/worktree/snapshot.js';
 import { renderCandidates } from './candidateTable.js';
 import { CONTAINMENT_FLAGS, containmentFromFlags } from './containmentFlags.js';
+import { EXIT, outcomeExitCode } from './exitCodes.js';
 import { judgeFromFlags, localModelFromFlags, selectorFromFlags, testOptionsFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
 import { numberFlag, parseFlags } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -45,6 +47,8 @@ const FLAGS = {
   'batch-tokens': { type: 'string', value: 'N', help: 'Token limit for the whole batch.' },
   'time-limit': { type: 'string', value: 'SECONDS', help: 'Wall time limit per rollout (default 3600).' },
   'tool-timeout': { type: 'string', value: 'SECONDS', help: 'Timeout of one command (default 90).' },
+  'request-timeout': { type: 'string', value: 'SECONDS', help: `How long a model call may wait for the server to start answering, retries included (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}).` },
+  'stream-idle-timeout': { type: 'string', value: 'SECONDS', help: `Longest silence in the middle of a streamed answer (default ${DEFAULT_STREAM_IDLE_TIMEOUT_MS / 1000}); a slow server that keeps sending goes on.` },
   'price-in': { type: 'string', value: 'USD', help: 'Price per million prompt tokens, for cost accounting (default 0).' },
   'price-out': { type: 'string', value: 'USD', help: 'Price per million completion tokens (default 0).' },
   out: { type: 'string', value: 'DIR', help: 'Where trajectories, patches and result.json go (default: ~/.local/state/entropo/runs/<batch>).' },
@@ -113,9 +117,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     await writeFile(path.join(outDir, 'result.json'), `${JSON.stringify(summary, null, 2)}\n`);
     // The patches are on disk; the snapshot commit need not be kept alive any longer.
     await releaseSnapshot(batch.snapshot);
-    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : renderCandidates(report, outDir, flags['no-record'] ? undefined : storeDir));
-    if (controller.signal.aborted) return 130;
-    return batch.candidates.some((c) => c.exitReason === 'submitted' && c.patch !== '') ? 0 : 1;
+    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : renderCandidates(report, repoDir, outDir, flags['no-record'] ? undefined : storeDir));
+    // The last line on stderr is what happened, whatever the progress lines before it said.
+    process.stderr.write(`entropo: ${report.outcome.kind}: ${report.outcome.summary}\n`);
+    if (controller.signal.aborted) return EXIT.cancelled;
+    return outcomeExitCode(report.outcome.kind);
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -142,6 +148,8 @@ function modelSource(flags: Record<string, unknown>): ModelSource {
   return {
     kind: 'endpoint', baseUrl: String(flags['base-url']), model: String(flags.model),
     apiKey: process.env.ENTROPO_API_KEY ?? process.env.OPENAI_API_KEY,
+    requestTimeoutMs: seconds(numberFlag(flags['request-timeout'], 'request-timeout', undefined, 0.001)),
+    streamIdleTimeoutMs: seconds(numberFlag(flags['stream-idle-timeout'], 'stream-idle-timeout', undefined, 0.001)),
     pricing: { inputPerMTok: inPrice, outputPerMTok: outPrice },
   };
 }
@@ -158,5 +166,5 @@ function parseExtra(value: unknown): Record<string, unknown> | undefined {
 }
 
 function seconds(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : value * 1000;
+  return value === undefined ? undefined : Math.round(value * 1000);
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { OpenAiModel } from '../core/llm/openAiModel.js';
 import type { SelectOptions } from '../core/verify/select.js';
-import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
+import { SIGNAL_NAMES, type SelectorMode, type SignalName, type TieBreak } from '../core/verify/signalTypes.js';
 import { numberFlag } from './options.js';
 import { UsageError } from './usageError.js';
 
@@ -58,4 +58,16 @@ export function choice(value: unknown, name: string, allowed: string[]): string 
   if (value === undefined) return undefined;
   if (!allowed.includes(String(value))) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${String(value)}".`);
   return String(value);
+}
+
+/** The signals `--signals` keeps, validated against the signal names; undefined when the flag is absent. */
+export function signalsFromFlags(flags: Record<string, unknown>): Set<SignalName> | undefined {
+  if (flags.signals === undefined) return undefined;
+  const names = String(flags.signals).split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SIGNAL_NAMES as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) {
+    const what = names.length === 0 ? 'is empty' : `names unknown signal${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`;
+    throw new UsageError(`--signals ${what}; valid names: ${SIGNAL_NAMES.join(', ')}.`);
+  }
+  return new Set(names as SignalName[]);
 }

@@ -7,6 +7,10 @@ export enum ErrorReason {
   InvalidArgument = 'invalid_argument',
   ModelUnavailable = 'model_unavailable',
   ModelRejected = 'model_rejected',
+  /** The server started an answer and broke it off: a stream cut short, a connection reset mid-answer. */
+  ModelTruncated = 'model_truncated',
+  /** The server sent far more than a model reply can be: a broken server or a proxy's runaway body. */
+  ModelReplyTooLarge = 'model_reply_too_large',
   Cancelled = 'cancelled',
   NotAGitRepository = 'not_a_git_repository',
   GitFailed = 'git_failed',

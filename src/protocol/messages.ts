@@ -36,6 +36,15 @@ export interface CandidateView {
   signals: SignalView[];
   /** `reverted`: applied, then taken back by the user. */
   decision?: 'applied' | 'rejected' | 'reverted';
+  /** Why the candidate is not worth applying (e.g. "breaks tests: breaks 5 of 5 passing tests"); absent when it is. */
+  unfit?: string;
+}
+
+/** What the batch amounts to, as the CLI and result.json say it. */
+export interface OutcomeView {
+  kind: 'ready' | 'no_fit_candidate' | 'failed';
+  summary: string;
+  recommended?: string;
 }
 
 /** Everything the panel shows; the extension sends it whole on every change. */
@@ -49,6 +58,8 @@ export interface ReviewState {
   diversity?: { distinct: number; similarity: number };
   totals?: { tokens: number; costUsd: number; wallMs: number };
   mode?: string;
+  /** Absent while the run goes on, and in runs saved before outcomes existed. */
+  outcome?: OutcomeView;
 }
 
 /** One step of a trajectory as the panel shows it. */

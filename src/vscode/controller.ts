@@ -85,7 +85,7 @@ export class Controller implements vscode.Disposable {
       });
       let result;
       try {
-        result = await run(this.context.workspaceState.get<boolean>(UNSANDBOXED_CONSENT) === true);
+        result = await run(settings.sandbox.allowUnsandboxed || this.context.workspaceState.get<boolean>(UNSANDBOXED_CONSENT) === true);
       } catch (error) {
         // No sandbox here (or it is turned off): run only after the user agrees, once per workspace.
         if (!needsUnsandboxedConsent(error) || !(await this.askConsent(error as Error))) throw error;
@@ -119,6 +119,11 @@ export class Controller implements vscode.Disposable {
     const run = this.current ?? await this.loadLastRun();
     const id = candidateId ?? await this.pickCandidate(run, 'Apply which candidate?');
     if (!run || !id) return;
+    const unfit = run.review.candidates.find((c) => c.id === id)?.unfit;
+    if (unfit) {
+      const choice = await vscode.window.showWarningMessage(`EntroPO: ${id} is not worth applying (${unfit}). Apply it anyway?`, { modal: true }, 'Apply Anyway');
+      if (choice !== 'Apply Anyway') return;
+    }
     try {
       const files = await applyToWorkingTree(run.root, run.snapshotCommit, run.patches.get(id) ?? '');
       await this.decide(run, id, 'applied');

@@ -30,6 +30,7 @@ export function reviewEvent(review: ReviewState, event: FixEvent): void {
 /** The panel's state once candidates are ranked. */
 export function rankedReview(review: ReviewState, report: FixReport, cancelled: boolean): ReviewState {
   const signals = new Map(report.signals.map((s) => [s.candidateId, s.signals]));
+  const unfit = new Map(report.outcome.unfit.map((u) => [u.id, `${u.reason.replace('_', ' ')}: ${u.detail}`]));
   const candidates: CandidateView[] = report.ranking.order.map((id, i) => {
     const c = report.batch.candidates.find((x) => x.id === id)!;
     const { added, removed } = patchLineCounts(c.patch);
@@ -38,6 +39,7 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
       id, rank: i + 1, exitReason: c.exitReason, steps: c.steps, tokens: c.usage.promptTokens + c.usage.completionTokens,
       costUsd: c.usage.costUsd, wallMs: c.wallMs, changedFiles: c.changedFiles, added, removed,
       explanation: report.ranking.explanations[id] ?? '',
+      ...(unfit.has(id) ? { unfit: unfit.get(id) } : {}),
       signals: SIGNAL_ORDER.filter((name) => own[name]).map((name) => {
         const s = own[name]!;
         const tone = signalTone(name, s);
@@ -48,6 +50,7 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
   const { batch } = report;
   return {
     ...review, candidates, status: cancelled ? 'cancelled' : 'done', mode: report.ranking.mode,
+    outcome: { kind: report.outcome.kind, summary: report.outcome.summary, ...(report.outcome.recommended ? { recommended: report.outcome.recommended } : {}) },
     diversity: { distinct: batch.diversity.distinct, similarity: batch.diversity.meanPairwiseSimilarity },
     totals: { tokens: batch.usage.promptTokens + batch.usage.completionTokens, costUsd: batch.usage.costUsd, wallMs: batch.wallMs },
   };

@@ -72,7 +72,8 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
           limits: { maxSteps: s.maxSteps, maxCostUsd: s.maxCostUsd || undefined, maxTotalTokens: s.maxTokens || undefined, wallTimeMs: s.timeLimitMinutes * 60_000 },
           sampling: { temperature: s.temperature, topP: s.topP, extra: Object.keys(s.extra).length ? s.extra : undefined },
         }),
-        model: await createModelFactory({ kind: 'endpoint', baseUrl: s.endpoint, model: s.model, apiKey: o.apiKey, pricing: s.pricing }),
+        model: await createModelFactory({ kind: 'endpoint', baseUrl: s.endpoint, model: s.model, apiKey: o.apiKey, pricing: s.pricing,
+          requestTimeoutMs: Math.round(s.requestTimeoutSeconds * 1000), streamIdleTimeoutMs: Math.round(s.streamIdleTimeoutSeconds * 1000) }),
         containment: {
           mode: s.sandbox.mode, allowUnsandboxed: o.allowUnsandboxed, onWarning: (m) => log.warn(m),
           sandbox: {

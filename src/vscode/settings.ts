@@ -19,6 +19,10 @@ export interface ExtensionSettings {
   maxTokens: number;
   batchCostUsd: number;
   timeLimitMinutes: number;
+  /** Until the server starts answering, retries included. */
+  requestTimeoutSeconds: number;
+  /** The longest silence in the middle of a streamed answer. */
+  streamIdleTimeoutSeconds: number;
   pricing: { inputPerMTok: number; outputPerMTok: number };
   testCommand: string;
   judge: { enabled: boolean; endpoint: string; model: string };
@@ -33,7 +37,7 @@ export interface ExtensionSettings {
   recordDecisions: boolean;
   /** Empty: the extension's storage for the workspace. */
   storeDirectory: string;
-  sandbox: { mode: 'required' | 'preferred' | 'off'; network: 'off' | 'allowlist' | 'on'; allowedHosts: string[] };
+  sandbox: { mode: 'required' | 'preferred' | 'off'; allowUnsandboxed: boolean; network: 'off' | 'allowlist' | 'on'; allowedHosts: string[] };
 }
 
 /** Reads `entropo.*`; the defaults are the ones declared in package.json. */
@@ -55,6 +59,8 @@ export function readSettings(): ExtensionSettings {
     maxTokens: get('maxTokens', 0),
     batchCostUsd: get('batchCostUsd', 0),
     timeLimitMinutes: get('timeLimitMinutes', 60),
+    requestTimeoutSeconds: get('requestTimeoutSeconds', 60),
+    streamIdleTimeoutSeconds: get('streamIdleTimeoutSeconds', 60),
     pricing: { inputPerMTok: get('priceInputPerMTok', 0), outputPerMTok: get('priceOutputPerMTok', 0) },
     testCommand: get('testCommand', ''),
     judge: { enabled: get('verifier.judge', false), endpoint: get('verifier.judgeEndpoint', ''), model: get('verifier.judgeModel', '') },
@@ -66,6 +72,6 @@ export function readSettings(): ExtensionSettings {
     selector: { mode: get<SelectorMode>('selector.mode', 'entropo'), tieBreak: get<TieBreak>('selector.tieBreak', 'verifier') },
     recordDecisions: get('recordDecisions', true),
     storeDirectory: get('storeDirectory', ''),
-    sandbox: { mode: get('sandbox.mode', 'preferred'), network: get('sandbox.network', 'off'), allowedHosts: get('sandbox.allowedHosts', []) },
+    sandbox: { mode: get('sandbox.mode', 'preferred'), allowUnsandboxed: get('sandbox.allowUnsandboxed', false), network: get('sandbox.network', 'off'), allowedHosts: get('sandbox.allowedHosts', []) },
   };
 }

@@ -21,7 +21,8 @@ describe('entropo CLI', () => {
     const before = hashUserState(repo.dir);
     const store = path.join(work.dir, 'store');
     const result = await cli(['run', '--repo', repo.dir, '--issue', path.join(EXAMPLE_DIR, 'issue.md'), ...SCRIPTS.flatMap((s) => ['--script', s]),
-      '--samples', '4', '--out', path.join(work.dir, 'out'), '--store', store]);
+      // The scripts are this project's own recordings; where bubblewrap is missing they may run unsandboxed.
+      '--samples', '4', '--out', path.join(work.dir, 'out'), '--store', store, '--allow-unsandboxed']);
     expect(result.code).toBe(0);
     const table = result.stdout.split('\n');
     expect(table[0]).toMatch(/^rank\s+id\s+exit/);
@@ -34,8 +35,11 @@ describe('entropo CLI', () => {
     expect(result.stderr).toMatch(/\[####################\] 4\/4/);
     expect(readFileSync(path.join(work.dir, 'out', 'patches', 'r0.patch'), 'utf8')).toContain('+    return (total + per_page - 1) // per_page');
     expect(result.stdout).toMatch(/r0: kept: .*local verifier 0\.\d\d/);
-    const saved = JSON.parse(readFileSync(path.join(work.dir, 'out', 'result.json'), 'utf8')) as { ranking: { order: string[] } };
+    const saved = JSON.parse(readFileSync(path.join(work.dir, 'out', 'result.json'), 'utf8')) as { ranking: { order: string[] }; outcome: { kind: string; recommended: string } };
     expect(saved.ranking.order).toEqual(order);
+    expect(saved.outcome).toMatchObject({ kind: 'ready', recommended: order[0] });
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(`entropo: ready: ${order[0]} is worth applying (4 of 4 candidates are fit)`);
+    expect(result.stdout).toContain(`Apply the best with: git -C ${repo.dir} apply ${path.join(work.dir, 'out', 'patches', `${order[0]}.patch`)}`);
     expect(hashUserState(repo.dir)).toEqual(before);
     expect(git(repo.dir, 'for-each-ref', 'refs/entropo')).toBe('');
     const stats = await cli(['stats', '--store', store, '--json']);
@@ -49,12 +53,16 @@ describe('entropo CLI', () => {
     const usage = await cli(['run', '--repo', repo.dir, '--issue', 'x', '--samples', '40', '--script', SCRIPTS[0]]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toBe('entropo: --samples must be a number from 1 to 16, got "40".\n');
-    const dead = await cli(['run', '--repo', repo.dir, '--issue', 'x', '--samples', '1', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--no-record', '--max-steps', '2']);
-    expect(dead.code).toBe(1);
+    const out = tempDir();
+    cleanups.push(out.cleanup);
+    const dead = await cli(['run', '--repo', repo.dir, '--issue', 'x', '--samples', '1', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--no-record',
+      '--max-steps', '2', '--out', out.dir, '--allow-unsandboxed']);
+    expect(dead.code).toBe(4);
     expect(dead.stderr).toMatch(/r0 model_error: .*127\.0\.0\.1:9/);
+    expect(dead.stderr.trimEnd().split('\n').at(-1)).toMatch(/^entropo: failed: 1 of 1 rollouts failed: cannot reach the model server at http:\/\/127\.0\.0\.1:9\/v1 \(.+, 5 attempts\)/);
     const notRepo = tempDir();
     cleanups.push(notRepo.cleanup);
-    const noGit = await cli(['run', '--repo', notRepo.dir, '--issue', 'x', '--script', SCRIPTS[0], '--no-record']);
+    const noGit = await cli(['run', '--repo', notRepo.dir, '--issue', 'x', '--script', SCRIPTS[0], '--no-record', '--allow-unsandboxed']);
     expect(noGit.code).toBe(1);
     expect(noGit.stderr).toMatch(/\nentropo: \S+ is not inside a git working tree.*git init/);
   });
@@ -156,12 +164,26 @@ describe('entropo CLI', () => {
     expect(ranked.signals.broken.syntax).toMatchObject({ status: 'ok' });
     expect(ranked.signals.broken.syntax.score).toBeLessThan(0);
     expect(ranked.signals['plus-one'].regression.score).toBe(-3);
-    expect(ranked.explanations.empty).toMatch(/^dropped \(empty patch\)/);
+    expect(ranked.explanations.empty).toMatch(/^unfit \(empty patch\)/);
     // The input carries no trajectories: that, not the rollouts, is why there is no reproduction evidence.
     expect(ranked.signals.ceil.reproduction).toEqual({ status: 'unavailable', reason: 'no trajectories were given, so no reproduction script could be found' });
     const staticOnly = await cli(['rank', '--candidates', inFile]);
     const line = JSON.parse(staticOnly.stdout) as { signals: Record<string, Record<string, { status: string; reason?: string }>> };
     expect(line.signals.ceil.regression).toEqual({ status: 'unavailable', reason: 'needs a checkout of the repository' });
     expect(existsSync(out)).toBe(true);
+  });
+
+  it('rank: refuses unknown --signals names with the list of valid ones', async () => {
+    const work = tempDir();
+    cleanups.push(work.cleanup);
+    const inFile = path.join(work.dir, 'in.jsonl');
+    writeFileSync(inFile, `${JSON.stringify({ instance_id: 'x', problem_statement: 'p', candidates: [{ id: 'a', patch: '' }] })}\n`);
+    const bogus = await cli(['rank', '--candidates', inFile, '--signals', 'bogus,validity,xyz']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toBe('entropo: --signals names unknown signals "bogus", "xyz"; valid names: finished, validity, syntax, regression, reproduction, agreement, judge, local.\n');
+    expect(bogus.stdout).toBe('');
+    const good = await cli(['rank', '--candidates', inFile, '--signals', 'validity, finished']);
+    expect(good.code).toBe(0);
+    expect(Object.keys((JSON.parse(good.stdout) as { signals: { a: object } }).signals.a).sort()).toEqual(['finished', 'validity']);
   });
 });

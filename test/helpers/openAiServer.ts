@@ -15,6 +15,19 @@ export interface ScriptedReply {
   delayMs?: number;
   /** Never answer (streaming: after the first chunk). */
   hang?: boolean;
+  /** Streaming: wait this long between chunks (a slow server that keeps sending). */
+  chunkDelayMs?: number;
+  /**
+   * Break the answer off halfway: `true` destroys the connection (streamed: after half the chunks; not
+   * streamed: after half the body), `'end'` ends a stream cleanly but without a finish reason or [DONE].
+   */
+  truncate?: boolean | 'end';
+  /** Answer with `choices: []`. */
+  emptyChoices?: boolean;
+  /** Reset the connection without answering. */
+  reset?: boolean;
+  /** Send this text as the body with status 200 instead of a completion (streamed: as one SSE event's data). */
+  rawBody?: string;
 }
 
 /** A failure to send instead of a scripted reply: an HTTP status, optionally with a body (a string is sent raw) and headers. */
@@ -120,9 +133,21 @@ async function handle(
     return;
   }
   if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+  if (reply.reset) {
+    req.socket.resetAndDestroy();
+    return;
+  }
+  if (reply.rawBody !== undefined) return sendRaw(res, reply.rawBody, body.stream === true);
   if (body.stream) return sendStream(res, reply, body, models[0]);
   if (reply.hang) return;
-  sendJson(res, 200, completion(reply, body, models[0]));
+  const json = JSON.stringify(completion(reply, body, models[0]));
+  if (reply.truncate) {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(json)) });
+    res.write(json.slice(0, Math.floor(json.length / 2)), () => res.destroy());
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(json);
 }
 
 async function nextReply(script: OpenAiServerScript, body: ChatBody, index: number): Promise<ScriptedReply | undefined> {
@@ -144,6 +169,11 @@ function sendFailure(res: ServerResponse, failure: ScriptedFailure, retryAfterMs
   sendJson(res, spec.status, body, headers);
 }
 
+function sendRaw(res: ServerResponse, text: string, stream: boolean): void {
+  res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+  res.end(stream ? `data: ${text}\n\n` : text);
+}
+
 function completion(reply: ScriptedReply, body: ChatBody, model: string): Record<string, unknown> {
   const toolCalls = (reply.toolCalls ?? []).map((call, i) => ({
     id: call.id ?? `call_${i}`,
@@ -157,31 +187,46 @@ function completion(reply: ScriptedReply, body: ChatBody, model: string): Record
     object: 'chat.completion',
     created: 0,
     model,
-    choices: [{ index: 0, message, logprobs: reply.logprobs ? { content: reply.logprobs } : null, finish_reason: finishReason(reply) }],
+    choices: reply.emptyChoices ? [] : [{ index: 0, message, logprobs: reply.logprobs ? { content: reply.logprobs } : null, finish_reason: finishReason(reply) }],
     ...(usage ? { usage } : {}),
   };
 }
 
 /** Streams the reply as OpenAI does: role first, content and tool-call fragments, finish, then usage. */
-function sendStream(res: ServerResponse, reply: ScriptedReply, body: ChatBody, model: string): void {
+async function sendStream(res: ServerResponse, reply: ScriptedReply, body: ChatBody, model: string): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const events: string[] = [];
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-    res.write(`data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 0, model, choices, ...extra })}\n\n`);
+    events.push(`data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 0, model, choices, ...extra })}\n\n`);
   const delta = (d: Record<string, unknown>, more: Record<string, unknown> = {}) =>
-    chunk([{ index: 0, delta: d, finish_reason: null, ...more }]);
+    chunk(reply.emptyChoices ? [] : [{ index: 0, delta: d, finish_reason: null, ...more }]);
   delta({ role: 'assistant', content: '' });
-  if (reply.hang) return;
-  const pieces = split(reply.content ?? '', 7);
+  if (reply.hang) {
+    res.write(events[0]);
+    return;
+  }
+  // Small pieces as servers send them, but never more than about a thousand: an 80 MB reply stays fast.
+  const content = reply.content ?? '';
+  const pieces = split(content, Math.max(7, Math.ceil(content.length / 1000)));
   pieces.forEach((piece, i) => delta({ content: piece }, i === 0 && reply.logprobs ? { logprobs: { content: reply.logprobs } } : {}));
   (reply.toolCalls ?? []).forEach((call, index) => {
     delta({ tool_calls: [{ index, id: call.id ?? `call_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] });
-    for (const piece of split(call.arguments, 5)) delta({ tool_calls: [{ index, function: { arguments: piece } }] });
+    for (const piece of split(call.arguments, Math.max(5, Math.ceil(call.arguments.length / 1000)))) delta({ tool_calls: [{ index, function: { arguments: piece } }] });
   });
-  chunk([{ index: 0, delta: {}, finish_reason: finishReason(reply) }]);
+  if (!reply.emptyChoices) chunk([{ index: 0, delta: {}, finish_reason: finishReason(reply) }]);
   const usage = replyUsage(reply, body);
   const options = body.stream_options as { include_usage?: boolean } | undefined;
   if (usage && options?.include_usage) chunk([], { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
-  res.end('data: [DONE]\n\n');
+  events.push('data: [DONE]\n\n');
+  // Truncated: the first half of the content's chunks, then the connection drops (or the stream just ends).
+  const sent = reply.truncate ? events.slice(0, Math.max(2, Math.ceil((pieces.length + 1) / 2))) : events;
+  for (const event of sent) {
+    if (reply.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, reply.chunkDelayMs));
+    if (res.destroyed) return;
+    res.write(event);
+  }
+  if (reply.truncate === true) await new Promise<void>((resolve) => res.write('', () => resolve())).then(() => res.destroy());
+  else res.end();
 }
 
 function replyUsage(reply: ScriptedReply, body: ChatBody): { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined {

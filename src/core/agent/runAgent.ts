@@ -42,6 +42,7 @@ export interface AgentResult {
 }
 
 const MAX_FORMAT_ERRORS_IN_A_ROW = 3;
+const MODEL_FAILURES = new Set([ErrorReason.ModelUnavailable, ErrorReason.ModelRejected, ErrorReason.ModelTruncated, ErrorReason.ModelReplyTooLarge]);
 
 /** Runs one multi-turn tool loop until the model submits, a limit is hit, or the run fails or is cancelled. */
 export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
@@ -113,9 +114,7 @@ function toOutcome(error: unknown, wall: WallClock): Outcome {
   if (wall.expired()) return new LimitsExceeded(`Wall time limit reached.`);
   // Anything that fails once the run was cancelled (a killed search, a dropped connection) is the cancel.
   if (isAbort(error) || wall.signal.aborted) return new Cancelled();
-  if (error instanceof AgentError && (error.reason === ErrorReason.ModelUnavailable || error.reason === ErrorReason.ModelRejected)) {
-    return new ModelFailed(error.message);
-  }
+  if (error instanceof AgentError && MODEL_FAILURES.has(error.reason)) return new ModelFailed(error.message);
   return new ModelFailed(`Unexpected error: ${error instanceof Error ? error.message : String(error)}`);
 }
 

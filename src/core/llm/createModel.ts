@@ -6,7 +6,12 @@ import { DEFAULT_EXTRAS, detectServer, extrasFor } from './serverProfile.js';
 
 /** Where rollouts get their model: a live OpenAI-compatible endpoint or recorded scripts. */
 export type ModelSource =
-  | { kind: 'endpoint'; baseUrl: string; model: string; apiKey?: string; timeoutMs?: number; pricing?: { inputPerMTok: number; outputPerMTok: number } }
+  | {
+      kind: 'endpoint'; baseUrl: string; model: string; apiKey?: string;
+      /** See OpenAiModelOptions: until the server starts answering, and the longest silence mid-answer. */
+      requestTimeoutMs?: number; streamIdleTimeoutMs?: number;
+      pricing?: { inputPerMTok: number; outputPerMTok: number };
+    }
   | { kind: 'scripts'; files: string[] };
 
 /**
@@ -17,8 +22,11 @@ export type ModelSource =
 export async function createModelFactory(source: ModelSource): Promise<(index: number) => Model> {
   if (source.kind === 'endpoint') {
     const server = await detectServer(source.baseUrl, source.apiKey);
-    const model = new OpenAiModel({ baseUrl: source.baseUrl, model: source.model, apiKey: source.apiKey,
-      timeoutMs: source.timeoutMs, pricing: source.pricing, defaultExtra: extrasFor(server, DEFAULT_EXTRAS) });
+    // Streamed, so that a slow server that keeps sending goes on while a silent one is stopped by the idle
+    // timeout: without streaming one timeout would have to cover a whole 16k-token answer.
+    const model = new OpenAiModel({ baseUrl: source.baseUrl, model: source.model, apiKey: source.apiKey, stream: true,
+      requestTimeoutMs: source.requestTimeoutMs, streamIdleTimeoutMs: source.streamIdleTimeoutMs, pricing: source.pricing,
+      defaultExtra: extrasFor(server, DEFAULT_EXTRAS) });
     return () => model;
   }
   if (source.files.length === 0) throw new AgentError(ErrorReason.Config, 'No model script given.');

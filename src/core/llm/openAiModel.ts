@@ -9,6 +9,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
+import { CallGuard } from './callGuard.js';
 import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
 import { costUsd, estimateTokens, type Pricing } from './pricing.js';
 
@@ -19,8 +20,15 @@ export interface OpenAiModelOptions {
   model: string;
   /** Sent as a Bearer token; never logged and never part of an error message. */
   apiKey?: string;
-  /** Per attempt, until the response headers (streaming: also the longest silence between chunks). */
-  timeoutMs?: number;
+  /**
+   * How long one call may wait for the server to start answering, all retries together (streamed: until the
+   * response headers; not streamed: the whole answer). Default 60 s: a hung server ends the call then.
+   */
+  requestTimeoutMs?: number;
+  /** The longest silence allowed in the middle of a streamed answer (default 60 s); a slow stream that keeps sending goes on. */
+  streamIdleTimeoutMs?: number;
+  /** An answer longer than this many characters is refused as broken (default 4,000,000: far beyond any 16k-token reply). */
+  maxReplyChars?: number;
   /** Retries on 408/409/429/5xx and connection errors, with exponential backoff (0.5 s doubling, at most 8 s). */
   maxRetries?: number;
   /** Defaults to zero: unknown price, e.g. a local server. */
@@ -58,6 +66,11 @@ export interface JudgeOptions {
 
 type Body = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 
+/** Defaults of the timeouts: together they end a call to a hung server within two minutes. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_REPLY_CHARS = 4_000_000;
+
 /** The OpenAI-compatible client: native tool calls, retries, cancellation, streaming, usage and cost. */
 export class OpenAiModel implements Model {
   readonly name: string;
@@ -67,6 +80,8 @@ export class OpenAiModel implements Model {
   private readonly options: Omit<OpenAiModelOptions, 'apiKey'>;
   private readonly where: string;
   private readonly timeoutMs: number;
+  private readonly idleMs: number;
+  private readonly maxReplyChars: number;
   private readonly maxRetries: number;
 
   constructor(options: OpenAiModelOptions) {
@@ -74,10 +89,12 @@ export class OpenAiModel implements Model {
     this.options = rest;
     this.#apiKey = apiKey;
     this.name = options.name ?? options.model;
-    this.timeoutMs = options.timeoutMs ?? 600_000;
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.idleMs = options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+    this.maxReplyChars = options.maxReplyChars ?? DEFAULT_MAX_REPLY_CHARS;
     this.maxRetries = options.maxRetries ?? 4;
     this.where = withoutCredentials(options.baseUrl);
-    validate(options, this.where, this.timeoutMs, this.maxRetries);
+    validate(options, this.where, { requestTimeoutMs: this.timeoutMs, streamIdleTimeoutMs: this.idleMs, maxReplyChars: this.maxReplyChars }, this.maxRetries);
     this.#client = new OpenAI({
       baseURL: options.baseUrl,
       // The SDK refuses to start without a key; a keyless local server gets no Authorization header at all.
@@ -110,11 +127,14 @@ export class OpenAiModel implements Model {
   private async call(request: ModelRequest, topLogprobs: number | undefined): Promise<OpenAiModelResponse> {
     throwIfAborted(request.signal);
     const body = this.body(request, topLogprobs);
+    const guard = new CallGuard(request.signal, this.timeoutMs);
     try {
-      const work = this.options.stream ? this.streamed(body, request) : this.single(body, request);
-      return await raceAbort(work, request.signal);
+      const work = this.options.stream ? this.streamed(body, request, guard) : this.single(body, request, guard);
+      return await raceAbort(work, guard.signal);
     } catch (error) {
-      throw this.toAgentError(error, request.signal);
+      throw this.toAgentError(error, request.signal, guard);
+    } finally {
+      guard.dispose();
     }
   }
 
@@ -137,13 +157,16 @@ export class OpenAiModel implements Model {
     return body as unknown as Body;
   }
 
-  private async single(body: Body, request: ModelRequest): Promise<OpenAiModelResponse> {
+  private async single(body: Body, request: ModelRequest, guard: CallGuard): Promise<OpenAiModelResponse> {
     const completion: ChatCompletion = await this.#client.chat.completions.create(
       { ...body, stream: false },
-      { signal: request.signal },
+      { signal: guard.signal },
     );
+    guard.started();
     const choice = completion.choices?.[0];
-    if (!choice) throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} returned no choices.`);
+    if (!choice) throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} answered without a choice (an empty "choices" list).`);
+    const length = (choice.message.content?.length ?? 0) + (choice.message.tool_calls ?? []).reduce((n, c) => n + JSON.stringify(c).length, 0);
+    if (length > this.maxReplyChars) throw this.tooLarge(length, request);
     const toolCalls = (choice.message.tool_calls ?? []).flatMap((call, i) =>
       call.type === 'function' ? [{ id: call.id || `call_${i}`, name: call.function.name, arguments: call.function.arguments ?? '' }] : [],
     );
@@ -152,33 +175,53 @@ export class OpenAiModel implements Model {
     return this.response(request, content, toolCalls, completion.usage, choice.finish_reason ?? undefined, logprobs);
   }
 
-  private async streamed(body: Body, request: ModelRequest): Promise<OpenAiModelResponse> {
+  private async streamed(body: Body, request: ModelRequest, guard: CallGuard): Promise<OpenAiModelResponse> {
     const stream = await this.#client.chat.completions.create(
       { ...body, stream: true, stream_options: { include_usage: true } },
-      { signal: request.signal },
+      { signal: guard.signal },
     );
+    guard.started();
     const acc = new ChunkAccumulator();
-    let stalled = false;
-    const stall = () => {
-      stalled = true;
+    let stopped: 'stalled' | 'too_large' | undefined;
+    const stop = (why: 'stalled' | 'too_large') => {
+      stopped = why;
       stream.controller.abort();
     };
-    let timer = setTimeout(stall, this.timeoutMs);
+    let timer = setTimeout(() => stop('stalled'), this.idleMs);
     try {
       for await (const chunk of stream) {
         clearTimeout(timer);
-        timer = setTimeout(stall, this.timeoutMs);
+        timer = setTimeout(() => stop('stalled'), this.idleMs);
         acc.add(chunk);
+        if (acc.length > this.maxReplyChars) stop('too_large');
       }
+    } catch (error) {
+      // A connection that breaks after the answer began: not something a retry of the SDK covers.
+      if (!request.signal?.aborted && stopped === undefined && acc.chunks > 0) throw this.truncated(acc, `the connection failed: ${rootCause(error as Error)}`);
+      throw error;
     } finally {
       clearTimeout(timer);
     }
     // The SDK ends an aborted stream quietly, so an abort must be detected here or it would look like an answer.
     throwIfAborted(request.signal);
-    if (stalled) {
-      throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} stopped sending for ${this.timeoutMs} ms in the middle of an answer; check that it is not overloaded, or raise the timeout.`);
+    if (stopped === 'too_large') throw this.tooLarge(acc.length, request);
+    if (stopped === 'stalled') {
+      throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} stopped sending for ${seconds(this.idleMs)} s in the middle of an answer (after ${acc.chunks} chunks); check that it is not overloaded, or raise the stream idle timeout.`);
     }
+    if (!acc.sawChoice) throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} streamed no choice at all (${acc.chunks} chunks without "choices").`);
+    if (acc.finishReason === undefined) throw this.truncated(acc, 'the stream ended without a finish reason');
     return this.response(request, acc.content, acc.toolCalls(), acc.usage, acc.finishReason, acc.logprobs);
+  }
+
+  private truncated(acc: ChunkAccumulator, how: string): AgentError {
+    return new AgentError(ErrorReason.ModelTruncated, `The model server at ${this.where} cut its answer off after ${acc.chunks} chunks `
+      + `(${acc.length} characters): ${how}. Check the server's log; a proxy in between may limit response time or size.`);
+  }
+
+  private tooLarge(length: number, request: ModelRequest): AgentError {
+    const asked = request.sampling?.maxTokens ? `, for at most ${request.sampling.maxTokens} tokens` : '';
+    return new AgentError(ErrorReason.ModelReplyTooLarge, `The model server at ${this.where} sent an answer of more than ${this.maxReplyChars} characters `
+      + `(${length} so far${asked}); it was refused. Check the server: a model reply cannot be that long.`);
   }
 
   private response(
@@ -196,22 +239,21 @@ export class OpenAiModel implements Model {
     return { content, toolCalls, usage, finishReason, usageEstimated: !measured, ...(logprobs ? { logprobs } : {}) };
   }
 
-  private toAgentError(error: unknown, signal: AbortSignal | undefined): AgentError {
+  private toAgentError(error: unknown, signal: AbortSignal | undefined, guard: CallGuard): AgentError {
+    if (signal?.aborted) return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
+    if (guard.timedOut || error instanceof APIConnectionTimeoutError) {
+      return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} did not start answering within ${seconds(this.timeoutMs)} s; check that it is running and not overloaded, or raise the request timeout.`);
+    }
     if (error instanceof AgentError) return this.redacted(error);
-    if (signal?.aborted || error instanceof APIUserAbortError) {
-      return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
-    }
+    if (error instanceof APIUserAbortError) return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
     const tries = `${this.maxRetries + 1} attempt${this.maxRetries ? 's' : ''}`;
-    if (error instanceof APIConnectionTimeoutError) {
-      return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} did not answer within ${this.timeoutMs} ms (${tries}); check that it is running and not overloaded, or raise the timeout.`);
-    }
     if (error instanceof APIConnectionError) {
       return this.failure(ErrorReason.ModelUnavailable, `Cannot reach the model server at ${this.where} (${rootCause(error)}, ${tries}); check that the server is running and that the base URL is right (OpenAI-compatible servers usually end in /v1).`);
     }
     if (error instanceof APIError && error.status) {
       const said = serverMessage(error);
       if (error.status === 429 || error.status >= 500) {
-        return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} kept failing with HTTP ${error.status} (${tries}): ${said}`);
+        return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} returned HTTP ${error.status} after ${tries}: ${said}`);
       }
       const hint = error.status === 401 || error.status === 403 ? ' Check the API key.'
         : error.status === 404 ? ` Check the model name "${this.options.model}" and the base URL.` : '';
@@ -240,23 +282,35 @@ export class OpenAiModel implements Model {
 /** Assembles streamed deltas; tool calls arrive as fragments keyed by their index. */
 class ChunkAccumulator {
   content = '';
+  chunks = 0;
+  /** Characters received, content and tool-call arguments together. */
+  length = 0;
+  sawChoice = false;
   usage: CompletionUsage | undefined;
   finishReason: string | undefined;
   logprobs: TokenLogprob[] | undefined;
   private readonly calls = new Map<number, ToolCall>();
 
   add(chunk: ChatCompletionChunk): void {
+    this.chunks++;
     if (chunk.usage) this.usage = chunk.usage;
     const choice = chunk.choices?.[0];
     if (!choice) return;
+    this.sawChoice = true;
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
-    if (choice.delta?.content) this.content += choice.delta.content;
+    if (choice.delta?.content) {
+      this.content += choice.delta.content;
+      this.length += choice.delta.content.length;
+    }
     if (choice.logprobs?.content) (this.logprobs ??= []).push(...choice.logprobs.content.map(toTokenLogprob));
     for (const delta of choice.delta?.tool_calls ?? []) {
       const call = this.calls.get(delta.index) ?? { id: '', name: '', arguments: '' };
       if (delta.id) call.id = delta.id;
       if (delta.function?.name) call.name = delta.function.name;
-      if (delta.function?.arguments) call.arguments += delta.function.arguments;
+      if (delta.function?.arguments) {
+        call.arguments += delta.function.arguments;
+        this.length += delta.function.arguments.length;
+      }
       this.calls.set(delta.index, call);
     }
   }
@@ -361,14 +415,20 @@ function rootCause(error: Error): string {
 }
 
 /** Catches bad settings at construction, where the SDK would only fail at the first call with a vaguer message. */
-function validate(options: OpenAiModelOptions, where: string, timeoutMs: number, maxRetries: number): void {
+function validate(options: OpenAiModelOptions, where: string, positive: Record<string, number>, maxRetries: number): void {
   const bad = (what: string) => new AgentError(ErrorReason.Config, `Model settings: ${what}`);
   if (!URL.canParse(options.baseUrl) || !/^https?:$/.test(new URL(options.baseUrl).protocol)) {
     throw bad(`the base URL "${where}" is not an http(s) URL (expected something like http://127.0.0.1:8000/v1).`);
   }
   if (!options.model) throw bad('the model name is empty.');
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw bad(`timeoutMs must be a positive integer, got ${timeoutMs}.`);
+  for (const [name, value] of Object.entries(positive)) {
+    if (!Number.isInteger(value) || value <= 0) throw bad(`${name} must be a positive integer, got ${value}.`);
+  }
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw bad(`maxRetries must be a non-negative integer, got ${maxRetries}.`);
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? String(ms / 1000) : (ms / 1000).toFixed(1);
 }
 
 function withoutCredentials(url: string): string {

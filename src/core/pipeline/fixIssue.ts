@@ -1,4 +1,5 @@
 import type { Emitter } from '../events.js';
+import { batchOutcome, type BatchOutcome } from './batchOutcome.js';
 import type { BatchEvent, BatchResult } from '../sampling/batchTypes.js';
 import { runBatch, type RunBatchOptions } from '../sampling/runBatch.js';
 import { createProcessRunner } from '../sandbox/createProcessRunner.js';
@@ -11,7 +12,7 @@ import { verifyCandidates, type VerifyOptions } from '../verify/verifyCandidates
 import { defaultBaseDir } from '../worktree/worktrees.js';
 
 /** Events of the whole job: the batch's, then verification and ranking. */
-export type FixEvent = BatchEvent | { type: 'verify_start'; candidates: number } | { type: 'ranked'; ranking: Ranking; taskId?: string };
+export type FixEvent = BatchEvent | { type: 'verify_start'; candidates: number } | { type: 'ranked'; ranking: Ranking; outcome: BatchOutcome; taskId?: string };
 
 /** A best-of-N batch plus how its candidates are verified, ranked and recorded. */
 export interface FixIssueOptions extends Omit<RunBatchOptions, 'events'> {
@@ -24,11 +25,13 @@ export interface FixIssueOptions extends Omit<RunBatchOptions, 'events'> {
   events?: Emitter<FixEvent>;
 }
 
-/** The outcome: candidates, their signals, the ranking, and the recorded task's id. */
+/** The result: candidates, their signals, the ranking, the batch's outcome, and the recorded task's id. */
 export interface FixReport {
   batch: BatchResult;
   signals: CandidateSignals[];
   ranking: Ranking;
+  /** Ready, no fit candidate, or failed: what every front end says at the end. */
+  outcome: BatchOutcome;
   taskId?: string;
 }
 
@@ -59,11 +62,15 @@ export async function fixIssue(options: FixIssueOptions): Promise<FixReport> {
   } finally {
     await contained?.dispose();
   }
-  const steps = new Map(batch.candidates.map((c) => [c.id, c.steps]));
-  const ranking = select(signals.map((s) => ({ ...s, steps: steps.get(s.candidateId) })), options.selector);
+  const byId = new Map(batch.candidates.map((c) => [c.id, c]));
+  const ranking = select(signals.map((s) => {
+    const c = byId.get(s.candidateId);
+    return { ...s, steps: c?.steps, exitReason: c?.exitReason, message: c?.message };
+  }), options.selector);
+  const outcome = batchOutcome(batch.candidates, ranking);
   const taskId = options.store
     ? await recordBatch(options.store, batch, { issue: options.issue, config: options.config, signals, ranking })
     : undefined;
-  events?.emit({ type: 'ranked', ranking, taskId });
-  return { batch, signals, ranking, taskId };
+  events?.emit({ type: 'ranked', ranking, outcome, taskId });
+  return { batch, signals, ranking, outcome, taskId };
 }

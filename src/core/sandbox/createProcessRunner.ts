@@ -21,6 +21,10 @@ export type RunnerDecision =
   | { kind: 'ask'; reason: string }
   | { kind: 'refuse'; reason: string };
 
+/** How a user gives consent to run unsandboxed, named in every refusal: the CLI flag and the VS Code setting. */
+export const CONSENT_HOW = 'Allow it with --allow-unsandboxed on the command line, or in VS Code with the setting '
+  + 'entropo.sandbox.allowUnsandboxed (or by answering "Run Unsandboxed in This Workspace" when asked).';
+
 /** Marks the AgentError thrown when running would need the user's consent to go unsandboxed. */
 const CONSENT = Symbol('unsandboxed-consent');
 const warned = new Set<string>();
@@ -38,7 +42,8 @@ export function decideRunner(policy: Pick<RunnerPolicy, 'mode' | 'allowUnsandbox
   }
   if (support.available) return { kind: 'sandbox' };
   if (policy.mode === 'required') {
-    return { kind: 'refuse', reason: `The sandbox is required but unavailable: ${missing} Or set the sandbox mode to "preferred".` };
+    return { kind: 'refuse', reason: `The sandbox is required but unavailable: ${missing} Or set the sandbox mode to "preferred" `
+      + `(--sandbox preferred, or the setting entropo.sandbox.mode) and allow running unsandboxed (--allow-unsandboxed, or entropo.sandbox.allowUnsandboxed).` };
   }
   return policy.allowUnsandboxed
     ? { kind: 'unsandboxed', warning: `Commands run without a sandbox: ${missing}` }
@@ -65,7 +70,7 @@ export async function createProcessRunner(policy: RunnerPolicy, support?: Sandbo
       warnOnce(policy, decision.warning);
       return new UnsandboxedRunner(policy.sandbox.secrets ?? []);
     case 'ask':
-      throw new AgentError(ErrorReason.Config, `${decision.reason} Allow this explicitly to continue.`, { cause: CONSENT });
+      throw new AgentError(ErrorReason.Config, `${decision.reason} ${CONSENT_HOW}`, { cause: CONSENT });
     case 'refuse':
       throw new AgentError(ErrorReason.Config, decision.reason);
   }

@@ -11,6 +11,7 @@ import { mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import { appendRecord } from './appendRecord.js';
+import { boundTask, type StoreBounds } from './boundTask.js';
 import { recordChecksum } from './checksum.js';
 import { acquireLock, type LockOptions } from './fileLock.js';
 import { Redactor } from './redact.js';
@@ -33,6 +34,8 @@ export interface PreferenceStoreOptions {
   /** The repository whose `.env` files are read for values to redact; default: none. */
   repoRoot?: string;
   lock?: LockOptions;
+  /** How long one stored message and one record may be; see boundTask. */
+  bounds?: StoreBounds;
 }
 
 /** The name of the lock file inside the store folder. */
@@ -64,7 +67,8 @@ export class PreferenceStore {
     validateTask(input);
     const id = newId('task');
     if (!this.enabled) return id;
-    const redacted = redactTask(input, await this.redactor(options.repoRoot));
+    // Clipped after redaction, so that a clip never cuts a secret in two and leaves half of it unrecognised.
+    const redacted = boundTask(redactTask(input, await this.redactor(options.repoRoot)), this.options.bounds);
     await this.append({ format: STORE_FORMAT, kind: 'task', id, timestamp: new Date().toISOString(), checksum: '', ...redacted });
     return id;
   }

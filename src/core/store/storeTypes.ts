@@ -40,6 +40,18 @@ export interface TaskInput {
   ranking?: Ranking;
   diversity?: Diversity;
   usage?: Usage;
+  /** Texts the store clipped before writing (see store/boundTask.ts); absent when nothing was clipped. */
+  clips?: StoreClip[];
+}
+
+/** One text the store clipped: where it was, and how long it was and is. */
+export interface StoreClip {
+  candidateId: string;
+  /** Index of the message in the candidate's messages. */
+  message: number;
+  field: 'content' | 'arguments';
+  originalChars: number;
+  keptChars: number;
 }
 
 /** Fields every record carries. */

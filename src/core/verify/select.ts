@@ -1,7 +1,8 @@
-import type { CandidateSignals, Ranking, SelectorMode, SignalName, SignalValue, TieBreak } from './signalTypes.js';
+import { unfitness, type FitnessInput, type Unfit } from './fitness.js';
+import type { Ranking, SelectorMode, SignalName, SignalValue, TieBreak } from './signalTypes.js';
 
 /** What the selector knows of one candidate. */
-export interface SelectInput extends CandidateSignals {
+export interface SelectInput extends FitnessInput {
   /** Trajectory length, for the longest/shortest tie-breaks. */
   steps?: number;
 }
@@ -23,7 +24,9 @@ export function verifierScore(c: SelectInput): number | undefined {
  * Ranks candidates from their signals; a pure function. Each stage filters the remaining set and falls back
  * to the previous set when it would empty it; a stage whose signal is unavailable for every candidate is
  * skipped. Kept candidates come first in tie-break order, then the others, those dropped later first.
- * Every candidate gets one line saying where it stands and why.
+ * Unfit candidates (verify/fitness.ts) then move behind the fit ones; the first candidate is recommended only
+ * when it is fit, so the selector can conclude that nothing is worth applying. Every candidate gets one line
+ * saying where it stands and why.
  */
 export function select(inputs: readonly SelectInput[], options: SelectOptions = {}): Ranking {
   const mode = options.mode ?? 'entropo';
@@ -39,10 +42,22 @@ export function select(inputs: readonly SelectInput[], options: SelectOptions = 
     droppedByStage.push(out);
     set = kept;
   }
-  const order = [...set.sort(compare), ...droppedByStage.reverse().flatMap((out) => out.sort(compare))];
+  const ranked = [...set.sort(compare), ...droppedByStage.reverse().flatMap((out) => out.sort(compare))];
+  const unfit = new Map<SelectInput, Unfit>();
+  for (const c of ranked) {
+    const u = unfitness(c);
+    if (u) unfit.set(c, u);
+  }
+  const order = [...ranked.filter((c) => !unfit.has(c)), ...ranked.filter((c) => unfit.has(c))];
   const explanations: Record<string, string> = {};
-  for (const c of order) explanations[c.candidateId] = `${why.has(c) ? `dropped (${why.get(c)})` : 'kept'}: ${summary(c)}`;
-  return { mode, order: order.map((c) => c.candidateId), explanations };
+  for (const c of order) {
+    const u = unfit.get(c);
+    const where = u ? `unfit (${u.detail})` : why.has(c) ? `dropped (${why.get(c)})` : 'kept';
+    explanations[c.candidateId] = `${where}: ${summary(c)}`;
+  }
+  const recommended = order.length > 0 && !unfit.has(order[0]) ? order[0].candidateId : undefined;
+  return { mode, order: order.map((c) => c.candidateId), explanations, ...(recommended ? { recommended } : {}),
+    unfit: Object.fromEntries([...unfit].map(([c, u]) => [c.candidateId, u])) };
 }
 
 function entropoStages(): Stage[] {

@@ -1,7 +1,10 @@
 /** The verifier's vocabulary: signals per candidate, and the selector's ranking with its explanations. */
 
-/** The signals of DESIGN.md section 5, one module each. */
-export type SignalName = 'finished' | 'validity' | 'syntax' | 'regression' | 'reproduction' | 'agreement' | 'judge' | 'local';
+/** The signals of DESIGN.md section 5, one module each, in the order they are shown. */
+export const SIGNAL_NAMES = ['finished', 'validity', 'syntax', 'regression', 'reproduction', 'agreement', 'judge', 'local'] as const;
+
+/** One of SIGNAL_NAMES. */
+export type SignalName = (typeof SIGNAL_NAMES)[number];
 
 /** A signal's value for one candidate; a signal that could not be measured says why instead of scoring 0. */
 export type SignalValue =
@@ -30,6 +33,11 @@ export type TieBreak = 'verifier' | 'agreement' | 'longest' | 'shortest';
 /** The selector's output: candidate ids best first, and one line per candidate saying why it stands there. */
 export interface Ranking {
   mode: SelectorMode;
+  /** Fit candidates first; unfit ones after them, still ranked so that people can look at them. */
   order: string[];
   explanations: Record<string, string>;
+  /** The candidate worth applying: the first of `order` when it is fit; absent when none is. */
+  recommended?: string;
+  /** Why each unfit candidate is not worth applying (see verify/fitness.ts), by candidate id. */
+  unfit?: Record<string, { reason: string; detail: string }>;
 }

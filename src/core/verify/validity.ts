@@ -1,3 +1,4 @@
+import * as posix from 'node:path/posix';
 import { parsePatch } from '../worktree/parse.js';
 import { changedFiles, DEFAULT_SCRATCH_PATTERNS, isScratch } from '../worktree/patch.js';
 import type { SignalValue } from './signalTypes.js';
@@ -41,7 +42,28 @@ export function validitySignal(candidate: VerifiableCandidate, applies?: true | 
   if (files.length === 0) return { status: 'ok', score: 0, detail: 'not a git diff' };
   const noSource = noSourceChange(candidate.patch);
   if (noSource !== undefined) return { status: 'ok', score: 0, detail: noSource };
+  const escapes = escapingSymlinks(candidate.patch);
+  if (escapes.length > 0) {
+    return { status: 'ok', score: 0, detail: `adds symbolic links that point outside the repository: ${escapes.map((l) => `${l.path} -> ${l.target}`).join(', ')}` };
+  }
   if (typeof applies === 'string') return { status: 'ok', score: 0, detail: `does not apply: ${applies}` };
   const where = applies === true ? 'applies to the snapshot' : 'not checked against a checkout';
   return { status: 'ok', score: 1, detail: `${files.length} file(s), ${where}` };
+}
+
+/**
+ * Symbolic links the patch creates (git mode 120000) whose target leaves the repository: applying one would
+ * let later reads and writes through the link reach the user's files outside it (`escape_link -> /`).
+ */
+export function escapingSymlinks(patch: string): { path: string; target: string }[] {
+  const links: { path: string; target: string }[] = [];
+  for (const section of patch.split(/^diff --git /m).slice(1)) {
+    if (!/^(new file mode|new mode) 120000$/m.test(section)) continue;
+    const file = /^\+\+\+ b\/(.+)$/m.exec(section)?.[1];
+    const target = /^@@[^\n]*\n\+(.*)$/m.exec(section)?.[1];
+    if (file === undefined || target === undefined) continue;
+    const resolved = posix.normalize(posix.join(posix.dirname(file), target));
+    if (posix.isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) links.push({ path: file, target });
+  }
+  return links;
 }

@@ -6,7 +6,7 @@ import { finishedSignal } from './finished.js';
 import { judgeSignals, type JudgeSignalOptions } from './judge.js';
 import type { CandidateSignals, SignalName, SignalValue } from './signalTypes.js';
 import { syntaxSignal } from './syntax.js';
-import { validitySignal } from './validity.js';
+import { escapingSymlinks, validitySignal } from './validity.js';
 import { unavailable, type VerifiableCandidate } from './verifiable.js';
 
 /** Signals computed for a whole set of candidates at once, keyed by candidate id. */
@@ -45,12 +45,18 @@ export async function verifyCandidates(candidates: readonly VerifiableCandidate[
   const [judged, local, tests] = await Promise.all([
     options.judge ? judgeSignals(candidates, { ...options.judge, issue: options.issue, signal }) : undefined,
     guarded(options.local, candidates, signal),
-    checkout ? guarded(options.tests, candidates, signal) : undefined,
+    // A checkout holding a link to / would have the test runner crawl the whole machine: such patches are invalid anyway.
+    checkout ? guarded(options.tests, candidates.filter((c) => escapingSymlinks(c.patch).length === 0), signal) : undefined,
   ]);
   merge('judge', judged, 'no judge configured');
   merge('local', local?.values.local, local?.error ?? 'no local verifier configured');
   merge('regression', tests?.values.regression, tests?.error ?? (checkout ? 'tests not enabled' : 'needs a checkout of the repository'));
   merge('reproduction', tests?.values.reproduction, tests?.error ?? (checkout ? 'tests not enabled' : 'needs a checkout of the repository'));
+  for (const c of candidates) {
+    if (!options.tests || escapingSymlinks(c.patch).length === 0) continue;
+    const own = byId.get(c.id)!;
+    own.regression = own.reproduction = unavailable('not run: the patch adds symbolic links that point outside the repository');
+  }
   return perCandidate;
 }
 

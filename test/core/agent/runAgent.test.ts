@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../../src/core/agent/agentEvents.js';
@@ -30,10 +31,10 @@ describe('runAgent', () => {
       server = await startOpenAiServer({ responses });
       cleanups.push(() => server!.close());
     }
-    const model = new OpenAiModel({ baseUrl: options.baseUrl ?? server!.url, model: 'test-model', apiKey: 'sk-test', maxRetries: 1, timeoutMs: 5_000 });
+    const model = new OpenAiModel({ baseUrl: options.baseUrl ?? server!.url, model: 'test-model', apiKey: 'sk-test', maxRetries: 1, requestTimeoutMs: 5_000 });
     const events = new Emitter<AgentEvent>();
     const trajectoryFile = path.join(repo.dir, '..', `${path.basename(repo.dir)}.trajectory.jsonl`);
-    cleanups.push(() => { if (existsSync(trajectoryFile)) writeFileSync(trajectoryFile, ''); });
+    cleanups.push(() => rmSync(trajectoryFile, { force: true }));
     const base = {
       model, workspace: new NodeWorkspace(repo.dir), runner: new NodeProcessRunner(), issue: ISSUE, events, trajectoryFile,
       config: resolveConfig({ format: options.format ?? 'text', limits: options.limits }),
@@ -74,6 +75,28 @@ describe('runAgent', () => {
       expect(trajectory.tornTail).toBe(false);
     });
   }
+
+  it('adds no listeners per step: a 100-step rollout over HTTP, streamed, with commands, and no MaxListenersExceededWarning', async () => {
+    const replies: ScriptedReply[] = Array.from({ length: 99 }, (_, i) => ({ toolCalls: [{ name: 'execute_bash', arguments: JSON.stringify({ cmd: `echo step ${i}` }) }] }));
+    replies.push({ toolCalls: [{ name: 'finish', arguments: JSON.stringify({ command: 'submit', result: 'done' }) }] });
+    const { base, server } = await setup(replies, { format: 'tools', limits: { maxSteps: 100 } });
+    const streamed = new OpenAiModel({ baseUrl: server!.url, model: 'test-model', stream: true });
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    let result;
+    try {
+      result = await runAgent({ ...base, model: streamed, signal: controller.signal });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(result.exitReason).toBe('submitted');
+    expect(result.steps).toHaveLength(100);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+  });
 
   it('writes a valid trajectory after every step', async () => {
     const { base, events, trajectoryFile } = await setup(exampleReplies('fix-ceil', 'text'));

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { OpenAiModel, type OpenAiModelOptions } from '../../../src/core/llm/openAiModel.js';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
@@ -204,7 +205,8 @@ describe('OpenAiModel retries and failures', () => {
   it.each([
     [{ baseUrl: 'localhost:8000' }, 'not an http(s) URL'],
     [{ model: '' }, 'model name is empty'],
-    [{ timeoutMs: 0 }, 'timeoutMs must be a positive integer'],
+    [{ requestTimeoutMs: 0 }, 'requestTimeoutMs must be a positive integer'],
+    [{ streamIdleTimeoutMs: 1.5 }, 'streamIdleTimeoutMs must be a positive integer'],
     [{ maxRetries: -1 }, 'maxRetries must be a non-negative integer'],
   ])('rejects bad settings at construction: %o', (bad, expected) => {
     let error: unknown;
@@ -229,19 +231,72 @@ describe('OpenAiModel retries and failures', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
-  it('reports a server that never answers as a timeout', async () => {
+  it.each([false, true])('ends a call to a server that never answers at the request timeout, retries included (stream: %s)', async (stream) => {
     const server = await serve({ hang: true });
-    const error = await failure(model(server, { timeoutMs: 300, maxRetries: 1 }).complete({ messages: [user('Hi')] }));
+    const started = Date.now();
+    const error = await failure(model(server, { stream, requestTimeoutMs: 400, maxRetries: 4 }).complete({ messages: [user('Hi')] }));
     expect(error.reason).toBe(ErrorReason.ModelUnavailable);
-    expect(error.message).toContain('did not answer within 300 ms');
-    expect(server.requests).toHaveLength(2);
+    expect(error.message).toContain('did not start answering within 0.4 s');
+    // One deadline for the whole call: five attempts must not make it five times as long.
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
-  it('reports a stream that stalls as unavailable', async () => {
+  it('reports a stream that stalls after the stream idle timeout, and lets a slow stream that keeps sending finish', async () => {
     const server = await serve({ responses: [{ content: 'partial', hang: true }] });
-    const error = await failure(model(server, { stream: true, timeoutMs: 300 }).complete({ messages: [user('Hi')] }));
+    const error = await failure(model(server, { stream: true, streamIdleTimeoutMs: 300 }).complete({ messages: [user('Hi')] }));
     expect(error.reason).toBe(ErrorReason.ModelUnavailable);
-    expect(error.message).toContain('stopped sending');
+    expect(error.message).toContain('stopped sending for 0.3 s in the middle of an answer');
+    // 40 chunks 50 ms apart: 2 s in all, far past the request timeout, never silent for the idle timeout.
+    const slow = await serve({ responses: [{ content: 'x'.repeat(7 * 40), chunkDelayMs: 50 }] });
+    const started = Date.now();
+    const answer = await model(slow, { stream: true, requestTimeoutMs: 500, streamIdleTimeoutMs: 500 }).complete({ messages: [user('Hi')] });
+    expect(answer.content).toBe('x'.repeat(280));
+    expect(Date.now() - started).toBeGreaterThan(1500);
+  });
+
+  it('reports a stream cut off mid-answer as truncated, not as an answer without choices', async () => {
+    const server = await serve({ responses: [{ content: 'The fix is to change the loop so that', truncate: true }, { content: 'x', truncate: 'end' }] });
+    const cut = await failure(model(server, { stream: true }).complete({ messages: [user('Hi')] }));
+    expect(cut.reason).toBe(ErrorReason.ModelTruncated);
+    expect(cut.message).toMatch(/cut its answer off after \d+ chunks \(\d+ characters\): the connection failed/);
+    const ended = await failure(model(server, { stream: true }).complete({ messages: [user('Hi')] }));
+    expect(ended.reason).toBe(ErrorReason.ModelTruncated);
+    expect(ended.message).toContain('the stream ended without a finish reason');
+  });
+
+  it('names an empty choices list as such, streamed or not', async () => {
+    const server = await serve({ responses: [{ emptyChoices: true }, { emptyChoices: true }] });
+    expect((await failure(model(server).complete({ messages: [user('Hi')] }))).message).toContain('an empty "choices" list');
+    expect((await failure(model(server, { stream: true }).complete({ messages: [user('Hi')] }))).message).toContain('streamed no choice at all');
+  });
+
+  it('refuses a reply far longer than any model answer, streamed or not', async () => {
+    const server = await serve({ responses: [{ content: 'y'.repeat(3_000) }, { content: 'y'.repeat(3_000) }] });
+    for (const stream of [false, true]) {
+      const error = await failure(model(server, { stream, maxReplyChars: 1_000 }).complete({ messages: [user('Hi')] }));
+      expect(error.reason).toBe(ErrorReason.ModelReplyTooLarge);
+      expect(error.message).toContain('more than 1000 characters');
+    }
+  });
+
+  it('adds no abort listener to the caller\'s signal per call: 100 calls, retries included, no MaxListenersExceededWarning', async () => {
+    const server = await serve({ failures: [503, 503, 503], responses: () => ({ content: 'ok' }) });
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (const stream of [false, true]) {
+        const m = model(server, { stream });
+        for (let i = 0; i < 50; i++) await m.complete({ messages: [user(`call ${i}`)], signal: controller.signal });
+      }
+      // The warning is emitted on the next tick after the 11th listener.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { createModelFactory } from '../../../src/core/llm/createModel.js';
 import { ScriptedModel } from '../../../src/core/llm/scriptedModel.js';
 import type { BatchEvent } from '../../../src/core/sampling/batchTypes.js';
 import { runBatch, type RunBatchOptions } from '../../../src/core/sampling/runBatch.js';
+import { detectSandbox } from '../../../src/core/sandbox/detectSandbox.js';
 import { releaseSnapshot } from '../../../src/core/worktree/snapshot.js';
 import { pruneStale } from '../../../src/core/worktree/worktrees.js';
 import { EXAMPLE_DIR, exampleRepo, git, PROJECT_ROOT, tempDir } from '../../helpers/tempRepo.js';
@@ -120,7 +121,9 @@ describe('runBatch', () => {
     expectUntouched(s);
   });
 
-  it.skipIf(!existsSync('/usr/bin/bwrap'))('contains each rollout: its commands write only in its own worktree', async () => {
+  it('contains each rollout: its commands write only in its own worktree', async (context) => {
+    const support = await detectSandbox();
+    if (!support.available) context.skip(`needs bubblewrap: ${support.reason ?? 'no sandbox here'}`);
     const s = setup();
     const outside = tempDir();
     cleanups.push(outside.cleanup);
@@ -155,7 +158,7 @@ describe('runBatch', () => {
     const script = JSON.parse(readFileSync(SCRIPTS[0], 'utf8')) as Record<string, unknown>;
     writeFileSync(slowScript, JSON.stringify({ ...script, delayMs: 2_000 }));
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), 'run', '--repo', s.repo,
-      '--issue', ISSUE, '--script', slowScript, '--samples', '3', '--out', s.outDir],
+      '--issue', ISSUE, '--script', slowScript, '--samples', '3', '--out', s.outDir, '--allow-unsandboxed'],
     { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: path.dirname(s.baseDir) }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     await new Promise<void>((resolve, reject) => {

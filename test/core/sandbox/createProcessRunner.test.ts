@@ -31,7 +31,8 @@ describe('decideRunner', () => {
 
   it('says why in the refusal and in the question', () => {
     expect(decideRunner({ mode: 'required' }, missing('bwrap is missing.'))).toEqual({
-      kind: 'refuse', reason: 'The sandbox is required but unavailable: bwrap is missing. Or set the sandbox mode to "preferred".',
+      kind: 'refuse', reason: 'The sandbox is required but unavailable: bwrap is missing. Or set the sandbox mode to "preferred" '
+        + '(--sandbox preferred, or the setting entropo.sandbox.mode) and allow running unsandboxed (--allow-unsandboxed, or entropo.sandbox.allowUnsandboxed).',
     });
     const ask = decideRunner({ mode: 'preferred' }, missing('bwrap is missing.'));
     expect(ask.kind === 'ask' && ask.reason).toContain('No sandbox is available (bwrap is missing.)');
@@ -48,12 +49,16 @@ describe('createProcessRunner without a sandbox', () => {
     expect(error).toBeInstanceOf(AgentError);
     expect((error as AgentError).reason).toBe(ErrorReason.Config);
     expect((error as AgentError).message).toContain('no bwrap here.');
+    // The refusal names exactly how to consent, on the command line and in VS Code.
+    expect((error as AgentError).message).toContain('--allow-unsandboxed');
+    expect((error as AgentError).message).toContain('entropo.sandbox.allowUnsandboxed');
     expect(needsUnsandboxedConsent(error)).toBe(true);
   });
 
   it('refuses in required mode, whatever the consent', async () => {
     const error = await createProcessRunner(policy('required', { allowUnsandboxed: true }), missing('no bwrap here.')).catch((e: unknown) => e);
     expect((error as AgentError).message).toMatch(/^The sandbox is required but unavailable: no bwrap here\./);
+    expect((error as AgentError).message).toContain('(--sandbox preferred, or the setting entropo.sandbox.mode) and allow running unsandboxed (--allow-unsandboxed, or entropo.sandbox.allowUnsandboxed)');
     expect(needsUnsandboxedConsent(error)).toBe(false);
   });
 

@@ -34,18 +34,24 @@ describe('select, EntroPO order', () => {
     expect(ranking.explanations.r3).toMatch(/^dropped \(verifier score <= 0.01\)/);
     expect(ranking.explanations.r2).toMatch(/^dropped \(passes fewer reproduction tests than the best\)/);
     expect(ranking.explanations.r1).toMatch(/^dropped \(breaks more regression tests than the best\): breaks 2/);
-    expect(ranking.explanations.r0).toMatch(/^dropped \(did not finish\)/);
+    expect(ranking.explanations.r0).toMatch(/^unfit \(did not finish\)/);
+    expect(ranking.recommended).toBe('r5');
+    expect(ranking.unfit).toEqual({ r0: { reason: 'unfinished', detail: 'did not finish' } });
   });
 
   it('falls back to the previous set when a filter would empty it', () => {
     const ranking = select([cand('a', { fin: 0, judge: 0.2 }), cand('b', { fin: 0, judge: 0.005 }), cand('c', { fin: 0, judge: 0.001 })]);
-    // Nobody finished and everybody is under the floor but 'a': the filters fall back rather than empty the set.
+    // Nobody finished and everybody is under the floor but 'a': the filters fall back rather than empty the
+    // set, so the unfinished ones are still ranked for people to look at, but none is recommended.
     expect(ranking.order).toEqual(['a', 'b', 'c']);
-    expect(ranking.explanations.a).toMatch(/^kept/);
-    expect(ranking.explanations.b).toMatch(/^dropped \(verifier score <= 0.01\)/);
+    expect(ranking.explanations.a).toMatch(/^unfit \(did not finish\)/);
+    expect(ranking.recommended).toBeUndefined();
+    expect(Object.keys(ranking.unfit ?? {})).toEqual(['a', 'b', 'c']);
     const allLow = select([cand('a', { judge: 0.005 }), cand('b', { judge: 0.001 })]);
     expect(allLow.order).toEqual(['a', 'b']);
     expect(Object.values(allLow.explanations).every((e) => e.startsWith('kept'))).toBe(true);
+    // A learned verifier's low score alone does not make a candidate unfit: its scale depends on the model.
+    expect(allLow.recommended).toBe('a');
   });
 
   it('skips a stage whose signal is unavailable for everyone and reports it as unavailable, not zero', () => {

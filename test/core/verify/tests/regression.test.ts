@@ -7,6 +7,7 @@ import { regressionSignal } from '../../../../src/core/verify/tests/regressionSi
 import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';
 import { git, tempDir } from '../../../helpers/tempRepo.js';
 import { fixtureRepo, patchOf, pytestWorks } from './fixtureRepo.js';
+import { missingTool } from '../../../helpers/toolchain.js';
 
 const CALC = `def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n\n\ndef div(a, b):\n    return a / b\n\n\ndef neg(a):\n    return -a\n`;
 const CALC_TESTS = `import unittest\n\nfrom calc import add, div, mul, neg, sub\n\n\nclass CalcTest(unittest.TestCase):
@@ -177,6 +178,8 @@ describe.concurrent('regressionSignal', () => {
   });
 
   it('runs go test -json, counting a package that no longer builds', async (context) => {
+    const missing = missingTool('go', 'the Go toolchain');
+    if (missing) context.skip(missing);
     const repo = repoOf(context, {
       'go.mod': 'module example.com/calc\n\ngo 1.21\n',
       'calc.go': 'package calc\n\nfunc Add(a, b int) int { return a + b }\n\nfunc Mul(a, b int) int { return a * b }\n',
@@ -196,6 +199,8 @@ describe.concurrent('regressionSignal', () => {
   });
 
   it('runs cargo test, keeping test binaries apart', async (context) => {
+    const missing = missingTool('cargo', 'the Rust toolchain');
+    if (missing) context.skip(missing);
     const repo = repoOf(context, {
       'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n',
       '.gitignore': 'target/\n',
