@@ -139,7 +139,7 @@ describe('entropo run with candidates that are not worth applying', () => {
       call('finish', { command: 'submit', result: 'Rewrote page_count.' }),
     ]) });
     expect(run.code).toBe(3);
-    expect(run.lastLine).toMatch(/^entropo: no_fit_candidate: none of the 2 candidates is worth applying: r0 breaks tests \(breaks 5 of 5 passing tests: .*, and no test shows it fixing anything\); r1 breaks tests/);
+    expect(run.lastLine).toMatch(/^entropo: no_fit_candidate: none of the 2 candidates is worth applying: r0 breaks tests \(breaks 5 of 5 passing tests: test_exact_multiple, .*\); r1 breaks tests \(breaks 5 of 5/);
     expect(run.saved.outcome.unfit.map((u) => u.reason)).toEqual(['breaks_tests', 'breaks_tests']);
     expectNothingRecommended(run);
   });

@@ -47,7 +47,7 @@ describe('a candidate that only adds a script', () => {
     for (const mode of ['entropo', 'r2e'] as const) {
       const ranking = select(signals, { mode });
       expect(ranking.order[0]).toBe('fix');
-      expect(ranking.explanations.s1).toMatch(/^dropped \(only adds new files \(replicate_issue\.py\); changes no existing file\)/);
+      expect(ranking.explanations.s1).toMatch(/^unfit \(only adds new files \(replicate_issue\.py\); changes no existing file\)/);
     }
   });
 });

@@ -38,6 +38,17 @@ export function pytestProblem(output: string, fromReport: boolean): string | und
   return undefined;
 }
 
+/**
+ * The test files pytest could not collect when that alone stopped the session ("Interrupted: 1 error during
+ * collection"), else none. With a candidate applied that is evidence, not noise: the module no longer imports,
+ * and every test in it that passed before is broken.
+ */
+export function pytestUncollected(output: string): string[] {
+  const lines = stripAnsi(output).split('\n').map((line) => line.trim());
+  if (!lines.some((line) => /^!+ Interrupted: \d+ errors? during collection !+$/.test(line))) return [];
+  return lines.map((line) => /^_+ ERROR collecting (\S+) _+$/.exec(line)?.[1]).filter((f): f is string => f !== undefined);
+}
+
 /** Why unittest's verbose output does not cover the whole run: it must reach its "Ran N tests" line. */
 export function unittestProblem(output: string): string | undefined {
   if (/^Ran \d+ tests? in /m.test(stripAnsi(output))) return undefined;

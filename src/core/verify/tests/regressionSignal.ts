@@ -67,7 +67,10 @@ export async function regressionSignal(
     const run = await limiter.run(() => runTests(tree, test, runOptions));
     if (run.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
     if (run.timedOut) return [id, unavailable(`the test run was killed at its time limit of ${seconds(timeoutMs)} s (raise the test timeout)`)];
-    if (run.unreadable !== undefined) return [id, unavailable(`the test run with this candidate cannot be read per test: ${run.unreadable}`)];
+    // Tests of a module that no longer imports with the candidate count as broken (brokenTests), not as unreadable
+    if (run.unreadable !== undefined && !run.uncollected?.length) {
+      return [id, unavailable(`the test run with this candidate cannot be read per test: ${run.unreadable}`)];
+    }
     const failed = brokenTests(baseline, run);
     const rerun = await limiter.run(() => rerunFailed(tree, test, failed, runOptions));
     if (options.signal?.aborted) throw new AgentError(ErrorReason.Cancelled, 'cancelled');

@@ -11,7 +11,7 @@ import { parseJUnit } from './parseJUnit.js';
 import { parsePytestSummary } from './parsePytest.js';
 import { parseTap } from './parseTap.js';
 import { parseUnittestVerbose } from './parseUnittest.js';
-import { pytestProblem, unittestProblem } from './outputProblems.js';
+import { pytestProblem, pytestUncollected, unittestProblem } from './outputProblems.js';
 import { record, type TestResults } from './testResults.js';
 
 /** Options of one test run. */
@@ -34,6 +34,8 @@ export interface TestRun {
    * log); undefined when they are. A run with a reason here cannot be compared test by test.
    */
   unreadable?: string;
+  /** Test files that could not be collected when that was all that stopped the run (pytest); see pytestUncollected. */
+  uncollected?: string[];
   exitCode: number | null;
   timedOut: boolean;
   cancelled: boolean;
@@ -72,7 +74,8 @@ export async function runTests(dir: string, test: TestCommand, options: RunTests
     const perTest = parsed.size > 0;
     const results: TestResults = perTest ? parsed : new Map([[SUITE_ID, result.exitCode === 0 && !result.timedOut ? 'passed' : 'failed']]);
     return {
-      results, perTest, unreadable: unreadable(test, read, output, result.truncated), exitCode: result.exitCode, timedOut: result.timedOut,
+      results, perTest, unreadable: unreadable(test, read, output, result.truncated), uncollected: pytestUncollected(output),
+      exitCode: result.exitCode, timedOut: result.timedOut,
       cancelled: result.cancelled, durationMs: result.durationMs, tail: output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n'),
     };
   } finally {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pytestProblem, unittestProblem } from '../../../../src/core/verify/tests/outputProblems.js';
+import { pytestProblem, pytestUncollected, unittestProblem } from '../../../../src/core/verify/tests/outputProblems.js';
 import { parsePytestSummary } from '../../../../src/core/verify/tests/parsePytest.js';
 import { withPerTestOutput } from '../../../../src/core/verify/tests/perTestFlags.js';
 
@@ -35,6 +35,10 @@ describe('pytest output that is not the whole run', () => {
     const problem = 'pytest stopped before running every test (Interrupted: 1 error during collection: tests/test_bad.py)';
     expect(pytestProblem(output, false)).toBe(problem);
     expect(pytestProblem(output, true)).toBe(problem);
+    // With a candidate applied, the file that no longer imports is named: its tests count as broken there
+    expect(pytestUncollected(output)).toEqual(['tests/test_bad.py']);
+    expect(pytestUncollected(fixture('pytest-crash.txt'))).toEqual([]);
+    expect(pytestUncollected(fixture('pytest-rA.txt'))).toEqual([]);
   });
 
   it('trusts a JUnit report otherwise, and wants unittest to reach its "Ran N tests" line', () => {
