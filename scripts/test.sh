@@ -10,7 +10,7 @@ ensure_build
 mkdir -p test-artifacts
 
 npx tsc --noEmit -p .
-npx eslint .
+npm run -s lint
 
 # The trainers' environments; the TypeScript suite also drives both through them (entropo train, and
 # retraining the local verifier on exported decisions).

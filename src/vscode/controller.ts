@@ -9,8 +9,8 @@ import { needsUnsandboxedConsent } from '../core/sandbox/createProcessRunner.js'
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import type { DecisionKind } from '../core/store/storeTypes.js';
 import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
-import type { FromWebview, ReviewState, StepView } from '../protocol/messages.js';
-import { CANDIDATE_SCHEME, CandidateDocuments, openDiff, type RunFiles } from './candidateDocuments.js';
+import type { FromWebview, StepView } from '../protocol/messages.js';
+import { CANDIDATE_SCHEME, CandidateDocuments, openDiff } from './candidateDocuments.js';
 import { configureModel, API_KEY_SECRET } from './configureModel.js';
 import { deleteRecordedData, type DeleteOutcome } from './deleteRecordedData.js';
 import { exportPreferenceData } from './exportPreferenceData.js';
@@ -18,17 +18,9 @@ import { askFolder, askIssue } from './issueInput.js';
 import { ReviewPanel } from './reviewPanel.js';
 import { RevertWatcher } from './revertWatcher.js';
 import { runFix } from './runFix.js';
+import type { RunRecord } from './runRecord.js';
 import { readSettings } from './settings.js';
 import { ModelTrainer, type TrainOutcome } from './trainModel.js';
-
-/** A finished run, kept so that its candidates can be diffed, applied and rejected (also after a reload). */
-export interface RunRecord extends RunFiles {
-  runId: string;
-  taskId?: string;
-  storeDir: string;
-  trajectories: Record<string, string>;
-  review: ReviewState;
-}
 
 const LAST_RUN = 'entropo.lastRunFile';
 const UNSANDBOXED_CONSENT = 'entropo.unsandboxedConsent';

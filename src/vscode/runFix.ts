@@ -7,7 +7,7 @@ import { OpenAiModel } from '../core/llm/openAiModel.js';
 import { fixIssue, type FixEvent, type FixReport } from '../core/pipeline/fixIssue.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
-import type { RunRecord } from './controller.js';
+import type { RunRecord } from './runRecord.js';
 import type { ReviewPanel } from './reviewPanel.js';
 import { rankedReview, reviewEvent, startReview } from './reviewState.js';
 import type { ExtensionSettings } from './settings.js';

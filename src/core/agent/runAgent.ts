@@ -12,6 +12,7 @@ import type { AgentConfig } from './config.js';
 import { ISSUE_TEMPLATE, render, SYSTEM_TEMPLATE, TEXT_TOOLS_TEMPLATE } from './prompts.js';
 import { runStep, type StepRecord } from './runStep.js';
 import { TrajectoryWriter } from './trajectory.js';
+import { wallClock, type WallClock } from './wallClock.js';
 
 /** Everything one rollout needs. */
 export interface RunAgentOptions {
@@ -116,25 +117,4 @@ function toOutcome(error: unknown, wall: WallClock): Outcome {
   if (isAbort(error) || wall.signal.aborted) return new Cancelled();
   if (error instanceof AgentError && MODEL_FAILURES.has(error.reason)) return new ModelFailed(error.message);
   return new ModelFailed(`Unexpected error: ${error instanceof Error ? error.message : String(error)}`);
-}
-
-/** The run's own AbortSignal: fires on the caller's cancel or when the wall-time limit passes. */
-export interface WallClock {
-  signal: AbortSignal;
-  expired(): boolean;
-  dispose(): void;
-}
-
-function wallClock(outer: AbortSignal | undefined, limitMs: number): WallClock {
-  const controller = new AbortController();
-  const deadline = Date.now() + limitMs;
-  const timer = setTimeout(() => controller.abort(new AgentError(ErrorReason.Cancelled, 'wall time limit')), limitMs);
-  const onAbort = () => controller.abort(outer?.reason);
-  if (outer?.aborted) onAbort();
-  outer?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    expired: () => Date.now() >= deadline && !outer?.aborted,
-    dispose: () => { clearTimeout(timer); outer?.removeEventListener('abort', onAbort); },
-  };
 }

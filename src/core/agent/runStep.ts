@@ -4,7 +4,7 @@ import type { Message, Model, ModelResponse, Step, Usage } from '../types.js';
 import { condense, estimateTokens } from './condense.js';
 import type { AgentConfig } from './config.js';
 import { parseAction } from './parseAction.js';
-import type { WallClock } from './runAgent.js';
+import type { WallClock } from './wallClock.js';
 
 /** The mutable part of a rollout that a step reads and updates. */
 export interface LoopState {

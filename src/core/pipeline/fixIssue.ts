@@ -7,7 +7,7 @@ import type { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
 import { select, type SelectOptions } from '../verify/select.js';
 import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
-import { testSignalProvider, type TestSignalsOptions } from '../verify/tests/testSignals.js';
+import { testSignalProvider, type TestSignalsOptions } from '../verify/execution/testSignals.js';
 import { verifyCandidates, type VerifyOptions } from '../verify/verifyCandidates.js';
 import { defaultBaseDir } from '../worktree/worktrees.js';
 

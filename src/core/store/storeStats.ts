@@ -1,7 +1,13 @@
 /** Counts what a store holds and what an export would produce from it, in one streaming pass. */
 import { labelTask, latestDecisions, preferencePairs, summarizeTask, type TaskSummary, type WeakLabelOptions } from './labels.js';
-import type { PreferenceStore } from './preferenceStore.js';
-import type { DecisionKind, DecisionRecord, SkippedLine } from './storeTypes.js';
+import type { RecordLocation, ScanResult } from './scanStore.js';
+import type { DecisionKind, DecisionRecord, SkippedLine, StoreRecord } from './storeTypes.js';
+
+/** What the counts read: the store's folder and one pass over its records. */
+export interface StoreReader {
+  readonly dir: string;
+  scan(visit: (record: StoreRecord, at: RecordLocation) => void): Promise<ScanResult>;
+}
 
 /** The store's counts. */
 export interface StoreStats {
@@ -21,7 +27,7 @@ export interface StoreStats {
 }
 
 /** Reads the whole store once and counts tasks, candidates, decisions, exportable lines and refused lines. */
-export async function storeStats(store: PreferenceStore, weakLabels?: WeakLabelOptions): Promise<StoreStats> {
+export async function storeStats(store: StoreReader, weakLabels?: WeakLabelOptions): Promise<StoreStats> {
   const summaries: TaskSummary[] = [];
   const decisions: DecisionRecord[] = [];
   const scan = await store.scan((record) => {

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatTextAction } from '../../../../src/core/llm/textFormat.js';
 import type { Message } from '../../../../src/core/types.js';
-import { runOne } from '../../../../src/core/verify/tests/reproductionSignal.js';
-import { collectReproTests, type ReproTest } from '../../../../src/core/verify/tests/reproTests.js';
+import { runOne } from '../../../../src/core/verify/execution/reproductionSignal.js';
+import { collectReproTests, type ReproTest } from '../../../../src/core/verify/execution/reproTests.js';
 import { tempDir } from '../../../helpers/tempRepo.js';
 import { write } from './fixtureRepo.js';
 

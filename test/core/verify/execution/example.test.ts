@@ -7,9 +7,9 @@ import type { BatchResult } from '../../../../src/core/sampling/batchTypes.js';
 import { runBatch } from '../../../../src/core/sampling/runBatch.js';
 import type { Message } from '../../../../src/core/types.js';
 import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
-import { prepareCandidateTrees } from '../../../../src/core/verify/tests/candidateTrees.js';
-import { reproductionSignal } from '../../../../src/core/verify/tests/reproductionSignal.js';
-import { testSignals, type TestSignals } from '../../../../src/core/verify/tests/testSignals.js';
+import { prepareCandidateTrees } from '../../../../src/core/verify/execution/candidateTrees.js';
+import { reproductionSignal } from '../../../../src/core/verify/execution/reproductionSignal.js';
+import { testSignals, type TestSignals } from '../../../../src/core/verify/execution/testSignals.js';
 import { releaseSnapshot } from '../../../../src/core/worktree/snapshot.js';
 import { EXAMPLE_DIR, exampleRepo, git, tempDir } from '../../../helpers/tempRepo.js';
 

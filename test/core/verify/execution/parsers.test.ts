@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCargoTest } from '../../../../src/core/verify/tests/parseCargo.js';
-import { parseGoTestJson } from '../../../../src/core/verify/tests/parseGoTest.js';
-import { parseJUnit } from '../../../../src/core/verify/tests/parseJUnit.js';
-import { parsePytestSummary } from '../../../../src/core/verify/tests/parsePytest.js';
-import { parseTap } from '../../../../src/core/verify/tests/parseTap.js';
-import { parseUnittestVerbose } from '../../../../src/core/verify/tests/parseUnittest.js';
-import { parseResults } from '../../../../src/core/verify/tests/runTests.js';
-import { parseXml } from '../../../../src/core/verify/tests/xml.js';
+import { parseCargoTest } from '../../../../src/core/verify/execution/parseCargo.js';
+import { parseGoTestJson } from '../../../../src/core/verify/execution/parseGoTest.js';
+import { parseJUnit } from '../../../../src/core/verify/execution/parseJUnit.js';
+import { parsePytestSummary } from '../../../../src/core/verify/execution/parsePytest.js';
+import { parseTap } from '../../../../src/core/verify/execution/parseTap.js';
+import { parseUnittestVerbose } from '../../../../src/core/verify/execution/parseUnittest.js';
+import { parseResults } from '../../../../src/core/verify/execution/runTests.js';
+import { parseXml } from '../../../../src/core/verify/execution/xml.js';
 
 const fixture = (name: string): string => readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
 const sorted = (results: Map<string, string>): [string, string][] => [...results].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -1,5 +1,5 @@
 /** Makes a configured test command print per-test outcomes, for the runners whose flags for that are known. */
-import type { ResultFormat } from './detectTestCommand.js';
+import type { ResultFormat } from './testResults.js';
 
 /** A configured command as it will run, the format to read, and what could not be done, for people. */
 export interface PerTestCommand {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
 import type { ProcessRunner } from '../../types.js';
-import type { ResultFormat, TestCommand } from './detectTestCommand.js';
+import type { TestCommand } from './detectTestCommand.js';
 import { parseCargoTest } from './parseCargo.js';
 import { parseGoTestJson } from './parseGoTest.js';
 import { parseJUnit } from './parseJUnit.js';
@@ -12,7 +12,7 @@ import { parsePytestSummary } from './parsePytest.js';
 import { parseTap } from './parseTap.js';
 import { parseUnittestVerbose } from './parseUnittest.js';
 import { pytestProblem, pytestUncollected, unittestProblem } from './outputProblems.js';
-import { record, type TestResults } from './testResults.js';
+import { record, type ResultFormat, type TestResults } from './testResults.js';
 
 /** Options of one test run. */
 export interface RunTestsOptions {

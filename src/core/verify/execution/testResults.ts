@@ -1,5 +1,8 @@
 /** The common shape of every test-result parser: test id to outcome, with the worst outcome kept per id. */
 
+/** How a run's per-test results are read: `auto` tries every text format in turn. */
+export type ResultFormat = 'pytest' | 'junit' | 'tap' | 'unittest' | 'go-json' | 'cargo' | 'auto';
+
 /**
  * Outcome of one test. `error` is a test that could not run (setup, import, collection), `failed` an assertion.
  * `xfailed` and `xpassed` are tests marked as expected to fail that did fail, or passed anyway: neither is a

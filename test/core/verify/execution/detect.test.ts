@@ -1,8 +1,8 @@
 import { chmodSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectTestCommand } from '../../../../src/core/verify/tests/detectTestCommand.js';
-import { runTests } from '../../../../src/core/verify/tests/runTests.js';
+import { detectTestCommand } from '../../../../src/core/verify/execution/detectTestCommand.js';
+import { runTests } from '../../../../src/core/verify/execution/runTests.js';
 import { tempDir } from '../../../helpers/tempRepo.js';
 import { pytestWorks, write } from './fixtureRepo.js';
 

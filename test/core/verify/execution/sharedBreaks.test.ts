@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
-import { withSharedBreaks } from '../../../../src/core/verify/tests/sharedBreaks.js';
+import { withSharedBreaks } from '../../../../src/core/verify/execution/sharedBreaks.js';
 
 const diff = (file: string) => `diff --git a/${file} b/${file}\nindex 1111111..2222222 100644\n--- a/${file}\n+++ b/${file}\n@@ -1 +1 @@\n-a\n+b\n`;
 const broke = (...broken: string[]): SignalValue => ({

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
-import { prepareCandidateTrees } from '../../../../src/core/verify/tests/candidateTrees.js';
-import { regressionSignal } from '../../../../src/core/verify/tests/regressionSignal.js';
+import { prepareCandidateTrees } from '../../../../src/core/verify/execution/candidateTrees.js';
+import { regressionSignal } from '../../../../src/core/verify/execution/regressionSignal.js';
 import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';
 import { git, tempDir } from '../../../helpers/tempRepo.js';
 import { fixtureRepo, patchOf, pytestWorks } from './fixtureRepo.js';

@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
 import type { ProcessRunner } from '../../types.js';
 import { withPerTestOutput } from './perTestFlags.js';
+import type { ResultFormat } from './testResults.js';
 
 /** Which test runner a command drives. */
 export type TestRunnerKind = 'configured' | 'npm' | 'node' | 'pytest' | 'unittest' | 'go' | 'cargo' | 'maven' | 'gradle';
-
-/** How a run's per-test results are read: `auto` tries every text format in turn. */
-export type ResultFormat = 'pytest' | 'junit' | 'tap' | 'unittest' | 'go-json' | 'cargo' | 'auto';
 
 /** A test command, ready to run with `bash -c` in the top folder of a checkout. */
 export interface TestCommand {

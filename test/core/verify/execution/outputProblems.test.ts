@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pytestProblem, pytestUncollected, unittestProblem } from '../../../../src/core/verify/tests/outputProblems.js';
-import { parsePytestSummary } from '../../../../src/core/verify/tests/parsePytest.js';
-import { withPerTestOutput } from '../../../../src/core/verify/tests/perTestFlags.js';
+import { pytestProblem, pytestUncollected, unittestProblem } from '../../../../src/core/verify/execution/outputProblems.js';
+import { parsePytestSummary } from '../../../../src/core/verify/execution/parsePytest.js';
+import { withPerTestOutput } from '../../../../src/core/verify/execution/perTestFlags.js';
 
 const fixture = (name: string): string => readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
 
