@@ -1,10 +1,9 @@
 /** Runs one bwrap process, optionally holding the sandbox back until its init process has joined a cgroup. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ProcessResult, RunOptions } from '../types.js';
-import { OutputClip } from '../node/outputClip.js';
+import { collectOutput, spawnGroup, type GroupChild } from '../process/groupProcess.js';
 
-const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 // bwrap reports the sandbox's init on fd 3 and waits for a byte on fd 4 before it starts the command.
 const STATUS_FD = 3;
 const BLOCK_FD = 4;
@@ -29,6 +28,8 @@ export interface BwrapChild {
   closed: Promise<void>;
   /** Kills bwrap's process group, and with it the whole sandbox. */
   kill(): void;
+  /** The child as started, for collecting its output. */
+  started: GroupChild;
 }
 
 /**
@@ -54,64 +55,39 @@ export function launchBwrap(
   bwrap: string, args: string[], options: Pick<RunOptions, 'cwd' | 'env'>, beforeStart?: BeforeStart, extraFds = 0,
 ): BwrapChild {
   const argv = beforeStart ? gated(args) : args;
-  const fds = beforeStart ? 5 + extraFds : 3;
-  // detached: bwrap leads a new process group; killing it makes the kernel kill the sandbox's init
-  // (--die-with-parent), and with it every process in the sandbox's pid namespace.
-  const child = spawn(bwrap, argv, { cwd: options.cwd, env: options.env, detached: true, stdio: Array<'pipe'>(fds).fill('pipe') });
-  const kill = () => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // The group is already gone.
-    }
-  };
-  for (const stream of child.stdio) stream?.on('error', () => undefined);
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    child.on('error', (error) => { child.stderr?.emit('data', Buffer.from(String(error.message))); resolve({ code: 127, signal: null }); });
-    // bwrap's exit ends the sandbox; the group kill also reaches anything the monitor left in its group.
-    child.on('exit', (code, signal) => { kill(); resolve({ code, signal }); });
+  // bwrap leads a new process group; killing it makes the kernel kill the sandbox's init (--die-with-parent),
+  // and with it every process in the sandbox's pid namespace. bwrap's exit ends the sandbox; the group kill
+  // then also reaches anything the monitor left in its group.
+  const started = spawnGroup(bwrap, argv, { cwd: options.cwd, env: options.env, pipes: beforeStart ? 5 + extraFds : 3 });
+  const { child } = started;
+  const kill = () => started.kill();
+  const exit = started.exit.then(({ code, signal, spawnError }) => {
+    if (spawnError === undefined) return { code, signal };
+    child.stderr?.emit('data', Buffer.from(spawnError));
+    return { code: 127, signal: null };
   });
-  const closed = new Promise<void>((resolve) => { child.on('close', () => resolve()); child.on('error', () => resolve()); });
   const gate = beforeStart
     ? runGate(child.stdio[STATUS_FD] as Readable, child.stdio[BLOCK_FD] as Writable, beforeStart, kill)
     : Promise.resolve<GateOutcome>('');
-  return { child, gate, exit, closed, kill };
+  return { child, gate, exit, closed: started.closed, kill, started };
 }
 
 /**
  * Collects a launched bwrap's output under `options`' timeout, cancel signal, stdin and output limit.
  * Output that arrived before the call (none, for a command that waits for instructions) is kept too.
  */
-export function collectBwrap(launched: BwrapChild, options: RunOptions, started = Date.now()): Promise<ProcessResult> {
-  const { child, kill } = launched;
-  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-  const out = new OutputClip(limit);
-  const err = new OutputClip(limit);
-  let timedOut = false;
-  let cancelled = false;
+export async function collectBwrap(launched: BwrapChild, options: RunOptions, started = Date.now()): Promise<ProcessResult> {
   let failure = '';
-  const timer = setTimeout(() => { timedOut = true; kill(); }, options.timeoutMs);
-  const onAbort = () => { cancelled = true; kill(); };
-  if (options.signal?.aborted) onAbort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
-  child.stdin?.end(options.stdin ?? '');
   void launched.gate.then((outcome) => {
     if (outcome) failure = `\n[sandbox] The command did not start: it could not be placed in its cgroup (${outcome}).\n`;
   });
-  return launched.exit.then(async ({ code, signal }) => {
-    let drain: NodeJS.Timeout | undefined;
-    await Promise.race([launched.closed, new Promise((resolve) => { drain = setTimeout(resolve, 2000); })]);
-    clearTimeout(timer);
-    clearTimeout(drain);
-    options.signal?.removeEventListener('abort', onAbort);
-    for (const stream of child.stdio) stream?.destroy();
-    return {
-      exitCode: failure ? JOIN_FAILED_EXIT : code, signal: failure ? null : signal, stdout: out.text(),
-      stderr: err.text() + failure, timedOut, cancelled, truncated: out.truncated || err.truncated, durationMs: Date.now() - started,
-    };
-  });
+  const { spawnError: _spawnError, ...result } = await collectOutput(launched.started, {
+    timeoutMs: options.timeoutMs, signal: options.signal, stdin: options.stdin, maxOutputBytes: options.maxOutputBytes,
+  }, started);
+  const exit = await launched.exit;
+  return failure
+    ? { ...result, exitCode: JOIN_FAILED_EXIT, signal: null, stderr: result.stderr + failure }
+    : { ...result, exitCode: exit.code, signal: exit.signal };
 }
 
 function gated(args: string[]): string[] {

@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { isAlive } from '../process/groupProcess.js';
 
 /** Folders under which this process can create cgroups, per controller; absent where it cannot. */
 export interface CgroupRoots {
@@ -220,18 +221,10 @@ async function canCreateChild(dir: string): Promise<boolean> {
 async function pruneDead(dir: string): Promise<void> {
   for (const entry of await readdir(dir).catch(() => [])) {
     const match = /^entropo-(\d+)-\d+$/.exec(entry);
-    if (match && !alive(Number(match[1]))) await rmdir(join(dir, entry)).catch(() => undefined);
+    if (match && !isAlive(Number(match[1]))) await rmdir(join(dir, entry)).catch(() => undefined);
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function unescape(field: string): string {
   return field.replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));

@@ -1,7 +1,7 @@
 /** Finds out, once per process, whether bubblewrap can sandbox commands on this machine. */
-import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { runProcess } from '../process/groupProcess.js';
 import { detectCgroups } from './cgroups.js';
 import type { SandboxSupport } from './sandboxTypes.js';
 
@@ -64,14 +64,11 @@ async function probe(explicitPath: string | undefined): Promise<SandboxSupport> 
 }
 
 /** Null when the probe sandbox ran, else the first line of what went wrong. */
-function runProbe(bwrapPath: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(bwrapPath, PROBE, { timeout: PROBE_TIMEOUT_MS, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (error, _stdout, stderr) => {
-      if (!error) return resolve(null);
-      const line = String(stderr).split('\n').find((l) => l.trim() !== '');
-      resolve(line?.trim() ?? error.message);
-    });
-  });
+async function runProbe(bwrapPath: string): Promise<string | null> {
+  const run = await runProcess(bwrapPath, PROBE, { timeoutMs: PROBE_TIMEOUT_MS, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  if (run.exitCode === 0) return null;
+  const line = run.stderr.split('\n').find((l) => l.trim() !== '');
+  return line?.trim() ?? run.spawnError ?? (run.timedOut ? `bwrap did not finish within ${PROBE_TIMEOUT_MS / 1000} s` : `bwrap exited with ${run.exitCode ?? run.signal}`);
 }
 
 async function findOnPath(name: string): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import { link, mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
+import { isAlive } from '../process/groupProcess.js';
 
 /** Options of `acquireLock`. */
 export interface LockOptions {
@@ -117,7 +118,7 @@ async function readOwner(lockPath: string): Promise<LockOwner | null | 'gone'> {
 async function isStale(lockPath: string, owner: LockOwner | null, staleMs: number): Promise<boolean> {
   if (owner && owner.host === hostname()) {
     if (owner.pid === process.pid) return !heldNonces.has(owner.nonce);
-    if (!pidAlive(owner.pid)) return true;
+    if (!isAlive(owner.pid)) return true;
   }
   try {
     return Date.now() - (await stat(lockPath)).mtimeMs > staleMs;
@@ -126,14 +127,6 @@ async function isStale(lockPath: string, owner: LockOwner | null, staleMs: numbe
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes a stale lock if it is still the one judged stale (same nonce, or still unwritten). */
 async function breakLock(lockPath: string, seen: LockOwner | null): Promise<void> {
@@ -163,7 +156,7 @@ async function removeDeadTemps(lockPath: string): Promise<void> {
   const prefix = `${basename(lockPath)}.`;
   for (const name of await readdir(dirname(lockPath)).catch(() => [] as string[])) {
     const pid = Number(/^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length))?.[1]);
-    if (name.startsWith(prefix) && Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await unlinkQuietly(join(dirname(lockPath), name));
+    if (name.startsWith(prefix) && Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) await unlinkQuietly(join(dirname(lockPath), name));
   }
 }
 

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AgentError, ErrorReason } from '../errors.js';
 import { scrubEnv } from '../node/scrubEnv.js';
+import { spawnGroup } from '../process/groupProcess.js';
 import { parseTrainLine, type TrainDone, type TrainError, type TrainEvent } from './trainEvents.js';
 
 /** Where the trainer lives and which Python environment runs it. */
@@ -90,20 +90,18 @@ function explain(result: SpawnResult, failure: TrainError | undefined, tail: str
 
 interface SpawnResult { exitCode: number | null; signal: string | null; spawnError?: string }
 
-function spawnLines(file: string, args: string[], options: { cwd?: string; env: Record<string, string>; signal?: AbortSignal },
+async function spawnLines(file: string, args: string[], options: { cwd?: string; env: Record<string, string>; signal?: AbortSignal },
   onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<SpawnResult> {
-  return new Promise((resolve) => {
-    // Own process group: cancelling stops the trainer and every worker accelerate started.
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const kill = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ } };
-    options.signal?.addEventListener('abort', kill, { once: true });
-    createInterface({ input: child.stdout }).on('line', (l) => onLine(l, 'stdout'));
-    createInterface({ input: child.stderr }).on('line', (l) => onLine(l, 'stderr'));
-    let spawnError: string | undefined;
-    child.on('error', (error) => { spawnError = error.message; });
-    child.on('close', (exitCode, signal) => {
-      options.signal?.removeEventListener('abort', kill);
-      resolve({ exitCode, signal, spawnError });
-    });
-  });
+  // Own process group: cancelling stops the trainer and every worker accelerate started; SIGTERM lets it
+  // end its own workers first.
+  const started = spawnGroup(file, args, { cwd: options.cwd, env: options.env, noStdin: true });
+  const stop = () => started.kill('SIGTERM');
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted) stop();
+  createInterface({ input: started.child.stdout! }).on('line', (l) => onLine(l, 'stdout'));
+  createInterface({ input: started.child.stderr! }).on('line', (l) => onLine(l, 'stderr'));
+  const { code, signal, spawnError } = await started.exit;
+  await started.closed;
+  options.signal?.removeEventListener('abort', stop);
+  return { exitCode: code, signal, spawnError };
 }

@@ -1,6 +1,6 @@
 /** Runs git's own CLI with an argv, a timeout, an AbortSignal and an environment that cannot redirect it. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { AgentError, ErrorReason } from '../errors.js';
+import { runProcess } from '../process/groupProcess.js';
 
 /** Options of one git invocation. */
 export interface GitOptions {
@@ -57,55 +57,21 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
 }
 
 /** Runs git and resolves with its exit code and output; rejects only when git could not run or was stopped. */
-export function gitResult(args: string[], options: GitOptions): Promise<GitResult> {
+export async function gitResult(args: string[], options: GitOptions): Promise<GitResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
-  if (options.signal?.aborted) return Promise.reject(stopError('abort', args, options.cwd, timeoutMs));
-  return new Promise((resolve, reject) => {
-    // Its own process group, so that a timeout or cancel also ends what git started (hooks, filters, aliases).
-    const child = spawn('git', args, {
-      cwd: options.cwd,
-      env: gitEnv(options.env),
-      detached: process.platform !== 'win32',
-      windowsHide: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout = new Collector(maxBuffer);
-    const stderr = new Collector(maxBuffer);
-    let stopped: StopReason | null = null;
-    const stop = (why: StopReason): void => {
-      if (stopped !== null) return;
-      stopped = why;
-      killGroup(child);
-    };
-    const timer = setTimeout(() => stop('timeout'), timeoutMs);
-    const onAbort = (): void => stop('abort');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const done = (): void => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (!stdout.push(chunk)) stop('overflow');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (!stderr.push(chunk)) stop('overflow');
-    });
-    child.on('error', (error) => {
-      done();
-      reject(launchError(error, args, options.cwd));
-    });
-    child.on('close', (code, signal) => {
-      done();
-      if (stopped !== null) return reject(stopError(stopped, args, options.cwd, timeoutMs));
-      const result = { code: code ?? 128, stdout: stdout.text(), stderr: stderr.text() };
-      if (code === null) result.stderr += `\nerror: git was killed by ${signal}`;
-      resolve(result);
-    });
-    // A child that exits before reading its input makes the pipe fail with EPIPE; its exit code says more.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
+  if (options.signal?.aborted) throw stopError('abort', args, options.cwd, timeoutMs);
+  // Its own process group, so that a timeout or cancel also ends what git started (hooks, filters, aliases).
+  const run = await runProcess('git', args, {
+    cwd: options.cwd, env: gitEnv(options.env), stdin: options.input, timeoutMs, signal: options.signal,
+    maxOutputBytes: options.maxBuffer ?? DEFAULT_MAX_BUFFER, overflow: 'stop', killSignal: 'SIGTERM',
   });
+  if (run.spawnError !== undefined) throw launchError(run.spawnError, args, options.cwd);
+  if (run.cancelled) throw stopError('abort', args, options.cwd, timeoutMs);
+  if (run.timedOut) throw stopError('timeout', args, options.cwd, timeoutMs);
+  if (run.truncated) throw stopError('overflow', args, options.cwd, timeoutMs);
+  const result = { code: run.exitCode ?? 128, stdout: run.stdout, stderr: run.stderr };
+  if (run.exitCode === null) result.stderr += `\nerror: git was killed by ${run.signal}`;
+  return result;
 }
 
 /** Runs git and resolves with its stdout; throws AgentError(GitFailed) with git's error line and the command. */
@@ -132,40 +98,15 @@ export function errorLine(stderr: string): string {
 
 type StopReason = 'timeout' | 'abort' | 'overflow';
 
-/** Keeps up to `limit` bytes of a stream; `push` answers false once the limit is passed. */
-class Collector {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly limit: number) {}
-  push(chunk: Buffer): boolean {
-    this.size += chunk.length;
-    if (this.size > this.limit) return false;
-    this.chunks.push(chunk);
-    return true;
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGTERM');
-    else child.kill('SIGTERM');
-  } catch {
-    // Already gone.
-  }
-}
-
 function stopError(why: StopReason, args: string[], cwd: string, timeoutMs: number): AgentError {
   if (why === 'abort') return new AgentError(ErrorReason.Cancelled, `cancelled: ${describe(args)}`);
   const what = why === 'timeout' ? `timed out after ${timeoutMs} ms` : 'printed more output than allowed';
   return new AgentError(ErrorReason.GitFailed, `${describe(args)} ${what} in ${cwd}`);
 }
 
-function launchError(error: NodeJS.ErrnoException, args: string[], cwd: string): AgentError {
-  const hint = error.code === 'ENOENT' ? 'git is not installed or not on PATH, or the folder does not exist' : error.message;
-  return new AgentError(ErrorReason.GitFailed, `could not run ${describe(args)} in ${cwd}: ${hint}`, { cause: error });
+function launchError(message: string, args: string[], cwd: string): AgentError {
+  const hint = /ENOENT/.test(message) ? 'git is not installed or not on PATH, or the folder does not exist' : message;
+  return new AgentError(ErrorReason.GitFailed, `could not run ${describe(args)} in ${cwd}: ${hint}`);
 }
 
 function describe(args: string[]): string {

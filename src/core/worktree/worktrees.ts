@@ -7,6 +7,7 @@ import { basename, dirname, join, sep } from 'node:path';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { git, gitResult } from './git.js';
 import { locateRepository, releaseSnapshot, SNAPSHOT_REF_PREFIX, type Snapshot } from './snapshot.js';
+import { isAlive } from '../process/groupProcess.js';
 
 /** One batch of worktrees checked out from the same snapshot. */
 export interface WorktreeBatch {
@@ -175,16 +176,6 @@ export async function pruneStale(repoRoot: string, options: CleanupOptions = {})
   return report;
 }
 
-/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function pruneOrphanRecords(root: string, repoDir: string, options: CleanupOptions): Promise<string[]> {
   const orphans = (await registeredUnder(repoDir, { cwd: root, timeoutMs: options.timeoutMs })).filter(
