@@ -1,6 +1,6 @@
 // Bundles the extension, the CLI and the webview script; copies the tree-sitter wasm files next to them.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
@@ -46,6 +46,23 @@ function copyModels() {
   }
 }
 
+// The extension's settings come from their definitions in src/core/settings; package.json gets them here, so
+// that a setting is added in one place. A test checks that the committed package.json is up to date.
+async function writeSettings() {
+  const built = await esbuild.build({ entryPoints: ['src/core/settings/editorContribution.ts'], bundle: true, write: false, format: 'cjs', platform: 'node', logLevel: 'silent' });
+  const module = { exports: {} };
+  new Function('module', 'exports', built.outputFiles[0].text)(module, module.exports);
+  const text = readFileSync('package.json', 'utf8');
+  const manifest = JSON.parse(text);
+  manifest.contributes.configuration = module.exports.editorContribution();
+  const updated = `${JSON.stringify(manifest, null, 2)}\n`;
+  if (updated !== text) {
+    writeFileSync('package.json', updated);
+    console.log('package.json: contributes.configuration updated from src/core/settings');
+  }
+}
+
+await writeSettings();
 copyWasm();
 copyModels();
 if (watch) {

@@ -4,7 +4,7 @@
 // uniform among the tied ones, so no figure depends on the order of candidate ids.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { localVerifierProvider } from '../src/core/verify/local/localVerifier.js';
+import { localVerifierFor } from '../src/core/verify/local/localVerifier.js';
 import { select } from '../src/core/verify/select.js';
 import { verifyCandidates } from '../src/core/verify/verifyCandidates.js';
 import { normalizePatch } from '../src/core/worktree/diversity.js';
@@ -33,7 +33,7 @@ function majority(row: Row): number {
 
 async function staticSelector(row: Row): Promise<{ top: number; ms: number }> {
   const started = performance.now();
-  const signals = await verifyCandidates(row.candidates.map((c) => ({ id: c.id, patch: c.patch })), { issue: row.problem_statement });
+  const signals = await verifyCandidates(row.candidates.map((c) => ({ id: c.id, patch: c.patch })), {});
   const ranking = select(signals);
   const ms = performance.now() - started;
   // Candidates the selector cannot tell from its first pick: kept, with the same agreement score.
@@ -65,13 +65,13 @@ async function main() {
 
 /** Ranking latency for 16 candidates: static signals, the local ONNX model and the selector, per issue. */
 async function latency16(): Promise<void> {
-  const local = (row: Row) => localVerifierProvider(row.problem_statement);
-  await local(rows[0])([{ id: 'warm', patch: rows[0].candidates[0].patch }]); // session creation, once per process
+  const local = (row: Row) => localVerifierFor(row.problem_statement);
+  await local(rows[0]).verify([{ id: 'warm', patch: rows[0].candidates[0].patch }]); // session creation, once per process
   const times: number[] = [];
   for (const row of rows) {
     const candidates = Array.from({ length: 16 }, (_, i) => ({ id: `c${i}`, patch: row.candidates[i % row.candidates.length].patch }));
     const started = performance.now();
-    const signals = await verifyCandidates(candidates, { issue: row.problem_statement, local: local(row) });
+    const signals = await verifyCandidates(candidates, { verifiers: [local(row)] });
     select(signals);
     times.push(performance.now() - started);
   }

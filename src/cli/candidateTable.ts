@@ -7,9 +7,8 @@ import { patchLineCounts } from '../core/worktree/patchStats.js';
  * command only when the outcome is ready, written to work from any folder.
  */
 export function renderCandidates(report: FixReport, repoDir: string, outDir: string, storeDir?: string): string {
-  const { batch, ranking, outcome } = report;
+  const { batch, candidates: ranked, ranking, outcome } = report;
   const header = ['rank', 'id', 'exit', 'steps', 'tokens', 'cost', 'files', '+/-', 'time'];
-  const ranked = ranking.order.map((id) => batch.candidates.find((c) => c.id === id)!);
   const rows = ranked.map((c, i) => {
     const { added, removed } = patchLineCounts(c.patch);
     return [
@@ -25,9 +24,9 @@ export function renderCandidates(report: FixReport, repoDir: string, outDir: str
     ...rows.map(line),
     '',
     `Ranking (${ranking.mode}):`,
-    ...ranked.map((c) => `  ${c.id}: ${ranking.explanations[c.id]}`),
+    ...ranked.map((c) => `  ${c.id}: ${c.explanation}`),
     '',
-    `Diversity: ${d.distinct} distinct patches of ${batch.candidates.filter((c) => c.patch).length}, mean pairwise similarity ${d.meanPairwiseSimilarity.toFixed(2)}`,
+    `Diversity: ${d.distinct} distinct patches of ${ranked.filter((c) => c.patch).length}, mean pairwise similarity ${d.meanPairwiseSimilarity.toFixed(2)}`,
     `Total: ${batch.usage.promptTokens + batch.usage.completionTokens} tokens, $${batch.usage.costUsd.toFixed(4)}, ${(batch.wallMs / 1000).toFixed(1)}s`,
     `Patches and trajectories: ${outDir}`,
     storeDir ? `Recorded as task ${report.taskId} in ${storeDir}` : 'Not recorded (--no-record).',

@@ -1,6 +1,6 @@
 import { AgentError } from '../core/errors.js';
 import { needsUnsandboxedConsent } from '../core/sandbox/createProcessRunner.js';
-import { CONSENT_FLAG } from './containmentFlags.js';
+import { cliFlag } from '../core/settings/resolveSettings.js';
 import { EXIT } from './exitCodes.js';
 import { exportCommand } from './exportCommand.js';
 import { rankCommand } from './rankCommand.js';
@@ -41,7 +41,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = EXIT.usage;
     } else if (error instanceof AgentError) {
       // The core asks for consent in words; on the command line it is one flag, named exactly.
-      const consent = needsUnsandboxedConsent(error) ? ` Pass ${CONSENT_FLAG} to do so.` : '';
+      const consent = needsUnsandboxedConsent(error) ? ` Pass --${cliFlag('allowUnsandboxed')} to do so.` : '';
       process.stderr.write(`entropo: ${error.message}${consent}\n`);
       process.exitCode = EXIT.error;
     } else {

@@ -11,7 +11,7 @@ export interface Flag {
 }
 
 /** Parses argv against documented flags; `--help` prints them and returns undefined. */
-export function parseFlags<F extends Record<string, Flag>>(argv: string[], usage: string, flags: F): Record<keyof F, unknown> | undefined {
+export function parseFlags(argv: string[], usage: string, flags: Record<string, Flag>): Record<string, unknown> | undefined {
   const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
   for (const [name, flag] of Object.entries(flags)) {
     options[name] = { type: flag.type, multiple: flag.multiple === true, ...(flag.short ? { short: flag.short } : {}) };
@@ -26,7 +26,7 @@ export function parseFlags<F extends Record<string, Flag>>(argv: string[], usage
     process.stdout.write(`${usage}\n\nOptions:\n${describe(flags)}\n`);
     return undefined;
   }
-  return values as Record<keyof F, unknown>;
+  return values;
 }
 
 function describe(flags: Record<string, Flag>): string {

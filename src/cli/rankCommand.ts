@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { appendFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { rankInstances, type RankRecord } from '../core/pipeline/rankInstances.js';
-import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
-import { CONTAINMENT_FLAGS, containmentFromFlags } from './containmentFlags.js';
-import { choice, judgeFromFlags, localModelFromFlags, selectorFromFlags, signalsFromFlags, testOptionsFromFlags, VERIFY_FLAGS } from './verifyFlags.js';
+import { rankInstances, type RankOptions, type RankRecord } from '../core/pipeline/rankInstances.js';
+import { CONTAINMENT_SETTINGS, VERIFY_SETTINGS } from '../core/settings/settings.js';
 import { numberFlag, parseFlags } from './options.js';
+import { offered, settingFlags, settingsFromFlags } from './settingFlags.js';
+import { signalsFromFlags } from './signalsFlag.js';
 import { readRankInput } from './rankInput.js';
 import { UsageError } from './usageError.js';
 
@@ -21,16 +21,16 @@ reproduction checks run too, the tests contained like the agent's commands of \`
 Exit code: 0 when every instance was ranked, 1 when any instance failed (its record says why) or on an
 error, 2 for a wrong command line.`;
 
+/** The settings `rank` offers as flags: verification and containment. */
+const RANK_SETTINGS = offered(VERIFY_SETTINGS, CONTAINMENT_SETTINGS);
+
 const FLAGS = {
   candidates: { type: 'string', value: 'FILE', help: 'Input JSON lines.' },
   out: { type: 'string', value: 'FILE', help: 'Output JSON lines, written as instances finish (default: stdout).' },
   'repo-dir': { type: 'string', value: 'DIR', help: 'A checkout of the repository; base_commit (or HEAD) is the snapshot.' },
-  'test-command': { type: 'string', value: 'CMD', help: 'Test command for the regression signal (default: detected; an input line\'s test_command wins).' },
   signals: { type: 'string', value: 'LIST', help: 'Comma-separated signals to keep (default: all that can run).' },
   concurrency: { type: 'string', value: 'K', help: 'Instances verified at once (default 1); test runs are limited by --test-concurrency.' },
-  'shared-breaks': { type: 'string', value: 'count|ignore', help: 'Score tests that every source-changing candidate breaks like others (count, default) or not at all (ignore).' },
-  ...VERIFY_FLAGS,
-  ...CONTAINMENT_FLAGS,
+  ...settingFlags(RANK_SETTINGS),
 } as const;
 
 /** `entropo rank`: ranks candidates given as JSON lines. */
@@ -40,19 +40,13 @@ export async function rankCommand(argv: string[]): Promise<number> {
   if (!flags.candidates) throw new UsageError('--candidates FILE is required.');
   if (!existsSync(String(flags.candidates))) throw new UsageError(`--candidates ${String(flags.candidates)} does not exist.`);
   const keep = signalsFromFlags(flags);
-  const modelPath = localModelFromFlags(flags);
-  const tests = testOptionsFromFlags(flags);
+  const settings = settingsFromFlags(flags, RANK_SETTINGS);
   const out = flags.out ? path.resolve(String(flags.out)) : undefined;
-  const options = {
-    repoDir: flags['repo-dir'] ? path.resolve(String(flags['repo-dir'])) : undefined,
-    keep, judge: judgeFromFlags(flags), selector: selectorFromFlags(flags),
-    local: (issue: string) => localVerifierProvider(issue, { modelPath }),
-    tests: {
-      command: flags['test-command'] as string | undefined, timeoutMs: tests.testTimeoutMs, concurrency: tests.concurrency,
-      sharedBreaks: choice(flags['shared-breaks'], 'shared-breaks', ['count', 'ignore']) as 'count' | 'ignore' | undefined,
-    },
-    concurrency: numberFlag(flags.concurrency, 'concurrency', 1, 1, 64),
-    containment: containmentFromFlags(flags, { paths: out ? [out] : [] }),
+  const options: RankOptions = {
+    settings, keep, repoDir: flags['repo-dir'] ? path.resolve(String(flags['repo-dir'])) : undefined,
+    concurrency: numberFlag(flags.concurrency, 'concurrency', 1, 1, 64), hiddenPaths: out ? [out] : [],
+    apiKey: process.env.ENTROPO_API_KEY ?? process.env.OPENAI_API_KEY,
+    onWarning: (message) => process.stderr.write(`entropo: warning: ${message}\n`),
   };
   if (out) await writeFile(out, '');
   // Records are written one at a time, in the order instances finish, so a crash keeps every finished one.

@@ -1,7 +1,9 @@
 import * as path from 'node:path';
-import { ensureTrainerEnv, findTrainerDir, QUANTIZE_MODES, runTrainer, TRAIN_METHODS } from '../core/train/runTrainer.js';
+import { TRAIN_SETTINGS } from '../core/settings/settings.js';
+import { ensureTrainerEnv, findTrainerDir, runTrainer, TRAIN_METHODS } from '../core/train/runTrainer.js';
 import type { TrainEvent } from '../core/train/trainEvents.js';
 import { parseFlags } from './options.js';
+import { offered, settingFlags, settingsFromFlags } from './settingFlags.js';
 import { UsageError } from './usageError.js';
 
 const USAGE = `Usage: entropo train --method ${TRAIN_METHODS.join('|')} --base-model DIR --data FILE [--out DIR] [options] [-- TRAINER ARGS]
@@ -9,7 +11,10 @@ const USAGE = `Usage: entropo train --method ${TRAIN_METHODS.join('|')} --base-m
 Fine-tunes a local Hugging Face model on exported preference data (entropo export) with LoRA, on this
 machine's GPU, and prints the vLLM command that serves the adapter. The first run creates the trainer's
 Python environment (PyTorch and friends, several GB). Arguments after -- go to the trainer as they are
-(e.g. -- --alpha 0.12 --beta 0.1 --length-normalize); trainer/README.md lists them.`;
+(e.g. -- --length-normalize --max-length 8192); trainer/README.md lists them.`;
+
+/** The trainer's settings (its extra arguments are the ones after --). */
+const TRAIN_FLAGS = offered(TRAIN_SETTINGS);
 
 const FLAGS = {
   method: { type: 'string', value: 'NAME', help: `${TRAIN_METHODS.join(', ')} (default entropo-dpo).` },
@@ -17,8 +22,7 @@ const FLAGS = {
   data: { type: 'string', value: 'FILE', help: 'Exported JSON lines (entropo export).' },
   out: { type: 'string', value: 'DIR', help: 'Output folder for the adapter (default: ./entropo-adapter-<method>).' },
   'cpu-ok': { type: 'boolean', help: 'Allow training without a GPU (only sensible for tiny smoke runs).' },
-  quantize: { type: 'string', value: 'MODE', help: 'QLoRA: 4bit loads the base model in 4-bit NF4 (an 8B model trains on a 24 GB GPU; CUDA only; installs bitsandbytes).' },
-  venv: { type: 'string', value: 'DIR', help: "The trainer's virtual environment (default: trainer/.venv)." },
+  ...settingFlags(TRAIN_FLAGS),
 } as const;
 
 /** `entropo train`: the trainer as a child process, with a progress bar. */
@@ -30,8 +34,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const method = String(flags.method ?? 'entropo-dpo');
   if (!(TRAIN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${TRAIN_METHODS.join(', ')}.`);
   if (!flags['base-model'] || !flags.data) throw new UsageError('--base-model DIR and --data FILE are required.');
-  const quantize = flags.quantize === undefined ? undefined : String(flags.quantize);
-  if (quantize !== undefined && !(QUANTIZE_MODES as readonly string[]).includes(quantize)) throw new UsageError(`--quantize must be one of ${QUANTIZE_MODES.join(', ')}.`);
+  const settings = settingsFromFlags(flags, TRAIN_FLAGS);
+  const quantize = settings.quantize === 'none' ? undefined : settings.quantize;
   const trainerDir = findTrainerDir(__dirname);
   if (!trainerDir) throw new UsageError('The trainer (trainer/pyproject.toml) was not found next to this program.');
   const controller = new AbortController();
@@ -39,13 +43,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   const render = progressBar(process.stderr);
   try {
-    const venvDir = flags.venv ? path.resolve(String(flags.venv)) : undefined;
+    const venvDir = settings.pythonEnvironment || undefined;
     const python = await ensureTrainerEnv({ trainerDir, venvDir, extras: quantize ? ['quantize'] : [] }, render, controller.signal);
     const out = path.resolve(String(flags.out ?? `entropo-adapter-${method}`));
     const done = await runTrainer({
       python, trainerDir, signal: controller.signal, onEvent: render,
       args: ['--method', method, '--base-model', path.resolve(String(flags['base-model'])), '--data', path.resolve(String(flags.data)),
-        '--out', out, ...(flags['cpu-ok'] ? ['--cpu-ok'] : []), ...(quantize ? ['--quantize', quantize] : []), ...passthrough],
+        '--out', out, '--alpha', String(settings.trainAlpha), '--beta', String(settings.trainBeta),
+        ...(flags['cpu-ok'] ? ['--cpu-ok'] : []), ...(quantize ? ['--quantize', quantize] : []), ...passthrough],
     });
     process.stdout.write(`Adapter: ${done.adapter_dir}\n${done.vllm_command ? `Serve it with:\n  ${done.vllm_command}\n` : ''}`);
     return 0;

@@ -118,7 +118,8 @@ export interface Limits {
   maxContextTokens: number;
   maxNewTokens: number;
   wallTimeMs: number;
-  maxCostUsd: number;
+  /** US dollars over the whole rollout; no limit when absent. */
+  maxCostUsd?: number;
   toolTimeoutMs: number;
   /** Prompt plus completion tokens over the whole rollout; no limit when absent. */
   maxTotalTokens?: number;

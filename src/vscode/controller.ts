@@ -19,7 +19,7 @@ import { ReviewPanel } from './reviewPanel.js';
 import { RevertWatcher } from './revertWatcher.js';
 import { runFix } from './runFix.js';
 import type { RunRecord } from './runRecord.js';
-import { readSettings } from './settings.js';
+import { readSetting, readSettings } from './settings.js';
 import { ModelTrainer, type TrainOutcome } from './trainModel.js';
 
 const LAST_RUN = 'entropo.lastRunFile';
@@ -59,7 +59,12 @@ export class Controller implements vscode.Disposable {
     if (!folder) return;
     const issue = await askIssue(argument);
     if (!issue) return;
-    const settings = readSettings();
+    let settings;
+    try {
+      settings = readSettings();
+    } catch (error) {
+      return this.fail(error);
+    }
     if (!settings.model) {
       const choice = await vscode.window.showWarningMessage('EntroPO: no model is configured.', 'Configure Model');
       if (choice) await this.configureModel();
@@ -77,7 +82,7 @@ export class Controller implements vscode.Disposable {
       });
       let result;
       try {
-        result = await run(settings.sandbox.allowUnsandboxed || this.context.workspaceState.get<boolean>(UNSANDBOXED_CONSENT) === true);
+        result = await run(this.context.workspaceState.get<boolean>(UNSANDBOXED_CONSENT) === true);
       } catch (error) {
         // No sandbox here (or it is turned off): run only after the user agrees, once per workspace.
         if (!needsUnsandboxedConsent(error) || !(await this.askConsent(error as Error))) throw error;
@@ -239,7 +244,7 @@ export class Controller implements vscode.Disposable {
     if (candidate) candidate.decision = decision;
     this.panel.update(run.review);
     await this.save(run);
-    if (!run.taskId || !readSettings().recordDecisions) return;
+    if (!run.taskId || !readSetting('recordDecisions')) return;
     const store = PreferenceStore.open(run.storeDir, { secrets: [await this.context.secrets.get(API_KEY_SECRET) ?? ''].filter(Boolean) });
     await store.appendDecision({ taskId: run.taskId, candidateId, decision });
     this.log.info(`recorded decision: ${candidateId} ${decision}`);
@@ -268,7 +273,7 @@ export class Controller implements vscode.Disposable {
     this.runs.set(record.runId, record);
     this.current = record;
     await this.save(record);
-    await vscode.commands.executeCommand('setContext', HAS_CANDIDATES, report.batch.candidates.length > 0);
+    await vscode.commands.executeCommand('setContext', HAS_CANDIDATES, report.candidates.length > 0);
   }
 
   private async save(run: RunRecord): Promise<void> {
@@ -296,7 +301,7 @@ export class Controller implements vscode.Disposable {
 
   /** The preference store of this workspace: the setting, or the extension's storage for the workspace. */
   private storeDir(): string {
-    return readSettings().storeDirectory || path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'store');
+    return readSetting('storeDirectory') || path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'store');
   }
 
   private fail(error: unknown): void {

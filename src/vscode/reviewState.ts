@@ -1,10 +1,8 @@
 import type { FixEvent, FixReport } from '../core/pipeline/fixIssue.js';
 import { signalTone } from '../core/verify/signalTone.js';
-import type { SignalName } from '../core/verify/signalTypes.js';
+import { SIGNAL_NAMES } from '../core/verify/signalTypes.js';
 import { patchLineCounts } from '../core/worktree/patchStats.js';
 import type { CandidateView, ReviewState } from '../protocol/messages.js';
-
-const SIGNAL_ORDER: SignalName[] = ['finished', 'validity', 'syntax', 'regression', 'reproduction', 'agreement', 'judge', 'local'];
 
 /** The panel's state when a run starts. */
 export function startReview(runId: string, issue: string, samples: number): ReviewState {
@@ -29,19 +27,14 @@ export function reviewEvent(review: ReviewState, event: FixEvent): void {
 
 /** The panel's state once candidates are ranked. */
 export function rankedReview(review: ReviewState, report: FixReport, cancelled: boolean): ReviewState {
-  const signals = new Map(report.signals.map((s) => [s.candidateId, s.signals]));
-  const unfit = new Map(report.outcome.unfit.map((u) => [u.id, `${u.reason.replace('_', ' ')}: ${u.detail}`]));
-  const candidates: CandidateView[] = report.ranking.order.map((id, i) => {
-    const c = report.batch.candidates.find((x) => x.id === id)!;
+  const candidates: CandidateView[] = report.candidates.map((c) => {
     const { added, removed } = patchLineCounts(c.patch);
-    const own = signals.get(id) ?? {};
     return {
-      id, rank: i + 1, exitReason: c.exitReason, steps: c.steps, tokens: c.usage.promptTokens + c.usage.completionTokens,
-      costUsd: c.usage.costUsd, wallMs: c.wallMs, changedFiles: c.changedFiles, added, removed,
-      explanation: report.ranking.explanations[id] ?? '',
-      ...(unfit.has(id) ? { unfit: unfit.get(id) } : {}),
-      signals: SIGNAL_ORDER.filter((name) => own[name]).map((name) => {
-        const s = own[name]!;
+      id: c.id, rank: c.rank, exitReason: c.exitReason, steps: c.steps, tokens: c.usage.promptTokens + c.usage.completionTokens,
+      costUsd: c.usage.costUsd, wallMs: c.wallMs, changedFiles: c.changedFiles, added, removed, explanation: c.explanation,
+      ...(c.unfit ? { unfit: `${c.unfit.reason.replace('_', ' ')}: ${c.unfit.detail}` } : {}),
+      signals: SIGNAL_NAMES.filter((name) => c.signals[name]).map((name) => {
+        const s = c.signals[name]!;
         const tone = signalTone(name, s);
         return s.status === 'ok' ? { name, status: 'ok', tone, score: s.score, detail: s.detail } : { name, status: 'unavailable', tone, detail: s.reason };
       }),

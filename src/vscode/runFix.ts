@@ -1,22 +1,17 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { resolveConfig } from '../core/agent/config.js';
 import { Emitter } from '../core/events.js';
-import { createModelFactory } from '../core/llm/createModel.js';
-import { OpenAiModel } from '../core/llm/openAiModel.js';
 import { fixIssue, type FixEvent, type FixReport } from '../core/pipeline/fixIssue.js';
-import { PreferenceStore } from '../core/store/preferenceStore.js';
-import { localVerifierProvider } from '../core/verify/local/localVerifier.js';
+import type { Settings } from '../core/settings/settings.js';
 import type { RunRecord } from './runRecord.js';
 import type { ReviewPanel } from './reviewPanel.js';
 import { rankedReview, reviewEvent, startReview } from './reviewState.js';
-import type { ExtensionSettings } from './settings.js';
 
 /** What one run needs from the extension. */
 export interface RunFixOptions {
   root: string;
   issue: string;
-  settings: ExtensionSettings;
+  settings: Settings;
   apiKey?: string;
   storageDir: string;
   storeDir: string;
@@ -54,9 +49,6 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
   panel.show();
   panel.update(review);
   log.info(`run ${runId}: ${s.samples} rollouts of ${s.model} at ${s.endpoint} (${s.actionFormat} format)`);
-  const judge = s.judge.enabled
-    ? { model: new OpenAiModel({ baseUrl: s.judge.endpoint || s.endpoint, model: s.judge.model || s.model, apiKey: o.apiKey }) }
-    : undefined;
   try {
     const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'EntroPO', cancellable: true }, async (progress, token) => {
       token.onCancellationRequested(() => o.controller.abort());
@@ -64,39 +56,21 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
         if (event.type === 'rollout_end') progress.report({ increment: 100 / s.samples, message: `${done}/${s.samples} rollouts done` });
         if (event.type === 'verify_start') progress.report({ message: 'verifying and ranking candidates' });
       });
-      return fixIssue({
-        repoDir: o.root, issue: o.issue, samples: s.samples, concurrency: s.concurrency, seed: s.seed, outDir, events,
-        signal: o.controller.signal,
-        config: resolveConfig({
-          format: s.actionFormat,
-          limits: { maxSteps: s.maxSteps, maxCostUsd: s.maxCostUsd || undefined, maxTotalTokens: s.maxTokens || undefined, wallTimeMs: s.timeLimitMinutes * 60_000 },
-          sampling: { temperature: s.temperature, topP: s.topP, extra: Object.keys(s.extra).length ? s.extra : undefined },
-        }),
-        model: await createModelFactory({ kind: 'endpoint', baseUrl: s.endpoint, model: s.model, apiKey: o.apiKey, pricing: s.pricing,
-          requestTimeoutMs: Math.round(s.requestTimeoutSeconds * 1000), streamIdleTimeoutMs: Math.round(s.streamIdleTimeoutSeconds * 1000) }),
-        containment: {
-          mode: s.sandbox.mode, allowUnsandboxed: o.allowUnsandboxed, onWarning: (m) => log.warn(m),
-          sandbox: {
-            network: s.sandbox.network, allowedHosts: s.sandbox.allowedHosts, hiddenPaths: o.hiddenPaths,
-            secrets: o.apiKey ? [o.apiKey] : [], readOnly: [],
-          },
-        },
-        budget: { costUsd: s.batchCostUsd || undefined },
-        verify: { judge, local: s.localVerifier ? localVerifierProvider(o.issue, { modelPath: s.localModel || path.join(o.extensionPath, 'dist', 'local-verifier.onnx') }) : undefined },
-        tests: s.tests ? { command: s.testCommand.trim() || undefined, testTimeoutMs: s.testTimeoutSeconds * 1000, concurrency: s.testConcurrency } : false,
-        selector: s.selector,
-        store: PreferenceStore.open(o.storeDir, { enabled: s.recordDecisions, secrets: o.apiKey ? [o.apiKey] : [], repoRoot: o.root }),
+      return fixIssue(s, {
+        repoDir: o.root, issue: o.issue, outDir, storeDir: o.storeDir, apiKey: o.apiKey, events, signal: o.controller.signal,
+        bundledLocalModel: path.join(o.extensionPath, 'dist', 'local-verifier.onnx'), hiddenPaths: o.hiddenPaths,
+        consent: o.allowUnsandboxed, onWarning: (m) => log.warn(m),
       });
     });
     const cancelled = o.controller.signal.aborted;
     const ranked = rankedReview(review, report, cancelled);
     panel.update(ranked);
     log.info(`ranked: ${report.ranking.order.join(' > ')}${report.taskId ? ` (recorded as ${report.taskId})` : ''}`);
-    for (const id of report.ranking.order) log.info(`  ${id}: ${report.ranking.explanations[id]}`);
+    for (const c of report.candidates) log.info(`  ${c.id}: ${c.explanation}`);
     const record: RunRecord = {
       runId, root: report.batch.snapshot.root, snapshotCommit: report.batch.snapshot.commit, taskId: report.taskId, storeDir: o.storeDir,
-      patches: new Map(report.batch.candidates.map((c) => [c.id, c.patch])),
-      trajectories: Object.fromEntries(report.batch.candidates.filter((c) => c.trajectoryFile).map((c) => [c.id, c.trajectoryFile!])),
+      patches: new Map(report.candidates.map((c) => [c.id, c.patch])),
+      trajectories: Object.fromEntries(report.candidates.filter((c) => c.trajectoryFile).map((c) => [c.id, c.trajectoryFile!])),
       review: ranked,
     };
     return { record, report };

@@ -1,77 +1,23 @@
 import * as vscode from 'vscode';
-import type { ActionFormat } from '../core/agent/parseAction.js';
-import type { SelectorMode, TieBreak } from '../core/verify/signalTypes.js';
+import type { SettingDef } from '../core/settings/settingKinds.js';
+import { editorKey, resolveSettings, type GivenValue } from '../core/settings/resolveSettings.js';
+import { SETTINGS, type SettingName, type Settings } from '../core/settings/settings.js';
 
-/** The extension's settings, read fresh for every run so that changes take effect without a reload. */
-export interface ExtensionSettings {
-  endpoint: string;
-  model: string;
-  actionFormat: ActionFormat;
-  samples: number;
-  concurrency: number;
-  temperature: number;
-  topP: number;
-  seed: number | undefined;
-  extra: Record<string, unknown>;
-  maxSteps: number;
-  maxCostUsd: number;
-  /** 0: no token limit per rollout. */
-  maxTokens: number;
-  batchCostUsd: number;
-  timeLimitMinutes: number;
-  /** Until the server starts answering, retries included. */
-  requestTimeoutSeconds: number;
-  /** The longest silence in the middle of a streamed answer. */
-  streamIdleTimeoutSeconds: number;
-  pricing: { inputPerMTok: number; outputPerMTok: number };
-  testCommand: string;
-  judge: { enabled: boolean; endpoint: string; model: string };
-  localVerifier: boolean;
-  /** Empty: the bundled model. */
-  localModel: string;
-  tests: boolean;
-  /** Time limit of one test run, and test runs at once. */
-  testTimeoutSeconds: number;
-  testConcurrency: number;
-  selector: { mode: SelectorMode; tieBreak: TieBreak };
-  recordDecisions: boolean;
-  /** Empty: the extension's storage for the workspace. */
-  storeDirectory: string;
-  sandbox: { mode: 'required' | 'preferred' | 'off'; allowUnsandboxed: boolean; network: 'off' | 'allowlist' | 'on'; allowedHosts: string[] };
+/**
+ * Reads `entropo.*` fresh (so changes take effect without a reload) and checks every value against its
+ * definition in src/core/settings; a wrong value is an error naming the setting and what it must be.
+ */
+export function readSettings(): Settings {
+  const config = vscode.workspace.getConfiguration('entropo');
+  const given: Partial<Record<SettingName, GivenValue>> = {};
+  for (const [name, def] of Object.entries(SETTINGS) as [SettingName, SettingDef][]) {
+    if (def.only?.frontEnd !== 'cli') given[name] = { value: config.get(editorKey(name)) };
+  }
+  return resolveSettings(given, (name) => `entropo.${editorKey(name)}`);
 }
 
-/** Reads `entropo.*`; the defaults are the ones declared in package.json. */
-export function readSettings(): ExtensionSettings {
-  const c = vscode.workspace.getConfiguration('entropo');
-  const get = <T>(key: string, fallback: T): T => c.get<T>(key) ?? fallback;
-  return {
-    endpoint: get('endpoint', 'http://localhost:8000/v1'),
-    model: get('model', ''),
-    actionFormat: get<ActionFormat>('actionFormat', 'tools'),
-    samples: get('samples', 4),
-    concurrency: get('concurrency', 4),
-    temperature: get('temperature', 0.7),
-    topP: get('topP', 0.8),
-    seed: c.get<number | null>('seed') ?? undefined,
-    extra: get('extraSamplingParameters', {}),
-    maxSteps: get('maxSteps', 100),
-    maxCostUsd: get('maxCostUsd', 10),
-    maxTokens: get('maxTokens', 0),
-    batchCostUsd: get('batchCostUsd', 0),
-    timeLimitMinutes: get('timeLimitMinutes', 60),
-    requestTimeoutSeconds: get('requestTimeoutSeconds', 60),
-    streamIdleTimeoutSeconds: get('streamIdleTimeoutSeconds', 60),
-    pricing: { inputPerMTok: get('priceInputPerMTok', 0), outputPerMTok: get('priceOutputPerMTok', 0) },
-    testCommand: get('testCommand', ''),
-    judge: { enabled: get('verifier.judge', false), endpoint: get('verifier.judgeEndpoint', ''), model: get('verifier.judgeModel', '') },
-    localVerifier: get('verifier.local', true),
-    localModel: get('verifier.localModel', ''),
-    tests: get('verifier.tests', true),
-    testTimeoutSeconds: get('verifier.testTimeoutSeconds', 600),
-    testConcurrency: get('verifier.testConcurrency', 2),
-    selector: { mode: get<SelectorMode>('selector.mode', 'entropo'), tieBreak: get<TieBreak>('selector.tieBreak', 'verifier') },
-    recordDecisions: get('recordDecisions', true),
-    storeDirectory: get('storeDirectory', ''),
-    sandbox: { mode: get('sandbox.mode', 'preferred'), allowUnsandboxed: get('sandbox.allowUnsandboxed', false), network: get('sandbox.network', 'off'), allowedHosts: get('sandbox.allowedHosts', []) },
-  };
+/** One setting, checked alone: a wrong value elsewhere (say, the number of samples) does not stop this read. */
+export function readSetting<K extends SettingName>(name: K): Settings[K] {
+  const value = vscode.workspace.getConfiguration('entropo').get(editorKey(name));
+  return resolveSettings({ [name]: { value } }, (n) => `entropo.${editorKey(n)}`)[name];
 }

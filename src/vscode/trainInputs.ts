@@ -6,6 +6,7 @@ import { isPairFormat, type ExportFormat } from '../core/store/exportLines.js';
 import { exportPreferences } from '../core/store/exportPreferences.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { QUANTIZE_MODES, TRAIN_METHODS } from '../core/train/runTrainer.js';
+import { readSetting } from './settings.js';
 
 /** A method of the trainer. */
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
@@ -67,7 +68,7 @@ export async function askTrainInputs(argument: unknown, sources: TrainInputSourc
   if (!data) return undefined;
   const out = typeof given.out === 'string' ? path.resolve(given.out) : await askOut(path.join(sources.storageDir, 'adapters', `${stamp}-${method}`));
   if (!out) return undefined;
-  const setting = vscode.workspace.getConfiguration('entropo.train').get<string>('quantize');
+  const setting = readSetting('quantize');
   const quantize = [given.quantize, setting].find((q): q is QuantizeMode => QUANTIZE_MODES.includes(q as QuantizeMode));
   return { method, baseModel, data, out, cpuOk: given.cpuOk === true, ...(quantize ? { quantize } : {}) };
 }

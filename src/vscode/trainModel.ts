@@ -7,6 +7,7 @@ import type { TrainDone, TrainEvent, TrainStep } from '../core/train/trainEvents
 import type { FromTrainWebview, TrainPoint } from '../protocol/trainMessages.js';
 import { askTrainInputs, type TrainInputs } from './trainInputs.js';
 import { TrainPanel } from './trainPanel.js';
+import { readSetting } from './settings.js';
 
 /** How a Fine-Tune command ended; undefined when the user backed out of a prompt. */
 export type TrainOutcome =
@@ -44,7 +45,7 @@ export class ModelTrainer implements vscode.Disposable {
     const storageDir = this.context.globalStorageUri.fsPath;
     const inputs = await askTrainInputs(argument, { storeDir: this.storeDir(), storageDir, memento: this.context.globalState });
     if (!inputs) return undefined;
-    const chosen = vscode.workspace.getConfiguration('entropo.train').get<string>('pythonEnvironment')?.trim();
+    const chosen = readSetting('pythonEnvironment').trim();
     const venvDir = chosen ? path.resolve(chosen) : path.join(storageDir, 'trainer-venv');
     if (!existsSync(venvDir) && !(await this.confirmSetup(venvDir))) return undefined;
     return this.run(inputs, trainerDir, venvDir);
@@ -141,11 +142,9 @@ export class ModelTrainer implements vscode.Disposable {
   }
 
   private trainerArgs(inputs: TrainInputs): string[] {
-    const config = vscode.workspace.getConfiguration('entropo.train');
-    const extra = (config.get<unknown[]>('extraArgs') ?? []).filter((a): a is string => typeof a === 'string');
     return ['--method', inputs.method, '--base-model', inputs.baseModel, '--data', inputs.data, '--out', inputs.out,
-      '--alpha', String(config.get<number>('alpha') ?? 0.11), '--beta', String(config.get<number>('beta') ?? 0.1),
-      ...(inputs.cpuOk ? ['--cpu-ok'] : []), ...(inputs.quantize ? ['--quantize', inputs.quantize] : []), ...extra];
+      '--alpha', String(readSetting('trainAlpha')), '--beta', String(readSetting('trainBeta')),
+      ...(inputs.cpuOk ? ['--cpu-ok'] : []), ...(inputs.quantize ? ['--quantize', inputs.quantize] : []), ...readSetting('trainExtraArgs')];
   }
 
   private succeed(done: TrainDone): TrainOutcome {

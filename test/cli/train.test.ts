@@ -56,7 +56,7 @@ describe('entropo train (tiny model on the CPU)', () => {
   it('refuses an unknown --quantize mode, and 4-bit without a GPU says why before loading anything', async () => {
     const wrong = await cli(['train', '--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--quantize', '8bit']);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/--quantize must be one of 4bit\./);
+    expect(wrong.stderr).toMatch(/--quantize must be one of none, 4bit, got "8bit"\./);
     const events: string[] = [];
     const error = await runTrainer({ python, trainerDir: TRAINER, onEvent: (e) => events.push(e.event),
       args: ['--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--out', path.join(work.dir, 'q'), '--quantize', '4bit', '--cpu-ok'] })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { batchOutcome } from '../../src/core/pipeline/batchOutcome.js';
 import type { FixReport } from '../../src/core/pipeline/fixIssue.js';
 import type { Candidate } from '../../src/core/sampling/batchTypes.js';
-import { select } from '../../src/core/verify/select.js';
+import { rankCandidates } from '../../src/core/verify/rankCandidates.js';
 import type { CandidateSignals } from '../../src/core/verify/signalTypes.js';
 import { rankedReview, startReview } from '../../src/vscode/reviewState.js';
 
@@ -19,9 +19,9 @@ describe('the review state carries the batch outcome', () => {
       { candidateId: 'r0', signals: { finished: { status: 'ok', score: 1, detail: 'finished' }, validity: { status: 'ok', score: 0, detail: 'empty patch' } } },
       { candidateId: 'r1', signals: { finished: { status: 'ok', score: 1, detail: 'finished' }, validity: { status: 'ok', score: 1, detail: '1 file(s)' } } },
     ];
-    const ranking = select(signals);
-    const report = { batch: { candidates, diversity: { distinct: 1, meanPairwiseSimilarity: 1 }, usage: { promptTokens: 2, completionTokens: 2, costUsd: 0 }, wallMs: 20 },
-      signals, ranking, outcome: batchOutcome(candidates, ranking) } as unknown as FixReport;
+    const { ranking, candidates: ranked } = rankCandidates(candidates, signals);
+    const report = { batch: { diversity: { distinct: 1, meanPairwiseSimilarity: 1 }, usage: { promptTokens: 2, completionTokens: 2, costUsd: 0 }, wallMs: 20 },
+      candidates: ranked, ranking, outcome: batchOutcome(ranked, ranking) } as unknown as FixReport;
     const state = rankedReview(startReview('run', 'Issue', 2), report, false);
     expect(state.outcome).toEqual({ kind: 'ready', summary: 'r1 is worth applying (1 of 2 candidates are fit)', recommended: 'r1' });
     expect(state.candidates.map((c) => [c.id, c.unfit])).toEqual([['r1', undefined], ['r0', 'empty: empty patch']]);

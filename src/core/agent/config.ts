@@ -1,5 +1,6 @@
 import { AgentError, ErrorReason } from '../errors.js';
 import type { Limits, SamplingParams } from '../types.js';
+import { SETTINGS } from '../settings/settings.js';
 import type { ActionFormat } from './parseAction.js';
 
 /** Everything that shapes one rollout; recorded whole in every trajectory. */
@@ -9,21 +10,21 @@ export interface AgentConfig {
   sampling: SamplingParams;
 }
 
-/** Defaults: DESIGN.md section 3 (100 steps, 64k context, 16k new tokens, 90 s per command). */
+/** Defaults: the settings' (DESIGN.md section 3: 100 steps, 64k context, 16k new tokens, 90 s per command). */
 export const DEFAULT_LIMITS: Limits = {
-  maxSteps: 100,
-  maxContextTokens: 65_536,
-  maxNewTokens: 16_384,
-  wallTimeMs: 60 * 60 * 1000,
-  maxCostUsd: 10,
-  toolTimeoutMs: 90_000,
+  maxSteps: SETTINGS.maxSteps.default,
+  maxContextTokens: SETTINGS.maxContextTokens.default,
+  maxNewTokens: SETTINGS.maxNewTokens.default,
+  wallTimeMs: SETTINGS.timeLimitMinutes.default * 60_000,
+  maxCostUsd: SETTINGS.maxCostUsd.default,
+  toolTimeoutMs: SETTINGS.toolTimeoutSeconds.default * 1000,
 };
 
 /**
- * Sampling that keeps N runs different (temperature 0.7, top_p 0.8, as EntroPO sampled). top_k and
- * repetition_penalty are not standard OpenAI parameters: pass them through `extra` for vLLM or SGLang.
+ * Sampling that keeps N runs different (temperature 0.7, top_p 0.8, as EntroPO sampled). top_k and the
+ * repetition penalty are not standard OpenAI parameters: they go to the servers that take them (serverProfile.ts).
  */
-export const DEFAULT_SAMPLING: SamplingParams = { temperature: 0.7, topP: 0.8 };
+export const DEFAULT_SAMPLING: SamplingParams = { temperature: SETTINGS.temperature.default, topP: SETTINGS.topP.default };
 
 /** Merges a partial config over the defaults and validates it once. */
 export function resolveConfig(partial: {

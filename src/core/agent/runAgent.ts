@@ -102,7 +102,7 @@ function initialMessages(issue: string, config: AgentConfig, tools: readonly Too
 function checkLimits(steps: number, usage: Usage, config: AgentConfig, wall: WallClock): void {
   const { limits } = config;
   if (steps >= limits.maxSteps) throw new LimitsExceeded(`Step limit reached (${limits.maxSteps} steps).`);
-  if (usage.costUsd >= limits.maxCostUsd) throw new LimitsExceeded(`Cost limit reached ($${usage.costUsd.toFixed(4)} of $${limits.maxCostUsd}).`);
+  if (limits.maxCostUsd !== undefined && usage.costUsd >= limits.maxCostUsd) throw new LimitsExceeded(`Cost limit reached ($${usage.costUsd.toFixed(4)} of $${limits.maxCostUsd}).`);
   const tokens = usage.promptTokens + usage.completionTokens;
   if (limits.maxTotalTokens !== undefined && tokens >= limits.maxTotalTokens) {
     throw new LimitsExceeded(`Token limit reached (${tokens} of ${limits.maxTotalTokens} tokens).`);

@@ -12,6 +12,7 @@ import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { CallGuard } from './callGuard.js';
 import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
 import { costUsd, estimateTokens, type Pricing } from './pricing.js';
+import { SETTINGS } from '../settings/settings.js';
 
 /** How to reach and bill an OpenAI-compatible server. */
 export interface OpenAiModelOptions {
@@ -67,8 +68,8 @@ export interface JudgeOptions {
 type Body = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 
 /** Defaults of the timeouts: together they end a call to a hung server within two minutes. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = SETTINGS.requestTimeoutSeconds.default * 1000;
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = SETTINGS.streamIdleTimeoutSeconds.default * 1000;
 export const DEFAULT_MAX_REPLY_CHARS = 4_000_000;
 
 /** The OpenAI-compatible client: native tool calls, retries, cancellation, streaming, usage and cost. */

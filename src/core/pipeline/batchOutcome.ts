@@ -1,7 +1,6 @@
 /** What a batch amounts to, in one word and one line, shared by the CLI, the extension and result.json. */
 import type { Candidate } from '../sampling/batchTypes.js';
-import type { UnfitReason } from '../verify/fitness.js';
-import type { Ranking } from '../verify/signalTypes.js';
+import type { Ranking, UnfitReason } from '../verify/signalTypes.js';
 
 /**
  * `ready`: a candidate is worth applying. `no_fit_candidate`: candidates were made but none is worth

@@ -1,76 +1,106 @@
 import type { Emitter } from '../events.js';
-import { batchOutcome, type BatchOutcome } from './batchOutcome.js';
-import type { BatchEvent, BatchResult } from '../sampling/batchTypes.js';
-import { runBatch, type RunBatchOptions } from '../sampling/runBatch.js';
+import { createModelFactory } from '../llm/createModel.js';
+import type { BatchEvent, BatchResult, Candidate } from '../sampling/batchTypes.js';
+import { runBatch } from '../sampling/runBatch.js';
 import { createProcessRunner } from '../sandbox/createProcessRunner.js';
-import type { PreferenceStore } from '../store/preferenceStore.js';
+import type { Settings } from '../settings/settings.js';
+import { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
-import { select, type SelectOptions } from '../verify/select.js';
-import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
-import { testSignalProvider, type TestSignalsOptions } from '../verify/execution/testSignals.js';
-import { verifyCandidates, type VerifyOptions } from '../verify/verifyCandidates.js';
+import type { Model, ProcessRunner } from '../types.js';
+import { rankCandidates, type RankedCandidate } from '../verify/rankCandidates.js';
+import type { Ranking } from '../verify/signalTypes.js';
+import { verifyCandidates } from '../verify/verifyCandidates.js';
 import { defaultBaseDir } from '../worktree/worktrees.js';
+import { batchOutcome, type BatchOutcome } from './batchOutcome.js';
+import { agentConfigFrom, containmentFrom, endpointFrom, selectorFrom, verifierFactory } from './fromSettings.js';
 
 /** Events of the whole job: the batch's, then verification and ranking. */
 export type FixEvent = BatchEvent | { type: 'verify_start'; candidates: number } | { type: 'ranked'; ranking: Ranking; outcome: BatchOutcome; taskId?: string };
 
-/** A best-of-N batch plus how its candidates are verified, ranked and recorded. */
-export interface FixIssueOptions extends Omit<RunBatchOptions, 'events'> {
-  verify?: Omit<VerifyOptions, 'issue' | 'checkout' | 'signal' | 'tests'>;
-  /** Regression and reproduction tests; false turns them off. */
-  tests?: Omit<TestSignalsOptions, 'signal'> | false;
-  selector?: SelectOptions;
-  /** Where the task is recorded; recording off is a store opened with `enabled: false`. */
-  store?: PreferenceStore;
+/** What a front end supplies besides the settings: the job's inputs and the places and people around it. */
+export interface FixHost {
+  repoDir: string;
+  issue: string;
+  /** Where the rollouts' trajectories are written. */
+  outDir: string;
+  /** The preference store's folder: the setting's, else the front end's default. */
+  storeDir: string;
+  /** The key of the agent's endpoint (and of the judge's); never a setting. */
+  apiKey?: string;
+  /** The rollouts' model instead of the configured endpoint: recorded scripts, or a test's own models. */
+  model?: { kind: 'scripts'; files: string[] } | ((index: number) => Model);
+  /** The local verifier's model when the setting names none. */
+  bundledLocalModel?: string;
+  /** Folders the agent's commands must not see, besides the store and `outDir`. */
+  hiddenPaths?: string[];
+  /** Consent to run unsandboxed that the front end obtained itself (the extension asks once per workspace). */
+  consent?: boolean;
+  onWarning?: (message: string) => void;
   events?: Emitter<FixEvent>;
+  signal?: AbortSignal;
+  /** Runs every command instead of a contained runner (tests of the core). */
+  runner?: ProcessRunner;
+  /** Where worktrees go; default: under the system's temp folder. */
+  worktreeBaseDir?: string;
 }
 
-/** The result: candidates, their signals, the ranking, the batch's outcome, and the recorded task's id. */
+/** One candidate of the job: the rollout's result joined with its signals, rank and the selector's verdict. */
+export type FixCandidate = RankedCandidate<Candidate>;
+
+/** The job's one result record; the store, the panel, the CLI's table and result.json all read it. */
 export interface FixReport {
-  batch: BatchResult;
-  signals: CandidateSignals[];
+  /** The batch's own facts: snapshot, diversity, usage, time. Its candidates are `candidates`. */
+  batch: Omit<BatchResult, 'candidates'>;
+  /** Best first. */
+  candidates: FixCandidate[];
   ranking: Ranking;
   /** Ready, no fit candidate, or failed: what every front end says at the end. */
   outcome: BatchOutcome;
+  /** The recorded task, when recording is on. */
   taskId?: string;
 }
 
 /**
- * The main job: N rollouts in worktrees, every candidate verified against the snapshot, ranked by the
- * selector, and the whole task recorded as preference data. After a cancel only the quick static signals
- * run (no tests, no models), so what was produced is still ranked and recorded.
+ * The main job, from one settings object: N rollouts in worktrees, every candidate verified against the
+ * snapshot, ranked by the selector, and the whole task recorded as preference data. The model client, the
+ * containment and the verifiers are all built here from the settings. After a cancel only the quick static
+ * signals run (no tests, no models), so what was produced is still ranked and recorded.
  */
-export async function fixIssue(options: FixIssueOptions): Promise<FixReport> {
-  const { events } = options;
-  const batch = await runBatch({ ...options, events: events as Emitter<BatchEvent> | undefined });
-  events?.emit({ type: 'verify_start', candidates: batch.candidates.length });
-  const cancelled = options.signal?.aborted === true;
-  const runTests = !cancelled && options.tests !== false;
+export async function fixIssue(settings: Settings, host: FixHost): Promise<FixReport> {
+  const { events } = host;
+  const secrets = host.apiKey ? [host.apiKey] : [];
+  const containment = containmentFrom(settings, { consent: host.consent, secrets, onWarning: host.onWarning,
+    hiddenPaths: [...(host.hiddenPaths ?? []), host.storeDir, host.outDir] });
+  const verifiers = verifierFactory(settings, { apiKey: host.apiKey, bundledLocalModel: host.bundledLocalModel, baseDir: host.worktreeBaseDir });
+  const config = agentConfigFrom(settings);
+  const model = typeof host.model === 'function' ? host.model : await createModelFactory(host.model ?? endpointFrom(settings, host.apiKey));
+  const store = PreferenceStore.open(host.storeDir, { enabled: settings.recordDecisions, secrets, repoRoot: host.repoDir });
+  const { candidates: made, ...batch } = await runBatch({
+    repoDir: host.repoDir, issue: host.issue, samples: settings.samples, concurrency: settings.concurrency || undefined, seed: settings.seed,
+    model, config, runner: host.runner, containment, outDir: host.outDir, signal: host.signal, worktreeBaseDir: host.worktreeBaseDir,
+    budget: { costUsd: settings.batchCostUsd || undefined, tokens: settings.batchTokens || undefined }, events: events as Emitter<BatchEvent> | undefined,
+  });
+  events?.emit({ type: 'verify_start', candidates: made.length });
+  const cancelled = host.signal?.aborted === true;
   // Test runs are contained like the rollouts' commands; they may write only in the verification checkouts.
-  const contained = runTests && !options.runner && options.containment
-    ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [options.worktreeBaseDir ?? defaultBaseDir()] } })
+  const contained = !cancelled && settings.tests && !host.runner
+    ? await createProcessRunner({ ...containment, sandbox: { ...containment.sandbox, writable: [host.worktreeBaseDir ?? defaultBaseDir()] } })
     : undefined;
-  const tests = runTests
-    ? testSignalProvider(batch.snapshot, { baseDir: options.worktreeBaseDir, runner: contained ?? options.runner, ...(options.tests || {}) })
-    : undefined;
-  let signals: CandidateSignals[];
+  let signals;
   try {
-    signals = await verifyCandidates(batch.candidates, {
-      ...(cancelled ? {} : options.verify), tests, issue: options.issue, signal: cancelled ? undefined : options.signal,
-      checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit },
+    signals = await verifyCandidates(made, {
+      verifiers: verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: contained ?? host.runner, quickOnly: cancelled }),
+      checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit }, signal: cancelled ? undefined : host.signal,
     });
   } finally {
     await contained?.dispose();
   }
-  const byId = new Map(batch.candidates.map((c) => [c.id, c]));
-  const ranking = select(signals.map((s) => {
-    const c = byId.get(s.candidateId);
-    return { ...s, steps: c?.steps, exitReason: c?.exitReason, message: c?.message };
-  }), options.selector);
-  const outcome = batchOutcome(batch.candidates, ranking);
-  const taskId = options.store
-    ? await recordBatch(options.store, batch, { issue: options.issue, config: options.config, signals, ranking })
-    : undefined;
-  events?.emit({ type: 'ranked', ranking, outcome, taskId });
-  return { batch, signals, ranking, outcome, taskId };
+  const { ranking, candidates } = rankCandidates(made, signals, selectorFrom(settings));
+  const outcome = batchOutcome(candidates, ranking);
+  const report: FixReport = { batch, candidates, ranking, outcome };
+  // Recorded in rollout order (r0, r1, ...); verifyCandidates gives the signals in that same order.
+  const recorded = { ...batch, candidates: made.map((c, k) => ({ ...c, signals: signals[k].signals })) };
+  report.taskId = store.enabled ? await recordBatch(store, recorded, { issue: host.issue, config, ranking }) : undefined;
+  events?.emit({ type: 'ranked', ranking, outcome, taskId: report.taskId });
+  return report;
 }

@@ -2,17 +2,16 @@
 import { AgentError, ErrorReason, isAbort } from '../errors.js';
 import { Limiter } from '../limiter.js';
 import { createProcessRunner, type ContainedRunner } from '../sandbox/createProcessRunner.js';
-import type { ContainmentPolicy } from '../sampling/runBatch.js';
+import type { Settings } from '../settings/settings.js';
 import type { ProcessRunner } from '../types.js';
-import { select, type SelectOptions } from '../verify/select.js';
+import { rankCandidates } from '../verify/rankCandidates.js';
 import type { CandidateSignals, SignalName } from '../verify/signalTypes.js';
-import type { SharedBreaks } from '../verify/execution/sharedBreaks.js';
-import { testSignalProvider } from '../verify/execution/testSignals.js';
 import type { VerifiableCandidate } from '../verify/verifiable.js';
-import { verifyCandidates, type SignalProvider, type VerifyOptions } from '../verify/verifyCandidates.js';
+import { verifyCandidates } from '../verify/verifyCandidates.js';
 import { gitResult } from '../worktree/git.js';
 import { locateRepository } from '../worktree/snapshot.js';
 import { defaultBaseDir, pruneStale } from '../worktree/worktrees.js';
+import { containmentFrom, selectorFrom, verifierFactory } from './fromSettings.js';
 
 /** One issue with its candidates; a line that could not be read arrives as `invalid` with the reason. */
 export type RankInput =
@@ -27,24 +26,22 @@ export type RankRecord =
     }
   | { instance_id?: string; line?: number; status: 'error'; reason: string; error: string; duration_ms?: number };
 
-/** Options of `rankInstances`. */
+/** Options of `rankInstances`: the settings (verification, containment), and what is particular to ranking. */
 export interface RankOptions {
+  settings: Settings;
   /** A checkout of the repository: with it the apply, syntax and test signals run. */
   repoDir?: string;
   /** Signals kept in the output; the test signals run only when one of them is kept. Default: all. */
   keep?: ReadonlySet<SignalName>;
-  judge?: VerifyOptions['judge'];
-  /** The local verifier for one issue. */
-  local?: (issue: string) => SignalProvider | undefined;
-  selector?: SelectOptions;
-  /** Test command (an input's own wins), time limit per test run, test runs at once over all issues. */
-  tests?: { command?: string; timeoutMs?: number; concurrency?: number; sharedBreaks?: SharedBreaks };
-  /** How test runs are contained, as for `run`; required unless `runner` is given. */
-  containment?: ContainmentPolicy;
+  /** Issues verified at once; default 1. Test runs over all issues stay within the test concurrency setting. */
+  concurrency?: number;
+  /** The judge's key. */
+  apiKey?: string;
+  /** Folders the test runs must not see (the output file's). */
+  hiddenPaths?: string[];
+  onWarning?: (message: string) => void;
   /** Runs the tests instead of a contained runner (tests of this module). */
   runner?: ProcessRunner;
-  /** Issues verified at once; default 1. */
-  concurrency?: number;
   worktreeBaseDir?: string;
   signal?: AbortSignal;
 }
@@ -62,21 +59,24 @@ export async function rankInstances(
 ): Promise<{ ranked: number; failed: number }> {
   const baseDir = options.worktreeBaseDir ?? defaultBaseDir();
   const root = options.repoDir === undefined ? undefined : (await locateRepository(options.repoDir, { signal: options.signal })).root;
-  const wantsTests = root !== undefined && (!options.keep || options.keep.has('regression') || options.keep.has('reproduction'));
+  const { settings } = options;
+  const wantsTests = settings.tests && root !== undefined && (!options.keep || options.keep.has('regression') || options.keep.has('reproduction'));
+  const limiter = new Limiter(settings.testConcurrency);
+  const verifiers = verifierFactory({ ...settings, localVerifier: settings.localVerifier && (!options.keep || options.keep.has('local')) },
+    { apiKey: options.apiKey, baseDir, limiter });
   let contained: ContainedRunner | undefined;
   if (wantsTests && !options.runner) {
-    if (!options.containment) throw new AgentError(ErrorReason.Config, 'running tests needs a containment policy');
+    const containment = containmentFrom(settings, { hiddenPaths: options.hiddenPaths, secrets: options.apiKey ? [options.apiKey] : [], onWarning: options.onWarning });
     // Test runs may write only in the verification checkouts, like the rollouts of `run`.
-    contained = await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [baseDir] } });
+    contained = await createProcessRunner({ ...containment, sandbox: { ...containment.sandbox, writable: [baseDir] } });
   }
   try {
     if (root !== undefined) await pruneStale(root, { baseDir });
-    const limiter = new Limiter(options.tests?.concurrency ?? 2);
     const counts = { ranked: 0, failed: 0 };
     const iterator = inputs[Symbol.asyncIterator]();
     const worker = async (): Promise<void> => {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        const record = await rankOne(next.value, { ...options, root, wantsTests, baseDir, limiter, runner: options.runner ?? contained });
+        const record = await rankOne(next.value, { ...options, root, wantsTests, verifiers, runner: options.runner ?? contained });
         counts[record.status === 'ranked' ? 'ranked' : 'failed']++;
         await onRecord(record);
       }
@@ -88,7 +88,7 @@ export async function rankInstances(
   }
 }
 
-type OneOptions = RankOptions & { root?: string; wantsTests: boolean; baseDir: string; limiter: Limiter };
+type OneOptions = RankOptions & { root?: string; wantsTests: boolean; verifiers: ReturnType<typeof verifierFactory> };
 
 async function rankOne(input: RankInput, o: OneOptions): Promise<RankRecord> {
   if (input.kind === 'invalid') {
@@ -98,20 +98,14 @@ async function rankOne(input: RankInput, o: OneOptions): Promise<RankRecord> {
   try {
     const commit = o.root === undefined ? undefined : await resolveCommit(o.root, input.baseCommit ?? 'HEAD', o.signal);
     const checkout = o.root !== undefined && commit !== undefined ? { root: o.root, snapshotCommit: commit } : undefined;
-    const tests = checkout && o.wantsTests
-      ? testSignalProvider({ root: checkout.root, commit: checkout.snapshotCommit, baseHead: checkout.snapshotCommit, ref: '' }, {
-          baseDir: o.baseDir, runner: o.runner, limiter: o.limiter, command: input.testCommand ?? o.tests?.command,
-          testTimeoutMs: o.tests?.timeoutMs, sharedBreaks: o.tests?.sharedBreaks,
-        })
-      : undefined;
-    const local = !o.keep || o.keep.has('local') ? o.local?.(input.issue) : undefined;
-    const signals = await verifyCandidates(input.candidates, { issue: input.issue, checkout, judge: o.judge, tests, local, signal: o.signal });
+    const snapshot = checkout && o.wantsTests ? { root: checkout.root, commit: checkout.snapshotCommit, baseHead: checkout.snapshotCommit, ref: '' } : undefined;
+    const verifiers = o.verifiers({ issue: input.issue, snapshot, testCommand: input.testCommand, runner: o.runner });
+    const signals = await verifyCandidates(input.candidates, { checkout, verifiers, signal: o.signal });
     if (o.keep) for (const s of signals) for (const name of Object.keys(s.signals) as SignalName[]) if (!o.keep.has(name)) delete s.signals[name];
-    const steps = new Map(input.candidates.map((c) => [c.id, c.steps]));
-    const ranking = select(signals.map((s) => ({ ...s, steps: steps.get(s.candidateId) })), o.selector);
+    const { ranking, candidates } = rankCandidates(input.candidates, signals, selectorFrom(o.settings));
     return {
       instance_id: input.instanceId, status: 'ranked', mode: ranking.mode, ranking: ranking.order, explanations: ranking.explanations,
-      signals: Object.fromEntries(signals.map((s) => [s.candidateId, s.signals])), duration_ms: Date.now() - started,
+      signals: Object.fromEntries(candidates.map((c) => [c.id, c.signals])), duration_ms: Date.now() - started,
     };
   } catch (error) {
     if (isAbort(error)) throw error;

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { ProcessResult } from '../types.js';
 import { OutputClip } from './outputClip.js';
 
 /** How a child is started. */
@@ -71,17 +72,8 @@ export interface CollectOptions {
   killSignal?: NodeJS.Signals;
 }
 
-/** What a child printed and how it ended. */
-export interface ProcessOutput {
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  cancelled: boolean;
-  /** Output went past `maxOutputBytes`: clipped, or (with `overflow: 'stop'`) the child was killed for it. */
-  truncated: boolean;
-  durationMs: number;
+/** What a child printed and how it ended; `truncated` also when `overflow: 'stop'` killed it for printing too much. */
+export interface ProcessOutput extends ProcessResult {
   /** Why the child could not be started, when it could not. */
   spawnError?: string;
 }

@@ -8,6 +8,7 @@ import { AgentError, ErrorReason } from '../errors.js';
 import { Emitter } from '../events.js';
 import { NodeProcessRunner } from '../node/nodeProcessRunner.js';
 import { NodeWorkspace } from '../node/nodeWorkspace.js';
+import { SETTINGS } from '../settings/settings.js';
 import { createProcessRunner, decideRunner, type ContainedRunner } from '../sandbox/createProcessRunner.js';
 import { detectSandbox } from '../sandbox/detectSandbox.js';
 import type { RunnerPolicy, SandboxOptions } from '../sandbox/sandboxTypes.js';
@@ -51,7 +52,7 @@ export interface RunBatchOptions {
 export type ContainmentPolicy = Omit<RunnerPolicy, 'sandbox'> & { sandbox: Omit<SandboxOptions, 'writable'> };
 
 /** Maximum rollouts in one batch. */
-export const MAX_SAMPLES = 16;
+export const MAX_SAMPLES = SETTINGS.samples.max!;
 
 /**
  * Runs N rollouts of the agent on one issue, each in its own worktree of a snapshot of the user's state, and

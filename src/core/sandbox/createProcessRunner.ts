@@ -1,6 +1,7 @@
 /** Chooses how a workspace's commands run: sandboxed, unsandboxed with consent, or not at all. */
 import { AgentError, ErrorReason } from '../errors.js';
 import { NodeProcessRunner } from '../node/nodeProcessRunner.js';
+import { cliFlag, editorKey } from '../settings/resolveSettings.js';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../types.js';
 import { detectSandbox } from './detectSandbox.js';
 import { SandboxedProcessRunner } from './sandboxedProcessRunner.js';
@@ -22,8 +23,8 @@ export type RunnerDecision =
   | { kind: 'refuse'; reason: string };
 
 /** How a user gives consent to run unsandboxed, named in every refusal: the CLI flag and the VS Code setting. */
-export const CONSENT_HOW = 'Allow it with --allow-unsandboxed on the command line, or in VS Code with the setting '
-  + 'entropo.sandbox.allowUnsandboxed (or by answering "Run Unsandboxed in This Workspace" when asked).';
+export const CONSENT_HOW = `Allow it with --${cliFlag('allowUnsandboxed')} on the command line, or in VS Code with the setting `
+  + `entropo.${editorKey('allowUnsandboxed')} (or by answering "Run Unsandboxed in This Workspace" when asked).`;
 
 /** Marks the AgentError thrown when running would need the user's consent to go unsandboxed. */
 const CONSENT = Symbol('unsandboxed-consent');
@@ -43,7 +44,8 @@ export function decideRunner(policy: Pick<RunnerPolicy, 'mode' | 'allowUnsandbox
   if (support.available) return { kind: 'sandbox' };
   if (policy.mode === 'required') {
     return { kind: 'refuse', reason: `The sandbox is required but unavailable: ${missing} Or set the sandbox mode to "preferred" `
-      + `(--sandbox preferred, or the setting entropo.sandbox.mode) and allow running unsandboxed (--allow-unsandboxed, or entropo.sandbox.allowUnsandboxed).` };
+      + `(--${cliFlag('sandboxMode')} preferred, or the setting entropo.${editorKey('sandboxMode')}) and allow running unsandboxed `
+      + `(--${cliFlag('allowUnsandboxed')}, or entropo.${editorKey('allowUnsandboxed')}).` };
   }
   return policy.allowUnsandboxed
     ? { kind: 'unsandboxed', warning: `Commands run without a sandbox: ${missing}` }

@@ -1,6 +1,6 @@
 /** Records a finished best-of-N batch as one task: every candidate with its trajectory, patch and signals. */
 import type { AgentConfig } from '../agent/config.js';
-import type { BatchResult } from '../sampling/batchTypes.js';
+import type { BatchResult, Candidate } from '../sampling/batchTypes.js';
 import { defaultTools } from '../tools/defaultTools.js';
 import type { ToolSpec } from '../types.js';
 import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
@@ -8,11 +8,13 @@ import type { PreferenceStore } from './preferenceStore.js';
 import { repoIdentity } from './repoIdentity.js';
 import type { RepoIdentity, StoredCandidate, TaskInput } from './storeTypes.js';
 
+/** A batch to record: its facts, and its candidates each with the signals measured for it (if any). */
+export type RecordedBatch = Omit<BatchResult, 'candidates'> & { candidates: readonly (Candidate & { signals?: CandidateSignals['signals'] })[] };
+
 /** What a batch result does not carry itself. */
 export interface RecordBatchOptions {
   issue: string;
   config: AgentConfig;
-  signals?: CandidateSignals[];
   ranking?: Ranking;
   /** Defaults to the identity of the snapshot's repository (origin URL and HEAD). */
   repo?: RepoIdentity;
@@ -21,21 +23,20 @@ export interface RecordBatchOptions {
 }
 
 /** Appends `batch` to `store` as a task record and returns the task id that decisions will point to. */
-export async function recordBatch(store: PreferenceStore, batch: BatchResult, options: RecordBatchOptions): Promise<string> {
+export async function recordBatch(store: PreferenceStore, batch: RecordedBatch, options: RecordBatchOptions): Promise<string> {
   const repo = options.repo ?? (store.enabled ? await identityOf(batch.snapshot) : { remoteUrl: null, head: batch.snapshot.baseHead });
   // The repository's .env values are redacted even when the store was opened without a repository root.
   return store.appendTask(taskInput(batch, { ...options, repo }), { repoRoot: batch.snapshot.root });
 }
 
 // The task record's content for a batch, before redaction.
-function taskInput(batch: BatchResult, options: RecordBatchOptions & { repo: RepoIdentity }): TaskInput {
-  const signals = new Map((options.signals ?? []).map((s) => [s.candidateId, s.signals]));
+function taskInput(batch: RecordedBatch, options: RecordBatchOptions & { repo: RepoIdentity }): TaskInput {
   const candidates: StoredCandidate[] = batch.candidates.map((c) => ({
     id: c.id, patch: c.patch, changedFiles: c.changedFiles, exitReason: c.exitReason,
     ...(c.result === undefined ? {} : { result: c.result }), ...(c.message === undefined ? {} : { message: c.message }),
     steps: c.steps, usage: c.usage, wallMs: c.wallMs, model: c.model,
     ...(c.temperature === undefined ? {} : { temperature: c.temperature }), ...(c.seed === undefined ? {} : { seed: c.seed }),
-    messages: c.messages, signals: signals.get(c.id) ?? {},
+    messages: c.messages, signals: c.signals ?? {},
   }));
   return {
     issue: options.issue,
@@ -52,7 +53,7 @@ function taskInput(batch: BatchResult, options: RecordBatchOptions & { repo: Rep
 }
 
 // HEAD comes from the snapshot: the user may have committed since the batch started.
-async function identityOf(snapshot: BatchResult['snapshot']): Promise<RepoIdentity> {
+async function identityOf(snapshot: RecordedBatch['snapshot']): Promise<RepoIdentity> {
   try {
     const { remoteUrl, name } = await repoIdentity(snapshot.root);
     return { remoteUrl, head: snapshot.baseHead, name };

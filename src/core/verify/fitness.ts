@@ -1,27 +1,7 @@
 /** Whether a candidate is worth applying at all, apart from how it ranks against the others. */
 import type { ExitReason } from '../types.js';
 import { signalTone } from './signalTone.js';
-import type { CandidateSignals, SignalName, SignalValue } from './signalTypes.js';
-
-/** Why a candidate is not worth applying (DESIGN.md section 6: an unfit candidate is never recommended). */
-export type UnfitReason =
-  /** The rollout failed: the model server, a crash. */
-  | 'failed'
-  /** The rollout did not call finish (limits, malformed output, cancel). */
-  | 'unfinished'
-  | 'empty'
-  /** Does not apply, is not a diff, or only touches tests and scratch files. */
-  | 'invalid'
-  /** Breaks tests that passed, and no test shows it fixing anything. */
-  | 'breaks_tests'
-  /** Every signal that speaks, speaks against it. */
-  | 'signals_against';
-
-/** One unfit candidate's reason, with a line for people. */
-export interface Unfit {
-  reason: UnfitReason;
-  detail: string;
-}
+import type { CandidateSignals, SignalName, SignalValue, Unfit } from './signalTypes.js';
 
 /** What fitness reads: the signals, and how the rollout ended where that is known. */
 export interface FitnessInput extends CandidateSignals {

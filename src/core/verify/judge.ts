@@ -4,6 +4,7 @@ import type { OpenAiModel, TokenLogprob } from '../llm/openAiModel.js';
 import { judgeMessages } from './judgePrompt.js';
 import type { SignalValue } from './signalTypes.js';
 import { unavailable, type VerifiableCandidate } from './verifiable.js';
+import type { Verifier } from './verifier.js';
 
 /** Options of the LLM judge. */
 export interface JudgeSignalOptions {
@@ -33,6 +34,11 @@ export async function judgeSignals(candidates: readonly VerifiableCandidate[], o
     }
   });
   return new Map(values);
+}
+
+/** The LLM judge of one issue, for `verifyCandidates`. */
+export function judgeVerifier(options: Omit<JudgeSignalOptions, 'signal'>): Verifier {
+  return { signals: ['judge'], verify: async (candidates, signal) => ({ judge: await judgeSignals(candidates, { ...options, signal }) }) };
 }
 
 /** P(YES) from the logprobs of a judgement, or the reason it cannot be read. */

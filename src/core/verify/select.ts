@@ -1,5 +1,5 @@
-import { unfitness, type FitnessInput, type Unfit } from './fitness.js';
-import type { Ranking, SelectorMode, SignalName, SignalValue, TieBreak } from './signalTypes.js';
+import { unfitness, type FitnessInput } from './fitness.js';
+import type { Ranking, SelectorMode, SignalName, SignalValue, TieBreak, Unfit } from './signalTypes.js';
 
 /** What the selector knows of one candidate. */
 export interface SelectInput extends FitnessInput {

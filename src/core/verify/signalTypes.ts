@@ -30,6 +30,26 @@ export type SelectorMode = 'entropo' | 'r2e';
 /** Tie-breaks after the filters; EntroPO used trajectory length, tuned per dataset. */
 export type TieBreak = 'verifier' | 'agreement' | 'longest' | 'shortest';
 
+/** Why a candidate is not worth applying (DESIGN.md section 6: an unfit candidate is never recommended). */
+export type UnfitReason =
+  /** The rollout failed: the model server, a crash. */
+  | 'failed'
+  /** The rollout did not call finish (limits, malformed output, cancel). */
+  | 'unfinished'
+  | 'empty'
+  /** Does not apply, is not a diff, or only touches tests and scratch files. */
+  | 'invalid'
+  /** Breaks tests that passed, and no test shows it fixing anything. */
+  | 'breaks_tests'
+  /** Every signal that speaks, speaks against it. */
+  | 'signals_against';
+
+/** One unfit candidate's reason, with a line for people. */
+export interface Unfit {
+  reason: UnfitReason;
+  detail: string;
+}
+
 /** The selector's output: candidate ids best first, and one line per candidate saying why it stands there. */
 export interface Ranking {
   mode: SelectorMode;
@@ -39,5 +59,5 @@ export interface Ranking {
   /** The candidate worth applying: the first of `order` when it is fit; absent when none is. */
   recommended?: string;
   /** Why each unfit candidate is not worth applying (see verify/fitness.ts), by candidate id. */
-  unfit?: Record<string, { reason: string; detail: string }>;
+  unfit?: Record<string, Unfit>;
 }

@@ -3,30 +3,33 @@ import { patchedTree, readBlob } from '../worktree/candidateTree.js';
 import { changedFiles } from '../worktree/patch.js';
 import { agreementSignals } from './agreement.js';
 import { finishedSignal } from './finished.js';
-import { judgeSignals, type JudgeSignalOptions } from './judge.js';
-import type { CandidateSignals, SignalName, SignalValue } from './signalTypes.js';
+import { SIGNAL_NAMES, type CandidateSignals, type SignalName, type SignalValue } from './signalTypes.js';
 import { syntaxSignal } from './syntax.js';
 import { escapingSymlinks, validitySignal } from './validity.js';
 import { unavailable, type VerifiableCandidate } from './verifiable.js';
+import type { SignalValues, Verifier } from './verifier.js';
 
-/** Signals computed for a whole set of candidates at once, keyed by candidate id. */
-export type SignalProvider = (candidates: readonly VerifiableCandidate[], signal?: AbortSignal) => Promise<Partial<Record<SignalName, Map<string, SignalValue>>>>;
-
-/** What verification can use; each part left out makes its signals unavailable, with the reason. */
+/** What verification can use; a signal that no verifier measures is unavailable, with the reason. */
 export interface VerifyOptions {
-  issue: string;
   /** The repository and the snapshot the candidates were made from: enables apply and syntax checks. */
   checkout?: { root: string; snapshotCommit: string };
-  /** The LLM judge (signal 7a). */
-  judge?: Omit<JudgeSignalOptions, 'issue' | 'signal'>;
-  /** The local learned verifier (signal 7b). */
-  local?: SignalProvider;
-  /** Regression and reproduction tests (signals 4 and 5); they need the checkout. */
-  tests?: SignalProvider;
+  /** The judge, the local model, the tests: whichever the settings turned on. */
+  verifiers?: readonly Verifier[];
   signal?: AbortSignal;
 }
 
-/** Computes every available signal for every candidate; results follow candidate ids, not completion order. */
+// The signals computed here for every candidate; a verifier measures each of the others.
+const BUILT_IN: readonly SignalName[] = ['finished', 'validity', 'syntax', 'agreement'];
+
+// Why a signal is missing when no verifier measures it.
+function missingReason(name: SignalName, hasCheckout: boolean): string {
+  if (name === 'judge') return 'no judge configured';
+  if (name === 'local') return 'no local verifier configured';
+  if (name === 'regression' || name === 'reproduction') return hasCheckout ? 'tests not enabled' : 'needs a checkout of the repository';
+  return 'not turned on';
+}
+
+/** Computes every available signal for every candidate, one entry per candidate in their order (never completion order). */
 export async function verifyCandidates(candidates: readonly VerifiableCandidate[], options: VerifyOptions): Promise<CandidateSignals[]> {
   const { checkout, signal } = options;
   const perCandidate = await Promise.all(candidates.map(async (c) => {
@@ -42,31 +45,33 @@ export async function verifyCandidates(candidates: readonly VerifiableCandidate[
     for (const c of candidates) byId.get(c.id)![name] = values?.get(c.id) ?? unavailable(missing);
   };
   merge('agreement', await agreementSignals(candidates), 'not computed');
-  const [judged, local, tests] = await Promise.all([
-    options.judge ? judgeSignals(candidates, { ...options.judge, issue: options.issue, signal }) : undefined,
-    guarded(options.local, candidates, signal),
-    // A checkout holding a link to / would have the test runner crawl the whole machine: such patches are invalid anyway.
-    checkout ? guarded(options.tests, candidates.filter((c) => escapingSymlinks(c.patch).length === 0), signal) : undefined,
-  ]);
-  merge('judge', judged, 'no judge configured');
-  merge('local', local?.values.local, local?.error ?? 'no local verifier configured');
-  merge('regression', tests?.values.regression, tests?.error ?? (checkout ? 'tests not enabled' : 'needs a checkout of the repository'));
-  merge('reproduction', tests?.values.reproduction, tests?.error ?? (checkout ? 'tests not enabled' : 'needs a checkout of the repository'));
+  // A checkout holding a link to / would have the test runner crawl the whole machine: such patches are invalid anyway.
+  const safe = candidates.filter((c) => escapingSymlinks(c.patch).length === 0);
+  const verifiers = (options.verifiers ?? []).filter((v) => !v.runsCode || checkout);
+  const results = await Promise.all(verifiers.map((v) => guarded(v, v.runsCode ? safe : candidates, signal)));
+  const names = new Set(verifiers.flatMap((v) => v.signals));
+  for (const name of SIGNAL_NAMES) {
+    if (!BUILT_IN.includes(name) && !names.has(name)) merge(name, undefined, missingReason(name, checkout !== undefined));
+  }
+  verifiers.forEach((v, i) => {
+    for (const name of v.signals) merge(name, results[i].values[name], results[i].error ?? 'not measured');
+  });
   for (const c of candidates) {
-    if (!options.tests || escapingSymlinks(c.patch).length === 0) continue;
+    if (safe.includes(c)) continue;
     const own = byId.get(c.id)!;
-    own.regression = own.reproduction = unavailable('not run: the patch adds symbolic links that point outside the repository');
+    for (const v of verifiers) {
+      if (v.runsCode) for (const name of v.signals) own[name] = unavailable('not run: the patch adds symbolic links that point outside the repository');
+    }
   }
   return perCandidate;
 }
 
-type Provided = { values: Partial<Record<SignalName, Map<string, SignalValue>>>; error?: string };
+type Provided = { values: SignalValues; error?: string };
 
-// A provider that fails makes its signals unavailable with the reason; it never fails the whole verification.
-async function guarded(provider: SignalProvider | undefined, candidates: readonly VerifiableCandidate[], signal?: AbortSignal): Promise<Provided | undefined> {
-  if (!provider) return undefined;
+// A verifier that fails makes its signals unavailable with the reason; it never fails the whole verification.
+async function guarded(verifier: Verifier, candidates: readonly VerifiableCandidate[], signal?: AbortSignal): Promise<Provided> {
   try {
-    return { values: await provider(candidates, signal), error: undefined };
+    return { values: await verifier.verify(candidates, signal) };
   } catch (error) {
     if (isAbort(error)) throw error;
     return { values: {}, error: `failed: ${error instanceof Error ? error.message : String(error)}` };

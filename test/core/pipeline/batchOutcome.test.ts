@@ -20,7 +20,7 @@ describe('batchOutcome', () => {
 
   it('fails when no rollout produced a candidate, with the cause once when they share it', () => {
     const candidates: Brief[] = ['r0', 'r1', 'r2', 'r3'].map((id) => ({ id, exitReason: 'model_error', message: http500, patch: '' }));
-    const unfit = Object.fromEntries(candidates.map((c) => [c.id, { reason: 'failed', detail: http500 }]));
+    const unfit = Object.fromEntries(candidates.map((c) => [c.id, { reason: 'failed' as const, detail: http500 }]));
     const outcome = batchOutcome(candidates, ranking(['r0', 'r1', 'r2', 'r3'], unfit));
     expect(outcome.kind).toBe('failed');
     expect(outcome.summary).toBe('4 of 4 rollouts failed: the model server at http://127.0.0.1:1/v1 returned HTTP 500 after 5 attempts: overloaded');

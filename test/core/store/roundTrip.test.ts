@@ -9,7 +9,7 @@ import { toChatMessage } from '../../../src/core/store/chatMessages.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../../src/core/store/exportLines.js';
 import { exportPreferences } from '../../../src/core/store/exportPreferences.js';
 import { PreferenceStore } from '../../../src/core/store/preferenceStore.js';
-import { recordBatch } from '../../../src/core/store/recordBatch.js';
+import { recordBatch, type RecordedBatch } from '../../../src/core/store/recordBatch.js';
 import { defaultTools } from '../../../src/core/tools/defaultTools.js';
 import type { CandidateSignals, Ranking } from '../../../src/core/verify/signalTypes.js';
 import { exampleReplies } from '../../helpers/exampleScript.js';
@@ -27,6 +27,11 @@ const SIGNALS: CandidateSignals[] = [0.8, 0.95, 0.05, 0.3].map((score, k) => ({
   signals: { finished: { status: 'ok', score: 1, detail: 'submitted' }, judge: { status: 'ok', score, detail: `P(YES)=${score}` }, local: { status: 'unavailable', reason: 'no model' } },
 }));
 const RANKING: Ranking = { mode: 'entropo', order: ['r1', 'r0', 'r3', 'r2'], explanations: { r0: 'second', r1: 'best', r2: 'last', r3: 'third' } };
+
+/** The batch with SIGNALS[k] measured for its k-th candidate. */
+function withSignals(batch: BatchResult): RecordedBatch {
+  return { ...batch, candidates: batch.candidates.map((c, k) => ({ ...c, signals: SIGNALS[k].signals })) };
+}
 
 /** A real batch of the four example scripts over a temp copy of the example repository. */
 async function realBatch(format: 'text' | 'tools', cleanups: (() => void)[]): Promise<{ batch: BatchResult; config: AgentConfig; repo: string }> {
@@ -72,7 +77,7 @@ describe('preference store round trip over a real batch (text format)', () => {
     cleanups.push(temp.cleanup);
     work = temp.dir;
     store = PreferenceStore.open(path.join(work, 'store'));
-    taskId = await recordBatch(store, batch, { issue: ISSUE, config, signals: SIGNALS, ranking: RANKING });
+    taskId = await recordBatch(store, withSignals(batch), { issue: ISSUE, config, ranking: RANKING });
     for (const [candidateId, decision] of [['r0', 'applied'], ['r1', 'applied'], ['r2', 'rejected'], ['r3', 'rejected']] as const) {
       await store.appendDecision({ taskId, candidateId, decision, note: `${decision} in review` });
     }
@@ -145,7 +150,7 @@ describe('preference store round trip over a real batch (text format)', () => {
   it('adds confident verifier labels for undecided candidates only when weak labels are asked for', async () => {
     const dir = path.join(work, 'weak');
     const weakStore = PreferenceStore.open(dir);
-    const id = await recordBatch(weakStore, batch, { issue: ISSUE, config, signals: SIGNALS });
+    const id = await recordBatch(weakStore, withSignals(batch), { issue: ISSUE, config });
     await weakStore.appendDecision({ taskId: id, candidateId: 'r0', decision: 'applied' });
     await weakStore.appendDecision({ taskId: id, candidateId: 'r3', decision: 'rejected' });
     expect((await weakStore.stats()).exportable).toEqual({ dpoPairs: 1, ktoExamples: 2, weakDpoPairs: 0, weakKtoExamples: 0 });

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_TEST_CONCURRENCY, DEFAULT_TEST_TIMEOUT_S } from '../../../src/cli/verifyFlags.js';
+import { SETTINGS } from '../../../src/core/settings/settings.js';
 import { readSettings } from '../../../src/vscode/settings.js';
 import { e2eEnv, git, ourExtension, workspaceRoot } from '../helpers.js';
 import { skip, suite } from '../suite.js';
@@ -36,7 +36,7 @@ export default suite('smoke', ({ test }) => {
   });
 
   test('the test time limit and concurrency are settings with the CLI flags\' defaults, read fresh by the extension', async () => {
-    assert.deepEqual([readSettings().testTimeoutSeconds, readSettings().testConcurrency], [DEFAULT_TEST_TIMEOUT_S, DEFAULT_TEST_CONCURRENCY]);
+    assert.deepEqual([readSettings().testTimeoutSeconds, readSettings().testConcurrency], [SETTINGS.testTimeoutSeconds.default, SETTINGS.testConcurrency.default]);
     const config = vscode.workspace.getConfiguration('entropo.verifier');
     await config.update('testTimeoutSeconds', 30, vscode.ConfigurationTarget.Global);
     try {
@@ -44,6 +44,21 @@ export default suite('smoke', ({ test }) => {
     } finally {
       await config.update('testTimeoutSeconds', undefined, vscode.ConfigurationTarget.Global);
     }
+  });
+
+  test('every setting is read through its one definition: a wrong value is refused with the setting named', async () => {
+    const config = vscode.workspace.getConfiguration('entropo');
+    const settings = readSettings();
+    assert.equal(settings.maxSteps, SETTINGS.maxSteps.default);
+    assert.equal(settings.model, 'scripted');
+    const before = config.inspect<number>('samples')?.globalValue;
+    await config.update('samples', 40, vscode.ConfigurationTarget.Global);
+    try {
+      assert.throws(() => readSettings(), { message: 'entropo.samples must be a number from 1 to 16, got 40.' });
+    } finally {
+      await config.update('samples', before, vscode.ConfigurationTarget.Global);
+    }
+    assert.equal(readSettings().samples, before);
   });
 
   test('every command in the manifest is registered after activation', async () => {

@@ -1,5 +1,5 @@
 /** Both test-running signals of one verification, measured in one shared set of worktrees. */
-import type { SignalProvider } from '../verifyCandidates.js';
+import type { Verifier } from '../verifier.js';
 import { Limiter } from '../../limiter.js';
 import type { ProcessRunner } from '../../types.js';
 import { defaultBaseDir } from '../../worktree/worktrees.js';
@@ -66,10 +66,13 @@ export async function testSignals(
   }
 }
 
-/** The test signals as a provider for `verifyCandidates`, for candidates made from `snap`. */
-export function testSignalProvider(snap: Snapshot, options: Omit<TestSignalsOptions, 'signal'> = {}): SignalProvider {
-  return async (candidates, signal) => {
-    const { regression, reproduction } = await testSignals(snap, candidates, { ...options, signal });
-    return { regression: regression.values, reproduction: reproduction.values };
+/** The test signals of candidates made from `snap`, for `verifyCandidates`. */
+export function testVerifier(snap: Snapshot, options: Omit<TestSignalsOptions, 'signal'> = {}): Verifier {
+  return {
+    signals: ['regression', 'reproduction'], runsCode: true,
+    verify: async (candidates, signal) => {
+      const { regression, reproduction } = await testSignals(snap, candidates, { ...options, signal });
+      return { regression: regression.values, reproduction: reproduction.values };
+    },
   };
 }

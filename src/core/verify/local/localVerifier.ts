@@ -5,7 +5,7 @@
  * ranks: modestly). A missing, corrupt or stale model makes the signal unavailable, never a made-up number.
  */
 
-import type { SignalProvider } from '../verifyCandidates.js';
+import type { Verifier } from '../verifier.js';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -144,7 +144,7 @@ function messageOf(error: unknown): string {
   return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
-/** The local verifier as a provider for `verifyCandidates`. */
-export function localVerifierProvider(problemStatement: string, options: LocalVerifierOptions = {}): SignalProvider {
-  return async (candidates) => ({ local: await localVerifier(problemStatement, candidates, options) });
+/** The local verifier of one issue, for `verifyCandidates`. */
+export function localVerifierFor(problemStatement: string, options: LocalVerifierOptions = {}): Verifier {
+  return { signals: ['local'], verify: async (candidates) => ({ local: await localVerifier(problemStatement, candidates, options) }) };
 }
