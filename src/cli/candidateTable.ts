@@ -25,6 +25,8 @@ export function renderCandidates(report: FixReport, repoDir: string, outDir: str
     '',
     `Ranking (${ranking.mode}):`,
     ...ranked.map((c) => `  ${c.id}: ${c.explanation}`),
+    ...(ranking.nearTie ? [`Close call: ${ranking.nearTie}.`] : []),
+    ...(outcome.notes ?? []).map((note) => `Note: ${note}`),
     '',
     `Diversity: ${d.distinct} distinct patches of ${ranked.filter((c) => c.patch).length}, mean pairwise similarity ${d.meanPairwiseSimilarity.toFixed(2)}`,
     `Total: ${batch.usage.promptTokens + batch.usage.completionTokens} tokens, $${batch.usage.costUsd.toFixed(4)}, ${(batch.wallMs / 1000).toFixed(1)}s`,

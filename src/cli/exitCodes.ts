@@ -18,5 +18,6 @@ export const EXIT = {
 
 /** The exit code of `entropo run` for a batch outcome. */
 export function outcomeExitCode(kind: BatchOutcomeKind): number {
+  if (kind === 'cancelled') return EXIT.cancelled;
   return kind === 'ready' ? EXIT.ok : kind === 'no_fit_candidate' ? EXIT.noFitCandidate : EXIT.failed;
 }

@@ -17,7 +17,7 @@ Writes the recorded accept/reject decisions as JSON lines for training. FORMAT i
   verifier-features
                 labelled feature rows of every decided candidate, to retrain the local verifier
                 (trainer/verifier/train.py; models/local-verifier/README.md)
-Pairs are every accepted x rejected candidate of a task; accepted means applied and not reverted.`;
+Pairs are every accepted x rejected candidate of a task; accepted means applied (or kept after a commit) as the latest decision, rejected means rejected; a candidate replaced by another, undone or reverted has no label, and cancelled or failed runs are never exported.`;
 
 const FORMATS = [...EXPORT_FORMATS, VERIFIER_FEATURES_FORMAT];
 

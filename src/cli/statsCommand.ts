@@ -1,6 +1,7 @@
+import { DECISION_KINDS } from '../core/store/storeTypes.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
-import type { StoreStats } from '../core/store/storeStats.js';
+import { totalDecisions, type StoreStats } from '../core/store/storeStats.js';
 import { numberFlag, parseFlags } from './options.js';
 import { UsageError } from './usageError.js';
 
@@ -32,11 +33,11 @@ export async function statsCommand(argv: string[], io: Io = { out: process.stdou
   const stats = await store.stats(weak === undefined ? undefined : { minConfidence: weak });
   if (flags['delete-all']) {
     if (!flags.yes) {
-      throw new UsageError(`--delete-all would delete ${stats.tasks} task(s) and ${sum(stats.decisions)} decision(s) in ${store.dir}; add --yes to confirm.`);
+      throw new UsageError(`--delete-all would delete ${stats.tasks} task(s) and ${totalDecisions(stats.decisions)} decision(s) in ${store.dir}; add --yes to confirm.`);
     }
     const { files } = await store.deleteAll();
-    io.out.write(flags.json ? `${JSON.stringify({ deleted: { tasks: stats.tasks, decisions: sum(stats.decisions), files }, dir: store.dir })}\n`
-      : `Deleted ${stats.tasks} task(s) and ${sum(stats.decisions)} decision(s) (${files} file(s)) from ${store.dir}\n`);
+    io.out.write(flags.json ? `${JSON.stringify({ deleted: { tasks: stats.tasks, decisions: totalDecisions(stats.decisions), files }, dir: store.dir })}\n`
+      : `Deleted ${stats.tasks} task(s) and ${totalDecisions(stats.decisions)} decision(s) (${files} file(s)) from ${store.dir}\n`);
     return 0;
   }
   io.out.write(flags.json ? `${JSON.stringify(stats)}\n` : render(stats));
@@ -47,18 +48,16 @@ function render(s: StoreStats): string {
   const rows: [string, string][] = [
     ['tasks', String(s.tasks)],
     ['candidates', String(s.candidates)],
-    ['decisions', `${sum(s.decisions)} (applied ${s.decisions.applied}, rejected ${s.decisions.rejected}, reverted ${s.decisions.reverted})`],
+    ['decisions', `${totalDecisions(s.decisions)} (${DECISION_KINDS.filter((k) => s.decisions[k] > 0).map((k) => `${k} ${s.decisions[k]}`).join(', ') || 'none'})`],
     ['accepted / rejected', `${s.accepted} / ${s.rejected}`],
     ['exportable', `${s.exportable.dpoPairs} DPO pairs, ${s.exportable.ktoExamples} KTO examples`
       + (s.exportable.weakKtoExamples > 0 ? ` (weak: ${s.exportable.weakDpoPairs} pairs, ${s.exportable.weakKtoExamples} examples)` : '')],
     ['skipped lines', `${s.skipped.length} (${s.torn} torn by a crash)`],
   ];
+  const { cancelled, failed } = s.excludedTasks;
+  if (cancelled + failed > 0) rows.push(['not for training', `${cancelled} cancelled and ${failed} failed run(s)`]);
   if (s.orphanDecisions > 0) rows.push(['orphan decisions', String(s.orphanDecisions)]);
   const lines = rows.map(([k, v]) => `  ${k.padEnd(20)} ${v}`);
   const skipped = s.skipped.slice(0, 20).map((l) => `  ${l.file}:${l.line} ${l.reason}: ${l.excerpt}`);
   return `Preference store ${s.dir}\n${lines.join('\n')}\n${skipped.length > 0 ? `Skipped lines:\n${skipped.join('\n')}\n` : ''}`;
-}
-
-function sum(decisions: StoreStats['decisions']): number {
-  return decisions.applied + decisions.rejected + decisions.reverted;
 }

@@ -33,18 +33,28 @@ export interface CandidateView {
   added: number;
   removed: number;
   explanation: string;
+  /** The signals in one line: "tests 5/5 kept, 4 fixed · repro 1/1 · syntax ok" (absent in runs saved before it). */
+  summary?: string;
+  /** The one candidate worth applying that the panel marks; at most one per run. */
+  recommended?: boolean;
   signals: SignalView[];
-  /** `reverted`: applied, then taken back by the user. */
-  decision?: 'applied' | 'rejected' | 'reverted';
+  /** The latest decision about it (core/store/decisions.ts says what each means). */
+  decision?: 'applied' | 'kept' | 'rejected' | 'replaced' | 'undone' | 'reverted';
   /** Why the candidate is not worth applying (e.g. "breaks tests: breaks 5 of 5 passing tests"); absent when it is. */
   unfit?: string;
+  /** Where the panel folds it: empty, unfinished, invalid, cancelled or failed candidates go under "Not recommended". */
+  folded?: boolean;
 }
 
 /** What the batch amounts to, as the CLI and result.json say it. */
 export interface OutcomeView {
-  kind: 'ready' | 'no_fit_candidate' | 'failed';
+  kind: 'ready' | 'no_fit_candidate' | 'failed' | 'cancelled';
   summary: string;
   recommended?: string;
+  /** A close call between the recommended candidate and the next. */
+  nearTie?: string;
+  /** Things to say once about the whole run, e.g. that the endpoint returned no logprobs for the judge. */
+  notes?: string[];
 }
 
 /** Everything the panel shows; the extension sends it whole on every change. */
@@ -57,6 +67,8 @@ export interface ReviewState {
   candidates: CandidateView[];
   diversity?: { distinct: number; similarity: number };
   totals?: { tokens: number; costUsd: number; wallMs: number };
+  /** Whether prices are set, so that costs mean something; the panel hides them otherwise. */
+  priced?: boolean;
   mode?: string;
   /** Absent while the run goes on, and in runs saved before outcomes existed. */
   outcome?: OutcomeView;
@@ -66,8 +78,20 @@ export interface ReviewState {
 export interface StepView {
   index: number;
   thought: string;
+  /** The action in one line, e.g. "file_editor str_replace pager/core.py", or "(malformed action)". */
   action: string;
   observation: string;
+  /** How the panel draws the action: an edit as a small diff, a command as a terminal block, else the arguments. */
+  kind?: 'edit' | 'shell' | 'other' | 'malformed';
+  /** The file an edit touches, relative to the repository. */
+  path?: string;
+  /** A str_replace's old and new lines. */
+  diff?: { removed: string[]; added: string[] };
+  /** The shell command, and how it exited ("0", "2", "timed out"). */
+  command?: string;
+  exit?: string;
+  /** The action's arguments as JSON, for any other tool. */
+  args?: string;
 }
 
 /** Webview to extension. */
@@ -77,9 +101,11 @@ export type FromWebview =
   | { type: 'showTrajectory'; candidateId: string }
   | { type: 'apply'; candidateId: string }
   | { type: 'reject'; candidateId: string }
+  | { type: 'undo'; candidateId: string }
   | { type: 'compare'; a: string; b: string };
 
 /** Extension to webview. */
 export type ToWebview =
   | { type: 'state'; state: ReviewState }
-  | { type: 'trajectory'; candidateId: string; steps: StepView[] };
+  | { type: 'trajectory'; candidateId: string; steps: StepView[] }
+  | { type: 'step'; candidateId: string; step: StepView };

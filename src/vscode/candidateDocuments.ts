@@ -58,3 +58,12 @@ export async function openDiff(runId: string, left: string, right: string, patch
   const resources = files.map((f) => [vscode.Uri.file(f), candidateUri(runId, left, f), candidateUri(runId, right, f)]);
   await vscode.commands.executeCommand('vscode.changes', title, resources);
 }
+
+/** The run and the candidate of a diff editor's right side (what its title bar buttons act on). */
+export function candidateOfUri(uri: unknown): { runId: string; candidateId: string } | undefined {
+  if (!(uri instanceof vscode.Uri) || uri.scheme !== CANDIDATE_SCHEME) return undefined;
+  const query = new URLSearchParams(uri.query);
+  const runId = query.get('run');
+  const side = query.get('side');
+  return runId && side && side !== 'snapshot' ? { runId, candidateId: side } : undefined;
+}

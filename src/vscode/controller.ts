@@ -8,9 +8,9 @@ import type { ExportSummary } from '../core/store/exportPreferences.js';
 import { needsUnsandboxedConsent } from '../core/sandbox/createProcessRunner.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import type { DecisionKind } from '../core/store/storeTypes.js';
-import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
-import type { FromWebview, StepView } from '../protocol/messages.js';
-import { CANDIDATE_SCHEME, CandidateDocuments, openDiff } from './candidateDocuments.js';
+import type { FromWebview, ReviewState, StepView } from '../protocol/messages.js';
+import { CandidateActions } from './candidateActions.js';
+import { CANDIDATE_SCHEME, CandidateDocuments, candidateOfUri, openDiff } from './candidateDocuments.js';
 import { configureModel, API_KEY_SECRET } from './configureModel.js';
 import { deleteRecordedData, type DeleteOutcome } from './deleteRecordedData.js';
 import { exportPreferenceData } from './exportPreferenceData.js';
@@ -19,7 +19,10 @@ import { ReviewPanel } from './reviewPanel.js';
 import { RevertWatcher } from './revertWatcher.js';
 import { runFix } from './runFix.js';
 import type { RunRecord } from './runRecord.js';
+import type { Settings } from '../core/settings/settings.js';
 import { readSetting, readSettings } from './settings.js';
+import type { RunsView } from './runsView.js';
+import { toStepView } from './stepViews.js';
 import { ModelTrainer, type TrainOutcome } from './trainModel.js';
 
 const LAST_RUN = 'entropo.lastRunFile';
@@ -38,11 +41,13 @@ export class Controller implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly trainer: ModelTrainer;
   private readonly reverts: RevertWatcher;
+  private readonly actions: CandidateActions;
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  constructor(private readonly context: vscode.ExtensionContext, private readonly runsView: RunsView) {
     this.panel = new ReviewPanel(context.extensionUri, (m) => void this.onPanelMessage(m));
     this.trainer = new ModelTrainer(context, this.log, () => this.storeDir());
-    this.reverts = new RevertWatcher((run, id) => this.onReverted(run.runId, id), this.log);
+    this.reverts = new RevertWatcher((run, id, what) => this.onWatched(run.runId, id, what), this.log);
+    this.actions = new CandidateActions(this.reverts, (run, id, decision, by) => this.decide(run, id, decision, by), this.log);
     this.status.name = 'EntroPO';
     this.status.command = 'entropo.showCandidates';
     this.disposables.push(this.log, this.status, this.panel, this.trainer, this.reverts,
@@ -57,19 +62,11 @@ export class Controller implements vscode.Disposable {
     }
     const folder = await askFolder();
     if (!folder) return;
+    // The model first: nobody should type an issue only to hear that nothing can run it.
+    const settings = await this.settingsWithModel();
+    if (!settings) return;
     const issue = await askIssue(argument);
     if (!issue) return;
-    let settings;
-    try {
-      settings = readSettings();
-    } catch (error) {
-      return this.fail(error);
-    }
-    if (!settings.model) {
-      const choice = await vscode.window.showWarningMessage('EntroPO: no model is configured.', 'Configure Model');
-      if (choice) await this.configureModel();
-      return;
-    }
     this.running = new AbortController();
     await vscode.commands.executeCommand('setContext', 'entropo.running', true);
     try {
@@ -97,6 +94,19 @@ export class Controller implements vscode.Disposable {
     }
   }
 
+  // The settings once a model is configured: offers Configure Model when none is, and goes on after it.
+  private async settingsWithModel(): Promise<Settings | undefined> {
+    try {
+      if (readSettings().model.trim() === '') {
+        const choice = await vscode.window.showWarningMessage('EntroPO: no model is configured.', 'Configure Model');
+        if (!choice || !(await this.configureModel())) return undefined;
+      }
+      return readSettings();
+    } catch (error) {
+      return void this.fail(error);
+    }
+  }
+
   /** Cancel Run: stops the rollouts; worktrees and processes are cleaned up before the run ends. */
   cancel(): void {
     if (!this.running) return void vscode.window.showInformationMessage('EntroPO: no run in progress.');
@@ -104,41 +114,52 @@ export class Controller implements vscode.Disposable {
     this.running.abort();
   }
 
-  async showCandidates(): Promise<void> {
-    const run = this.current ?? await this.loadLastRun();
+  /** Show Candidates: the last run that made candidates (a cancelled or failed run never takes its place). */
+  async showCandidates(): Promise<ReviewState | undefined> {
+    const run = await this.loadLastRun();
     if (!run) return void vscode.window.showInformationMessage('EntroPO: no candidates yet. Run "EntroPO: Fix Issue..." first.');
     this.panel.show();
     this.panel.update(run.review);
+    return run.review;
   }
 
-  /** Apply Candidate: writes the candidate to the working tree as ordinary uncommitted changes. */
-  async apply(candidateId?: string): Promise<void> {
-    const run = this.current ?? await this.loadLastRun();
-    const id = candidateId ?? await this.pickCandidate(run, 'Apply which candidate?');
-    if (!run || !id) return;
-    const unfit = run.review.candidates.find((c) => c.id === id)?.unfit;
-    if (unfit) {
-      const choice = await vscode.window.showWarningMessage(`EntroPO: ${id} is not worth applying (${unfit}). Apply it anyway?`, { modal: true }, 'Apply Anyway');
-      if (choice !== 'Apply Anyway') return;
-    }
-    try {
-      const files = await applyToWorkingTree(run.root, run.snapshotCommit, run.patches.get(id) ?? '');
-      await this.decide(run, id, 'applied');
-      this.reverts.watch(run, id);
-      this.log.info(`applied ${id}: ${files.join(', ')}`);
-      void vscode.window.showInformationMessage(`EntroPO: applied ${id} (${files.join(', ')}). The change is in Source Control, uncommitted.`);
-    } catch (error) {
-      this.fail(error);
-    }
+  /**
+   * Apply Candidate: writes the candidate to the working tree as ordinary uncommitted changes; when another
+   * candidate of the run is applied, offers to replace it. The argument is an id, or `{candidateId, confirm}`.
+   */
+  async apply(argument?: unknown): Promise<void> {
+    await this.act(argument, 'Apply which candidate?', (run, id, confirm) => this.actions.apply(run, id, { confirm }));
   }
 
-  /** Reject Candidate: records that the candidate is not acceptable. */
-  async reject(candidateId?: string): Promise<void> {
-    const run = this.current ?? await this.loadLastRun();
-    const id = candidateId ?? await this.pickCandidate(run, 'Reject which candidate?');
-    if (!run || !id) return;
-    await this.decide(run, id, 'rejected');
-    void vscode.window.showInformationMessage(`EntroPO: recorded that ${id} is rejected.`);
+  /** Undo Apply: takes the applied candidate out of the working tree again. */
+  async undoApply(argument?: unknown): Promise<void> {
+    await this.act(argument, 'Undo which candidate?', (run, id) => this.actions.undo(run, id));
+  }
+
+  /** Reject Candidate: records that the candidate is not acceptable; an applied one is taken out first. */
+  async reject(argument?: unknown): Promise<void> {
+    await this.act(argument, 'Reject which candidate?', (run, id, confirm) => this.actions.reject(run, id, { confirm }));
+  }
+
+  /**
+   * The buttons in a candidate diff's title bar: Apply, Reject, or the next candidate's diff, for the
+   * candidate on the diff's right side (`uri`, as VS Code passes it).
+   */
+  async fromDiff(uri: unknown, action: 'apply' | 'reject' | 'next'): Promise<void> {
+    const target = candidateOfUri(uri);
+    const run = target ? this.runs.get(target.runId) ?? await this.loadRun(this.runFile(target.runId)) : undefined;
+    if (!target || !run) return void vscode.window.showInformationMessage('EntroPO: open a candidate\'s diff first.');
+    this.current = run;
+    if (action === 'apply') return this.apply(target.candidateId);
+    if (action === 'reject') return this.reject(target.candidateId);
+    const order = run.review.candidates.map((c) => c.id);
+    const next = order[(order.indexOf(target.candidateId) + 1) % order.length];
+    await this.openCandidateDiff(run, next);
+  }
+
+  // The native diff editor, snapshot on the left and the candidate on the right, named so.
+  private openCandidateDiff(run: RunRecord, candidateId: string): Promise<void> {
+    return openDiff(run.runId, 'snapshot', candidateId, [run.patches.get(candidateId) ?? ''], `snapshot ↔ ${candidateId}`);
   }
 
   /** Compare Two Candidates: the native diff editor between two candidates' files. */
@@ -150,8 +171,9 @@ export class Controller implements vscode.Disposable {
     await openDiff(run.runId, left, right, [run.patches.get(left) ?? '', run.patches.get(right) ?? ''], `${left} ↔ ${right}`);
   }
 
-  async configureModel(): Promise<void> {
-    await configureModel(this.context.secrets);
+  /** Configure Model; resolves true when a model was configured. */
+  async configureModel(): Promise<boolean> {
+    return configureModel(this.context.secrets);
   }
 
   openLog(): void {
@@ -207,13 +229,15 @@ export class Controller implements vscode.Disposable {
     if (!run) return;
     switch (message.type) {
       case 'openDiff':
-        return openDiff(run.runId, 'snapshot', message.candidateId, [run.patches.get(message.candidateId) ?? ''], `EntroPO ${message.candidateId}`);
+        return this.openCandidateDiff(run, message.candidateId);
       case 'showTrajectory':
         return this.panel.post({ type: 'trajectory', candidateId: message.candidateId, steps: await this.steps(run, message.candidateId) });
       case 'apply':
         return this.apply(message.candidateId);
       case 'reject':
         return this.reject(message.candidateId);
+      case 'undo':
+        return this.undoApply(message.candidateId);
       case 'compare':
         return this.compare(message.a, run.review.candidates.length > 2 ? undefined : message.b);
       default:
@@ -225,29 +249,28 @@ export class Controller implements vscode.Disposable {
     const file = run.trajectories[candidateId];
     if (!file) return [];
     const trajectory = await readTrajectory(file);
-    return trajectory.steps.map(({ step }) => ({
-      index: step.index + 1, thought: step.thought, observation: step.observation,
-      action: step.action ? `${step.action.tool} ${JSON.stringify(step.action.args, null, 2)}` : '(malformed action)',
-    }));
+    return trajectory.steps.map(({ step }) => toStepView(step, run.workspaces?.[candidateId]));
   }
 
-  /** An applied candidate's files are all back as in the snapshot: the user took it back. */
-  private async onReverted(runId: string, candidateId: string): Promise<void> {
+  /** What became of an applied candidate outside the panel: taken back (reverted), or committed as it was (kept). */
+  private async onWatched(runId: string, candidateId: string, what: 'reverted' | 'kept'): Promise<void> {
     const run = this.runs.get(runId);
     if (!run || run.review.candidates.find((c) => c.id === candidateId)?.decision !== 'applied') return;
-    await this.decide(run, candidateId, 'reverted');
-    void vscode.window.showInformationMessage(`EntroPO: ${candidateId} was taken back; recorded as reverted.`);
+    await this.decide(run, candidateId, what);
+    void vscode.window.showInformationMessage(what === 'kept'
+      ? `EntroPO: ${candidateId} was committed; recorded as kept.`
+      : `EntroPO: ${candidateId} was taken back; recorded as reverted (not as a rejection: Reject says that).`);
   }
 
-  private async decide(run: RunRecord, candidateId: string, decision: DecisionKind): Promise<void> {
+  private async decide(run: RunRecord, candidateId: string, decision: DecisionKind, by?: string): Promise<void> {
     const candidate = run.review.candidates.find((c) => c.id === candidateId);
     if (candidate) candidate.decision = decision;
     this.panel.update(run.review);
     await this.save(run);
     if (!run.taskId || !readSetting('recordDecisions')) return;
     const store = PreferenceStore.open(run.storeDir, { secrets: [await this.context.secrets.get(API_KEY_SECRET) ?? ''].filter(Boolean) });
-    await store.appendDecision({ taskId: run.taskId, candidateId, decision });
-    this.log.info(`recorded decision: ${candidateId} ${decision}`);
+    await store.appendDecision({ taskId: run.taskId, candidateId, decision, ...(by ? { by } : {}) });
+    this.log.info(`recorded decision: ${candidateId} ${decision}${by ? ` by ${by}` : ''}`);
   }
 
   private async askConsent(error: Error): Promise<boolean> {
@@ -257,6 +280,19 @@ export class Controller implements vscode.Disposable {
     if (!choice) return false;
     await this.context.workspaceState.update(UNSANDBOXED_CONSENT, true);
     return true;
+  }
+
+  // One of the candidate commands on the shown run: the candidate from the argument, else picked.
+  private async act(argument: unknown, title: string, action: (run: RunRecord, id: string, confirm: boolean) => Promise<boolean>): Promise<void> {
+    const given = typeof argument === 'string' ? { candidateId: argument } : (argument ?? {}) as { candidateId?: unknown; confirm?: unknown };
+    const run = this.current ?? await this.loadLastRun();
+    const id = typeof given.candidateId === 'string' ? given.candidateId : await this.pickCandidate(run, title);
+    if (!run || !id) return;
+    try {
+      await action(run, id, given.confirm === true);
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   private async pickCandidate(run: RunRecord | undefined, title: string, except?: string): Promise<string | undefined> {
@@ -274,23 +310,54 @@ export class Controller implements vscode.Disposable {
     this.current = record;
     await this.save(record);
     await vscode.commands.executeCommand('setContext', HAS_CANDIDATES, report.candidates.length > 0);
+    // Said once the run is over, for whoever looked away meanwhile; the panel says the same above the list.
+    const { kind, summary, recommended } = report.outcome;
+    const line = `EntroPO: ${kind === 'ready' ? 'ready' : kind === 'cancelled' ? 'cancelled' : kind === 'failed' ? 'failed' : 'no candidate worth applying'}: ${summary}`;
+    const show = kind === 'ready' || kind === 'no_fit_candidate' ? (m: string, ...a: string[]) => vscode.window.showInformationMessage(m, ...a) : (m: string, ...a: string[]) => vscode.window.showWarningMessage(m, ...a);
+    void show(line, ...(recommended ? [`Apply ${recommended}`] : []), 'Show Candidates').then((choice) => {
+      if (choice === 'Show Candidates') return void this.showRun(record.runId);
+      if (choice && recommended) return this.apply(recommended);
+      return undefined;
+    });
+  }
+
+  /**
+   * Show Run: a run of the history (the Runs view) in the review panel; its candidates are then the ones
+   * acted on. Without an id, the run shown now. Resolves to the run's review state, as the panel shows it.
+   */
+  async showRun(runId?: string): Promise<ReviewState | undefined> {
+    const run = runId ? this.runs.get(runId) ?? await this.loadRun(this.runFile(runId)) : this.current;
+    if (!run) return void vscode.window.showInformationMessage('EntroPO: that run is no longer saved.');
+    this.current = run;
+    this.panel.show();
+    this.panel.update(run.review);
+    return run.review;
   }
 
   private async save(run: RunRecord): Promise<void> {
-    const file = path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs', run.runId, 'run.json');
+    const file = this.runFile(run.runId);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify({ ...run, patches: Object.fromEntries(run.patches) }));
-    await this.context.workspaceState.update(LAST_RUN, file);
+    this.runsView.refresh();
+    // Show Candidates comes back to the last run that made candidates; a cancelled or failed one stays in
+    // the history without taking that place.
+    const kind = run.review.outcome?.kind;
+    if (kind === 'ready' || kind === 'no_fit_candidate') await this.context.workspaceState.update(LAST_RUN, file);
   }
 
   private async loadLastRun(): Promise<RunRecord | undefined> {
     const file = this.context.workspaceState.get<string>(LAST_RUN);
-    if (!file) return undefined;
+    const run = file ? this.runs.get(path.basename(path.dirname(file))) ?? await this.loadRun(file) : undefined;
+    if (run) this.current = run;
+    return run;
+  }
+
+  // A saved run (run.json), kept in memory from then on; its applied candidates are watched again.
+  private async loadRun(file: string): Promise<RunRecord | undefined> {
     try {
       const raw = JSON.parse(await readFile(file, 'utf8')) as RunRecord & { patches: Record<string, string> };
       const run: RunRecord = { ...raw, patches: new Map(Object.entries(raw.patches)) };
       this.runs.set(run.runId, run);
-      this.current = run;
       for (const c of run.review.candidates) if (c.decision === 'applied') this.reverts.watch(run, c.id);
       await vscode.commands.executeCommand('setContext', HAS_CANDIDATES, run.review.candidates.length > 0);
       return run;
@@ -298,6 +365,11 @@ export class Controller implements vscode.Disposable {
       return undefined;
     }
   }
+
+  private runFile(runId: string): string {
+    return path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs', runId, 'run.json');
+  }
+
 
   /** The preference store of this workspace: the setting, or the extension's storage for the workspace. */
   private storeDir(): string {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
+import { totalDecisions } from '../core/store/storeStats.js';
 
 /** What Delete Recorded Data removed. */
 export interface DeleteOutcome {
@@ -17,7 +18,7 @@ export interface DeleteOutcome {
 export async function deleteRecordedData(storeDir: string, log: vscode.LogOutputChannel, argument?: unknown): Promise<DeleteOutcome | undefined> {
   const store = PreferenceStore.open(storeDir);
   const stats = await store.stats();
-  const decisions = stats.decisions.applied + stats.decisions.rejected + stats.decisions.reverted;
+  const decisions = totalDecisions(stats.decisions);
   const lines = stats.skipped.length;
   if (stats.tasks === 0 && decisions === 0 && lines === 0) {
     void vscode.window.showInformationMessage(`EntroPO: nothing is recorded for this workspace (${store.dir}).`);

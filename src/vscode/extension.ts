@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Controller } from './controller.js';
 import { REVIEW_VIEW_TYPE } from './reviewPanel.js';
+import { RUNS_VIEW_ID, RunsView } from './runsView.js';
 import { TRAIN_VIEW_TYPE } from './trainPanel.js';
 
 let controller: Controller | undefined;
@@ -10,11 +11,14 @@ let controller: Controller | undefined;
  * in a second bundle, `main.js`, required on the first command so that activation stays cheap.
  */
 export function activate(context: vscode.ExtensionContext): void {
+  // The history of runs reads only saved files, so it shows without loading the engine.
+  const runs = new RunsView(vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'runs').fsPath);
+  context.subscriptions.push(runs, vscode.window.registerTreeDataProvider(RUNS_VIEW_ID, runs));
   const load = (): Controller => {
     if (!controller) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const main = require('./main.js') as typeof import('./main.js');
-      controller = main.createController(context);
+      controller = main.createController(context, runs);
       context.subscriptions.push(controller);
     }
     return controller;
@@ -22,8 +26,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const commands: Record<string, (...args: unknown[]) => unknown> = {
     'entropo.fixIssue': (arg) => load().fixIssue(arg),
     'entropo.showCandidates': () => load().showCandidates(),
-    'entropo.applyCandidate': (id) => load().apply(typeof id === 'string' ? id : undefined),
-    'entropo.rejectCandidate': (id) => load().reject(typeof id === 'string' ? id : undefined),
+    'entropo.showRun': (runId) => load().showRun(typeof runId === 'string' ? runId : undefined),
+    'entropo.applyCandidate': (arg) => load().apply(arg),
+    'entropo.undoApply': (arg) => load().undoApply(arg),
+    'entropo.rejectCandidate': (arg) => load().reject(arg),
+    'entropo.applyFromDiff': (uri) => load().fromDiff(uri, 'apply'),
+    'entropo.rejectFromDiff': (uri) => load().fromDiff(uri, 'reject'),
+    'entropo.nextCandidateDiff': (uri) => load().fromDiff(uri, 'next'),
     'entropo.compareCandidates': (a, b) => load().compare(typeof a === 'string' ? a : undefined, typeof b === 'string' ? b : undefined),
     'entropo.cancelRun': () => load().cancel(),
     'entropo.configureModel': () => load().configureModel(),

@@ -1,8 +1,12 @@
 import type { FixEvent, FixReport } from '../core/pipeline/fixIssue.js';
 import { signalTone } from '../core/verify/signalTone.js';
-import { SIGNAL_NAMES } from '../core/verify/signalTypes.js';
+import { summaryLine } from '../core/verify/summaryLine.js';
+import { SIGNAL_NAMES, type UnfitReason } from '../core/verify/signalTypes.js';
 import { patchLineCounts } from '../core/worktree/patchStats.js';
 import type { CandidateView, ReviewState } from '../protocol/messages.js';
+
+// Candidates that made no real attempt: the panel folds them under "Not recommended".
+const FOLDED = new Set<UnfitReason>(['empty', 'unfinished', 'invalid', 'cancelled', 'failed']);
 
 /** The panel's state when a run starts. */
 export function startReview(runId: string, issue: string, samples: number): ReviewState {
@@ -32,7 +36,8 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
     return {
       id: c.id, rank: c.rank, exitReason: c.exitReason, steps: c.steps, tokens: c.usage.promptTokens + c.usage.completionTokens,
       costUsd: c.usage.costUsd, wallMs: c.wallMs, changedFiles: c.changedFiles, added, removed, explanation: c.explanation,
-      ...(c.unfit ? { unfit: `${c.unfit.reason.replace('_', ' ')}: ${c.unfit.detail}` } : {}),
+      summary: summaryLine(c.signals, report.ranking.verifier), ...(c.recommended ? { recommended: true } : {}),
+      ...(c.unfit ? { unfit: `${c.unfit.reason.replace('_', ' ')}: ${c.unfit.detail}`, folded: FOLDED.has(c.unfit.reason) } : {}),
       signals: SIGNAL_NAMES.filter((name) => c.signals[name]).map((name) => {
         const s = c.signals[name]!;
         const tone = signalTone(name, s);
@@ -43,7 +48,11 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
   const { batch } = report;
   return {
     ...review, candidates, status: cancelled ? 'cancelled' : 'done', mode: report.ranking.mode,
-    outcome: { kind: report.outcome.kind, summary: report.outcome.summary, ...(report.outcome.recommended ? { recommended: report.outcome.recommended } : {}) },
+    outcome: {
+      kind: report.outcome.kind, summary: report.outcome.summary, ...(report.outcome.recommended ? { recommended: report.outcome.recommended } : {}),
+      ...(report.ranking.nearTie ? { nearTie: report.ranking.nearTie } : {}), ...(report.outcome.notes?.length ? { notes: report.outcome.notes } : {}),
+    },
+    priced: report.candidates.some((c) => c.usage.costUsd > 0),
     diversity: { distinct: batch.diversity.distinct, similarity: batch.diversity.meanPairwiseSimilarity },
     totals: { tokens: batch.usage.promptTokens + batch.usage.completionTokens, costUsd: batch.usage.costUsd, wallMs: batch.wallMs },
   };

@@ -5,6 +5,7 @@ import { fixIssue, type FixEvent, type FixReport } from '../core/pipeline/fixIss
 import type { Settings } from '../core/settings/settings.js';
 import type { RunRecord } from './runRecord.js';
 import type { ReviewPanel } from './reviewPanel.js';
+import { toStepView } from './stepViews.js';
 import { rankedReview, reviewEvent, startReview } from './reviewState.js';
 
 /** What one run needs from the extension. */
@@ -34,9 +35,16 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
   const outDir = path.join(o.storageDir, 'runs', runId);
   const events = new Emitter<FixEvent>();
   let done = 0;
+  const workspaces: Record<string, string> = {};
   events.subscribe((event) => {
     reviewEvent(review, event);
-    if (event.type === 'step') log.trace(`[${event.runId}] step ${event.step.index + 1}: ${event.step.action?.tool ?? 'malformed action'}`);
+    if (event.type === 'rollout_start') workspaces[event.runId] = event.worktree;
+    if (event.type === 'step') {
+      log.trace(`[${event.runId}] step ${event.step.index + 1}: ${event.step.action?.tool ?? 'malformed action'}`);
+      // Streamed to the panel as it happens, the observation shortened: the whole one is in the trajectory file.
+      const step = toStepView(event.step, workspaces[event.runId]);
+      panel.post({ type: 'step', candidateId: event.runId, step: { ...step, observation: clip(step.observation, LIVE_OBSERVATION_CHARS) } });
+    }
     if (event.type === 'rollout_end') {
       done++;
       log.info(`[${event.candidate.id}] ${event.candidate.exitReason}${event.candidate.message ? `: ${event.candidate.message}` : ''} (${event.candidate.steps} steps)`);
@@ -71,10 +79,17 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
       runId, root: report.batch.snapshot.root, snapshotCommit: report.batch.snapshot.commit, taskId: report.taskId, storeDir: o.storeDir,
       patches: new Map(report.candidates.map((c) => [c.id, c.patch])),
       trajectories: Object.fromEntries(report.candidates.filter((c) => c.trajectoryFile).map((c) => [c.id, c.trajectoryFile!])),
+      workspaces, status: report.status,
       review: ranked,
     };
     return { record, report };
   } finally {
     status.hide();
   }
+}
+
+const LIVE_OBSERVATION_CHARS = 2000;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}\n... (${text.length - max} more characters; the whole observation is in the trajectory)` : text;
 }

@@ -1,3 +1,4 @@
+import type { TaskStatus } from '../core/store/storeTypes.js';
 import type { ReviewState } from '../protocol/messages.js';
 import type { RunFiles } from './candidateDocuments.js';
 
@@ -7,5 +8,9 @@ export interface RunRecord extends RunFiles {
   taskId?: string;
   storeDir: string;
   trajectories: Record<string, string>;
+  /** The folder each rollout worked in, so that the steps show paths relative to the repository. */
+  workspaces?: Record<string, string>;
   review: ReviewState;
+  /** How the run ended (absent in runs saved before it). */
+  status?: TaskStatus;
 }

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 
 /**
  * The page of one of our webviews: a strict CSP with a fresh nonce, one stylesheet from media/ and one
- * script from dist/, loaded through asWebviewUri; nothing else may load.
+ * script from dist/, loaded through asWebviewUri; nothing else may load. A `live` page gets one small status
+ * line that screen readers announce, instead of announcing the whole page on every update.
  */
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: { title: string; script: string; style: string; live?: boolean }): string {
   const nonce = randomBytes(16).toString('base64');
@@ -20,7 +21,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, p
 <title>${page.title}</title>
 </head>
 <body>
-<main id="root"${page.live ? ' aria-live="polite"' : ''}></main>
+<main id="root"></main>${page.live ? '\n<p id="status" class="status" role="status" aria-live="polite"></p>' : ''}
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

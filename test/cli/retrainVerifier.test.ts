@@ -33,7 +33,7 @@ describe('retraining the local verifier on the recorded decisions', () => {
       const id = await store.appendTask(task);
       await store.appendDecision({ taskId: id, candidateId: 'r0', decision: 'applied' });
       await store.appendDecision({ taskId: id, candidateId: 'r1', decision: seed % 2 === 0 ? 'rejected' : 'applied' });
-      if (seed % 2 === 1) await store.appendDecision({ taskId: id, candidateId: 'r1', decision: 'reverted' });
+      if (seed % 2 === 1) await store.appendDecision({ taskId: id, candidateId: 'r1', decision: 'rejected' });
     }
     await store.appendTask(syntheticTask(99, { steps: 1, candidates: 2 }));
     // The same setup the test script runs first; quick when the environment is up to date.
@@ -48,7 +48,7 @@ describe('retraining the local verifier on the recorded decisions', () => {
     const [header, ...lines] = readFileSync(rows, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(header).toMatchObject({ header: true, schema: FEATURE_SCHEMA, feature_names: [...FEATURE_NAMES] });
     expect(lines).toHaveLength(2 * TASKS);
-    // r0 applied everywhere; r1 rejected, or applied and then reverted: a 0 either way. r2 is undecided.
+    // r0 applied everywhere; r1 rejected, or applied and then rejected: a 0 either way. r2 is undecided.
     expect(lines.map((l) => `${l.candidate_id}:${l.label}`)).toEqual(Array.from({ length: TASKS }, () => ['r0:1', 'r1:0']).flat());
     const first = tasks[0];
     const expected = instanceFeatures(first.issue, first.candidates.map((c) => c.patch));

@@ -1,12 +1,13 @@
 /** What a batch amounts to, in one word and one line, shared by the CLI, the extension and result.json. */
 import type { Candidate } from '../sampling/batchTypes.js';
-import type { Ranking, UnfitReason } from '../verify/signalTypes.js';
+import type { CandidateSignals, Ranking, UnfitReason } from '../verify/signalTypes.js';
 
 /**
  * `ready`: a candidate is worth applying. `no_fit_candidate`: candidates were made but none is worth
  * applying. `failed`: no rollout produced a candidate at all (the model server, malformed output, a crash).
+ * `cancelled`: the user stopped the run before any candidate worth applying was made.
  */
-export type BatchOutcomeKind = 'ready' | 'no_fit_candidate' | 'failed';
+export type BatchOutcomeKind = 'ready' | 'no_fit_candidate' | 'failed' | 'cancelled';
 
 /** The batch's outcome: the kind, the candidate to apply when ready, and every unfit candidate with its reason. */
 export interface BatchOutcome {
@@ -15,13 +16,18 @@ export interface BatchOutcome {
   summary: string;
   recommended?: string;
   unfit: { id: string; reason: UnfitReason; detail: string }[];
+  /** What to say once about the whole batch, e.g. a learned verifier that scored no candidate, and why. */
+  notes?: string[];
 }
 
 // Exit reasons that mean the rollout never got as far as a candidate of its own.
 const FAILURES = new Set<Candidate['exitReason']>(['model_error', 'crashed', 'format_error', 'cancelled']);
 
-/** Joins the batch and the ranking into the outcome; computed once, in the core, for every front end. */
-export function batchOutcome(candidates: readonly Pick<Candidate, 'id' | 'exitReason' | 'message' | 'patch'>[], ranking: Ranking): BatchOutcome {
+/**
+ * Joins the batch and the ranking into the outcome; computed once, in the core, for every front end. A
+ * `cancelled` run keeps a candidate worth applying that finished before the cancel (`ready`).
+ */
+export function batchOutcome(candidates: readonly Pick<Candidate, 'id' | 'exitReason' | 'message' | 'patch'>[], ranking: Ranking, cancelled = false): BatchOutcome {
   const unfit = ranking.order.flatMap((id) => {
     const u = ranking.unfit?.[id];
     return u ? [{ id, reason: u.reason as UnfitReason, detail: u.detail }] : [];
@@ -30,6 +36,10 @@ export function batchOutcome(candidates: readonly Pick<Candidate, 'id' | 'exitRe
     const fit = candidates.length - unfit.length;
     return { kind: 'ready', recommended: ranking.recommended, unfit,
       summary: `${ranking.recommended} is worth applying (${fit} of ${candidates.length} candidate${candidates.length === 1 ? ' is' : 's are'} fit)` };
+  }
+  if (cancelled) {
+    const stopped = candidates.filter((c) => c.exitReason === 'cancelled').length;
+    return { kind: 'cancelled', unfit, summary: `the run was cancelled: ${stopped} of ${candidates.length} rollouts were stopped before they finished, and no candidate is worth applying` };
   }
   const failed = candidates.filter((c) => FAILURES.has(c.exitReason) && c.patch === '');
   if (candidates.length > 0 && failed.length === candidates.length) {
@@ -59,4 +69,20 @@ function lowerFirst(text: string): string {
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/**
+ * One line for each learned verifier that was asked but scored no candidate at all, with the reason they
+ * share (the judge's endpoint returns no logprobs, the local model is missing): said once, not per card.
+ */
+export function verifierNotes(candidates: readonly { signals: CandidateSignals['signals'] }[]): string[] {
+  const notes: string[] = [];
+  for (const [name, label] of [['judge', 'The judge'], ['local', 'The local verifier']] as const) {
+    const values = candidates.map((c) => c.signals[name]);
+    if (values.length === 0 || values.some((v) => v?.status !== 'unavailable')) continue;
+    const reasons = new Set(values.map((v) => (v?.status === 'unavailable' ? v.reason : '')));
+    const [reason] = reasons;
+    if (reasons.size === 1 && !/^no (judge|local verifier) configured$|^not run: /.test(reason)) notes.push(`${label} scored no candidate: ${reason}.`);
+  }
+  return notes;
 }

@@ -6,12 +6,13 @@ import { createProcessRunner } from '../sandbox/createProcessRunner.js';
 import type { Settings } from '../settings/settings.js';
 import { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
+import type { TaskStatus } from '../store/storeTypes.js';
 import type { Model, ProcessRunner } from '../types.js';
 import { rankCandidates, type RankedCandidate } from '../verify/rankCandidates.js';
 import type { Ranking } from '../verify/signalTypes.js';
 import { verifyCandidates } from '../verify/verifyCandidates.js';
 import { defaultBaseDir } from '../worktree/worktrees.js';
-import { batchOutcome, type BatchOutcome } from './batchOutcome.js';
+import { batchOutcome, verifierNotes, type BatchOutcome } from './batchOutcome.js';
 import { agentConfigFrom, containmentFrom, endpointFrom, selectorFrom, verifierFactory } from './fromSettings.js';
 
 /** Events of the whole job: the batch's, then verification and ranking. */
@@ -54,8 +55,10 @@ export interface FixReport {
   /** Best first. */
   candidates: FixCandidate[];
   ranking: Ranking;
-  /** Ready, no fit candidate, or failed: what every front end says at the end. */
+  /** Ready, no fit candidate, failed or cancelled: what every front end says at the end. */
   outcome: BatchOutcome;
+  /** How the run ended; only a complete run's decisions become training data (store/decisions.ts). */
+  status: TaskStatus;
   /** The recorded task, when recording is on. */
   taskId?: string;
 }
@@ -91,16 +94,19 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
     signals = await verifyCandidates(made, {
       verifiers: verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: contained ?? host.runner, quickOnly: cancelled }),
       checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit }, signal: cancelled ? undefined : host.signal,
+      skipped: cancelled ? 'not run: the run was cancelled' : undefined,
     });
   } finally {
     await contained?.dispose();
   }
   const { ranking, candidates } = rankCandidates(made, signals, selectorFrom(settings));
-  const outcome = batchOutcome(candidates, ranking);
-  const report: FixReport = { batch, candidates, ranking, outcome };
+  const notes = verifierNotes(candidates);
+  const outcome = { ...batchOutcome(candidates, ranking, cancelled), ...(notes.length ? { notes } : {}) };
+  const status: TaskStatus = cancelled ? 'cancelled' : outcome.kind === 'failed' ? 'failed' : 'complete';
+  const report: FixReport = { batch, candidates, ranking, outcome, status };
   // Recorded in rollout order (r0, r1, ...); verifyCandidates gives the signals in that same order.
   const recorded = { ...batch, candidates: made.map((c, k) => ({ ...c, signals: signals[k].signals })) };
-  report.taskId = store.enabled ? await recordBatch(store, recorded, { issue: host.issue, config, ranking }) : undefined;
+  report.taskId = store.enabled ? await recordBatch(store, recorded, { issue: host.issue, config, ranking, status }) : undefined;
   events?.emit({ type: 'ranked', ranking, outcome, taskId: report.taskId });
   return report;
 }

@@ -19,7 +19,7 @@ export interface VerifierFeaturesSummary extends LabelledScan {
 
 /**
  * Writes trainer/verifier's features-JSONL: a header with the feature schema and names, then one row per
- * decided candidate, `{instance_id: task id, candidate_id, label: 1 applied | 0 rejected or reverted,
+ * decided candidate, `{instance_id: task id, candidate_id, label: 1 accepted | 0 rejected (decisions.ts),
  * features}`. The features are computed from the task's issue and all its candidates' patches by the same
  * code the product ranks with, so a model trained on them reads the product's vectors.
  */

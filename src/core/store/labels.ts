@@ -1,7 +1,8 @@
 /** Turns decisions (and, if asked, confident verifier scores) into accepted/rejected labels per candidate. */
 import type { SignalName, SignalValue } from '../verify/signalTypes.js';
 import { splitConversation } from './chatMessages.js';
-import type { DecisionKind, DecisionRecord, TaskRecord } from './storeTypes.js';
+import { DECISION_MEANING, trainable } from './decisions.js';
+import type { DecisionKind, DecisionRecord, TaskRecord, TaskStatus } from './storeTypes.js';
 
 /** A candidate's label; `weak` when it came from the verifier instead of the user. */
 export interface Label {
@@ -19,6 +20,8 @@ export interface WeakLabelOptions {
 /** What labelling needs to know about a task, small enough to keep for every task of a large store. */
 export interface TaskSummary {
   id: string;
+  /** How the run ended; cancelled and failed runs give no labels. */
+  status: TaskStatus;
   candidates: { id: string; trainable: boolean; score?: number }[];
 }
 
@@ -27,9 +30,10 @@ const WEAK_SIGNALS: SignalName[] = ['judge', 'local'];
 
 /** The parts of a task record labelling needs. */
 export function summarizeTask(task: TaskRecord): TaskSummary {
+  const usable = trainable(task.status);
   return {
-    id: task.id,
-    candidates: task.candidates.map((c) => ({ id: c.id, trainable: splitConversation(c.messages) !== null, score: verifierScore(c.signals) })),
+    id: task.id, status: task.status ?? 'complete',
+    candidates: task.candidates.map((c) => ({ id: c.id, trainable: usable && splitConversation(c.messages) !== null, score: verifierScore(c.signals) })),
   };
 }
 
@@ -57,17 +61,20 @@ export function latestDecisions(decisions: readonly DecisionRecord[]): Map<strin
 }
 
 /**
- * Labels of a task's trainable candidates. Accepted = the latest decision is `applied`; rejected = it is
- * `rejected` or `reverted` (the user took the patch back). Candidates without a decision are unlabelled,
- * unless weak labels are on and the verifier is confident.
+ * Labels of a task's trainable candidates, from the latest decision about each (decisions.ts): accepted
+ * (applied, kept), rejected (rejected); a candidate replaced, undone or reverted has no label. Candidates
+ * without a decision are unlabelled, unless weak labels are on and the verifier is confident.
  */
 export function labelTask(task: TaskSummary, decisions: Map<string, DecisionKind> | undefined, weak?: WeakLabelOptions): Label[] {
   const labels: Label[] = [];
   for (const c of task.candidates) {
     if (!c.trainable) continue;
     const decision = decisions?.get(c.id);
-    if (decision) {
-      labels.push({ candidateId: c.id, accepted: decision === 'applied', weak: false });
+    const meaning = decision ? DECISION_MEANING[decision] : undefined;
+    if (meaning === 'accepted' || meaning === 'rejected') {
+      labels.push({ candidateId: c.id, accepted: meaning === 'accepted', weak: false });
+    } else if (decision) {
+      continue;
     } else if (weak && c.score !== undefined) {
       if (c.score >= weak.minConfidence) labels.push({ candidateId: c.id, accepted: true, weak: true });
       else if (c.score <= 1 - weak.minConfidence) labels.push({ candidateId: c.id, accepted: false, weak: true });

@@ -19,7 +19,7 @@ import { scanStore, SEGMENT_PATTERN, type RecordLocation, type ScanResult } from
 import { dotEnvSecrets, environmentSecrets } from './secretSources.js';
 import type { WeakLabelOptions } from './labels.js';
 import { storeStats, type StoreStats } from './storeStats.js';
-import { STORE_FORMAT, type DecisionInput, type DecisionRecord, type ReadResult, type StoreRecord, type TaskInput, type TaskRecord } from './storeTypes.js';
+import { DECISION_KINDS, STORE_FORMAT, type DecisionInput, type DecisionRecord, type ReadResult, type StoreRecord, type TaskInput, type TaskRecord } from './storeTypes.js';
 
 /** Options of `PreferenceStore.open`. */
 export interface PreferenceStoreOptions {
@@ -75,16 +75,19 @@ export class PreferenceStore {
 
   /** Records a decision about one candidate of a recorded task; returns its id. */
   async appendDecision(input: DecisionInput): Promise<string> {
-    if (!['applied', 'rejected', 'reverted'].includes(input.decision)) {
-      throw new AgentError(ErrorReason.InvalidArgument, `A decision is applied, rejected or reverted, not "${String(input.decision)}".`);
+    if (!(DECISION_KINDS as readonly string[]).includes(input.decision)) {
+      throw new AgentError(ErrorReason.InvalidArgument, `A decision is one of ${DECISION_KINDS.join(', ')}, not "${String(input.decision)}".`);
     }
     if (!input.taskId || !input.candidateId) throw new AgentError(ErrorReason.InvalidArgument, 'A decision needs a task id and a candidate id.');
+    if ((input.decision === 'replaced') !== (typeof input.by === 'string' && input.by !== '')) {
+      throw new AgentError(ErrorReason.InvalidArgument, 'A replaced decision, and only that one, names the candidate applied in its place (by).');
+    }
     const id = newId('decision');
     if (!this.enabled) return id;
-    const { taskId, candidateId, decision } = input;
+    const { taskId, candidateId, decision, by } = input;
     const note = input.note === undefined ? undefined : (await this.redactor()).redactString(input.note);
     await this.append({ format: STORE_FORMAT, kind: 'decision', id, timestamp: new Date().toISOString(), checksum: '',
-      taskId, candidateId, decision, ...(note === undefined ? {} : { note }) });
+      taskId, candidateId, decision, ...(by === undefined ? {} : { by }), ...(note === undefined ? {} : { note }) });
     return id;
   }
 

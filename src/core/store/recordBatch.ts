@@ -6,7 +6,7 @@ import type { ToolSpec } from '../types.js';
 import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
 import type { PreferenceStore } from './preferenceStore.js';
 import { repoIdentity } from './repoIdentity.js';
-import type { RepoIdentity, StoredCandidate, TaskInput } from './storeTypes.js';
+import type { RepoIdentity, StoredCandidate, TaskInput, TaskStatus } from './storeTypes.js';
 
 /** A batch to record: its facts, and its candidates each with the signals measured for it (if any). */
 export type RecordedBatch = Omit<BatchResult, 'candidates'> & { candidates: readonly (Candidate & { signals?: CandidateSignals['signals'] })[] };
@@ -16,6 +16,8 @@ export interface RecordBatchOptions {
   issue: string;
   config: AgentConfig;
   ranking?: Ranking;
+  /** How the run ended; cancelled and failed runs never become training data. Default `complete`. */
+  status?: TaskStatus;
   /** Defaults to the identity of the snapshot's repository (origin URL and HEAD). */
   repo?: RepoIdentity;
   /** The tools the rollouts were offered; defaults to the default four. */
@@ -47,6 +49,7 @@ function taskInput(batch: RecordedBatch, options: RecordBatchOptions & { repo: R
     tools: [...(options.tools ?? defaultTools.map((t) => t.spec))],
     candidates,
     ...(options.ranking ? { ranking: options.ranking } : {}),
+    status: options.status ?? 'complete',
     diversity: batch.diversity,
     usage: batch.usage,
   };

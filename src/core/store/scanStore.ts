@@ -4,7 +4,7 @@ import { open, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import { recordChecksum } from './checksum.js';
-import type { SkippedLine, SkipReason, StoreRecord } from './storeTypes.js';
+import { DECISION_KINDS, type SkippedLine, type SkipReason, type StoreRecord } from './storeTypes.js';
 
 /** Where a record's line lies, so a second pass can read just that line again. */
 export interface RecordLocation {
@@ -116,7 +116,7 @@ function hasShape(r: Record<string, unknown>): boolean {
   }
   if (r.kind === 'decision') {
     return typeof r.taskId === 'string' && typeof r.candidateId === 'string'
-      && (r.decision === 'applied' || r.decision === 'rejected' || r.decision === 'reverted');
+      && (DECISION_KINDS as readonly unknown[]).includes(r.decision);
   }
   return false;
 }

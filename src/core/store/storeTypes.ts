@@ -42,7 +42,15 @@ export interface TaskInput {
   usage?: Usage;
   /** Texts the store clipped before writing (see store/boundTask.ts); absent when nothing was clipped. */
   clips?: StoreClip[];
+  /**
+   * How the run ended: `cancelled` by the user, `failed` (no rollout produced a candidate), else `complete`
+   * (absent in records written before it existed). Only complete runs become training data (decisions.ts).
+   */
+  status?: TaskStatus;
 }
+
+/** How a recorded run ended. */
+export type TaskStatus = 'complete' | 'cancelled' | 'failed';
 
 /** One text the store clipped: where it was, and how long it was and is. */
 export interface StoreClip {
@@ -69,14 +77,19 @@ export interface TaskRecord extends RecordHeader, TaskInput {
   kind: 'task';
 }
 
-/** What the user did with a candidate. `reverted` undoes an earlier `applied`. */
-export type DecisionKind = 'applied' | 'rejected' | 'reverted';
+/** Every kind of decision, in the order they are shown; decisions.ts says what each one means. */
+export const DECISION_KINDS = ['applied', 'kept', 'rejected', 'replaced', 'undone', 'reverted'] as const;
+
+/** What the user did with a candidate (see decisions.ts). */
+export type DecisionKind = (typeof DECISION_KINDS)[number];
 
 /** What a caller gives to record one decision. */
 export interface DecisionInput {
   taskId: string;
   candidateId: string;
   decision: DecisionKind;
+  /** For `replaced`: the candidate of the same task applied in its place. */
+  by?: string;
   note?: string;
 }
 

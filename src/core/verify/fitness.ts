@@ -21,7 +21,8 @@ export function unfitness(c: FitnessInput): Unfit | undefined {
   const { finished, validity, regression, reproduction, judge } = c.signals;
   if (score(finished) === 0) {
     const detail = c.message ? `${okDetail(finished)}: ${firstLine(c.message)}` : okDetail(finished);
-    return { reason: c.exitReason === 'model_error' || c.exitReason === 'crashed' ? 'failed' : 'unfinished', detail };
+    const reason = c.exitReason === 'model_error' || c.exitReason === 'crashed' ? 'failed' : c.exitReason === 'cancelled' ? 'cancelled' : 'unfinished';
+    return { reason, detail };
   }
   if (score(validity) === 0) return { reason: okDetail(validity) === 'empty patch' ? 'empty' : 'invalid', detail: okDetail(validity) };
   const broken = (regression?.status === 'ok' ? regression.data?.broken : undefined) as string[] | undefined;

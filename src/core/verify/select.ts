@@ -15,10 +15,23 @@ export interface SelectOptions {
 
 type Stage = { name: string; keep: (set: SelectInput[]) => SelectInput[] | undefined; why: (c: SelectInput, kept: SelectInput[]) => string };
 
-/** The verifier score: the LLM judge where it answered, else the local model. */
-export function verifierScore(c: SelectInput): number | undefined {
-  return score(c.signals.judge) ?? score(c.signals.local);
+/** The learned verifiers; a batch is ranked by one of them only. */
+export type VerifierSource = 'judge' | 'local';
+
+/**
+ * The verifier a batch is ranked by: the LLM judge when it scored at least as many candidates as the local
+ * model, else the local model. One source for the whole batch, because a judge's P(YES) and the local
+ * model's score are on different scales: one candidate's judge 0.48 is no better than another's local 0.08.
+ */
+export function verifierSource(inputs: readonly SelectInput[]): VerifierSource | undefined {
+  const judged = inputs.filter((c) => score(c.signals.judge) !== undefined).length;
+  const local = inputs.filter((c) => score(c.signals.local) !== undefined).length;
+  if (judged === 0 && local === 0) return undefined;
+  return judged >= local ? 'judge' : 'local';
 }
+
+/** A candidate's score from the batch's verifier source (undefined when that source did not score it). */
+type VerifierScore = (c: SelectInput) => number | undefined;
 
 /**
  * Ranks candidates from their signals; a pure function. Each stage filters the remaining set and falls back
@@ -30,11 +43,13 @@ export function verifierScore(c: SelectInput): number | undefined {
  */
 export function select(inputs: readonly SelectInput[], options: SelectOptions = {}): Ranking {
   const mode = options.mode ?? 'entropo';
-  const compare = comparator(options.tieBreak ?? 'verifier');
+  const source = verifierSource(inputs);
+  const verifierScore: VerifierScore = (c) => (source === undefined ? undefined : score(c.signals[source]));
+  const compare = comparator(options.tieBreak ?? 'verifier', verifierScore);
   let set = [...inputs];
   const why = new Map<SelectInput, string>();
   const droppedByStage: SelectInput[][] = [];
-  for (const stage of mode === 'entropo' ? entropoStages() : r2eStages()) {
+  for (const stage of mode === 'entropo' ? entropoStages(verifierScore) : r2eStages(verifierScore)) {
     const kept = stage.keep(set);
     if (!kept || kept.length === 0 || kept.length === set.length) continue;
     const out = set.filter((c) => !kept.includes(c));
@@ -53,14 +68,16 @@ export function select(inputs: readonly SelectInput[], options: SelectOptions = 
   for (const c of order) {
     const u = unfit.get(c);
     const where = u ? `unfit (${u.detail})` : why.has(c) ? `dropped (${why.get(c)})` : 'kept';
-    explanations[c.candidateId] = `${where}: ${summary(c)}`;
+    explanations[c.candidateId] = `${where}: ${summary(c, source)}`;
   }
   const recommended = order.length > 0 && !unfit.has(order[0]) ? order[0].candidateId : undefined;
+  const tie = recommended && order.length > 1 && !unfit.has(order[1]) ? nearTie(order[0], order[1], source) : undefined;
   return { mode, order: order.map((c) => c.candidateId), explanations, ...(recommended ? { recommended } : {}),
+    ...(source ? { verifier: source } : {}), ...(tie ? { nearTie: tie } : {}),
     unfit: Object.fromEntries([...unfit].map(([c, u]) => [c.candidateId, u])) };
 }
 
-function entropoStages(): Stage[] {
+function entropoStages(verifierScore: VerifierScore): Stage[] {
   return [
     filterStage('finished', (c) => (score(c.signals.finished) ?? 1) > 0 && (score(c.signals.validity) ?? 1) > 0, (c) => notFinished(c)),
     maxStage('regression', 'breaks more regression tests than the best'),
@@ -69,7 +86,7 @@ function entropoStages(): Stage[] {
   ];
 }
 
-function r2eStages(): Stage[] {
+function r2eStages(verifierScore: VerifierScore): Stage[] {
   return [
     filterStage('valid', (c) => (score(c.signals.validity) ?? 1) > 0, (c) => notFinished(c)),
     {
@@ -104,7 +121,7 @@ function maxStage(signal: SignalName, why: string): Stage {
   };
 }
 
-function comparator(tieBreak: TieBreak): (a: SelectInput, b: SelectInput) => number {
+function comparator(tieBreak: TieBreak, verifierScore: VerifierScore): (a: SelectInput, b: SelectInput) => number {
   const verifier = (a: SelectInput, b: SelectInput) => (verifierScore(b) ?? -1) - (verifierScore(a) ?? -1);
   const agreement = (a: SelectInput, b: SelectInput) => (score(b.signals.agreement) ?? 0) - (score(a.signals.agreement) ?? 0);
   const steps = (a: SelectInput, b: SelectInput) => (a.steps ?? 0) - (b.steps ?? 0);
@@ -124,17 +141,35 @@ function comparator(tieBreak: TieBreak): (a: SelectInput, b: SelectInput) => num
   };
 }
 
-function summary(c: SelectInput): string {
+function summary(c: SelectInput, source: VerifierSource | undefined): string {
   const parts: string[] = [];
   for (const name of ['regression', 'reproduction', 'agreement', 'syntax'] as const) {
     const value = c.signals[name];
     if (value?.status === 'ok') parts.push(value.detail);
   }
-  const v = verifierScore(c);
-  if (v !== undefined) parts.push(`${c.signals.judge?.status === 'ok' ? 'judge' : 'local verifier'} ${v.toFixed(2)}`);
+  const v = source === undefined ? undefined : score(c.signals[source]);
+  if (v !== undefined) parts.push(`${source === 'judge' ? 'judge' : 'local verifier'} ${v.toFixed(2)}`);
   const missing = (Object.entries(c.signals) as [SignalName, SignalValue][]).filter(([, s]) => s.status === 'unavailable').map(([n]) => n);
   if (missing.length > 0) parts.push(`unavailable: ${missing.join(', ')}`);
   return parts.join(', ') || 'no signals';
+}
+
+/**
+ * When the best and the second-best fit candidates differ in nothing but the verifier's score (or in
+ * nothing at all), the pick between them is a close call, said in one line; undefined otherwise.
+ */
+function nearTie(best: SelectInput, second: SelectInput, source: VerifierSource | undefined): string | undefined {
+  const names = new Set([...Object.keys(best.signals), ...Object.keys(second.signals)] as SignalName[]);
+  const differ = [...names].filter((name) => {
+    const a = best.signals[name];
+    const b = second.signals[name];
+    return a?.status !== b?.status || score(a) !== score(b);
+  });
+  const pair = `${best.candidateId} and ${second.candidateId}`;
+  if (differ.length === 0) return `${pair} are tied on every signal; the order between them is arbitrary`;
+  if (source === undefined || differ.length !== 1 || differ[0] !== source) return undefined;
+  const name = source === 'judge' ? 'the judge' : 'the local verifier';
+  return `${pair} differ only by ${name}, ${score(best.signals[source])?.toFixed(2)} vs ${score(second.signals[source])?.toFixed(2)}`;
 }
 
 function notFinished(c: SelectInput): string {

@@ -34,7 +34,9 @@ export type TieBreak = 'verifier' | 'agreement' | 'longest' | 'shortest';
 export type UnfitReason =
   /** The rollout failed: the model server, a crash. */
   | 'failed'
-  /** The rollout did not call finish (limits, malformed output, cancel). */
+  /** The rollout was stopped by the user's cancel before it finished. */
+  | 'cancelled'
+  /** The rollout did not call finish (limits, malformed output). */
   | 'unfinished'
   | 'empty'
   /** Does not apply, is not a diff, or only touches tests and scratch files. */
@@ -58,6 +60,10 @@ export interface Ranking {
   explanations: Record<string, string>;
   /** The candidate worth applying: the first of `order` when it is fit; absent when none is. */
   recommended?: string;
+  /** The learned verifier the batch was ranked by (never a mix of the judge and the local model). */
+  verifier?: 'judge' | 'local';
+  /** A close call between the recommended candidate and the next, e.g. "r1 and r0 differ only by the local verifier, 0.14 vs 0.08". */
+  nearTie?: string;
   /** Why each unfit candidate is not worth applying (see verify/fitness.ts), by candidate id. */
   unfit?: Record<string, Unfit>;
 }

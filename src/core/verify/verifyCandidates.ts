@@ -15,6 +15,8 @@ export interface VerifyOptions {
   checkout?: { root: string; snapshotCommit: string };
   /** The judge, the local model, the tests: whichever the settings turned on. */
   verifiers?: readonly Verifier[];
+  /** Why the verifiers did not run at all (a cancelled run); said for each of their signals. */
+  skipped?: string;
   signal?: AbortSignal;
 }
 
@@ -51,7 +53,7 @@ export async function verifyCandidates(candidates: readonly VerifiableCandidate[
   const results = await Promise.all(verifiers.map((v) => guarded(v, v.runsCode ? safe : candidates, signal)));
   const names = new Set(verifiers.flatMap((v) => v.signals));
   for (const name of SIGNAL_NAMES) {
-    if (!BUILT_IN.includes(name) && !names.has(name)) merge(name, undefined, missingReason(name, checkout !== undefined));
+    if (!BUILT_IN.includes(name) && !names.has(name)) merge(name, undefined, options.skipped ?? missingReason(name, checkout !== undefined));
   }
   verifiers.forEach((v, i) => {
     for (const name of v.signals) merge(name, results[i].values[name], results[i].error ?? 'not measured');

@@ -56,3 +56,17 @@ export async function applyToWorkingTree(root: string, snapshotCommit: string, p
   await applyPatch(root, patch);
   return files;
 }
+
+/**
+ * Whether the candidate's change is committed: HEAD holds exactly the candidate's version of every file it
+ * changes, and that differs from the snapshot (so the commit carries the change, not just the old files).
+ */
+export async function committedAsCandidate(root: string, snapshotCommit: string, patch: string, signal?: AbortSignal): Promise<boolean> {
+  const files = changedFiles(patch);
+  if (files.length === 0) return false;
+  const tree = await patchedTree(root, snapshotCommit, patch, signal);
+  const same = await gitResult(['diff', '--quiet', 'HEAD', tree, '--', ...files], { cwd: root, signal });
+  if (same.code !== 0) return false;
+  const changed = await gitResult(['diff', '--quiet', 'HEAD', snapshotCommit, '--', ...files], { cwd: root, signal });
+  return changed.code === 1;
+}

@@ -127,7 +127,7 @@ describe('preference store round trip over a real batch (text format)', () => {
     expect(out['trl-dpo'][0]).toEqual({ format: 'trl-dpo-1.0', prompt, chosen: out['entropo-dpo'][0].chosen, rejected: out['entropo-dpo'][0].rejected });
   });
 
-  it('counts the same in stats, and a revert turns an accepted candidate into a rejected one', async () => {
+  it('counts the same in stats; a revert takes an accepted candidate out of the data, an explicit reject makes it rejected', async () => {
     const before = await store.stats();
     expect(before).toMatchObject({ tasks: 1, candidates: 4, decisions: { applied: 2, rejected: 2, reverted: 0 }, accepted: 2, rejected: 2,
       exportable: { dpoPairs: 4, ktoExamples: 4, weakDpoPairs: 0, weakKtoExamples: 0 }, orphanDecisions: 0, torn: 0, skipped: [] });
@@ -140,11 +140,14 @@ describe('preference store round trip over a real batch (text format)', () => {
     await copy.appendDecision({ taskId: id, candidateId: 'r1', decision: 'reverted' });
     await copy.appendDecision({ taskId: 'task-unknown', candidateId: 'r0', decision: 'applied' });
     const after = await copy.stats();
-    expect(after).toMatchObject({ decisions: { applied: 3, rejected: 2, reverted: 1 }, accepted: 1, rejected: 3, orphanDecisions: 1,
-      exportable: { dpoPairs: 3, ktoExamples: 4 } });
+    // Taken back outside the panel: no longer accepted, and no rejection either (decisions.ts).
+    expect(after).toMatchObject({ decisions: { applied: 3, rejected: 2, reverted: 1 }, accepted: 1, rejected: 2, orphanDecisions: 1,
+      exportable: { dpoPairs: 2, ktoExamples: 3 } });
     const summary = await exportPreferences(copy, { format: 'entropo-kto', out: path.join(dir, 'kto.jsonl') });
-    expect(summary).toMatchObject({ lines: 4, tasks: 1, orphanDecisions: 1, weakLines: 0 });
-    expect(readJsonLines(path.join(dir, 'kto.jsonl')).map((l) => l.label)).toEqual([true, false, false, false]);
+    expect(summary).toMatchObject({ lines: 3, tasks: 1, orphanDecisions: 1, weakLines: 0 });
+    expect(readJsonLines(path.join(dir, 'kto.jsonl')).map((l) => l.label)).toEqual([true, false, false]);
+    await copy.appendDecision({ taskId: id, candidateId: 'r1', decision: 'rejected' });
+    expect(await copy.stats()).toMatchObject({ accepted: 1, rejected: 3, exportable: { dpoPairs: 3, ktoExamples: 4 } });
   });
 
   it('adds confident verifier labels for undecided candidates only when weak labels are asked for', async () => {

@@ -113,3 +113,27 @@ describe('select, R2E-Gym order', () => {
     expect(ranking.explanations.a).toMatch(/breaks more regression tests/);
   });
 });
+
+describe('select ranks a batch by one verifier source', () => {
+  it('never compares one candidate\'s judge score with another\'s local score', () => {
+    // The judge answered for one candidate only; the local model scored the other two: the batch goes by local.
+    const ranking = select([cand('a', { judge: 0.48 }), cand('b', { local: 0.08 }), cand('c', { local: 0.3 })]);
+    expect(ranking.verifier).toBe('local');
+    expect(ranking.order).toEqual(['c', 'b', 'a']);
+    expect(ranking.explanations.a).not.toMatch(/judge/);
+  });
+
+  it('goes by the judge when it scored at least as many candidates as the local model', () => {
+    const ranking = select([cand('a', { judge: 0.2, local: 0.9 }), cand('b', { judge: 0.7, local: 0.1 })]);
+    expect(ranking.verifier).toBe('judge');
+    expect(ranking.order).toEqual(['b', 'a']);
+    expect(ranking.explanations.b).toMatch(/judge 0\.70/);
+  });
+
+  it('flags a close call when the best two differ only by the verifier, or in nothing', () => {
+    expect(select([cand('r1', { reg: 0, local: 0.14 }), cand('r0', { reg: 0, local: 0.08 })]).nearTie)
+      .toBe('r1 and r0 differ only by the local verifier, 0.14 vs 0.08');
+    expect(select([cand('r0', { reg: 0 }), cand('r1', { reg: 0 })]).nearTie).toBe('r0 and r1 are tied on every signal; the order between them is arbitrary');
+    expect(select([cand('r1', { reg: 0, local: 0.14 }), cand('r0', { reg: -1, local: 0.5 })]).nearTie).toBeUndefined();
+  });
+});

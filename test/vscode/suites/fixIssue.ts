@@ -1,18 +1,24 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { OpenAiServer } from '../../helpers/openAiServer.js';
 import { startFixtureServer } from '../fixtureServer.js';
-import { e2eEnv, git, ourExtension, runCommand, waitFor, workspaceRoot } from '../helpers.js';
+import type { ReviewState } from '../../../src/protocol/messages.js';
+import { e2eEnv, git, openFile, ourExtension, runCommand, waitFor, workspaceRoot } from '../helpers.js';
 import { suite } from '../suite.js';
 
 const run = promisify(execFile);
 
-interface StoreLine { kind: string; candidateId?: string; decision?: string; candidates?: { id: string }[]; ranking?: { order: string[] } }
+interface StoreLine { kind: string; candidateId?: string; decision?: string; by?: string; status?: string; candidates?: { id: string }[]; ranking?: { order: string[] } }
+
+/** The store's decisions in file order, as "r0 applied", "r0 replaced by r1". */
+function decisions(dir: string): string[] {
+  return records(dir).filter((r) => r.kind === 'decision').map((r) => `${r.candidateId} ${r.decision}${r.by ? ` by ${r.by}` : ''}`);
+}
 
 /** Every record of the preference store in `dir`, in file order. */
 function records(dir: string): StoreLine[] {
@@ -39,6 +45,17 @@ export default suite('fix issue', ({ test, after }) => {
   const issue = readFileSync(path.join(e2eEnv.example, 'issue.md'), 'utf8');
   const core = () => readFileSync(path.join(workspaceRoot().fsPath, 'pager/core.py'), 'utf8');
   let server: OpenAiServer | undefined;
+  let firstRun = '';
+  const R0 = /return \(total \+ per_page - 1\) \/\/ per_page/;
+  const R1 = /return math\.ceil\(total \/ per_page\)/;
+  /** The DPO pairs and KTO labels an export of the store writes now, by candidate id. */
+  const exported = async (format: string) => {
+    const out = path.join(store, `export-${format}.jsonl`);
+    await runCommand('entropo.exportPreferences', { format, out });
+    return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { label?: boolean; meta: { candidate_ids?: string[]; candidate_id?: string } });
+  };
+  const exportedPairs = async () => (await exported('entropo-dpo')).map((l) => l.meta.candidate_ids!.join('>')).sort();
+  const exportedLabels = async () => Object.fromEntries((await exported('entropo-kto')).map((l) => [l.meta.candidate_id!, l.label]));
 
   test('Fix Issue ranks the four candidates, records the task and leaves the working tree untouched', async () => {
     await ourExtension().activate();
@@ -55,30 +72,62 @@ export default suite('fix issue', ({ test, after }) => {
     // The correct fixes first, plus-one (breaks 3 tests) last.
     assert.deepEqual(tasks[0].ranking!.order.slice(0, 2).sort(), ['r0', 'r1']);
     assert.deepEqual(tasks[0].ranking!.order.slice(2), ['r3', 'r2']);
+    firstRun = (await runCommand<ReviewState>('entropo.showRun')).runId;
     const chat = server.requests.filter((r) => r.path.endsWith('/chat/completions'));
     assert.deepEqual([...new Set(chat.map((r) => r.body.seed))].sort(), [100, 101, 102, 103]);
   }, 240_000);
 
   test('Apply writes the candidate as an uncommitted change; the example\'s tests then pass', async () => {
     await runCommand('entropo.applyCandidate', 'r0');
-    assert.match(core(), /return \(total \+ per_page - 1\) \/\/ per_page/);
+    assert.match(core(), R0);
     assert.equal(await git(['status', '--porcelain']), ' M pager/core.py\n');
     const tests = await run('python3', ['-m', 'unittest', '-q'], { cwd: workspaceRoot().fsPath });
     assert.match(tests.stderr, /OK/);
-    assert.ok(records(store).some((r) => r.kind === 'decision' && r.candidateId === 'r0' && r.decision === 'applied'));
+    assert.deepEqual(decisions(store), ['r0 applied']);
+    const review = await runCommand<ReviewState>('entropo.showRun');
+    assert.equal(review.candidates.find((c) => c.id === 'r0')?.decision, 'applied');
   }, 60_000);
 
-  test('Apply refuses, naming the file, when it changed since the candidates were made', async () => {
+  test('Apply on a second candidate replaces the first: one undo step, recorded as replaced (no rejection)', async () => {
+    await runCommand('entropo.applyCandidate', { candidateId: 'r1', confirm: true });
+    assert.match(core(), R1);
+    assert.doesNotMatch(core(), R0);
+    assert.deepEqual(decisions(store), ['r0 applied', 'r0 replaced by r1', 'r1 applied']);
+    // One Undo in the editor takes the whole switch back (r0 again), one Redo puts r1 back.
+    const editor = await openFile('pager/core.py');
+    await runCommand('undo');
+    assert.match(editor.document.getText(), R0);
+    await runCommand('redo');
+    assert.match(editor.document.getText(), R1);
+    assert.equal(editor.document.isDirty, false);
+    await runCommand('workbench.action.closeAllEditors');
+  }, 60_000);
+
+  test('Apply refuses, naming the file, when the user changed it since the candidates were made', async () => {
+    const file = path.join(workspaceRoot().fsPath, 'pager/core.py');
     const applied = core();
-    await runCommand('entropo.applyCandidate', 'r1');
-    assert.equal(core(), applied);
-    assert.ok(!records(store).some((r) => r.kind === 'decision' && r.candidateId === 'r1'));
+    writeFileSync(file, `${applied}# my own edit\n`);
+    await runCommand('entropo.applyCandidate', { candidateId: 'r3', confirm: true });
+    assert.equal(core(), `${applied}# my own edit\n`);
+    assert.ok(!decisions(store).some((d) => d.startsWith('r3')));
+    writeFileSync(file, applied);
   }, 60_000);
 
-  test('Reject records a decision', async () => {
+  test('Undo Apply takes the applied candidate out; Reject on an applied candidate removes its change', async () => {
+    await runCommand('entropo.undoApply', 'r1');
+    assert.equal(await git(['status', '--porcelain']), '');
+    await runCommand('entropo.applyCandidate', 'r1');
+    assert.match(core(), R1);
+    await runCommand('entropo.rejectCandidate', { candidateId: 'r1', confirm: true });
+    assert.equal(await git(['status', '--porcelain']), '', 'the rejected candidate\'s change is gone');
     await runCommand('entropo.rejectCandidate', 'r2');
-    assert.ok(records(store).some((r) => r.kind === 'decision' && r.candidateId === 'r2' && r.decision === 'rejected'));
-  }, 30_000);
+    await runCommand('entropo.applyCandidate', 'r0');
+    assert.deepEqual(decisions(store).slice(3), ['r1 undone', 'r1 applied', 'r1 rejected', 'r2 rejected', 'r0 applied']);
+    const review = await runCommand<ReviewState>('entropo.showRun');
+    assert.deepEqual(review.candidates.map((c) => [c.id, c.decision]).sort(), [['r0', 'applied'], ['r1', 'rejected'], ['r2', 'rejected'], ['r3', undefined]]);
+    // What the training data makes of it: r0 over each rejected one; r3 was never decided on.
+    assert.deepEqual(await exportedPairs(), ['r0>r1', 'r0>r2']);
+  }, 60_000);
 
   test('Compare opens the native diff editor over read-only documents of the two candidates', async () => {
     await runCommand('entropo.compareCandidates', 'r0', 'r1');
@@ -88,22 +137,49 @@ export default suite('fix issue', ({ test, after }) => {
     }, { timeoutMs: 20_000, what: 'a diff editor' });
     assert.equal(tab.original.scheme, 'entropo-candidate');
     assert.equal(tab.modified.path, '/pager/core.py');
-    assert.match((await vscode.workspace.openTextDocument(tab.original)).getText(), /return \(total \+ per_page - 1\) \/\/ per_page/);
-    assert.match((await vscode.workspace.openTextDocument(tab.modified)).getText(), /return math\.ceil\(total \/ per_page\)/);
+    assert.match((await vscode.workspace.openTextDocument(tab.original)).getText(), R0);
+    assert.match((await vscode.workspace.openTextDocument(tab.modified)).getText(), R1);
     await runCommand('workbench.action.closeAllEditors');
   }, 60_000);
 
-  test('Taking an applied candidate back (git checkout) records it as reverted; editing it further does not', async () => {
+  test('A candidate\'s diff is labelled "snapshot ↔ id", and its title bar moves on to the next candidate', async () => {
+    const review = await runCommand<ReviewState>('entropo.showRun');
+    const [first, second] = review.candidates.map((c) => c.id);
+    const right = vscode.Uri.from({ scheme: 'entropo-candidate', path: '/pager/core.py', query: new URLSearchParams({ run: review.runId, side: first }).toString() });
+    await runCommand('entropo.nextCandidateDiff', right);
+    const tab = await waitFor(() => {
+      const active = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return active?.input instanceof vscode.TabInputTextDiff ? active : undefined;
+    }, { timeoutMs: 20_000, what: 'the next candidate\'s diff' });
+    assert.equal(tab.label, `snapshot ↔ ${second}: pager/core.py`);
+    const menus = (ourExtension().packageJSON as { contributes: { menus: Record<string, { command: string; when: string }[]> } }).contributes.menus['editor/title'];
+    assert.deepEqual(menus.map((m) => m.command), ['entropo.applyFromDiff', 'entropo.rejectFromDiff', 'entropo.nextCandidateDiff']);
+    await runCommand('workbench.action.closeAllEditors');
+  }, 60_000);
+
+  test('Taking an applied candidate back (git checkout) records it as reverted, which is no rejection; editing it further does not', async () => {
     const file = path.join(workspaceRoot().fsPath, 'pager/core.py');
     writeFileSync(file, `${core()}\n# reviewed\n`);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    assert.ok(!records(store).some((r) => r.kind === 'decision' && r.decision === 'reverted'), 'an edit on top of the candidate is not a revert');
+    assert.ok(!decisions(store).includes('r0 reverted'), 'an edit on top of the candidate is not a revert');
     await git(['checkout', '--', '.']);
-    const reverted = await waitFor(() => records(store).find((r) => r.kind === 'decision' && r.decision === 'reverted'),
-      { timeoutMs: 20_000, what: 'a reverted decision' });
-    assert.equal(reverted.candidateId, 'r0');
-    const decisions = records(store).filter((r) => r.kind === 'decision').map((r) => `${r.candidateId} ${r.decision}`);
-    assert.deepEqual(decisions, ['r0 applied', 'r2 rejected', 'r0 reverted']);
+    await waitFor(() => decisions(store).includes('r0 reverted'), { timeoutMs: 20_000, what: 'a reverted decision' });
+    assert.deepEqual(await exportedPairs(), [], 'r0 is no longer chosen, and nothing counts it as rejected');
+    assert.deepEqual(await exportedLabels(), { r1: false, r2: false });
+  }, 60_000);
+
+  test('Committing an applied candidate as it is records it as kept, which is an acceptance', async () => {
+    await runCommand('entropo.applyCandidate', 'r0');
+    assert.match(core(), R0);
+    const head = (await git(['rev-parse', 'HEAD'])).trim();
+    try {
+      await git(['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '-qam', 'fix page_count']);
+      await waitFor(() => decisions(store).includes('r0 kept'), { timeoutMs: 20_000, what: 'a kept decision' });
+      assert.deepEqual(await exportedPairs(), ['r0>r1', 'r0>r2']);
+    } finally {
+      // The rest of the suites start from the example as it was.
+      await git(['reset', '-q', '--hard', head]);
+    }
   }, 60_000);
 
   test('Cancel stops the run and leaves no worktree and no process behind', async () => {
@@ -118,10 +194,34 @@ export default suite('fix issue', ({ test, after }) => {
     assert.deepEqual(processesInWorktrees(), []);
     assert.equal(await git(['status', '--porcelain']), '');
     writeFileSync(path.join(e2eEnv.artifacts, 'cancel-requests.txt'), `${server.requests.length} requests before the cancel took effect\n`);
+    // The cancelled run says so, recommends nothing and folds its candidates away; none of them can be applied.
+    const cancelled = await runCommand<ReviewState>('entropo.showRun');
+    assert.equal(cancelled.outcome?.kind, 'cancelled');
+    assert.equal(cancelled.candidates.filter((c) => c.recommended).length, 0);
+    const stopped = cancelled.candidates.filter((c) => c.exitReason === 'cancelled');
+    assert.ok(stopped.length > 0);
+    for (const c of stopped) {
+      assert.match(c.unfit ?? '', /^cancelled/);
+      assert.equal(c.folded, true);
+      assert.doesNotMatch(c.signals.find((x) => x.name === 'regression')?.detail ?? '', /tests not enabled/);
+    }
+    const before = decisions(store).length;
+    await runCommand('entropo.applyCandidate', { candidateId: stopped[0].id, confirm: true });
+    assert.equal(decisions(store).length, before, 'an empty candidate of the cancelled run is never applied');
+    assert.equal(await git(['status', '--porcelain']), '');
+    // Recorded, marked, and kept out of the training data; Show Candidates comes back to the real run.
+    const tasks = records(store).filter((r) => r.kind === 'task');
+    assert.equal(tasks.length, 2);
+    assert.equal(tasks[1].status, 'cancelled');
+    assert.deepEqual(await exportedPairs(), ['r0>r1', 'r0>r2']);
+    const shown = await runCommand<ReviewState>('entropo.showCandidates');
+    assert.equal(shown.runId, firstRun);
+    assert.deepEqual(shown.candidates.map((c) => c.id).sort(), ['r0', 'r1', 'r2', 'r3']);
   }, 180_000);
 
   after(async () => {
     await server?.close();
     await vscode.workspace.getConfiguration('entropo').update('storeDirectory', undefined, vscode.ConfigurationTarget.Global);
+    rmSync(store, { recursive: true, force: true });
   });
 });

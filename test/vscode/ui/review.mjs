@@ -7,7 +7,7 @@
 // its state (the last run) in the browser's storage, which a new window here would not have.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,11 @@ const VENV = path.join(ROOT, 'trainer', '.venv');
 const QUICK_INPUT = '.quick-input-widget';
 const API_KEY = 'sk-e2e-3f9a7c1d5b2e8a4f6c0d9e7b1a3c5f2e';
 const MODEL = path.join(mkdtempSync(path.join(tmpdir(), 'entropo-e2e-train-')), 'tiny-model');
+
+/** `git status --porcelain` of the workspace: what a user sees as changed. */
+function gitStatus(workspace) {
+  return execFileSync('git', ['status', '--porcelain'], { cwd: workspace, encoding: 'utf8' });
+}
 
 /** Sets user settings the way the Settings editor would, in the user and the machine (remote) settings files. */
 function setSettings(workspace, values) {
@@ -57,7 +62,10 @@ function trainPanel(ui, text, timeoutMs) {
 
 let server;
 // A failed step must not leave the server holding its port for the next run.
-process.on('exit', () => server?.kill('SIGTERM'));
+process.on('exit', () => {
+  server?.kill('SIGTERM');
+  rmSync(path.dirname(MODEL), { recursive: true, force: true });
+});
 
 /** Starts the scripted server of the example in a child process (requiring `apiKey`) and waits for its URL. */
 function startServer(apiKey) {
@@ -81,15 +89,22 @@ function filesContaining(dir, text) {
 /** @type {import('../../../e2e/ui.mjs').UiStep[]} */
 export default [
   {
-    name: 'Configure Model from the palette: endpoint, model and format into settings, the API key into secret storage',
+    name: 'Configure Model from the palette: endpoint, model and format into the user settings (the workspace folder untouched), the API key into secret storage',
     async run(ui) {
+      const before = gitStatus(ui.workspace);
       await ui.command('EntroPO: Configure Model');
-      await answer(ui, 'Configure Model (1/4)', 'http://127.0.0.1:47811/v1');
-      await answer(ui, 'Configure Model (2/4)', 'scripted');
-      await answer(ui, 'Configure Model (3/4)', 'text');
-      await answer(ui, 'Configure Model (4/4)', API_KEY);
-      await ui.waitForText('using scripted at http://127.0.0.1:47811/v1 (text format)');
-      const settings = JSON.parse(readFileSync(path.join(ui.workspace, '.vscode', 'settings.json'), 'utf8'));
+      await answer(ui, 'Configure Model (1/5)', 'http://127.0.0.1:47811/v1');
+      await answer(ui, 'Configure Model (2/5)', API_KEY);
+      // The server is not up yet: the endpoint cannot list its models, so the name is typed, and says why.
+      await ui.page.locator(QUICK_INPUT, { hasText: 'did not list its models' }).waitFor({ timeout: 30_000 });
+      await answer(ui, 'Configure Model (3/5)', 'scripted');
+      await answer(ui, 'Configure Model (4/5)', 'text');
+      await answer(ui, 'Configure Model (5/5)', 'User settings');
+      await ui.waitForText('using scripted at http://127.0.0.1:47811/v1 (text format), saved in your user settings');
+      await ui.waitForText('the model did not answer');
+      assert.equal(existsSync(path.join(ui.workspace, '.vscode')), false, 'no .vscode folder in the repository');
+      assert.equal(gitStatus(ui.workspace), before);
+      const settings = JSON.parse(readFileSync(path.join(path.dirname(ui.workspace), 'user-data', 'User', 'settings.json'), 'utf8'));
       assert.deepEqual([settings['entropo.endpoint'], settings['entropo.model'], settings['entropo.actionFormat']], ['http://127.0.0.1:47811/v1', 'scripted', 'text']);
       assert.deepEqual(filesContaining(path.dirname(ui.workspace), API_KEY), []);
     },
@@ -117,6 +132,8 @@ export default [
       assert.deepEqual(titles.slice(2).map((t) => t.split(' ')[1]), ['r3', 'r2']);
       const signals = await cards.first().locator('li.signal').evaluateAll((els) => els.map((e) => e.dataset.signal));
       for (const name of ['finished', 'validity', 'syntax', 'regression', 'reproduction', 'agreement', 'local']) assert.ok(signals.includes(name), `signals: ${signals}`);
+      // The details are behind an expander, as a person opens them.
+      await cards.nth(3).locator('details.details > summary').click();
       assert.match(await cards.nth(3).locator('.explanation').innerText(), /^dropped \(breaks more regression tests than the best\)/);
       const tone = (card, name) => card.locator(`li.signal[data-signal="${name}"]`).getAttribute('data-tone');
       assert.deepEqual([await tone(cards.first(), 'regression'), await tone(cards.first(), 'reproduction'), await tone(cards.first(), 'local')], ['good', 'good', 'neutral']);
@@ -155,6 +172,67 @@ export default [
       await first.locator('h2', { hasText: '(applied)' }).waitFor({ timeout: 10_000 });
       await ui.shot('applied');
       server?.kill('SIGTERM');
+    },
+  },
+  {
+    name: 'the panel marks one Recommended card, offers Undo Apply on the applied one and Replace on the others, and announces only a status line',
+    async run(ui) {
+      const panel = await ui.webview({ contains: '(applied)' });
+      const cards = panel.locator('li.candidate');
+      assert.equal(await panel.locator('.badge.recommended').count(), 1);
+      assert.equal(await cards.first().locator('.badge.recommended').count(), 1);
+      assert.match(await panel.locator('.outcome .outcome-line').innerText(), /^Ready: r\d is worth applying/);
+      const applied = cards.first();
+      assert.equal(await applied.locator('button[data-action="apply"]').isDisabled(), true);
+      assert.equal(await applied.locator('button[data-action="undo"]').count(), 1);
+      const id = (await applied.locator('h2').innerText()).split(' ')[1];
+      assert.equal(await cards.nth(1).locator('button[data-action="apply"]').innerText(), `Replace ${id} with ${(await cards.nth(1).locator('h2').innerText()).split(' ')[1]}`);
+      assert.match(await applied.getAttribute('aria-label'), new RegExp(`^Rank 1, ${id}, recommended, tests 5/5 kept`));
+      assert.equal(await applied.getAttribute('role'), 'article');
+      assert.equal(await panel.locator('main[aria-live]').count(), 0);
+      assert.equal(await panel.locator('#status[aria-live="polite"]').count(), 1);
+      assert.match(await panel.locator('.keys').innerText(), /j \/ k/);
+    },
+  },
+  {
+    name: 'the panel in the light, dark and high contrast themes (screenshots)',
+    timeoutMs: 90_000,
+    async run(ui) {
+      for (const [name, theme, kind] of [['light', 'Default Light Modern', 'vscode-light'], ['dark', 'Default Dark Modern', 'vscode-dark'],
+        ['high-contrast', 'Default High Contrast', 'vscode-high-contrast']]) {
+        setSettings(ui.workspace, { 'workbench.colorTheme': theme });
+        const panel = await ui.webview({ contains: '(applied)' });
+        await panel.locator(`body.${kind}`).waitFor({ timeout: 20_000 });
+        await ui.shot(`panel-${name}`);
+        if (kind === 'vscode-high-contrast') {
+          // Cards are drawn with the theme's contrast border, and no text is dimmed by opacity.
+          const card = panel.locator('li.candidate').nth(1);
+          // Runs in the webview, where the page's window and document are the globals.
+          const [border, contrast, opacity] = await card.evaluate((e) => {
+            const style = e.ownerDocument.defaultView.getComputedStyle.bind(e.ownerDocument.defaultView);
+            return [style(e).borderTopColor, style(e.ownerDocument.body).getPropertyValue('--vscode-contrastBorder').trim(), style(e).opacity];
+          });
+          assert.ok(contrast !== '', 'the theme defines a contrast border');
+          assert.equal(opacity, '1');
+          assert.notEqual(border, 'rgba(0, 0, 0, 0)');
+        }
+      }
+      setSettings(ui.workspace, { 'workbench.colorTheme': 'Default Dark Modern' });
+    },
+  },
+  {
+    name: 'the Runs view in the activity bar lists the run with its candidates and opens it',
+    async run(ui) {
+      await ui.page.locator('.activitybar .action-item a[aria-label^="EntroPO"]').click();
+      const title = readFileSync(path.join(EXAMPLE, 'issue.md'), 'utf8').split('\n')[0];
+      const row = ui.page.locator('.pane-body .monaco-list-row', { hasText: title.slice(0, 30) }).first();
+      await row.waitFor({ timeout: 20_000 });
+      assert.match(await row.innerText(), /ready/);
+      await row.locator('.monaco-tl-twistie').click();
+      await ui.page.locator('.pane-body .monaco-list-row', { hasText: /#1 r\d/ }).first().waitFor({ timeout: 10_000 });
+      assert.equal(await ui.page.locator('.pane-body .monaco-list-row', { hasText: /#\d r\d/ }).count(), 4);
+      await ui.shot('runs-view');
+      await ui.page.locator('.activitybar .action-item a[aria-label^="Explorer"]').click();
     },
   },
   {
