@@ -32,6 +32,8 @@ export interface TrainInputSources {
   /** The extension's global storage folder: exported data and adapters go under it by default. */
   storageDir: string;
   memento: vscode.Memento;
+  /** What the store holds to train on, shown next to each method; absent when the data is given. */
+  available?: { dpoPairs: number; ktoExamples: number };
 }
 
 const METHOD_HELP: Record<TrainMethod, string> = {
@@ -55,7 +57,7 @@ export function formatForMethod(method: TrainMethod): ExportFormat {
  */
 export async function askTrainInputs(argument: unknown, sources: TrainInputSources): Promise<TrainInputs | undefined> {
   const given = (argument && typeof argument === 'object' && !(argument instanceof vscode.Uri) ? argument : {}) as Partial<Record<keyof TrainInputs, unknown>>;
-  const method = TRAIN_METHODS.includes(given.method as TrainMethod) ? given.method as TrainMethod : await askMethod();
+  const method = TRAIN_METHODS.includes(given.method as TrainMethod) ? given.method as TrainMethod : await askMethod(sources.available);
   if (!method) return undefined;
   const baseModel = typeof given.baseModel === 'string' ? path.resolve(given.baseModel) : await askBaseModel(sources.memento);
   if (!baseModel) return undefined;
@@ -73,8 +75,15 @@ export async function askTrainInputs(argument: unknown, sources: TrainInputSourc
   return { method, baseModel, data, out, cpuOk: given.cpuOk === true, ...(quantize ? { quantize } : {}) };
 }
 
-async function askMethod(): Promise<TrainMethod | undefined> {
-  const pick = await vscode.window.showQuickPick(TRAIN_METHODS.map((id) => ({ label: id, description: METHOD_HELP[id], id })),
+async function askMethod(available?: TrainInputSources['available']): Promise<TrainMethod | undefined> {
+  // How much each method would have to learn from, from the recorded decisions.
+  const data = (id: TrainMethod) => {
+    if (!available) return '';
+    const pairs = formatForMethod(id) === 'entropo-dpo';
+    const n = pairs ? available.dpoPairs : available.ktoExamples;
+    return pairs ? `${n} pair${n === 1 ? '' : 's'} recorded` : `${n} labelled trajector${n === 1 ? 'y' : 'ies'} recorded`;
+  };
+  const pick = await vscode.window.showQuickPick(TRAIN_METHODS.map((id) => ({ label: id, description: data(id), detail: METHOD_HELP[id], id })),
     { title: 'EntroPO: Fine-Tune (1/4)', placeHolder: 'Training method' });
   return pick?.id;
 }

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AgentError, ErrorReason } from '../core/errors.js';
+import { PreferenceStore } from '../core/store/preferenceStore.js';
+import { detectCudaGpus } from '../core/train/detectGpu.js';
 import { ensureTrainerEnv, findTrainerDir, runTrainer } from '../core/train/runTrainer.js';
 import type { TrainDone, TrainEvent, TrainStep } from '../core/train/trainEvents.js';
 import type { FromTrainWebview, TrainPoint } from '../protocol/trainMessages.js';
@@ -43,7 +45,24 @@ export class ModelTrainer implements vscode.Disposable {
       return { status: 'unavailable', message: TRAINER_MISSING };
     }
     const storageDir = this.context.globalStorageUri.fsPath;
-    const inputs = await askTrainInputs(argument, { storeDir: this.storeDir(), storageDir, memento: this.context.globalState });
+    const given = (argument && typeof argument === 'object' ? argument : {}) as { data?: unknown; cpuOk?: unknown };
+    // Before any question: is there anything to train on, and anything to train with?
+    const available = typeof given.data === 'string' ? undefined : (await PreferenceStore.open(this.storeDir()).stats()).exportable;
+    if (available && available.dpoPairs === 0 && available.ktoExamples === 0) {
+      const message = 'Nothing to train on yet: no decision about a candidate of a complete run is recorded. Apply one candidate of a run and reject another, then fine-tune.';
+      void vscode.window.showWarningMessage(`EntroPO: ${message}`);
+      return { status: 'unavailable', message };
+    }
+    let cpuOk = given.cpuOk === true;
+    if (!cpuOk) {
+      const gpu = await detectCudaGpus();
+      if ('none' in gpu) {
+        this.log.info(`no CUDA GPU: ${gpu.none}`);
+        if (!(await this.confirmCpu(gpu.none))) return undefined;
+        cpuOk = true;
+      }
+    }
+    const inputs = await askTrainInputs({ ...given, cpuOk }, { storeDir: this.storeDir(), storageDir, memento: this.context.globalState, available });
     if (!inputs) return undefined;
     const chosen = readSetting('pythonEnvironment').trim();
     const venvDir = chosen ? path.resolve(chosen) : path.join(storageDir, 'trainer-venv');
@@ -156,6 +175,13 @@ export class ModelTrainer implements vscode.Disposable {
       return undefined;
     });
     return { status: 'done', adapterDir: done.adapter_dir, ...(done.vllm_command ? { vllmCommand: done.vllm_command } : {}) };
+  }
+
+  private async confirmCpu(why: string): Promise<boolean> {
+    const cpu = 'Run on CPU (tiny models only)';
+    const choice = await vscode.window.showWarningMessage(`EntroPO: no CUDA GPU is visible here (${why}), and training a real model needs one. `
+      + 'On the CPU only tiny test models finish in reasonable time.', cpu, 'Cancel');
+    return choice === cpu;
   }
 
   private async offerCpu(inputs: TrainInputs, trainerDir: string, venvDir: string, message: string): Promise<TrainOutcome> {

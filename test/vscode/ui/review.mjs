@@ -264,15 +264,18 @@ export default [
       await r2.locator('h2', { hasText: '(rejected)' }).waitFor({ timeout: 10_000 });
 
       await ui.command('EntroPO: Fine-Tune the Model (EntroPO)...');
+      // No GPU here: said before any question, with the CPU offered for tiny models.
+      const cpu = ui.page.locator('.notifications-toasts .notification-list-item', { hasText: 'no CUDA GPU is visible' })
+        .locator('.monaco-button', { hasText: 'Run on CPU' });
+      await cpu.waitFor({ timeout: 60_000 });
+      await ui.shot('no-gpu');
+      await cpu.click();
+      // The methods say how much each has to learn from: the one applied x rejected pair of the panel.
+      await ui.page.locator(QUICK_INPUT, { hasText: '1 pair recorded' }).waitFor({ timeout: 20_000 });
       await answer(ui, 'Fine-Tune (1/4)', 'entropo-dpo');
       await answer(ui, 'Fine-Tune (2/4)', MODEL, 'Use as Base Model');
       await answer(ui, 'Fine-Tune (3/4)');
       await answer(ui, 'Fine-Tune (4/4)');
-      const cpu = ui.page.locator('.notifications-toasts .notification-list-item', { hasText: 'no CUDA GPU is visible' })
-        .locator('.monaco-button', { hasText: 'Run on CPU' });
-      await cpu.waitFor({ timeout: 120_000 });
-      await ui.shot('no-gpu');
-      await cpu.click();
       await ui.waitForText(/fine-tuning finished/, 180_000);
       const panel = await trainPanel(ui, 'status: done', 10_000);
       assert.match(await panel.locator('header .facts').innerText(), /method: entropo-dpo · step 1 \/ 1/);
