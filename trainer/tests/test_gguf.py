@@ -96,3 +96,18 @@ def test_qwen3_is_written_unpermuted_and_unknown_architectures_are_refused(tmp_p
     (tmp_path / "adapter" / "adapter_config.json").write_text(json.dumps({**config, "use_dora": True}))
     with pytest.raises(GGUFAdapterError, match="DoRA"):
         write_gguf_adapter(tmp_path / "adapter", tmp_path / "y.gguf", "llama", 2, 4, 2)
+
+
+def test_a_gguf_base_that_is_not_there_is_a_model_error_naming_it(tmp_path):
+    from entropo_trainer.gguf_base import is_gguf
+    from entropo_trainer.loop import TrainConfig, resolve_base
+    from entropo_trainer.model import ModelLoadError
+
+    missing = tmp_path / "model.Q4_1.gguf"
+    assert is_gguf(missing) and not is_gguf(tmp_path)
+    (tmp_path / "fake.gguf").write_bytes(b"not a gguf file")
+    assert not is_gguf(tmp_path / "fake.gguf")
+    config = TrainConfig(method="entropo-dpo", base_model=str(missing), data="d.jsonl", out=str(tmp_path / "o"),
+                         gguf_cache=str(tmp_path / "cache"))
+    with pytest.raises(ModelLoadError, match=f"{missing} does not exist"):
+        resolve_base(config)
