@@ -88,6 +88,9 @@ function actions(v: TrainView): HTMLElement {
   if (v.status === 'setup' || v.status === 'running') bar.append(button('Cancel', 'Stop the training run', { type: 'cancel' }, true));
   if (v.status === 'done') {
     if (v.vllmCommand) bar.append(button('Copy vLLM Command', 'Copy the command that serves the adapter', { type: 'copyVllmCommand' }));
+    for (const offer of otherOffers(v)) {
+      bar.append(button(`Copy ${offer.server} Command`, `Copy the command that serves the adapter with ${offer.server}`, { type: 'copyServeCommand', server: offer.server }, true));
+    }
     bar.append(button('Reveal Adapter', 'Show the adapter folder', { type: 'revealAdapter' }, true));
   }
   return bar;
@@ -111,6 +114,16 @@ function render(): void {
     root.append(charts);
   }
   if (view.status === 'done' && view.vllmCommand) root.append(el('pre', { className: 'command', textContent: view.vllmCommand }));
+  if (view.status === 'done') {
+    for (const offer of otherOffers(view)) {
+      root.append(el('p', { className: 'muted', textContent: `With ${offer.server} (then ${offer.then}):` }), el('pre', { className: 'serve-command', textContent: offer.command }));
+    }
+  }
+}
+
+/** The offers beyond vLLM's, whose command has a button and a block of its own above. */
+function otherOffers(v: TrainView): NonNullable<TrainView['serveOffers']> {
+  return (v.serveOffers ?? []).filter((offer) => offer.server !== 'vLLM');
 }
 
 // Steps can arrive many times a second; draw at most once per frame.

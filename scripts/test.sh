@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every test of the project: type-check, lint, build, the TypeScript suite (plain Node), the trainer's and the
-# local verifier's pytest suites (CPU, tiny models), and the extension's suite inside a real VS Code.
-# Installs what it needs first: npm packages, and the Python environments of the trainer (PyTorch: several
-# GB, once) and of the local verifier's training (scikit-learn, ONNX).
+# Every test of the project: type-check, lint, build, the TypeScript suite (plain Node; a real small model on
+# llama.cpp's server included), the trainer's and the local verifier's pytest suites (CPU, tiny models), and the
+# extension's suite inside a real VS Code. Installs what it needs first: npm packages, the Python environments
+# of the trainer (PyTorch: several GB, once) and of the local verifier's training (scikit-learn, ONNX), and
+# llama.cpp's server with SmolLM2-135M-Instruct (scripts/llama-setup.sh, built once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -16,6 +17,11 @@ npm run -s lint
 # retraining the local verifier on exported decisions).
 bash trainer/setup.sh test >/dev/null
 verifier_python=$(bash trainer/verifier/setup.sh | tail -n 1)
+
+# llama.cpp's server and a small real model for the real-model tests (test/llama): built once per machine
+# (5-20 minutes on 2 cores), at once afterwards. Exit 5: the machine lacks a prerequisite, and those tests
+# skip with the reason.
+bash scripts/llama-setup.sh >/dev/null || [ $? -eq 5 ]
 
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=1

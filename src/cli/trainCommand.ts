@@ -1,15 +1,17 @@
 import * as path from 'node:path';
 import { TRAIN_SETTINGS } from '../core/settings/settings.js';
 import { ensureTrainerEnv, findTrainerDir, runTrainer, TRAIN_METHODS } from '../core/train/runTrainer.js';
-import type { TrainEvent } from '../core/train/trainEvents.js';
+import { serveOffers } from '../core/train/serveOffers.js';
+import type { TrainDone, TrainEvent } from '../core/train/trainEvents.js';
 import { parseFlags } from './options.js';
 import { offered, settingFlags, settingsFromFlags } from './settingFlags.js';
 import { UsageError } from './usageError.js';
 
-const USAGE = `Usage: entropo train --method ${TRAIN_METHODS.join('|')} --base-model DIR --data FILE [--out DIR] [options] [-- TRAINER ARGS]
+const USAGE = `Usage: entropo train --method ${TRAIN_METHODS.join('|')} --base-model DIR|FILE.gguf --data FILE [--out DIR] [options] [-- TRAINER ARGS]
 
-Fine-tunes a local Hugging Face model on exported preference data (entropo export) with LoRA, on this
-machine's GPU, and prints the vLLM command that serves the adapter. The first run creates the trainer's
+Fine-tunes a local Hugging Face model, or the GGUF file a laptop server runs, on exported preference data
+(entropo export) with LoRA, on this machine's GPU, and prints the commands that serve the adapter: vLLM's,
+and for a GGUF base llama.cpp's (--lora) and an Ollama Modelfile (ADAPTER). The first run creates the trainer's
 Python environment (PyTorch and friends, several GB). Arguments after -- go to the trainer as they are
 (e.g. -- --length-normalize --max-length 8192); trainer/README.md lists them.`;
 
@@ -18,7 +20,7 @@ const TRAIN_FLAGS = offered(TRAIN_SETTINGS);
 
 const FLAGS = {
   method: { type: 'string', value: 'NAME', help: `${TRAIN_METHODS.join(', ')} (default entropo-dpo).` },
-  'base-model': { type: 'string', value: 'DIR', help: 'A local Hugging Face causal LM directory.' },
+  'base-model': { type: 'string', value: 'DIR|FILE', help: 'A local Hugging Face causal LM directory, or a GGUF file (dequantized; converted once).' },
   data: { type: 'string', value: 'FILE', help: 'Exported JSON lines (entropo export).' },
   out: { type: 'string', value: 'DIR', help: 'Output folder for the adapter (default: ./entropo-adapter-<method>).' },
   'cpu-ok': { type: 'boolean', help: 'Allow training without a GPU (only sensible for tiny smoke runs).' },
@@ -33,7 +35,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (!flags) return 0;
   const method = String(flags.method ?? 'entropo-dpo');
   if (!(TRAIN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${TRAIN_METHODS.join(', ')}.`);
-  if (!flags['base-model'] || !flags.data) throw new UsageError('--base-model DIR and --data FILE are required.');
+  if (!flags['base-model'] || !flags.data) throw new UsageError('--base-model DIR|FILE.gguf and --data FILE are required.');
   const settings = settingsFromFlags(flags, TRAIN_FLAGS);
   const quantize = settings.quantize === 'none' ? undefined : settings.quantize;
   const trainerDir = findTrainerDir(__dirname);
@@ -52,11 +54,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
         '--out', out, '--alpha', String(settings.trainAlpha), '--beta', String(settings.trainBeta),
         ...(flags['cpu-ok'] ? ['--cpu-ok'] : []), ...(quantize ? ['--quantize', quantize] : []), ...passthrough],
     });
-    process.stdout.write(`Adapter: ${done.adapter_dir}\n${done.vllm_command ? `Serve it with:\n  ${done.vllm_command}\n` : ''}`);
+    process.stdout.write(servingText(done));
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The adapter's folders and every way to serve it, for stdout. */
+function servingText(done: TrainDone): string {
+  const lines = [`Adapter: ${done.adapter_dir}`];
+  if (done.gguf_adapter) lines.push(`GGUF adapter: ${done.gguf_adapter}`);
+  for (const offer of serveOffers(done)) lines.push(`Serve it with ${offer.server}:`, `  ${offer.command}`, `  then ${offer.then}`);
+  if (done.gguf_adapter_note) lines.push(`(${done.gguf_adapter_note})`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** Renders trainer events on stderr: a bar with loss, reward margin, accuracy, entropy and ETA. */

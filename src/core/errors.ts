@@ -11,6 +11,8 @@ export enum ErrorReason {
   ModelTruncated = 'model_truncated',
   /** The server sent far more than a model reply can be: a broken server or a proxy's runaway body. */
   ModelReplyTooLarge = 'model_reply_too_large',
+  /** The request does not fit the server's context window (see ContextOverflowError). */
+  ContextOverflow = 'context_overflow',
   Cancelled = 'cancelled',
   NotAGitRepository = 'not_a_git_repository',
   GitFailed = 'git_failed',

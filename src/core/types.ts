@@ -42,6 +42,8 @@ export interface SamplingParams {
   topP?: number;
   maxTokens?: number;
   seed?: number;
+  /** Generation ends at any of these strings, which the answer then leaves out (the text format stops at `</function>`). */
+  stop?: string[];
   extra?: Record<string, unknown>;
 }
 

@@ -1,4 +1,5 @@
 /** Typed messages between the extension and the training panel's webview (types only, no code). */
+import type { ServeOffer } from '../core/train/serveOffers.js';
 
 /** One optimizer step as the chart plots it; a metric the trainer does not define for the method is null. */
 export interface TrainPoint {
@@ -27,6 +28,8 @@ export interface TrainView {
   points: TrainPoint[];
   adapterDir?: string;
   vllmCommand?: string;
+  /** The other servers that can serve the adapter (llama.cpp, Ollama), for a GGUF base. */
+  serveOffers?: ServeOffer[];
 }
 
 /** Extension -> webview. */
@@ -38,5 +41,6 @@ export type ToTrainWebview =
 export type FromTrainWebview =
   | { type: 'ready' }
   | { type: 'copyVllmCommand' }
+  | { type: 'copyServeCommand'; server: ServeOffer['server'] }
   | { type: 'revealAdapter' }
   | { type: 'cancel' };

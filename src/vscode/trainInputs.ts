@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AgentError, ErrorReason } from '../core/errors.js';
@@ -59,12 +59,11 @@ export async function askTrainInputs(argument: unknown, sources: TrainInputSourc
   const given = (argument && typeof argument === 'object' && !(argument instanceof vscode.Uri) ? argument : {}) as Partial<Record<keyof TrainInputs, unknown>>;
   const method = TRAIN_METHODS.includes(given.method as TrainMethod) ? given.method as TrainMethod : await askMethod(sources.available);
   if (!method) return undefined;
-  const baseModel = typeof given.baseModel === 'string' ? path.resolve(given.baseModel) : await askBaseModel(sources.memento);
+  const chosen = typeof given.baseModel === 'string' ? path.resolve(given.baseModel) : await askBaseModel(sources.memento);
+  if (!chosen) return undefined;
+  const baseModel = await modelIn(chosen);
   if (!baseModel) return undefined;
-  if (!existsSync(path.join(baseModel, 'config.json'))) {
-    throw new AgentError(ErrorReason.InvalidArgument, `${baseModel} holds no config.json: choose a local Hugging Face model folder (config.json, tokenizer and weights).`);
-  }
-  await sources.memento.update(LAST_BASE_MODEL, baseModel);
+  await sources.memento.update(LAST_BASE_MODEL, chosen);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const data = typeof given.data === 'string' ? path.resolve(given.data) : await askData(method, sources, stamp);
   if (!data) return undefined;
@@ -88,9 +87,26 @@ async function askMethod(available?: TrainInputSources['available']): Promise<Tr
   return pick?.id;
 }
 
+/**
+ * The base model a chosen path stands for: a Hugging Face folder (config.json), a GGUF file, or the GGUF file
+ * in a folder (asked which when it holds several). Folder dialogs cannot pick files on every platform, so a
+ * GGUF model is chosen by its folder (an Ollama, LM Studio or llama.cpp models folder).
+ */
+async function modelIn(chosen: string): Promise<string | undefined> {
+  if (chosen.toLowerCase().endsWith('.gguf') && existsSync(chosen)) return chosen;
+  if (existsSync(path.join(chosen, 'config.json'))) return chosen;
+  const ggufs = existsSync(chosen) && statSync(chosen).isDirectory() ? readdirSync(chosen).filter((f) => f.toLowerCase().endsWith('.gguf')).sort() : [];
+  if (ggufs.length === 0) {
+    throw new AgentError(ErrorReason.InvalidArgument, `${chosen} holds no config.json and no .gguf file: choose a local Hugging Face model folder (config.json, tokenizer and weights) or a folder with a GGUF model.`);
+  }
+  if (ggufs.length === 1) return path.join(chosen, ggufs[0]);
+  const pick = await vscode.window.showQuickPick(ggufs, { title: 'EntroPO: Fine-Tune (2/4)', placeHolder: 'Which GGUF model?' });
+  return pick ? path.join(chosen, pick) : undefined;
+}
+
 async function askBaseModel(memento: vscode.Memento): Promise<string | undefined> {
   const last = memento.get<string>(LAST_BASE_MODEL);
-  const picked = await vscode.window.showOpenDialog({ title: 'EntroPO: Fine-Tune (2/4): the base model, a local Hugging Face model folder',
+  const picked = await vscode.window.showOpenDialog({ title: 'EntroPO: Fine-Tune (2/4): the base model, a local Hugging Face model folder or a folder with a GGUF model',
     canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Use as Base Model', defaultUri: last ? vscode.Uri.file(last) : undefined });
   return picked?.[0]?.fsPath;
 }

@@ -5,6 +5,7 @@ import { AgentError, ErrorReason } from '../core/errors.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { detectCudaGpus } from '../core/train/detectGpu.js';
 import { ensureTrainerEnv, findTrainerDir, runTrainer } from '../core/train/runTrainer.js';
+import { serveOffers, type ServeOffer } from '../core/train/serveOffers.js';
 import type { TrainDone, TrainEvent, TrainStep } from '../core/train/trainEvents.js';
 import type { FromTrainWebview, TrainPoint } from '../protocol/trainMessages.js';
 import { askTrainInputs, type TrainInputs } from './trainInputs.js';
@@ -13,7 +14,7 @@ import { readSetting } from './settings.js';
 
 /** How a Fine-Tune command ended; undefined when the user backed out of a prompt. */
 export type TrainOutcome =
-  | { status: 'done'; adapterDir: string; vllmCommand?: string }
+  | { status: 'done'; adapterDir: string; vllmCommand?: string; serveOffers: ServeOffer[] }
   | { status: 'failed' | 'cancelled' | 'unavailable'; message: string };
 
 type Progress = vscode.Progress<{ message?: string; increment?: number }>;
@@ -167,14 +168,18 @@ export class ModelTrainer implements vscode.Disposable {
   }
 
   private succeed(done: TrainDone): TrainOutcome {
-    this.panel.update({ status: 'done', message: `The adapter is in ${done.adapter_dir}.`, adapterDir: done.adapter_dir, vllmCommand: done.vllm_command, etaS: 0 });
-    const actions = [...(done.vllm_command ? ['Copy vLLM Command'] : []), 'Reveal Adapter'];
+    const offers = serveOffers(done);
+    this.panel.update({ status: 'done', message: `The adapter is in ${done.adapter_dir}.`, adapterDir: done.adapter_dir, vllmCommand: done.vllm_command,
+      serveOffers: offers, etaS: 0 });
+    if (done.gguf_adapter_note) this.log.info(`GGUF adapter: ${done.gguf_adapter_note}`);
+    const actions = [...offers.map((o) => `Copy ${o.server} Command`), 'Reveal Adapter'];
     void vscode.window.showInformationMessage(`EntroPO: fine-tuning finished. The adapter is in ${done.adapter_dir}.`, ...actions).then((choice) => {
-      if (choice === 'Copy vLLM Command') return this.onPanelMessage({ type: 'copyVllmCommand' });
+      const offer = offers.find((o) => choice === `Copy ${o.server} Command`);
+      if (offer) return this.onPanelMessage(offer.server === 'vLLM' ? { type: 'copyVllmCommand' } : { type: 'copyServeCommand', server: offer.server });
       if (choice === 'Reveal Adapter') return this.onPanelMessage({ type: 'revealAdapter' });
       return undefined;
     });
-    return { status: 'done', adapterDir: done.adapter_dir, ...(done.vllm_command ? { vllmCommand: done.vllm_command } : {}) };
+    return { status: 'done', adapterDir: done.adapter_dir, ...(done.vllm_command ? { vllmCommand: done.vllm_command } : {}), serveOffers: offers };
   }
 
   private async confirmCpu(why: string): Promise<boolean> {
@@ -218,6 +223,11 @@ export class ModelTrainer implements vscode.Disposable {
     else if (message.type === 'copyVllmCommand' && view?.vllmCommand) {
       await vscode.env.clipboard.writeText(view.vllmCommand);
       void vscode.window.showInformationMessage('EntroPO: copied the vLLM command. Then point "EntroPO: Configure Model" at the server, model name "entropo".');
+    } else if (message.type === 'copyServeCommand') {
+      const offer = view?.serveOffers?.find((o) => o.server === message.server);
+      if (!offer) return;
+      await vscode.env.clipboard.writeText(offer.command);
+      void vscode.window.showInformationMessage(`EntroPO: copied the ${offer.server} command. Then point "EntroPO: Configure Model" at the server: ${offer.then}.`);
     } else if (message.type === 'revealAdapter' && view?.adapterDir) {
       const uri = vscode.Uri.file(view.adapterDir);
       // The OS file manager exists only for a local desktop editor; elsewhere show the adapter's config.

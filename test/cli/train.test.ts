@@ -34,7 +34,11 @@ describe('entropo train (tiny model on the CPU)', () => {
     expect(result.stderr).toMatch(/\[#+\] 2\/2 {2}loss \d+\.\d{4}/);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Adapter: .*adapter/m);
-    expect(result.stdout).toMatch(/vllm serve .* --enable-lora --lora-modules/);
+    expect(result.stdout).toMatch(/^Serve it with vLLM:\n {2}vllm serve .* --enable-lora --lora-modules .*\n {2}then endpoint http:\/\/localhost:8000\/v1, model "entropo"$/m);
+    // A Hugging Face base: the GGUF adapter is written; llama.cpp and Ollama need the base as GGUF first
+    expect(result.stdout).toContain(`GGUF adapter: ${path.join(out, 'adapter.gguf')}\n`);
+    expect(result.stdout).toMatch(/\(the base is a Hugging Face directory: convert it to GGUF .*\)\n$/);
+    expect(result.stdout).not.toMatch(/^Serve it with (llama\.cpp|Ollama)/m);
     expect(existsSync(path.join(out, 'adapter', 'adapter_config.json'))).toBe(true);
   }, 300_000);
 

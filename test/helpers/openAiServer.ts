@@ -37,8 +37,8 @@ export type ScriptedFailure = number | { status: number; body?: unknown; headers
 export interface OpenAiServerScript {
   /** Replies in order, or a function of the request body and the reply index. */
   responses?: ScriptedReply[] | ((body: ChatBody, index: number) => ScriptedReply | Promise<ScriptedReply>);
-  /** The first chat requests get these failures, one each, before any reply is used. */
-  failures?: ScriptedFailure[];
+  /** The first chat requests get these failures, one each, before any reply is used; a hole lets that request through. */
+  failures?: (ScriptedFailure | undefined)[];
   /** Sent with failures so that clients retry at once; default 1 ms. Set null to let the client back off. */
   retryAfterMs?: number | null;
   /** Every chat request hangs until the client gives up or the server closes. */

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import shlex
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,13 +18,13 @@ from transformers import get_cosine_schedule_with_warmup
 
 from .data import Builder, Collator, build_examples
 from .formats import load_dataset
-from .model import add_lora, load_base, load_tokenizer, merge_adapter, trainable_parameters
+from .gguf_base import GGUFBaseError, GGUFInfo, converted_dir, is_gguf, read_info
+from .model import ModelLoadError, add_lora, load_base, load_tokenizer, merge_adapter, trainable_parameters
+from .serve import serve_offers
 from .steps import FIRST_SUM, METRICS, MethodStep, reference_logps, reference_names, to_device
 
 #: The authors' truncation lengths (tokens) per method family; the judge's is ours.
 DEFAULT_MAX_LENGTH = {"entropo-dpo": 12288, "dpo": 12288, "entropo-kto": 18432, "kto": 18432, "judge": 16384}
-#: vLLM accepts these values for --max-lora-rank.
-VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 
 
 @dataclass
@@ -55,16 +55,19 @@ class TrainConfig:
     max_steps: int | None = None
     quantize: str | None = None
     chunked_logps: bool = True
+    #: Where a GGUF base is converted to a Hugging Face directory; None: gguf_base.default_cache_dir().
+    gguf_cache: str | None = None
 
 
-def vllm_command(base_model: str, adapter_dir: str, lora_rank: int, chat_template: str | None) -> str:
-    """The command that serves the base model with the adapter under the name `entropo`."""
-    rank = next((r for r in VLLM_LORA_RANKS if r >= lora_rank), lora_rank)
-    parts = ["vllm", "serve", base_model, "--enable-lora", "--lora-modules", f"entropo={adapter_dir}",
-             "--max-lora-rank", str(rank)]
-    if chat_template:
-        parts += ["--chat-template", chat_template]
-    return shlex.join(parts)
+def resolve_base(config: TrainConfig) -> tuple[str, GGUFInfo | None]:
+    """The Hugging Face directory to load, and the GGUF file's shape when the base is one (converted once)."""
+    if not is_gguf(config.base_model):
+        return config.base_model, None
+    try:
+        base_dir = converted_dir(config.base_model, config.gguf_cache, log=lambda m: print(m, file=sys.stderr))
+        return str(base_dir), read_info(config.base_model)
+    except GGUFBaseError as exc:
+        raise ModelLoadError(str(exc)) from exc
 
 
 def _reference_cache(model, examples, collator, accelerator, names, batch_size, chunked=True) -> dict:
@@ -111,13 +114,13 @@ def _reduce(accelerator, micro: list[torch.Tensor]) -> torch.Tensor:
     return out.cpu()
 
 
-def _prepare(config: TrainConfig, base=None):
-    tokenizer = load_tokenizer(config.base_model, config.chat_template)
+def _prepare(config: TrainConfig, base_dir: str, base=None):
+    tokenizer = load_tokenizer(base_dir, config.chat_template)
     format_name, objects = load_dataset(config.data)
     max_length = config.max_length or DEFAULT_MAX_LENGTH[config.method]
     examples, stats = build_examples(config.method, format_name, objects,
                                      Builder(tokenizer, max_length, tokenizer.chat_template))
-    base = base if base is not None else load_base(config.base_model, quantize=config.quantize)
+    base = base if base is not None else load_base(base_dir, quantize=config.quantize)
     model = add_lora(base, config.lora_rank, config.lora_alpha, config.gradient_checkpointing)
     return tokenizer, examples, stats, model, max_length
 
@@ -126,7 +129,7 @@ def train(config: TrainConfig, emit: Callable[[dict], None], base=None) -> dict:
     """Runs one training job and returns the `done` event; `emit` receives every progress event (rank 0).
 
     `base` is a causal LM already built (benchmarks on random-init models); by default it is loaded
-    from `config.base_model`, which always provides the tokenizer.
+    from `config.base_model` (a Hugging Face directory or a GGUF file), which always provides the tokenizer.
     """
     accelerator = Accelerator(gradient_accumulation_steps=config.grad_accum)
 
@@ -135,7 +138,8 @@ def train(config: TrainConfig, emit: Callable[[dict], None], base=None) -> dict:
             emit(event)
 
     set_seed(config.seed)
-    tokenizer, examples, stats, model, max_length = _prepare(config, base)
+    base_dir, gguf = resolve_base(config)
+    tokenizer, examples, stats, model, max_length = _prepare(config, base_dir, base)
     collator = Collator(tokenizer.pad_token_id)
     loader = DataLoader(examples, batch_size=config.batch_size, shuffle=True, collate_fn=collator,
                         generator=torch.Generator().manual_seed(config.seed))
@@ -159,7 +163,7 @@ def train(config: TrainConfig, emit: Callable[[dict], None], base=None) -> dict:
                          tokenizer.pad_token_id, config.kto_symmetric, gather=accelerator.gather,
                          chunked=config.chunked_logps)
     _run_steps(config, accelerator, model, optimizer, scheduler, loader, step_fn, ref, total, report)
-    return _save(config, accelerator, model, tokenizer, total, report)
+    return _save(config, accelerator, model, tokenizer, total, report, base_dir, gguf)
 
 
 def _run_steps(config, accelerator, model, optimizer, scheduler, loader, step_fn, ref, total, emit) -> None:
@@ -187,7 +191,7 @@ def _run_steps(config, accelerator, model, optimizer, scheduler, loader, step_fn
                 return
 
 
-def _save(config, accelerator, model, tokenizer, total, report) -> dict:
+def _save(config, accelerator, model, tokenizer, total, report, base_dir: str, gguf: GGUFInfo | None) -> dict:
     out = Path(config.out)
     adapter_dir = out / "adapter"
     accelerator.wait_for_everyone()
@@ -195,14 +199,14 @@ def _save(config, accelerator, model, tokenizer, total, report) -> dict:
     unwrapped.save_pretrained(str(adapter_dir), is_main_process=accelerator.is_main_process,
                               save_function=accelerator.save, state_dict=accelerator.get_state_dict(model))
     accelerator.wait_for_everyone()
-    merged_dir = None
+    merged_dir, offers = None, {}
     # Only rank 0 goes on; the other ranks are done, so a long CPU merge cannot time out a collective
     if accelerator.is_main_process:
         (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
         if config.merge:
-            merged_dir = str(merge_adapter(config.base_model, adapter_dir, out / "merged", tokenizer))
+            merged_dir = str(merge_adapter(base_dir, adapter_dir, out / "merged", tokenizer))
+        offers = serve_offers(out, adapter_dir.resolve(), base_dir, gguf, config.lora_rank, config.chat_template)
     done = {"event": "done", "adapter_dir": str(adapter_dir.resolve()), "merged_dir": merged_dir, "steps": total,
-            "vllm_command": vllm_command(config.base_model, str(adapter_dir.resolve()), config.lora_rank,
-                                         config.chat_template)}
+            **offers}
     report(done)
     return done

@@ -21,6 +21,10 @@ Many GPUs or nodes (DDP, DeepSpeed ZeRO-3 or FSDP; configs in trainer/configs/):
   accelerate launch --config_file trainer/configs/deepspeed_zero3.yaml -m entropo_trainer.train \\
       --method entropo-dpo --base-model /models/Qwen3-Coder-30B-A3B-Instruct --data prefs.jsonl --out runs/dpo1
 
+The base may be a GGUF file (what llama.cpp, Ollama and LM Studio serve): it is dequantized by transformers
+and converted once into a cache. The adapter is written for vLLM (PEFT) and as GGUF for llama.cpp's
+`--lora` and Ollama's `ADAPTER` (llama, qwen2, qwen3); the done event carries the commands.
+
 Progress: one JSON object per line on stdout (start, step, done, error), from rank 0; everything else goes
 to stderr. Exit codes: 0 done, 1 internal error, 2 usage, 3 data or chat template, 4 missing package,
 5 no GPU (pass --cpu-ok), 6 model could not be loaded, 7 out of memory.
@@ -64,7 +68,8 @@ def parse_args(argv: list[str] | None):
     """The command line; see the module docstring."""
     p = _Parser(prog="entropo-train", description=__doc__.splitlines()[0])
     p.add_argument("--method", choices=METHODS, default="entropo-dpo")
-    p.add_argument("--base-model", required=True, help="local Hugging Face model directory")
+    p.add_argument("--base-model", required=True,
+                   help="local Hugging Face model directory, or a GGUF file (dequantized, converted once into --gguf-cache)")
     p.add_argument("--data", required=True, help="exported JSONL (entropo-dpo/kto or trl-dpo/kto)")
     p.add_argument("--out", required=True, help="output directory (adapter/, merged/, train_config.json)")
     p.add_argument("--alpha", type=float, default=0.11, help="weight of log pi (entropy bonus when > beta)")
@@ -90,6 +95,8 @@ def parse_args(argv: list[str] | None):
                    help="score tokens from the model's full logits instead of chunks of the output layer "
                         "(more memory and time; for comparison)")
     p.add_argument("--cpu-ok", action="store_true", help="allow training without a GPU (tests, smoke runs)")
+    p.add_argument("--gguf-cache", default=None,
+                   help="where a GGUF base is converted (default $ENTROPO_GGUF_CACHE, else ~/.cache/entropo/gguf)")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size", "grad_accum", "lora_rank"):
         if getattr(args, name) < 1:
@@ -107,7 +114,7 @@ def _config(args):
                        kto_symmetric=args.kto_symmetric, seed=args.seed, merge=args.merge,
                        gradient_checkpointing=not args.no_gradient_checkpointing,
                        chat_template=args.chat_template, max_steps=args.max_steps, quantize=args.quantize,
-                       chunked_logps=not args.no_chunked_logps)
+                       chunked_logps=not args.no_chunked_logps, gguf_cache=args.gguf_cache)
 
 
 def main(argv: list[str] | None = None) -> int:

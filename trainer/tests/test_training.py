@@ -103,6 +103,10 @@ def test_full_run_from_a_fixture_file_saves_an_adapter_that_loads_again(tiny_mod
     assert done["adapter_dir"] == str(adapter.resolve()) and done["merged_dir"] == str(out / "merged")
     assert done["vllm_command"] == (f"vllm serve {tiny_model_dir} --enable-lora --lora-modules "
                                     f"entropo={adapter.resolve()} --max-lora-rank 8")
+    # A Hugging Face base: the GGUF adapter is written, but llama.cpp and Ollama need the base as GGUF too
+    assert done["gguf_adapter"] == str((out / "adapter.gguf").resolve()) and (out / "adapter.gguf").stat().st_size > 0
+    assert done["llama_cpp_command"] is None and done["ollama_modelfile"] is None
+    assert "convert it to GGUF" in done["gguf_adapter_note"]
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 

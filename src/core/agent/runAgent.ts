@@ -89,7 +89,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
   return result;
 }
 
-function initialMessages(issue: string, config: AgentConfig, tools: readonly Tool[]): Message[] {
+/** The messages a rollout starts from: the system prompt (with the tools in the text format) and the issue. */
+export function initialMessages(issue: string, config: AgentConfig, tools: readonly Tool[] = defaultTools): Message[] {
   const toolText = config.format === 'text'
     ? render(TEXT_TOOLS_TEMPLATE, { functions: renderToolsForPrompt(tools.map((t) => t.spec)) })
     : '';

@@ -1,4 +1,5 @@
 import { AgentError, isAbort, LimitsExceeded } from '../errors.js';
+import { ContextOverflowError } from '../llm/contextOverflow.js';
 import type { Tool, ToolContext } from '../tools/tool.js';
 import type { Message, Model, ModelResponse, Step, Usage } from '../types.js';
 import { condense, estimateTokens } from './condense.js';
@@ -13,6 +14,8 @@ export interface LoopState {
   usage: Usage;
   /** Measured from the server's prompt token counts; starts as a guess. */
   tokensPerChar: number;
+  /** The server's context window, once a refusal reported it: smaller than the configured limit. */
+  serverContextTokens?: number;
 }
 
 /** One finished step: its record, the messages it appends, and the finish request if any. */
@@ -29,17 +32,8 @@ export async function runStep(input: {
   const { state, config, model, tools, context, wall } = input;
   const { limits } = config;
   const index = state.steps.length;
-  const budget = limits.maxContextTokens - Math.min(limits.maxNewTokens, Math.floor(limits.maxContextTokens / 4));
-  const sent = condense(state.messages, budget, state.tokensPerChar);
-  const estimated = estimateTokens(sent, state.tokensPerChar);
-  if (estimated > budget) throw new LimitsExceeded(`Context limit reached (about ${estimated} of ${limits.maxContextTokens} tokens after condensing).`);
   const modelStart = Date.now();
-  const response = await model.complete({
-    messages: sent,
-    tools: config.format === 'tools' ? tools.map((t) => t.spec) : undefined,
-    sampling: { ...config.sampling, maxTokens: Math.min(limits.maxNewTokens, limits.maxContextTokens - estimated) },
-    signal: wall.signal,
-  });
+  const { response, sent } = await query(state, config, model, tools, wall.signal);
   const modelMs = Date.now() - modelStart;
   addUsage(state, response, sent);
   const parsed = parseAction(response, config.format, tools);
@@ -65,6 +59,55 @@ export async function runStep(input: {
     observation, formatError: !parsed.ok, usage: response.usage, modelMs, toolMs,
   };
   return { step, messages: turnMessages(response, config.format, observation), finish };
+}
+
+/** The text format's calls end at `</function>`: without the stop the model writes the observation itself. */
+const TEXT_STOP = ['</function>'];
+/** Refusals for a too long context answered by condensing again within one step. */
+const OVERFLOW_RETRIES = 2;
+
+/**
+ * Asks the model with a context condensed to fit. A server whose window is smaller than the configured
+ * limit refuses the request; its reported size (or, unreported, three quarters of the limit) becomes the
+ * limit and the context is condensed again. The issue is never condensed: when it alone does not fit,
+ * the rollout ends with a limit outcome that says so.
+ */
+async function query(state: LoopState, config: AgentConfig, model: Model, tools: readonly Tool[], signal: AbortSignal): Promise<{ response: ModelResponse; sent: Message[] }> {
+  const { limits } = config;
+  for (let attempt = 0; ; attempt++) {
+    const limit = Math.min(limits.maxContextTokens, state.serverContextTokens ?? Infinity);
+    const budget = limit - Math.min(limits.maxNewTokens, Math.floor(limit / 4));
+    const sent = condense(state.messages, budget, state.tokensPerChar);
+    const estimated = estimateTokens(sent, state.tokensPerChar);
+    const server = state.serverContextTokens ? `; the server's context window is ${state.serverContextTokens} tokens` : '';
+    if (estimated > budget) throw new LimitsExceeded(`Context limit reached (about ${estimated} of ${limit} tokens after condensing${server}).`);
+    try {
+      const response = await model.complete({
+        messages: sent,
+        tools: config.format === 'tools' ? tools.map((t) => t.spec) : undefined,
+        sampling: { ...config.sampling, maxTokens: Math.min(limits.maxNewTokens, limit - estimated), ...(config.format === 'text' ? { stop: TEXT_STOP } : {}) },
+        signal,
+      });
+      return { response: config.format === 'text' ? closeStoppedCall(response) : response, sent };
+    } catch (error) {
+      if (!(error instanceof ContextOverflowError)) throw error;
+      if (attempt >= OVERFLOW_RETRIES) throw new LimitsExceeded(`Context limit reached: ${error.message}`);
+      learnContext(state, error, sent, limit);
+    }
+  }
+}
+
+function learnContext(state: LoopState, error: ContextOverflowError, sent: Message[], limit: number): void {
+  const chars = sent.reduce((n, m) => n + m.content.length, 0);
+  if (error.promptTokens && chars > 0) state.tokensPerChar = Math.max(state.tokensPerChar, error.promptTokens / chars);
+  state.serverContextTokens = error.contextTokens && error.contextTokens < limit ? error.contextTokens : Math.floor(limit * 0.75);
+}
+
+/** A server stopped at `</function>` leaves it out; the call was complete, so the turn is recorded with it. */
+function closeStoppedCall(response: ModelResponse): ModelResponse {
+  const open = response.content.lastIndexOf('<function');
+  if (response.finishReason !== 'stop' || open < 0 || response.content.indexOf('</function>', open) >= 0) return response;
+  return { ...response, content: `${response.content}</function>` };
 }
 
 function addUsage(state: LoopState, response: ModelResponse, sent: Message[]): void {

@@ -16,8 +16,8 @@ export type ModelSource =
 
 /**
  * Returns a factory giving rollout k its model. Scripts are assigned round-robin and each rollout gets a
- * fresh replay; endpoint rollouts share one client, which sends the design's top_k and repetition penalty
- * in the spelling of the server it finds (serverProfile.ts).
+ * fresh replay; endpoint rollouts share one client, which sends the design's top_k and repetition penalty,
+ * and each rollout's seed, in the spelling of the server it finds (serverProfile.ts).
  */
 export async function createModelFactory(source: ModelSource): Promise<(index: number) => Model> {
   if (source.kind === 'endpoint') {
@@ -26,7 +26,7 @@ export async function createModelFactory(source: ModelSource): Promise<(index: n
     // timeout: without streaming one timeout would have to cover a whole 16k-token answer.
     const model = new OpenAiModel({ baseUrl: source.baseUrl, model: source.model, apiKey: source.apiKey, stream: true,
       requestTimeoutMs: source.requestTimeoutMs, streamIdleTimeoutMs: source.streamIdleTimeoutMs, pricing: source.pricing,
-      defaultExtra: extrasFor(server, DEFAULT_EXTRAS) });
+      defaultExtra: extrasFor(server, DEFAULT_EXTRAS), server });
     return () => model;
   }
   if (source.files.length === 0) throw new AgentError(ErrorReason.Config, 'No model script given.');

@@ -10,9 +10,11 @@ import type {
 import type { CompletionUsage } from 'openai/resources/completions';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { CallGuard } from './callGuard.js';
+import { ContextOverflowError, parseContextOverflow } from './contextOverflow.js';
 import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
 import { costUsd, estimateTokens, type Pricing } from './pricing.js';
 import { SETTINGS } from '../settings/settings.js';
+import { detectServer, extrasFor, PREFILL, type ServerKind } from './serverProfile.js';
 
 /** How to reach and bill an OpenAI-compatible server. */
 export interface OpenAiModelOptions {
@@ -41,6 +43,11 @@ export interface OpenAiModelOptions {
   name?: string;
   /** Server-specific sampling fields sent with every sampled request unless the request's `extra` sets them. */
   defaultExtra?: Record<string, unknown>;
+  /**
+   * The kind of server (serverProfile.ts), for the spelling of the seed and how a judgement is prefilled.
+   * Unknown: found from the server's /models answer at the first judgement, and plain OpenAI spelling for the rest.
+   */
+  server?: ServerKind;
 }
 
 /** One generated token with its log-probability and the most likely alternatives at that position. */
@@ -63,7 +70,15 @@ export interface JudgeOptions {
   topLogprobs?: number;
   maxTokens?: number;
   signal?: AbortSignal;
+  /**
+   * The start of the answer, e.g. `<judgement>`: where the server can continue a begun reply (PREFILL), it
+   * is sent as the assistant's message and the first generated token is the one that follows it.
+   */
+  prefix?: string;
 }
+
+/** A judgement: every generated token's top logprobs, and the prefix they continue when the server took it. */
+export type JudgeResponse = OpenAiModelResponse & { logprobs: TokenLogprob[]; prefilled?: string };
 
 type Body = Omit<ChatCompletionCreateParamsBase, 'stream'>;
 
@@ -84,6 +99,7 @@ export class OpenAiModel implements Model {
   private readonly idleMs: number;
   private readonly maxReplyChars: number;
   private readonly maxRetries: number;
+  private detected: Promise<ServerKind> | undefined;
 
   constructor(options: OpenAiModelOptions) {
     const { apiKey, ...rest } = options;
@@ -117,12 +133,20 @@ export class OpenAiModel implements Model {
   }
 
   /** A greedy call that returns the top logprobs of every generated token, for P(YES) of an LLM judge. */
-  judge(messages: Message[], options: JudgeOptions = {}): Promise<OpenAiModelResponse & { logprobs: TokenLogprob[] }> {
-    const sampling = { temperature: 0, maxTokens: options.maxTokens };
-    return this.call({ messages, sampling, signal: options.signal }, options.topLogprobs ?? 20).then((response) => ({
-      ...response,
-      logprobs: response.logprobs ?? [],
-    }));
+  async judge(messages: Message[], options: JudgeOptions = {}): Promise<JudgeResponse> {
+    const style = options.prefix ? PREFILL[await this.serverKind(options.signal)] : undefined;
+    const sent = style ? [...messages, { role: 'assistant' as const, content: options.prefix! }] : messages;
+    const extra = style === 'continue_final_message' ? { continue_final_message: true, add_generation_prompt: false } : undefined;
+    const sampling = { temperature: 0, maxTokens: options.maxTokens, ...(extra ? { extra } : {}) };
+    const response = await this.call({ messages: sent, sampling, signal: options.signal }, options.topLogprobs ?? 20);
+    return { ...response, logprobs: response.logprobs ?? [], ...(style ? { prefilled: options.prefix } : {}) };
+  }
+
+  /** The server's kind: as configured, else asked once from its /models answer. */
+  private serverKind(signal?: AbortSignal): Promise<ServerKind> {
+    if (this.options.server) return Promise.resolve(this.options.server);
+    this.detected ??= detectServer(this.options.baseUrl, this.#apiKey, signal);
+    return this.detected;
   }
 
   private async call(request: ModelRequest, topLogprobs: number | undefined): Promise<OpenAiModelResponse> {
@@ -145,7 +169,8 @@ export class OpenAiModel implements Model {
       temperature: s.temperature,
       top_p: s.topP,
       max_tokens: s.maxTokens,
-      seed: s.seed,
+      stop: s.stop?.length ? s.stop : undefined,
+      ...(s.seed === undefined ? {} : extrasFor(this.options.server ?? 'other', { seed: s.seed })),
       ...(topLogprobs ? { logprobs: true, top_logprobs: topLogprobs } : {}),
       // Server-specific knobs (vLLM's top_k, repetition_penalty) go through untouched; a greedy call needs none
       ...(s.temperature === 0 ? {} : this.options.defaultExtra),
@@ -255,6 +280,11 @@ export class OpenAiModel implements Model {
       const said = serverMessage(error);
       if (error.status === 429 || error.status >= 500) {
         return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} returned HTTP ${error.status} after ${tries}: ${said}`);
+      }
+      const overflow = parseContextOverflow(error.status, said);
+      if (overflow) {
+        return new ContextOverflowError(this.scrub(`The model server at ${this.where} refused a request longer than its context window: ${said}`),
+          overflow.contextTokens, overflow.promptTokens);
       }
       const hint = error.status === 401 || error.status === 403 ? ' Check the API key.'
         : error.status === 404 ? ` Check the model name "${this.options.model}" and the base URL.` : '';

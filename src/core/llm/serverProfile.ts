@@ -12,21 +12,43 @@ export type ServerKind = 'vllm' | 'sglang' | 'llama.cpp' | 'llama-cpp-python' | 
 export interface SamplingExtras {
   topK?: number;
   repetitionPenalty?: number;
+  seed?: number;
 }
 
 /** The design's defaults for diverse rollouts (section 3). */
 export const DEFAULT_EXTRAS: SamplingExtras = { topK: 20, repetitionPenalty: 1.05 };
 
-/** Each server's parameter names for the extras; a missing name means the server has no such knob. */
-export const EXTRA_NAMES: Record<ServerKind, { topK?: string; repetitionPenalty?: string }> = {
-  vllm: { topK: 'top_k', repetitionPenalty: 'repetition_penalty' },
-  sglang: { topK: 'top_k', repetitionPenalty: 'repetition_penalty' },
-  'llama.cpp': { topK: 'top_k', repetitionPenalty: 'repeat_penalty' },
-  'llama-cpp-python': { topK: 'top_k', repetitionPenalty: 'repeat_penalty' },
-  // Ollama's OpenAI-compatible endpoint takes neither (only its native API does)
-  ollama: {},
-  lmstudio: { topK: 'top_k', repetitionPenalty: 'repeat_penalty' },
-  other: {},
+/**
+ * Each server's parameter names for the extras; a missing name means the server has no such knob. A server
+ * that does not know a name ignores it silently (llama.cpp's server drops vLLM's `repetition_penalty`
+ * without a word), so the wrong spelling is worse than none.
+ */
+export const EXTRA_NAMES: Record<ServerKind, { topK?: string; repetitionPenalty?: string; seed?: string }> = {
+  vllm: { topK: 'top_k', repetitionPenalty: 'repetition_penalty', seed: 'seed' },
+  sglang: { topK: 'top_k', repetitionPenalty: 'repetition_penalty', seed: 'seed' },
+  'llama.cpp': { topK: 'top_k', repetitionPenalty: 'repeat_penalty', seed: 'seed' },
+  'llama-cpp-python': { topK: 'top_k', repetitionPenalty: 'repeat_penalty', seed: 'seed' },
+  // Ollama's OpenAI-compatible endpoint takes the seed but neither of the others (only its native API does)
+  ollama: { seed: 'seed' },
+  lmstudio: { topK: 'top_k', repetitionPenalty: 'repeat_penalty', seed: 'seed' },
+  // OpenAI's own API has `seed`; hosted look-alikes that lack it ignore it
+  other: { seed: 'seed' },
+};
+
+/**
+ * How a server continues a reply the client has begun (a prefill), which the LLM judge uses to make the very
+ * next token its verdict: `trailing` continues a final assistant message as it is (llama.cpp's server,
+ * Ollama), `continue_final_message` needs vLLM's flag of that name (SGLang takes the same). Without one,
+ * a final assistant message is closed and answered anew, so the judge asks and searches the answer instead.
+ */
+export const PREFILL: Record<ServerKind, 'trailing' | 'continue_final_message' | undefined> = {
+  vllm: 'continue_final_message',
+  sglang: 'continue_final_message',
+  'llama.cpp': 'trailing',
+  'llama-cpp-python': undefined,
+  ollama: 'trailing',
+  lmstudio: undefined,
+  other: undefined,
 };
 
 /** The body fields that carry `extras` for a server of `kind`. */
@@ -35,6 +57,7 @@ export function extrasFor(kind: ServerKind, extras: SamplingExtras): Record<stri
   const out: Record<string, number> = {};
   if (names.topK && extras.topK !== undefined) out[names.topK] = extras.topK;
   if (names.repetitionPenalty && extras.repetitionPenalty !== undefined) out[names.repetitionPenalty] = extras.repetitionPenalty;
+  if (names.seed && extras.seed !== undefined) out[names.seed] = extras.seed;
   return out;
 }
 

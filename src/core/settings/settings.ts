@@ -57,7 +57,7 @@ export const LIMIT_SETTINGS = {
     default: 65_536, min: 1024, placeholder: 'N',
     doc: 'Context of the model in tokens; when a conversation would outgrow it, the longest observations are condensed first.',
   }),
-  maxNewTokens: integer({ default: 16_384, min: 1, placeholder: 'N', doc: 'Tokens the model may write in one answer.' }),
+  maxNewTokens: integer({ default: 16_384, min: 1, placeholder: 'N', doc: 'Tokens the model may write in one answer; a small model on a laptop rambles without a lower one.' }),
   timeLimitMinutes: number({ default: 60, min: 0, exclusiveMin: true, flag: 'time-limit-minutes', placeholder: 'MINUTES', doc: 'Wall time limit per rollout, in minutes.' }),
   toolTimeoutSeconds: number({ default: 90, min: 0, exclusiveMin: true, flag: 'tool-timeout', placeholder: 'SECONDS', doc: 'Time limit of one command the agent runs, in seconds.' }),
   batchCostUsd: number({ default: 0, min: 0, flag: 'batch-cost', placeholder: 'USD', doc: 'Cost limit for all rollouts of one issue in US dollars; 0: none.' }),

@@ -18,8 +18,21 @@ export interface TrainStep {
   lr?: number;
 }
 
-/** Training finished; the adapter is saved. */
-export interface TrainDone { event: 'done'; adapter_dir: string; vllm_command?: string; [key: string]: unknown }
+/**
+ * Training finished; the adapter is saved, also as a llama.cpp GGUF adapter where the architecture allows.
+ * The llama.cpp and Ollama fields are null without a GGUF base (or a GGUF adapter); `gguf_adapter_note` says why.
+ */
+export interface TrainDone {
+  event: 'done';
+  adapter_dir: string;
+  vllm_command?: string;
+  gguf_adapter?: string | null;
+  gguf_adapter_note?: string | null;
+  llama_cpp_command?: string | null;
+  ollama_modelfile?: string | null;
+  ollama_command?: string | null;
+  [key: string]: unknown;
+}
 
 /** The trainer failed; `kind` is oom, data, missing_package, no_gpu, model, usage, template or internal. */
 export interface TrainError { event: 'error'; kind: string; message: string }

@@ -1,7 +1,9 @@
 import { mapLimited } from '../concurrency.js';
 import { isAbort } from '../errors.js';
-import type { OpenAiModel, TokenLogprob } from '../llm/openAiModel.js';
-import { judgeMessages } from './judgePrompt.js';
+import { ContextOverflowError } from '../llm/contextOverflow.js';
+import type { JudgeResponse, OpenAiModel, TokenLogprob } from '../llm/openAiModel.js';
+import type { Message } from '../types.js';
+import { estimateJudgeTokens, judgeMessages } from './judgePrompt.js';
 import type { SignalValue } from './signalTypes.js';
 import { unavailable, type VerifiableCandidate } from './verifiable.js';
 import type { Verifier } from './verifier.js';
@@ -16,18 +18,23 @@ export interface JudgeSignalOptions {
   signal?: AbortSignal;
 }
 
+/** The answer's opening that makes the next token the verdict (the judge's template asks for it). */
+export const VERDICT_PREFIX = '<judgement>';
+
 /**
  * Signal 7a: an LLM judge's P(YES) = e^lpYES / (e^lpYES + e^lpNO), read from the top logprobs at the verdict
- * token. Results are keyed by candidate id, never by completion order. An endpoint without logprobs makes
- * the signal unavailable; no number is invented.
+ * token. The verdict is forced where the server can continue a begun answer: the judge's reply starts with
+ * `<judgement>`, so the first generated token is the verdict whatever the model would have written first
+ * (a small model asked freely often explains instead and never says YES or NO). Results are keyed by
+ * candidate id, never by completion order. An endpoint without logprobs makes the signal unavailable; no
+ * number is invented.
  */
 export async function judgeSignals(candidates: readonly VerifiableCandidate[], options: JudgeSignalOptions): Promise<Map<string, SignalValue>> {
   const values = await mapLimited(candidates, options.concurrency ?? 4, async (candidate): Promise<[string, SignalValue]> => {
     if (candidate.patch.trim() === '') return [candidate.id, unavailable('empty patch')];
     try {
-      const messages = judgeMessages(options.issue, candidate.messages, candidate.patch, options.maxContextTokens ?? 32_000);
-      const response = await options.model.judge(messages, { topLogprobs: 20, maxTokens: 16, signal: options.signal });
-      return [candidate.id, verdict(response.logprobs, response.content)];
+      const response = await judgeOne(options, candidate.messages, candidate.patch);
+      return [candidate.id, verdict(response.logprobs, response.content, response.prefilled)];
     } catch (error) {
       if (isAbort(error)) throw error;
       return [candidate.id, unavailable(`judge failed: ${error instanceof Error ? error.message : String(error)}`)];
@@ -41,15 +48,42 @@ export function judgeVerifier(options: Omit<JudgeSignalOptions, 'signal'>): Veri
   return { signals: ['judge'], verify: async (candidates, signal) => ({ judge: await judgeSignals(candidates, { ...options, signal }) }) };
 }
 
-/** P(YES) from the logprobs of a judgement, or the reason it cannot be read. */
-export function verdict(logprobs: readonly TokenLogprob[], content: string): SignalValue {
+/**
+ * One judgement, its log condensed to the judge's context. A server with a smaller window than configured
+ * (8k on a laptop) refuses the prompt and says how large it is and how many tokens it counted: the log is
+ * condensed again to that window, in the server's own token counts.
+ */
+async function judgeOne(options: JudgeSignalOptions, trajectory: readonly Message[] | undefined, patch: string): Promise<JudgeResponse> {
+  let limit = options.maxContextTokens ?? 32_000;
+  for (let attempt = 0; ; attempt++) {
+    const messages = judgeMessages(options.issue, trajectory, patch, limit);
+    try {
+      return await options.model.judge(messages, { topLogprobs: 20, maxTokens: 16, prefix: VERDICT_PREFIX, signal: options.signal });
+    } catch (error) {
+      if (!(error instanceof ContextOverflowError) || !error.contextTokens || attempt >= 2) throw error;
+      // Real tokens per estimated one, from the refusal; 10% spare for the template and the answer
+      const ratio = Math.max(1, (error.promptTokens ?? 0) / estimateJudgeTokens(messages));
+      const smaller = Math.floor((error.contextTokens * 0.9) / ratio);
+      if (smaller >= limit) throw error;
+      limit = smaller;
+    }
+  }
+}
+
+/**
+ * P(YES) from the logprobs of a judgement, or the reason it cannot be read. `prefilled` is the text the
+ * answer continues (the server took the prefix): its first token is then the verdict.
+ */
+export function verdict(logprobs: readonly TokenLogprob[], content: string, prefilled?: string): SignalValue {
   if (logprobs.length === 0) return unavailable(`the endpoint returned no logprobs (answer was "${content.trim().slice(0, 40)}")`);
-  const at = verdictPosition(logprobs);
+  const at = verdictPosition(logprobs, prefilled);
   if (at < 0) return unavailable(`no YES/NO verdict token in the answer "${content.trim().slice(0, 60)}"`);
   const top = logprobs[at].topLogprobs.length > 0 ? logprobs[at].topLogprobs : [{ token: logprobs[at].token, logprob: logprobs[at].logprob }];
-  const yes = best(top, 'YES');
-  const no = best(top, 'NO');
-  if (yes === undefined && no === undefined) return unavailable('neither YES nor NO among the top logprobs at the verdict');
+  const yes = share(top, 'YES');
+  const no = share(top, 'NO');
+  if (yes === undefined && no === undefined) {
+    return unavailable(`neither YES nor NO among the ${top.length} most likely tokens at the verdict (the most likely: "${top[0].token}")`);
+  }
   // A verdict missing from the top-k is at most as likely as the least likely listed token: use that bound.
   const floor = Math.min(...top.map((t) => t.logprob));
   const lpYes = yes ?? floor;
@@ -59,17 +93,34 @@ export function verdict(logprobs: readonly TokenLogprob[], content: string): Sig
   return { status: 'ok', score: pYes, detail: `judge P(YES) ${pYes.toFixed(2)}${bound}`, data: { lpYes, lpNo } };
 }
 
-/** Index of the token right after `<judgement>`, or of the first bare YES/NO token. */
-function verdictPosition(logprobs: readonly TokenLogprob[]): number {
+/**
+ * Index of the verdict token: the first one when the answer continues the prefix (unless it starts the tag
+ * again, as a server that ignored the prefix makes it), else the token right after `<judgement>`, else
+ * the first bare YES/NO.
+ */
+function verdictPosition(logprobs: readonly TokenLogprob[], prefilled: string | undefined): number {
+  if (prefilled !== undefined && !/^\s*</.test(logprobs[0].token)) return 0;
   let text = '';
   for (let i = 0; i < logprobs.length; i++) {
-    if (/<judgement>\s*$/i.test(text) && /^\s*(YES|NO)/i.test(logprobs[i].token)) return i;
+    if (/<judgement>\s*$/i.test(text) && (spells(logprobs[i].token, 'YES') || spells(logprobs[i].token, 'NO'))) return i;
     text += logprobs[i].token;
   }
   return logprobs.findIndex((t) => /^\s*(YES|NO)\b/i.test(t.token));
 }
 
-function best(top: readonly { token: string; logprob: number }[], word: 'YES' | 'NO'): number | undefined {
-  const matching = top.filter((t) => t.token.trim().toUpperCase() === word || t.token.trim().toUpperCase().startsWith(word) && t.token.trim().length <= word.length + 1);
-  return matching.length === 0 ? undefined : Math.max(...matching.map((t) => t.logprob));
+/**
+ * Whether a token begins `word` in any case: the word itself, a piece of it (tokenizers split YES into
+ * "Y" + "ES"), or the word followed by punctuation ("YES<").
+ */
+function spells(token: string, word: 'YES' | 'NO'): boolean {
+  const t = token.trim().toUpperCase();
+  return t.length > 0 && (word.startsWith(t) || (t.startsWith(word) && !/[A-Z]/.test(t.charAt(word.length))));
+}
+
+/** log of the probability mass of the top tokens that begin `word` (every spelling of the answer counts). */
+function share(top: readonly { token: string; logprob: number }[], word: 'YES' | 'NO'): number | undefined {
+  const matching = top.filter((t) => spells(t.token, word)).map((t) => t.logprob);
+  if (matching.length === 0) return undefined;
+  const max = Math.max(...matching);
+  return max + Math.log(matching.reduce((sum, lp) => sum + Math.exp(lp - max), 0));
 }

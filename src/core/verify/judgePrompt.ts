@@ -64,6 +64,11 @@ function clipLongest(entries: [string, string][]): boolean {
   return false;
 }
 
+/** The tokens `judgeMessages` believes its messages take (characters times a typical tokens-per-character ratio). */
+export function estimateJudgeTokens(messages: readonly Message[]): number {
+  return Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) * TOKENS_PER_CHAR);
+}
+
 /**
  * The judge's messages for one candidate: the issue (as the agent saw it), the interaction log and the final
  * patch, with the longest observations clipped first until the prompt fits `maxTokens`; issue and patch are

@@ -13,7 +13,7 @@ import { NodeProcessRunner } from '../../../src/core/node/nodeProcessRunner.js';
 import { NodeWorkspace } from '../../../src/core/node/nodeWorkspace.js';
 import type { Limits } from '../../../src/core/types.js';
 import { exampleReplies } from '../../helpers/exampleScript.js';
-import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../../helpers/openAiServer.js';
+import { startOpenAiServer, type OpenAiServer, type ScriptedFailure, type ScriptedReply } from '../../helpers/openAiServer.js';
 import { EXAMPLE_DIR, exampleRepo } from '../../helpers/tempRepo.js';
 
 const ISSUE = readFileSync(path.join(EXAMPLE_DIR, 'issue.md'), 'utf8');
@@ -23,12 +23,12 @@ describe('runAgent', () => {
   const cleanups: (() => void | Promise<void>)[] = [];
   afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
 
-  async function setup(responses: ScriptedReply[], options: { format?: 'text' | 'tools'; limits?: Partial<Limits>; baseUrl?: string } = {}) {
+  async function setup(responses: ScriptedReply[], options: { format?: 'text' | 'tools'; limits?: Partial<Limits>; baseUrl?: string; failures?: (ScriptedFailure | undefined)[] } = {}) {
     const repo = exampleRepo();
     cleanups.push(repo.cleanup);
     let server: OpenAiServer | undefined;
     if (!options.baseUrl) {
-      server = await startOpenAiServer({ responses });
+      server = await startOpenAiServer({ responses, failures: options.failures });
       cleanups.push(() => server!.close());
     }
     const model = new OpenAiModel({ baseUrl: options.baseUrl ?? server!.url, model: 'test-model', apiKey: 'sk-test', maxRetries: 1, requestTimeoutMs: 5_000 });
@@ -41,6 +41,35 @@ describe('runAgent', () => {
     };
     return { repo: repo.dir, server, events, trajectoryFile, base };
   }
+
+  it('records a text-format call cut at its </function> stop as the complete call it was', async () => {
+    const cut = { content: 'look\n<function=execute_bash>\n<parameter=cmd>echo hi</parameter>\n', finishReason: 'stop' };
+    const { server, base } = await setup([cut, { content: '<function=finish>\n<parameter=command>submit</parameter>\n', finishReason: 'stop' }]);
+    const result = await runAgent(base);
+    expect(result.exitReason).toBe('submitted');
+    expect(result.steps[0].action).toEqual({ tool: 'execute_bash', args: { cmd: 'echo hi' } });
+    expect(result.messages[2].content).toBe(`${cut.content}</function>`);
+    const second = server!.requests[1].body.messages as { content: string }[];
+    expect(second[2].content).toBe(`${cut.content}</function>`);
+  });
+
+  it('condenses to the window a server reports when it refuses a request as too long, then goes on', async () => {
+    const message = 'request (5200 tokens) exceeds the available context size (4096 tokens), try increasing it';
+    const finish = { content: '<function=finish>\n<parameter=command>submit</parameter>\n</function>' };
+    // The second request carries a 10,000-character observation; the server refuses it once
+    const { server, base } = await setup([bash("printf 'y%.0s' $(seq 12000)"), finish],
+      { failures: [undefined, { status: 400, body: { error: { message, type: 'exceed_context_size_error' } } }] });
+    const result = await runAgent(base);
+    expect(result.exitReason).toBe('submitted');
+    expect(result.steps).toHaveLength(2);
+    const sent = server!.requests.map((r) => JSON.stringify(r.body.messages));
+    expect(sent).toHaveLength(3);
+    expect(sent[1]).toContain('y'.repeat(4_000));
+    expect(sent[2]).not.toContain('y'.repeat(4_000));
+    expect(sent[2]).toMatch(/characters of this observation condensed to fit the context/);
+    // The trajectory keeps what the tool returned; only what was sent was condensed
+    expect(result.messages[3].content).toContain('y'.repeat(4_000));
+  });
 
   for (const format of ['text', 'tools'] as const) {
     it(`fixes the example end to end over real HTTP (${format} format) and its tests pass`, async () => {
@@ -66,6 +95,7 @@ describe('runAgent', () => {
       } else {
         expect(requests[0].body.tools).toBeUndefined();
         expect(last[0].content).toContain('<function=example_function_name>');
+        expect(requests.every((r) => JSON.stringify(r.body.stop) === '["</function>"]')).toBe(true);
       }
       const trajectory = await readTrajectory(trajectoryFile);
       expect(trajectory.header.config.format).toBe(format);

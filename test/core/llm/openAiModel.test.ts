@@ -4,6 +4,7 @@ import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { OpenAiModel, type OpenAiModelOptions } from '../../../src/core/llm/openAiModel.js';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
+import { ContextOverflowError } from '../../../src/core/llm/contextOverflow.js';
 import type { Message, ToolSpec } from '../../../src/core/types.js';
 import { startOpenAiServer, type OpenAiServer, type OpenAiServerScript } from '../../helpers/openAiServer.js';
 
@@ -181,12 +182,26 @@ describe('OpenAiModel retries and failures', () => {
   });
 
   it('fails fast on 400 with the server message, in vLLM error shape', async () => {
-    const vllm = { object: 'error', message: "This model's maximum context length is 32768 tokens.", type: 'BadRequestError', code: 400 };
+    const vllm = { object: 'error', message: 'tools[0].function.parameters is not a valid JSON Schema', type: 'BadRequestError', code: 400 };
     const server = await serve({ failures: [{ status: 400, body: vllm }], responses: [{ content: 'never' }] });
     const error = await failure(model(server).complete({ messages: [user('Hi')] }));
     expect(error.reason).toBe(ErrorReason.ModelRejected);
-    expect(error.message).toContain("maximum context length is 32768 tokens");
+    expect(error.message).toContain('is not a valid JSON Schema');
     expect(error.message).toContain('HTTP 400');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([
+    ['vLLM', "This model's maximum context length is 32768 tokens. However, you requested 40000 tokens (39000 in the messages, 1000 in the completion).", 32768, 40000],
+    ['llama.cpp', 'request (9031 tokens) exceeds the available context size (8192 tokens), try increasing it', 8192, 9031],
+    ['llama-cpp-python', 'Requested tokens (9031) exceed context window of 8192', 8192, 9031],
+    ['SGLang', "The input (9031 tokens) is longer than the model's context length (8192 tokens).", 8192, 9031],
+  ])('tells a context overflow from other refusals, with the sizes %s reports', async (_server, message, contextTokens, promptTokens) => {
+    const server = await serve({ failures: [{ status: 400, body: { error: { message, type: 'invalid_request_error' } } }], responses: [{ content: 'never' }] });
+    const error = await failure(model(server).complete({ messages: [user('Hi')] }));
+    expect(error).toBeInstanceOf(ContextOverflowError);
+    expect(error).toMatchObject({ reason: ErrorReason.ContextOverflow, contextTokens, promptTokens });
+    expect(error.message).toBe(`The model server at ${server.url} refused a request longer than its context window: ${message}`);
     expect(server.requests).toHaveLength(1);
   });
 

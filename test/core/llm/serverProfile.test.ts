@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModelFactory } from '../../../src/core/llm/createModel.js';
-import { classifyServer, detectServer, extrasFor } from '../../../src/core/llm/serverProfile.js';
+import { classifyServer, detectServer, extrasFor, PREFILL } from '../../../src/core/llm/serverProfile.js';
 import { startOpenAiServer, type OpenAiServer } from '../../helpers/openAiServer.js';
 
 const models = (ownedBy: string) => ({ object: 'list', data: [{ id: 'm', object: 'model', owned_by: ownedBy }] });
@@ -28,6 +28,21 @@ describe('server profiles', () => {
     expect(extrasFor('lmstudio', extras)).toEqual({ top_k: 20, repeat_penalty: 1.05 });
     expect(extrasFor('ollama', extras)).toEqual({});
     expect(extrasFor('other', extras)).toEqual({});
+  });
+
+  it('sends each rollout\'s seed where the server takes one, and knows how each continues a begun answer', async () => {
+    for (const kind of ['vllm', 'sglang', 'llama.cpp', 'llama-cpp-python', 'ollama', 'lmstudio', 'other'] as const) {
+      expect(extrasFor(kind, { seed: 3 })).toEqual({ seed: 3 });
+    }
+    expect(PREFILL).toEqual({ vllm: 'continue_final_message', sglang: 'continue_final_message', 'llama.cpp': 'trailing',
+      'llama-cpp-python': undefined, ollama: 'trailing', lmstudio: undefined, other: undefined });
+    const vllm = await startOpenAiServer({ ownedBy: 'vllm', responses: [{ content: 'a' }, { content: 'b' }] });
+    servers.push(vllm);
+    const model = (await createModelFactory({ kind: 'endpoint', baseUrl: vllm.url, model: 'm' }))(0);
+    await model.complete({ messages: [{ role: 'user', content: 'hi' }], sampling: { temperature: 0.7, seed: 12 } });
+    await model.complete({ messages: [{ role: 'user', content: 'hi' }], sampling: { temperature: 0.7 } });
+    expect(vllm.requests[0].body.seed).toBe(12);
+    expect(vllm.requests[1].body).not.toHaveProperty('seed');
   });
 
   it('sends the extras a detected vLLM takes with sampled calls only; an explicit extra wins; unknown servers get none', async () => {

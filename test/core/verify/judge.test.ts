@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpenAiModel } from '../../../src/core/llm/openAiModel.js';
-import { judgeSignals, verdict } from '../../../src/core/verify/judge.js';
+import { judgeSignals, VERDICT_PREFIX, verdict } from '../../../src/core/verify/judge.js';
 import { JUDGE_SYSTEM, JUDGE_USER, judgeMessages } from '../../../src/core/verify/judgePrompt.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,16 +20,27 @@ function answer(lpYes: number, lpNo: number, delayMs = 0): ScriptedReply {
   };
 }
 
+/** What a server that continued the `<judgement>` prefix answers: the verdict is the first token. */
+function continued(top: { token: string; logprob: number }[]): ScriptedReply {
+  const tok = (token: string) => ({ token, logprob: -0.01, top_logprobs: [{ token, logprob: -0.01 }] });
+  return { content: `${top[0].token}</judgement>`, logprobs: [{ token: top[0].token, logprob: top[0].logprob, top_logprobs: top }, tok('</'), tok('judgement>')] };
+}
+
 const patch = (tag: string) => `diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a = 1\n+a = 2  # ${tag}\n`;
 
 describe('LLM judge', () => {
   let server: OpenAiServer | undefined;
   afterEach(async () => { await server?.close(); server = undefined; });
 
-  it('reads P(YES) from the top logprobs at the verdict token', () => {
+  it('reads P(YES) from the top logprobs at the verdict token, every spelling of the answer counted', () => {
     const value = verdict(answer(-0.2, -1.8).logprobs!.map((l) => ({ token: l.token, logprob: l.logprob, topLogprobs: l.top_logprobs })), '');
     expect(value.status).toBe('ok');
-    expect(value.status === 'ok' && value.score).toBeCloseTo(1 / (1 + Math.exp(-1.6)), 10);
+    // "Y" at -9 begins YES too (tokenizers split it as Y + ES): its mass joins YES's
+    const lpYes = Math.log(Math.exp(-0.2) + Math.exp(-9));
+    expect(value.status === 'ok' && value.score).toBeCloseTo(1 / (1 + Math.exp(-1.8 - lpYes)), 10);
+    const data = (value as unknown as { data: { lpYes: number; lpNo: number } }).data;
+    expect(data.lpYes).toBeCloseTo(lpYes, 12);
+    expect(data.lpNo).toBe(-1.8);
   });
 
   it('keeps scores matched to their candidates when answers arrive out of order', async () => {
@@ -41,10 +52,55 @@ describe('LLM judge', () => {
     const scores = await judgeSignals([{ id: 'a', patch: patch('CANDIDATE-A') }, { id: 'b', patch: patch('CANDIDATE-B') }], { model, issue: 'bug' });
     const a = scores.get('a');
     const b = scores.get('b');
-    expect(a?.status === 'ok' && a.score).toBeCloseTo(1 / (1 + Math.exp(-2.9)), 6);
-    expect(b?.status === 'ok' && b.score).toBeCloseTo(1 / (1 + Math.exp(3.95)), 6);
+    const yes = (lp: number) => Math.log(Math.exp(lp) + Math.exp(-9));
+    expect(a?.status === 'ok' && a.score).toBeCloseTo(1 / (1 + Math.exp(-3 - yes(-0.1))), 6);
+    expect(b?.status === 'ok' && b.score).toBeCloseTo(1 / (1 + Math.exp(-0.05 - yes(-4))), 6);
     expect(server.requests.map((r) => r.body.logprobs)).toEqual([true, true]);
     expect(server.requests[0].body.top_logprobs).toBe(20);
+  });
+
+  it.each([
+    ['vllm', 'vLLM', { continue_final_message: true, add_generation_prompt: false }],
+    ['llamacpp', "llama.cpp's server", {}],
+  ])('forces the verdict where the server continues a begun answer (%s: %s), and reads the next token', async (ownedBy, _name, flags) => {
+    // A small model asked freely explains first; continued after <judgement>, its next token is the verdict
+    server = await startOpenAiServer({ ownedBy, responses: () => continued([{ token: 'Y', logprob: -1.2 }, { token: 'No', logprob: -0.9 }, { token: 'NO', logprob: -1.6 }, { token: 'The', logprob: -3 }]) });
+    const model = new OpenAiModel({ baseUrl: server.url, model: 'judge' });
+    const scores = await judgeSignals([{ id: 'a', patch: patch('A') }, { id: 'b', patch: patch('B') }], { model, issue: 'bug' });
+    const lpNo = Math.log(Math.exp(-0.9) + Math.exp(-1.6));
+    for (const id of ['a', 'b']) {
+      const value = scores.get(id);
+      expect(value?.status).toBe('ok');
+      expect(value?.status === 'ok' && value.score).toBeCloseTo(1 / (1 + Math.exp(lpNo + 1.2)), 10);
+    }
+    const chats = server.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    expect(chats).toHaveLength(2);
+    for (const { body } of chats) {
+      const messages = body.messages as { role: string; content: string }[];
+      expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant']);
+      expect(messages[2].content).toBe(VERDICT_PREFIX);
+      expect(body).toMatchObject({ temperature: 0, logprobs: true, top_logprobs: 20, ...flags });
+      if (!('continue_final_message' in flags)) expect(body).not.toHaveProperty('continue_final_message');
+    }
+  });
+
+  it('asks without a prefix where the server cannot continue an answer, and finds the verdict in what it wrote', async () => {
+    server = await startOpenAiServer({ ownedBy: 'organization_owner', responses: [answer(-0.3, -2)] });
+    const model = new OpenAiModel({ baseUrl: server.url, model: 'judge' });
+    const scores = await judgeSignals([{ id: 'a', patch: patch('A') }], { model, issue: 'bug' });
+    expect(scores.get('a')?.status).toBe('ok');
+    const messages = server.requests.find((r) => r.path.endsWith('/chat/completions'))!.body.messages as { role: string }[];
+    expect(messages.map((m) => m.role)).toEqual(['system', 'user']);
+  });
+
+  it('reads a continued answer at its first token, and searches one that started the tag again', () => {
+    const lp = (token: string, top: [string, number][]) => ({ token, logprob: top[0][1], topLogprobs: top.map(([t, l]) => ({ token: t, logprob: l })) });
+    const first = verdict([lp('Well', [['Well', -0.5], ['YES', -1], ['NO', -2]]), lp(',', [[',', -0.1]])], 'Well,', VERDICT_PREFIX);
+    expect(first.status === 'ok' && first.score).toBeCloseTo(1 / (1 + Math.exp(-1)), 10);
+    const restarted = verdict([lp('<', [['<', -0.1]]), lp('judgement>', [['judgement>', -0.1]]), lp('NO', [['NO', -0.2], ['YES', -2.2]])], '<judgement>NO', VERDICT_PREFIX);
+    expect(restarted.status === 'ok' && restarted.score).toBeCloseTo(1 / (1 + Math.exp(2)), 10);
+    expect(verdict([lp('The', [['The', -0.2], ['A', -1], ['Not', -2]])], 'The', VERDICT_PREFIX)).toEqual({
+      status: 'unavailable', reason: 'neither YES nor NO among the 3 most likely tokens at the verdict (the most likely: "The")' });
   });
 
   it('says so, without a number, when the endpoint returns no logprobs', async () => {
