@@ -43,9 +43,9 @@ describe.skipIf(why !== undefined)(`the loop closed on a CPU with SmolLM2-135M-I
         '--model', servers[0].alias, '--samples', '2', '--store', store, '--out', path.join(work.dir, 'run-1'), ...rollouts]);
       expect([0, 3], first.stderr).toContain(first.code);
       const result = JSON.parse(readFileSync(path.join(work.dir, 'run-1', 'result.json'), 'utf8')) as {
-        taskId: string; batch: { candidates: { id: string; exitReason: string; steps: number; usage: { promptTokens: number } }[] } };
-      expect(result.batch.candidates.map((c) => c.id).sort()).toEqual(['r0', 'r1']);
-      for (const c of result.batch.candidates) {
+        taskId: string; candidates: { id: string; exitReason: string; steps: number; usage: { promptTokens: number } }[] };
+      expect(result.candidates.map((c) => c.id).sort()).toEqual(['r0', 'r1']);
+      for (const c of result.candidates) {
         expect(['submitted', 'limits_exceeded', 'format_error']).toContain(c.exitReason);
         expect(c.usage.promptTokens).toBeGreaterThan(0);
       }
@@ -97,10 +97,10 @@ describe.skipIf(why !== undefined)(`the loop closed on a CPU with SmolLM2-135M-I
       const again = await cli(['run', '--repo', repo.dir, '--issue', path.join(EXAMPLE_DIR, 'issue.md'), '--base-url', served.url,
         '--model', served.alias, '--samples', '1', '--no-record', '--out', path.join(work.dir, 'run-2'), ...rollouts]);
       expect([0, 3], again.stderr).toContain(again.code);
-      const second = JSON.parse(readFileSync(path.join(work.dir, 'run-2', 'result.json'), 'utf8')) as { batch: { candidates: { exitReason: string; steps: number }[] } };
-      expect(second.batch.candidates).toHaveLength(1);
-      expect(['submitted', 'limits_exceeded', 'format_error']).toContain(second.batch.candidates[0].exitReason);
-      expect(second.batch.candidates[0].steps).toBeGreaterThanOrEqual(1);
+      const second = JSON.parse(readFileSync(path.join(work.dir, 'run-2', 'result.json'), 'utf8')) as { candidates: { exitReason: string; steps: number }[] };
+      expect(second.candidates).toHaveLength(1);
+      expect(['submitted', 'limits_exceeded', 'format_error']).toContain(second.candidates[0].exitReason);
+      expect(second.candidates[0].steps).toBeGreaterThanOrEqual(1);
     } finally {
       repo.cleanup();
     }
