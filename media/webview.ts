@@ -85,7 +85,10 @@ function outcome(o: OutcomeView): HTMLElement {
 function header(review: ReviewState): HTMLElement {
   const facts: string[] = [`status: ${review.status}`];
   if (review.diversity) facts.push(`${review.diversity.distinct} distinct patches, similarity ${review.diversity.similarity.toFixed(2)}`);
-  if (review.totals) facts.push(`${review.totals.tokens} tokens${review.priced ? `, $${review.totals.costUsd.toFixed(4)}` : ''}, ${(review.totals.wallMs / 1000).toFixed(1)} s`);
+  if (review.totals) {
+    const judge = review.totals.judgeTokens ? ` (judge ${review.totals.judgeTokens})` : '';
+    facts.push(`${review.totals.tokens} tokens${judge}${review.priced ? `, $${review.totals.costUsd.toFixed(4)}` : ''}, ${(review.totals.wallMs / 1000).toFixed(1)} s`);
+  }
   if (review.mode) facts.push(`selector: ${review.mode}`);
   const h = el('header', {}, el('h1', { textContent: review.issueTitle, title: review.issueTitle }), el('p', { className: 'facts', textContent: facts.join(' · ') }));
   if (review.message) h.append(el('p', { className: 'message', textContent: review.message }));

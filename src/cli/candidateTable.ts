@@ -29,7 +29,7 @@ export function renderCandidates(report: FixReport, repoDir: string, outDir: str
     ...(outcome.notes ?? []).map((note) => `Note: ${note}`),
     '',
     `Diversity: ${d.distinct} distinct patches of ${ranked.filter((c) => c.patch).length}, mean pairwise similarity ${d.meanPairwiseSimilarity.toFixed(2)}`,
-    `Total: ${batch.usage.promptTokens + batch.usage.completionTokens} tokens, $${batch.usage.costUsd.toFixed(4)}, ${(batch.wallMs / 1000).toFixed(1)}s`,
+    `Total: ${batch.usage.promptTokens + batch.usage.completionTokens} tokens, $${batch.usage.costUsd.toFixed(4)}, ${(batch.wallMs / 1000).toFixed(1)}s${judged(report)}`,
     `Patches and trajectories: ${outDir}`,
     storeDir ? `Recorded as task ${report.taskId} in ${storeDir}` : 'Not recorded (--no-record).',
     outcome.recommended
@@ -37,6 +37,12 @@ export function renderCandidates(report: FixReport, repoDir: string, outDir: str
       : `Nothing to apply: ${outcome.kind === 'failed' ? 'no rollout produced a candidate' : 'no candidate is worth applying'}.`,
     '',
   ].join('\n');
+}
+
+// The judge's calls, when it was asked: they cost on top of the rollouts.
+function judged(report: FixReport): string {
+  const u = report.verifierUsage;
+  return u && u.promptTokens > 0 ? `; the judge: ${u.promptTokens + u.completionTokens} tokens, $${u.costUsd.toFixed(4)}` : '';
 }
 
 // A path with spaces or quotes must survive being pasted into a shell.

@@ -66,7 +66,8 @@ export interface ReviewState {
   rollouts: RolloutView[];
   candidates: CandidateView[];
   diversity?: { distinct: number; similarity: number };
-  totals?: { tokens: number; costUsd: number; wallMs: number };
+  /** Rollouts and verifiers together; `judgeTokens` is the judge's share, when it was asked. */
+  totals?: { tokens: number; costUsd: number; wallMs: number; judgeTokens?: number };
   /** Whether prices are set, so that costs mean something; the panel hides them otherwise. */
   priced?: boolean;
   mode?: string;

@@ -46,14 +46,19 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
     };
   });
   const { batch } = report;
+  const judge = report.verifierUsage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 };
   return {
     ...review, candidates, status: cancelled ? 'cancelled' : 'done', mode: report.ranking.mode,
     outcome: {
       kind: report.outcome.kind, summary: report.outcome.summary, ...(report.outcome.recommended ? { recommended: report.outcome.recommended } : {}),
       ...(report.ranking.nearTie ? { nearTie: report.ranking.nearTie } : {}), ...(report.outcome.notes?.length ? { notes: report.outcome.notes } : {}),
     },
-    priced: report.candidates.some((c) => c.usage.costUsd > 0),
+    priced: report.candidates.some((c) => c.usage.costUsd > 0) || judge.costUsd > 0,
     diversity: { distinct: batch.diversity.distinct, similarity: batch.diversity.meanPairwiseSimilarity },
-    totals: { tokens: batch.usage.promptTokens + batch.usage.completionTokens, costUsd: batch.usage.costUsd, wallMs: batch.wallMs },
+    totals: {
+      tokens: batch.usage.promptTokens + batch.usage.completionTokens + judge.promptTokens + judge.completionTokens,
+      costUsd: batch.usage.costUsd + judge.costUsd, wallMs: batch.wallMs,
+      ...(judge.promptTokens > 0 ? { judgeTokens: judge.promptTokens + judge.completionTokens } : {}),
+    },
   };
 }

@@ -7,7 +7,7 @@ import type { Settings } from '../settings/settings.js';
 import { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
 import type { TaskStatus } from '../store/storeTypes.js';
-import type { Model, ProcessRunner } from '../types.js';
+import type { Model, ProcessRunner, Usage } from '../types.js';
 import { rankCandidates, type RankedCandidate } from '../verify/rankCandidates.js';
 import type { Ranking } from '../verify/signalTypes.js';
 import { verifyCandidates } from '../verify/verifyCandidates.js';
@@ -59,6 +59,8 @@ export interface FixReport {
   outcome: BatchOutcome;
   /** How the run ended; only a complete run's decisions become training data (store/decisions.ts). */
   status: TaskStatus;
+  /** What the verifiers' model calls cost (the judge's), on top of the rollouts' `batch.usage`. */
+  verifierUsage: Usage;
   /** The recorded task, when recording is on. */
   taskId?: string;
 }
@@ -74,9 +76,10 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
   const secrets = host.apiKey ? [host.apiKey] : [];
   const containment = containmentFrom(settings, { consent: host.consent, secrets, onWarning: host.onWarning,
     hiddenPaths: [...(host.hiddenPaths ?? []), host.storeDir, host.outDir] });
-  const verifiers = verifierFactory(settings, { apiKey: host.apiKey, bundledLocalModel: host.bundledLocalModel, baseDir: host.worktreeBaseDir });
+  const endpoint = host.model ? undefined : endpointFrom(settings, host.apiKey);
+  const verifiers = verifierFactory(settings, { apiKey: host.apiKey, bundledLocalModel: host.bundledLocalModel, baseDir: host.worktreeBaseDir, agentEndpoint: endpoint });
   const config = agentConfigFrom(settings);
-  const model = typeof host.model === 'function' ? host.model : await createModelFactory(host.model ?? endpointFrom(settings, host.apiKey));
+  const model = typeof host.model === 'function' ? host.model : await createModelFactory(host.model ?? endpoint!);
   const store = PreferenceStore.open(host.storeDir, { enabled: settings.recordDecisions, secrets, repoRoot: host.repoDir });
   const { candidates: made, ...batch } = await runBatch({
     repoDir: host.repoDir, issue: host.issue, samples: settings.samples, concurrency: settings.concurrency || undefined, seed: settings.seed,
@@ -90,9 +93,10 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
     ? await createProcessRunner({ ...containment, sandbox: { ...containment.sandbox, writable: [host.worktreeBaseDir ?? defaultBaseDir()] } })
     : undefined;
   let signals;
+  const used = verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: contained ?? host.runner, quickOnly: cancelled });
   try {
     signals = await verifyCandidates(made, {
-      verifiers: verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: contained ?? host.runner, quickOnly: cancelled }),
+      verifiers: used,
       checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit }, signal: cancelled ? undefined : host.signal,
       skipped: cancelled ? 'not run: the run was cancelled' : undefined,
     });
@@ -103,10 +107,21 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
   const notes = verifierNotes(candidates);
   const outcome = { ...batchOutcome(candidates, ranking, cancelled), ...(notes.length ? { notes } : {}) };
   const status: TaskStatus = cancelled ? 'cancelled' : outcome.kind === 'failed' ? 'failed' : 'complete';
-  const report: FixReport = { batch, candidates, ranking, outcome, status };
+  const report: FixReport = { batch, candidates, ranking, outcome, status, verifierUsage: sumUsage(used.map((v) => v.spent?.())) };
   // Recorded in rollout order (r0, r1, ...); verifyCandidates gives the signals in that same order.
   const recorded = { ...batch, candidates: made.map((c, k) => ({ ...c, signals: signals[k].signals })) };
   report.taskId = store.enabled ? await recordBatch(store, recorded, { issue: host.issue, config, ranking, status }) : undefined;
   events?.emit({ type: 'ranked', ranking, outcome, taskId: report.taskId });
   return report;
+}
+
+function sumUsage(usages: readonly (Usage | undefined)[]): Usage {
+  const total: Usage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
+  for (const u of usages) {
+    if (!u) continue;
+    total.promptTokens += u.promptTokens;
+    total.completionTokens += u.completionTokens;
+    total.costUsd += u.costUsd;
+  }
+  return total;
 }

@@ -34,8 +34,11 @@ export function agentConfigFrom(s: Settings): AgentConfig {
   return config;
 }
 
+/** A live OpenAI-compatible endpoint, as the settings give it. */
+export type Endpoint = Extract<ModelSource, { kind: 'endpoint' }>;
+
 /** The agent's endpoint, as the settings give it. */
-export function endpointFrom(s: Settings, apiKey?: string): ModelSource {
+export function endpointFrom(s: Settings, apiKey?: string): Endpoint {
   if (s.model.trim() === '') throw new AgentError(ErrorReason.Config, `No model is configured: set ${settingNames('model')}.`);
   return {
     kind: 'endpoint', baseUrl: s.endpoint, model: s.model, apiKey,
@@ -60,6 +63,8 @@ export function selectorFrom(s: Settings): SelectOptions {
 /** What verifying candidates needs besides the settings. */
 export interface VerifierContext {
   apiKey?: string;
+  /** The rollouts' live endpoint, which also judges when no judge endpoint is set; absent for replayed scripts and `rank`. */
+  agentEndpoint?: Endpoint;
   /** The local verifier model when the setting names none (the extension's bundled copy). */
   bundledLocalModel?: string;
   /** Shared by the test runs of several verifications at once. */
@@ -86,7 +91,7 @@ export interface VerifiedIssue {
  * when this is called, before any rollout runs: a judge without a model fails here, not after the batch.
  */
 export function verifierFactory(s: Settings, ctx: VerifierContext): (issue: VerifiedIssue) => Verifier[] {
-  const judge = s.judge ? judgeModelFrom(s, ctx.apiKey) : undefined;
+  const judge = s.judge ? judgeModelFrom(s, ctx) : undefined;
   const modelPath = s.localModel.trim() || ctx.bundledLocalModel;
   return (run) => {
     if (run.quickOnly) return [];
@@ -103,9 +108,17 @@ export function verifierFactory(s: Settings, ctx: VerifierContext): (issue: Veri
   };
 }
 
-/** The judge's client: its own endpoint and model, or the agent's where those are empty. */
-function judgeModelFrom(s: Settings, apiKey?: string): OpenAiModel {
+/**
+ * The judge's client: its own endpoint and model, else the agent's endpoint (priced like the rollouts, so
+ * that its calls count in the cost); none where there is no endpoint to ask.
+ */
+function judgeModelFrom(s: Settings, ctx: VerifierContext): OpenAiModel | undefined {
+  const own = s.judgeEndpoint.trim();
+  if (!own && !ctx.agentEndpoint) return undefined;
   const model = s.judgeModel.trim() || s.model.trim();
   if (!model) throw new AgentError(ErrorReason.Config, `The judge needs a model: set ${settingNames('judgeModel')}.`);
-  return new OpenAiModel({ baseUrl: s.judgeEndpoint.trim() || s.endpoint, model, apiKey });
+  return own
+    ? new OpenAiModel({ baseUrl: own, model, apiKey: ctx.apiKey })
+    : new OpenAiModel({ baseUrl: ctx.agentEndpoint!.baseUrl, model, apiKey: ctx.apiKey, pricing: ctx.agentEndpoint!.pricing,
+      requestTimeoutMs: ctx.agentEndpoint!.requestTimeoutMs });
 }

@@ -84,10 +84,13 @@ export const VERIFY_SETTINGS = {
     doc: 'How a test that every source-changing candidate breaks is scored: like any other (count), or not at all (ignore).',
     valueDocs: ['A broken test counts against every candidate that breaks it.', 'A test that every source-changing candidate breaks is evidence about the test, not against the candidates.'],
   }),
-  judge: boolean({ default: false, key: 'verifier.judge', doc: 'Ask an LLM judge for P(YES) per candidate (the endpoint must return logprobs).' }),
+  judge: boolean({
+    default: true, key: 'verifier.judge',
+    doc: 'Ask an LLM judge for P(YES) per candidate: the judge endpoint and model below, else the agent\'s own (one more call per candidate, counted in the cost); an endpoint that returns no logprobs is asked once, and the run says so.',
+  }),
   judgeEndpoint: text({
     default: '', key: 'verifier.judgeEndpoint', flag: 'judge-url', placeholder: 'URL', cliEnables: 'judge',
-    doc: 'Base URL of the judge; empty: the agent\'s endpoint. On the command line, giving it turns the judge on.',
+    doc: 'Base URL of the judge; empty: the agent\'s endpoint (`rank`, and runs that replay scripts, have none: they need this). On the command line, giving it turns the judge on.',
   }),
   judgeModel: text({
     default: '', key: 'verifier.judgeModel', placeholder: 'NAME',

@@ -2,7 +2,7 @@ import { mapLimited } from '../concurrency.js';
 import { isAbort } from '../errors.js';
 import { ContextOverflowError } from '../llm/contextOverflow.js';
 import type { JudgeResponse, OpenAiModel, TokenLogprob } from '../llm/openAiModel.js';
-import type { Message } from '../types.js';
+import type { Message, Usage } from '../types.js';
 import { estimateJudgeTokens, judgeMessages } from './judgePrompt.js';
 import type { SignalValue } from './signalTypes.js';
 import { unavailable, type VerifiableCandidate } from './verifiable.js';
@@ -16,6 +16,8 @@ export interface JudgeSignalOptions {
   maxContextTokens?: number;
   concurrency?: number;
   signal?: AbortSignal;
+  /** Told the tokens and cost of every judge call. */
+  onUsage?: (usage: Usage) => void;
 }
 
 /** The answer's opening that makes the next token the verdict (the judge's template asks for it). */
@@ -30,22 +32,47 @@ export const VERDICT_PREFIX = '<judgement>';
  * number is invented.
  */
 export async function judgeSignals(candidates: readonly VerifiableCandidate[], options: JudgeSignalOptions): Promise<Map<string, SignalValue>> {
-  const values = await mapLimited(candidates, options.concurrency ?? 4, async (candidate): Promise<[string, SignalValue]> => {
-    if (candidate.patch.trim() === '') return [candidate.id, unavailable('empty patch')];
-    try {
-      const response = await judgeOne(options, candidate.messages, candidate.patch);
-      return [candidate.id, verdict(response.logprobs, response.content, response.prefilled)];
-    } catch (error) {
-      if (isAbort(error)) throw error;
-      return [candidate.id, unavailable(`judge failed: ${error instanceof Error ? error.message : String(error)}`)];
-    }
-  });
-  return new Map(values);
+  const values = new Map<string, SignalValue>();
+  const asked = candidates.filter((c) => c.patch.trim() !== '');
+  for (const c of candidates) if (c.patch.trim() === '') values.set(c.id, unavailable('empty patch'));
+  if (asked.length === 0) return values;
+  // One candidate first: an endpoint that returns no logprobs at all is not asked again for the others.
+  const [first, ...rest] = asked;
+  const probe = await judgeCandidate(first, options);
+  if (probe.noLogprobs) {
+    for (const c of asked) values.set(c.id, probe.value);
+    return values;
+  }
+  values.set(first.id, probe.value);
+  const judged = await mapLimited(rest, options.concurrency ?? 4, async (c) => [c.id, (await judgeCandidate(c, options)).value] as const);
+  for (const [id, value] of judged) values.set(id, value);
+  return new Map(candidates.map((c) => [c.id, values.get(c.id)!]));
 }
 
-/** The LLM judge of one issue, for `verifyCandidates`. */
-export function judgeVerifier(options: Omit<JudgeSignalOptions, 'signal'>): Verifier {
-  return { signals: ['judge'], verify: async (candidates, signal) => ({ judge: await judgeSignals(candidates, { ...options, signal }) }) };
+// One candidate's verdict, and whether the endpoint sent no logprobs at all; a failed call is unavailable.
+async function judgeCandidate(candidate: VerifiableCandidate, options: JudgeSignalOptions): Promise<{ value: SignalValue; noLogprobs: boolean }> {
+  try {
+    const response = await judgeOne(options, candidate.messages, candidate.patch);
+    options.onUsage?.(response.usage);
+    return { value: verdict(response.logprobs, response.content, response.prefilled), noLogprobs: response.logprobs.length === 0 };
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    return { value: unavailable(`judge failed: ${error instanceof Error ? error.message : String(error)}`), noLogprobs: false };
+  }
+}
+
+/** The LLM judge of one issue, for `verifyCandidates`; `spent` adds up what its calls cost. */
+export function judgeVerifier(options: Omit<JudgeSignalOptions, 'signal' | 'onUsage'>): Verifier {
+  const used: Usage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
+  const onUsage = (u: Usage) => {
+    used.promptTokens += u.promptTokens;
+    used.completionTokens += u.completionTokens;
+    used.costUsd += u.costUsd;
+  };
+  return {
+    signals: ['judge'], spent: () => ({ ...used }),
+    verify: async (candidates, signal) => ({ judge: await judgeSignals(candidates, { ...options, signal, onUsage }) }),
+  };
 }
 
 /**

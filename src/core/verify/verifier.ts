@@ -1,3 +1,4 @@
+import type { Usage } from '../types.js';
 import type { SignalName, SignalValue } from './signalTypes.js';
 import type { VerifiableCandidate } from './verifiable.js';
 
@@ -18,4 +19,6 @@ export interface Verifier {
    */
   readonly runsCode?: boolean;
   verify(candidates: readonly VerifiableCandidate[], signal?: AbortSignal): Promise<SignalValues>;
+  /** What its model calls cost so far (the judge's: one call per candidate), for the run's totals. */
+  spent?(): Usage;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpenAiModel } from '../../../src/core/llm/openAiModel.js';
-import { judgeSignals, VERDICT_PREFIX, verdict } from '../../../src/core/verify/judge.js';
+import { judgeSignals, judgeVerifier, VERDICT_PREFIX, verdict } from '../../../src/core/verify/judge.js';
 import { JUDGE_SYSTEM, JUDGE_USER, judgeMessages } from '../../../src/core/verify/judgePrompt.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -108,6 +108,18 @@ describe('LLM judge', () => {
     const model = new OpenAiModel({ baseUrl: server.url, model: 'judge' });
     const scores = await judgeSignals([{ id: 'a', patch: patch('A') }], { model, issue: 'bug' });
     expect(scores.get('a')).toEqual({ status: 'unavailable', reason: 'the endpoint returned no logprobs (answer was "<judgement>YES</judgement>")' });
+  });
+
+  it('asks an endpoint without logprobs once, not once per candidate, and counts what the calls cost', async () => {
+    server = await startOpenAiServer({ responses: [{ content: '<judgement>YES</judgement>', usage: { prompt_tokens: 100, completion_tokens: 4 } }] });
+    const model = new OpenAiModel({ baseUrl: server.url, model: 'judge', pricing: { inputPerMTok: 1, outputPerMTok: 2 } });
+    const verifier = judgeVerifier({ model, issue: 'bug' });
+    const { judge } = await verifier.verify([{ id: 'a', patch: patch('A') }, { id: 'b', patch: patch('B') }, { id: 'c', patch: '' }]);
+    expect(server.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(1);
+    expect(judge!.get('b')).toEqual(judge!.get('a'));
+    expect(judge!.get('a')).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/^the endpoint returned no logprobs/) });
+    expect(judge!.get('c')).toEqual({ status: 'unavailable', reason: 'empty patch' });
+    expect(verifier.spent!()).toEqual({ promptTokens: 100, completionTokens: 4, costUsd: (100 * 1 + 4 * 2) / 1e6 });
   });
 
   it('clips the longest observations to fit and keeps the issue and the patch', () => {

@@ -72,9 +72,15 @@ export default suite('fix issue', ({ test, after }) => {
     // The correct fixes first, plus-one (breaks 3 tests) last.
     assert.deepEqual(tasks[0].ranking!.order.slice(0, 2).sort(), ['r0', 'r1']);
     assert.deepEqual(tasks[0].ranking!.order.slice(2), ['r3', 'r2']);
-    firstRun = (await runCommand<ReviewState>('entropo.showRun')).runId;
+    const review = await runCommand<ReviewState>('entropo.showRun');
+    firstRun = review.runId;
     const chat = server.requests.filter((r) => r.path.endsWith('/chat/completions'));
-    assert.deepEqual([...new Set(chat.map((r) => r.body.seed))].sort(), [100, 101, 102, 103]);
+    // The rollouts, each with its seed; and the agent's endpoint as the judge by default, asked once: it
+    // returns no logprobs, which the run says once instead of per card.
+    const judged = chat.filter((r) => r.body.logprobs === true);
+    assert.deepEqual([...new Set(chat.filter((r) => !r.body.logprobs).map((r) => r.body.seed))].sort(), [100, 101, 102, 103]);
+    assert.equal(judged.length, 1);
+    assert.match(review.outcome?.notes?.join('\n') ?? '', /^The judge scored no candidate: the endpoint returned no logprobs/);
   }, 240_000);
 
   test('Apply writes the candidate as an uncommitted change; the example\'s tests then pass', async () => {
