@@ -1,11 +1,16 @@
 /** Runs git's own CLI with an argv, a timeout, an AbortSignal and an environment that cannot redirect it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AgentError, ErrorReason } from '../errors.js';
+import type { MountNamespace } from '../types.js';
 
 /** Options of one git invocation. */
 export interface GitOptions {
   cwd: string;
-  /** Milliseconds before git is killed; defaults to two minutes (checking out a large tree takes a while). */
+  /**
+   * Milliseconds before git is killed; defaults to two minutes. `Infinity` for work that grows with the
+   * repository (a checkout, `add -A` over the whole tree), which a slow disk can stretch to any length: such
+   * calls end only with `signal`.
+   */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Variables set on top of the scrubbed environment, e.g. GIT_INDEX_FILE for a temporary index. */
@@ -13,6 +18,10 @@ export interface GitOptions {
   /** Written to git's stdin, e.g. a patch for `git apply`. */
   input?: string | Buffer;
   maxBuffer?: number;
+  /** Runs git inside this mount namespace (a copy-on-write workspace); `cwd` is then a path of this process, under `hostRoot`. */
+  namespace?: MountNamespace;
+  /** Sees git's stderr as it arrives, e.g. the progress of a checkout. */
+  onStderr?: (text: string) => void;
 }
 
 /** What git printed and how it exited; returned by `gitResult` for commands whose exit code is an answer. */
@@ -63,7 +72,8 @@ export function gitResult(args: string[], options: GitOptions): Promise<GitResul
   if (options.signal?.aborted) return Promise.reject(stopError('abort', args, options.cwd, timeoutMs));
   return new Promise((resolve, reject) => {
     // Its own process group, so that a timeout or cancel also ends what git started (hooks, filters, aliases).
-    const child = spawn('git', args, {
+    const [file, ...argv] = options.namespace ? [...options.namespace.enter, 'git', ...args] : ['git', ...args];
+    const child = spawn(file, argv, {
       cwd: options.cwd,
       env: gitEnv(options.env),
       detached: process.platform !== 'win32',
@@ -78,7 +88,8 @@ export function gitResult(args: string[], options: GitOptions): Promise<GitResul
       stopped = why;
       killGroup(child);
     };
-    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    // setTimeout takes anything past 2^31 - 1 ms for 1 ms, so an unbounded call gets no timer at all.
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
     const onAbort = (): void => stop('abort');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const done = (): void => {
@@ -89,6 +100,7 @@ export function gitResult(args: string[], options: GitOptions): Promise<GitResul
       if (!stdout.push(chunk)) stop('overflow');
     });
     child.stderr.on('data', (chunk: Buffer) => {
+      options.onStderr?.(chunk.toString('utf8'));
       if (!stderr.push(chunk)) stop('overflow');
     });
     child.on('error', (error) => {
