@@ -2,14 +2,12 @@ import type { Emitter } from '../events.js';
 import { batchOutcome, type BatchOutcome } from './batchOutcome.js';
 import type { BatchEvent, BatchResult } from '../sampling/batchTypes.js';
 import { runBatch, type RunBatchOptions } from '../sampling/runBatch.js';
-import { createProcessRunner } from '../sandbox/createProcessRunner.js';
 import type { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
 import { select, type SelectOptions } from '../verify/select.js';
 import type { CandidateSignals, Ranking } from '../verify/signalTypes.js';
 import { testSignalProvider, type TestSignalsOptions } from '../verify/execution/testSignals.js';
 import { verifyCandidates, type VerifyOptions } from '../verify/verifyCandidates.js';
-import { defaultBaseDir } from '../worktree/worktrees.js';
 
 /** Events of the whole job: the batch's, then verification and ranking. */
 export type FixEvent = BatchEvent | { type: 'verify_start'; candidates: number } | { type: 'ranked'; ranking: Ranking; outcome: BatchOutcome; taskId?: string };
@@ -36,7 +34,7 @@ export interface FixReport {
 }
 
 /**
- * The main job: N rollouts in worktrees, every candidate verified against the snapshot, ranked by the
+ * The main job: N rollouts in isolated workspaces, every candidate verified against the snapshot, ranked by the
  * selector, and the whole task recorded as preference data. After a cancel only the quick static signals
  * run (no tests, no models), so what was produced is still ranked and recorded.
  */
@@ -46,22 +44,16 @@ export async function fixIssue(options: FixIssueOptions): Promise<FixReport> {
   events?.emit({ type: 'verify_start', candidates: batch.candidates.length });
   const cancelled = options.signal?.aborted === true;
   const runTests = !cancelled && options.tests !== false;
-  // Test runs are contained like the rollouts' commands; they may write only in the verification checkouts.
-  const contained = runTests && !options.runner && options.containment
-    ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [options.worktreeBaseDir ?? defaultBaseDir()] } })
-    : undefined;
+  // Test runs are contained like the rollouts' commands, in workspaces isolated the way the rollouts' were;
+  // they may write only in this verification's own workspaces.
   const tests = runTests
-    ? testSignalProvider(batch.snapshot, { baseDir: options.worktreeBaseDir, runner: contained ?? options.runner, ...(options.tests || {}) })
+    ? testSignalProvider(batch.snapshot, { baseDir: options.worktreeBaseDir, runner: options.runner, containment: options.containment,
+        isolation: batch.isolation.kind, ...(options.tests || {}) })
     : undefined;
-  let signals: CandidateSignals[];
-  try {
-    signals = await verifyCandidates(batch.candidates, {
-      ...(cancelled ? {} : options.verify), tests, issue: options.issue, signal: cancelled ? undefined : options.signal,
-      checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit },
-    });
-  } finally {
-    await contained?.dispose();
-  }
+  const signals: CandidateSignals[] = await verifyCandidates(batch.candidates, {
+    ...(cancelled ? {} : options.verify), tests, issue: options.issue, signal: cancelled ? undefined : options.signal,
+    checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit },
+  });
   const byId = new Map(batch.candidates.map((c) => [c.id, c]));
   const ranking = select(signals.map((s) => {
     const c = byId.get(s.candidateId);

@@ -1,7 +1,7 @@
 /** Ranks candidates made elsewhere, one issue after another or several at once, each in its own verification. */
 import { AgentError, ErrorReason, isAbort } from '../errors.js';
 import { Limiter } from '../limiter.js';
-import { createProcessRunner, type ContainedRunner } from '../sandbox/createProcessRunner.js';
+import { createProcessRunner } from '../sandbox/createProcessRunner.js';
 import type { ContainmentPolicy } from '../sampling/runBatch.js';
 import type { ProcessRunner } from '../types.js';
 import { select, type SelectOptions } from '../verify/select.js';
@@ -63,29 +63,25 @@ export async function rankInstances(
   const baseDir = options.worktreeBaseDir ?? defaultBaseDir();
   const root = options.repoDir === undefined ? undefined : (await locateRepository(options.repoDir, { signal: options.signal })).root;
   const wantsTests = root !== undefined && (!options.keep || options.keep.has('regression') || options.keep.has('reproduction'));
-  let contained: ContainedRunner | undefined;
   if (wantsTests && !options.runner) {
     if (!options.containment) throw new AgentError(ErrorReason.Config, 'running tests needs a containment policy');
-    // Test runs may write only in the verification checkouts, like the rollouts of `run`.
-    contained = await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [baseDir] } });
+    // A policy that cannot run here (no sandbox, no consent) fails the whole call now, before any issue runs;
+    // each verification then contains its test runs to its own workspaces, like the rollouts of `run`.
+    await (await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [baseDir] } })).dispose();
   }
-  try {
-    if (root !== undefined) await pruneStale(root, { baseDir });
-    const limiter = new Limiter(options.tests?.concurrency ?? 2);
-    const counts = { ranked: 0, failed: 0 };
-    const iterator = inputs[Symbol.asyncIterator]();
-    const worker = async (): Promise<void> => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        const record = await rankOne(next.value, { ...options, root, wantsTests, baseDir, limiter, runner: options.runner ?? contained });
-        counts[record.status === 'ranked' ? 'ranked' : 'failed']++;
-        await onRecord(record);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
-    return counts;
-  } finally {
-    await contained?.dispose();
-  }
+  if (root !== undefined) await pruneStale(root, { baseDir });
+  const limiter = new Limiter(options.tests?.concurrency ?? 2);
+  const counts = { ranked: 0, failed: 0 };
+  const iterator = inputs[Symbol.asyncIterator]();
+  const worker = async (): Promise<void> => {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const record = await rankOne(next.value, { ...options, root, wantsTests, baseDir, limiter });
+      counts[record.status === 'ranked' ? 'ranked' : 'failed']++;
+      await onRecord(record);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  return counts;
 }
 
 type OneOptions = RankOptions & { root?: string; wantsTests: boolean; baseDir: string; limiter: Limiter };
@@ -100,7 +96,7 @@ async function rankOne(input: RankInput, o: OneOptions): Promise<RankRecord> {
     const checkout = o.root !== undefined && commit !== undefined ? { root: o.root, snapshotCommit: commit } : undefined;
     const tests = checkout && o.wantsTests
       ? testSignalProvider({ root: checkout.root, commit: checkout.snapshotCommit, baseHead: checkout.snapshotCommit, ref: '' }, {
-          baseDir: o.baseDir, runner: o.runner, limiter: o.limiter, command: input.testCommand ?? o.tests?.command,
+          baseDir: o.baseDir, runner: o.runner, containment: o.containment, limiter: o.limiter, command: input.testCommand ?? o.tests?.command,
           testTimeoutMs: o.tests?.timeoutMs, sharedBreaks: o.tests?.sharedBreaks,
         })
       : undefined;
