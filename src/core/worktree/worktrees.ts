@@ -109,11 +109,13 @@ async function addAll(snap: Snapshot, paths: string[], created: string[], option
 /** Removes a batch: each worktree (`git worktree remove --force`), the batch folder, then the snapshot ref. */
 export async function removeWorktrees(batch: WorktreeBatch, options: CleanupOptions = {}): Promise<void> {
   const opts = { cwd: batch.snapshot.root, timeoutMs: options.timeoutMs };
+  // Deleting a worktree deletes a whole checkout: on a slow disk that has no useful time limit.
+  const removal = { ...opts, timeoutMs: options.timeoutMs ?? Infinity };
   // In turn, since `git worktree remove` reads all worktrees' records (see addAll); measured no slower than
   // deleting the files concurrently first. A failure here is left to the folder removal and prune below.
   await inTurn(batch.snapshot.root, async () => {
     for (const path of batch.paths) {
-      await gitResult(['worktree', 'remove', '--force', '--force', path], opts).catch(() => undefined);
+      await gitResult(['worktree', 'remove', '--force', '--force', path], removal).catch(() => undefined);
     }
   });
   await rm(batch.dir, { recursive: true, force: true, maxRetries: 3 });
