@@ -106,8 +106,9 @@ function main(): void {
         console.log(`| ${isolation} | ${phase} | ${SIZES.map((s) => `${(med(s) / 1000).toFixed(2)} s`).join(' | ')} | ${(med(large) / med(small)).toFixed(2)}x |`);
       }
     }
-    const leftovers = readdirSync(tmps.overlay).filter((d) => d !== 'entropo-worktrees');
-    if (leftovers.length > 0) console.log(`left in the temp folder: ${leftovers.join(', ')}`);
+    // Our own temporary files (indexes, sandboxes' /tmp, reports) must all be gone; the workspaces' folder keeps the shared checkout.
+    const leftovers = Object.values(tmps).flatMap((tmp) => readdirSync(tmp)).filter((d) => d.startsWith('entropo') && d !== 'entropo-worktrees');
+    if (leftovers.length > 0) console.log(`left in the temp folders: ${leftovers.join(', ')}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -18,7 +18,8 @@ export function progressPrinter(stream: NodeJS.WritableStream): (event: FixEvent
         write(`entropo: removed ${event.batches} workspace batch(es) left by an interrupted run`);
         break;
       case 'checkout_progress':
-        write(`entropo: ${event.phase === 'create' ? 'checking out' : 'updating'} the shared checkout: ${event.done}/${event.total} files`);
+        write(event.unit === 'worktrees' ? `entropo: checked out ${event.done}/${event.total} worktrees`
+          : `entropo: ${event.phase === 'create' ? 'checking out' : 'updating'} the shared checkout: ${event.done}/${event.total} files`);
         break;
       case 'snapshot':
         write(`entropo: snapshot ${event.commit.slice(0, 12)} of your working state (your files are not touched)`);

@@ -1,7 +1,7 @@
 /** Finds out, once per process and folder, whether copy-on-write overlay workspaces work on this machine. */
 import { execFile } from 'node:child_process';
-import { access, constants, mkdir, mkdtemp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { access, constants, mkdir, mkdtemp, readFile, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { defaultBaseDir } from './batchMarker.js';
 import { isSafeMountPath, startNamespace, type NamespaceTools } from './namespaceHolder.js';
 
@@ -54,8 +54,17 @@ async function probe(baseDir: string, bwrapPath: string | undefined): Promise<Ov
   const missing = ['unshare', 'nsenter', 'mount'].filter((_, k) => !found[k]);
   if (missing.length > 0) return no(`${missing.join(', ')} not found (util-linux)`);
   const tools: NamespaceTools = { unshare: found[0]!, nsenter: found[1]!, mount: found[2]! };
-  await mkdir(baseDir, { recursive: true });
-  const base = await realpath(baseDir);
+  // A folder made only for the probe goes again with it; batches make it for good when they need it.
+  const made = await mkdir(baseDir, { recursive: true });
+  try {
+    return await probeIn(await realpath(baseDir), tools, bwrapPath);
+  } finally {
+    if (made !== undefined) await removeEmptyUpTo(baseDir, made);
+  }
+}
+
+async function probeIn(base: string, tools: NamespaceTools, bwrapPath: string | undefined): Promise<OverlaySupport> {
+  const no = (reason: string): OverlaySupport => ({ available: false, reason });
   if (!isSafeMountPath(base)) return no(`the folder ${base} has characters that overlay mount options cannot carry`);
   const dir = await mkdtemp(join(base, '.probe-'));
   try {
@@ -103,6 +112,13 @@ function nestedSandbox(enter: string[], bwrapPath: string, target: string): Prom
       resolve(String(stderr).split('\n').find((l) => l.trim() !== '')?.trim() ?? error.message);
     });
   });
+}
+
+/** Removes `dir` and its parents up to `top` (the first folder mkdir made), each only if empty. */
+async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if (!(await rmdir(current).then(() => true, () => false)) || current === resolve(top) || dirname(current) === current) return;
+  }
 }
 
 async function findProgram(name: string): Promise<string | undefined> {

@@ -19,9 +19,10 @@ export interface SharedCheckout {
   tree: string;
 }
 
-/** Progress of a checkout being made or updated; `done` of `total` files. */
+/** Progress of checkouts being made or updated: files of the shared checkout, or whole worktrees. */
 export interface CheckoutProgress {
   phase: 'create' | 'update';
+  unit: 'files' | 'worktrees';
   done: number;
   total: number;
 }
@@ -178,7 +179,7 @@ async function checkout(snap: Snapshot, dir: string, phase: CheckoutProgress['ph
     // About ten events per checkout, whatever its size.
     if (Math.floor(percent / 10) === shown && percent !== 100) return;
     shown = Math.floor(percent / 10);
-    options.onProgress({ phase, done: Number(last[2]), total: Number(last[3]) });
+    options.onProgress({ phase, unit: 'files', done: Number(last[2]), total: Number(last[3]) });
   };
   await git([...NO_HOOKS, 'checkout', '-q', '-f', '--progress', '--no-recurse-submodules', '--detach', snap.commit],
     { cwd: dir, timeoutMs: Infinity, signal: options.signal, onStderr });

@@ -7,7 +7,7 @@ import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { batchPath, isAlive, isRecent, readMarker, SHARED_DIR, writeMarker } from './batchMarker.js';
 import { git, gitResult } from './git.js';
 import { removeStaleOverlays } from './overlays.js';
-import { pruneSharedCheckouts } from './sharedCheckout.js';
+import { pruneSharedCheckouts, type CheckoutProgress } from './sharedCheckout.js';
 import { locateRepository, releaseSnapshot, SNAPSHOT_REF_PREFIX, type Snapshot } from './snapshot.js';
 
 export { batchPath, defaultBaseDir, isAlive } from './batchMarker.js';
@@ -33,6 +33,8 @@ export interface CreateWorktreesOptions {
   signal?: AbortSignal;
   /** Per git call that does not grow with the repository; checkouts have none and end only with `signal`. */
   timeoutMs?: number;
+  /** Told as each worktree's checkout completes. */
+  onProgress?: (progress: CheckoutProgress) => void;
 }
 
 /** Options of `removeWorktrees` and `pruneStale`; cleanup deliberately takes no AbortSignal. */
@@ -98,10 +100,12 @@ async function addAll(snap: Snapshot, paths: string[], created: string[], option
       created.push(path);
     }
   });
+  let done = 0;
   const checkout = (path: string) => async (): Promise<void> => {
     throwIfAborted(options.signal);
     // Writes the whole tree: no time limit that a large checkout on a slow disk could hit.
     await git([...NO_HOOKS, 'reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path, timeoutMs: Infinity });
+    options.onProgress?.({ phase: 'create', unit: 'worktrees', done: ++done, total: paths.length });
   };
   await runLimited(paths.map(checkout), options.concurrency ?? paths.length);
 }

@@ -79,7 +79,7 @@ describe('overlay workspaces', () => {
 
     const first = await snapshot(root);
     const made = await createWorkspaces(first, 1, { kind: 'overlay', baseDir, onProgress });
-    expect(progress.at(-1)).toEqual({ phase: 'create', done: 2, total: 2 });
+    expect(progress.at(-1)).toEqual({ phase: 'create', unit: 'files', done: 2, total: 2 });
     await removeWorkspaces(made);
     const madeAt = statSync(join(shared, 'c0', 'a.txt')).mtimeMs;
 

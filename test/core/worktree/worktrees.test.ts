@@ -47,9 +47,11 @@ describe('createWorktrees and removeWorktrees', () => {
     const baseDir = tempDir('entropo-base-');
 
     const snap = await snapshot(root);
-    const batch = await createWorktrees(snap, 4, { baseDir });
+    const progress: number[] = [];
+    const batch = await createWorktrees(snap, 4, { baseDir, onProgress: (p) => progress.push(p.done) });
 
     expect(batch.paths).toEqual([0, 1, 2, 3].map((k) => join(batchPath(root, batch.id, baseDir), `r${k}`)));
+    expect(progress).toEqual([1, 2, 3, 4]);
     const expected = commitFiles(root, snap.commit);
     expect(expected.size).toBe(4);
     for (const path of batch.paths) {
