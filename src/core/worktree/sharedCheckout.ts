@@ -3,11 +3,12 @@
  * snapshot has the same tree reuses it as it is, and one whose tree differs updates an idle checkout in place,
  * which costs what changed rather than the whole repository.
  */
-import { copyFile, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { acquireLock } from '../store/fileLock.js';
-import { batchPath, isAlive, readMarker, SHARED_DIR } from './batchMarker.js';
+import { batchPath, defaultBaseDir, isAlive, readMarker, SHARED_DIR } from './batchMarker.js';
 import { git, gitResult } from './git.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -142,6 +143,38 @@ export async function pruneSharedCheckouts(root: string, options: { baseDir?: st
   });
   // The folder goes once it is empty but for the lock, so that a repository used once leaves nothing behind.
   if ((await readdir(shared).catch(() => ['x'])).every((n) => n === 'lock')) await rm(shared, { recursive: true, force: true });
+  return removed;
+}
+
+/**
+ * Removes, for every repository under `baseDir`, the idle shared checkouts whose repository is gone (the
+ * object store they borrow no longer exists, as after a temporary clone was deleted): nothing can use them
+ * again. Returns their folders.
+ */
+export async function pruneOrphanCheckouts(baseDir = defaultBaseDir()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const repo of await readdir(baseDir).catch(() => [])) {
+    const shared = join(baseDir, repo, SHARED_DIR);
+    const names = (await readdir(shared).catch(() => [])).filter((n) => !n.includes('.') && n !== 'lock');
+    const orphans: string[] = [];
+    for (const name of names) {
+      const alternates = await readFile(join(shared, name, '.git', 'objects', 'info', 'alternates'), 'utf8').catch(() => null);
+      if (alternates !== null && !existsSync(alternates.trim())) orphans.push(name);
+    }
+    if (orphans.length === 0) continue;
+    await withLock(shared, async () => {
+      const busy = await checkoutsInUse(dirname(shared));
+      for (const name of orphans.filter((n) => !busy.has(n))) {
+        await rm(join(shared, name), { recursive: true, force: true, maxRetries: 3 });
+        await rm(statePath(shared, name), { force: true });
+        removed.push(join(shared, name));
+      }
+    });
+    if ((await readdir(shared).catch(() => ['x'])).every((n) => n === 'lock')) {
+      await rm(shared, { recursive: true, force: true });
+      await rmdir(dirname(shared)).catch(() => undefined);
+    }
+  }
   return removed;
 }
 

@@ -7,7 +7,7 @@ import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { batchPath, isAlive, isRecent, readMarker, SHARED_DIR, writeMarker } from './batchMarker.js';
 import { git, gitResult } from './git.js';
 import { removeStaleOverlays } from './overlays.js';
-import { pruneSharedCheckouts, type CheckoutProgress } from './sharedCheckout.js';
+import { pruneOrphanCheckouts, pruneSharedCheckouts, type CheckoutProgress } from './sharedCheckout.js';
 import { locateRepository, releaseSnapshot, SNAPSHOT_REF_PREFIX, type Snapshot } from './snapshot.js';
 
 export { batchPath, defaultBaseDir, isAlive } from './batchMarker.js';
@@ -133,7 +133,8 @@ export async function removeWorktrees(batch: WorktreeBatch, options: CleanupOpti
 
 /**
  * Removes batches (worktrees or overlays) and snapshot refs of this repository whose owning process is no
- * longer alive, and the shared checkouts no batch uses beyond the one kept for the next run.
+ * longer alive, the shared checkouts no batch uses beyond the one kept for the next run, and the shared
+ * checkouts of any repository that no longer exists.
  */
 export async function pruneStale(repoRoot: string, options: CleanupOptions = {}): Promise<PruneReport> {
   const { root } = await locateRepository(repoRoot, { timeoutMs: options.timeoutMs });
@@ -155,7 +156,7 @@ export async function pruneStale(repoRoot: string, options: CleanupOptions = {})
     // The batch's ref goes below with every ref whose creator is dead; a ref of a live process is never touched.
     await removeWorktrees({ id: entry.name, dir, snapshot: snap, paths }, { ...options, keepSnapshot: true });
   }
-  report.checkouts = await pruneSharedCheckouts(root, { baseDir: options.baseDir });
+  report.checkouts = [...await pruneSharedCheckouts(root, { baseDir: options.baseDir }), ...await pruneOrphanCheckouts(options.baseDir)];
   report.records = await pruneOrphanRecords(root, repoDir, options);
   report.refs = await pruneSnapshotRefs(root, options);
   return report;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
@@ -141,6 +141,23 @@ describe('overlay workspaces', () => {
     expect(readFileSync(join(live.workspaces[0].path, 'written.txt'), 'utf8')).toBe('w\n');
     await removeWorkspaces(live);
     await releaseSnapshot(snap);
+  });
+
+  it('removes the shared checkout of a repository that no longer exists at the next start of any other', async (context) => {
+    needs(context);
+    const baseDir = tempDir('entropo-base-');
+    const gone = makeRepo({ 'a.txt': 'a\n' });
+    const goneSnap = await snapshot(gone);
+    await removeWorkspaces(await createWorkspaces(goneSnap, 1, { kind: 'overlay', baseDir }));
+    const orphan = join(sharedCheckoutsDir(gone, baseDir), 'c0');
+    expect(existsSync(orphan)).toBe(true);
+    rmSync(gone, { recursive: true, force: true }); // a temporary clone, deleted
+    const other = makeRepo({ 'b.txt': 'b\n' });
+
+    const report = await pruneStale(other, { baseDir });
+
+    expect(report.checkouts).toEqual([orphan]);
+    expect(existsSync(join(orphan, '..', '..'))).toBe(false);
   });
 
   it('falls back to worktrees where overlays cannot be made, saying why, and refuses them when asked for', async () => {
