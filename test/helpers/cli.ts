@@ -4,21 +4,22 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
+import { afterAll } from 'vitest';
 import { PROJECT_ROOT } from './tempRepo.js';
 
 const run = promisify(execFile);
 
 // The CLI keeps a shared checkout per repository in its temp folder for the next run; each test file's runs
-// get a temp folder of their own, removed when the file's process ends, so the tests leave nothing behind.
+// get a temp folder of their own, removed after the file's last test, so the tests leave nothing behind.
 let cliTmp: string | undefined;
 function cliTmpDir(): string {
-  if (!cliTmp) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'entropo-cli-tmp-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    cliTmp = dir;
-  }
+  cliTmp ??= mkdtempSync(path.join(tmpdir(), 'entropo-cli-tmp-'));
   return cliTmp;
 }
+afterAll(() => {
+  if (cliTmp) rmSync(cliTmp, { recursive: true, force: true });
+  cliTmp = undefined;
+});
 
 /** What one run of the CLI printed and how it exited. */
 export interface CliResult {
