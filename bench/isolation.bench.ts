@@ -104,6 +104,7 @@ async function benchRepo(root: string, name: string): Promise<RepoResult> {
       const start = performance.now();
       await removeWorkspaces(await createWorkspaces(snap, 1, { kind: 'overlay', baseDir }), { baseDir });
       result.sharedCheckoutMs.push(performance.now() - start);
+      process.stderr.write(`${name} round ${round + 1} shared checkout: ${(performance.now() - start).toFixed(0)} ms\n`);
       const shared = join(sharedCheckoutsDir(snap.root, baseDir), 'c0');
       result.checkoutMiB = (diskKiB(shared) - diskKiB(join(shared, '.git'))) / 1024;
       for (const count of COUNTS) {
@@ -164,7 +165,11 @@ async function main(): Promise<void> {
   if (isolation.kind !== 'overlay') throw new Error(`overlays do not work here: ${isolation.reason}`);
   const results: RepoResult[] = [];
   const sized = repos.map((root) => ({ root, files: benchGit(root, ['ls-files']).split('\n').length })).sort((a, b) => a.files - b.files);
-  for (const { root } of sized) results.push(await benchRepo(root, basename(root)));
+  for (const { root } of sized) {
+    results.push(await benchRepo(root, basename(root)));
+    // Each repository's rows as soon as they are measured, so a long run that fails later keeps them.
+    report(results.slice(-1));
+  }
   if (SYNTHETIC > 0) {
     const dir = mkdtempSync(join(os.tmpdir(), 'entropo-bench-synthetic-'));
     try {
@@ -174,6 +179,7 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  console.log('\nall repositories:');
   report(results);
 }
 

@@ -39,7 +39,7 @@ function grownRepo(dir: string, files: number): string {
   addGeneratedFiles(repo, Math.max(0, files - own));
   benchGit(repo, ['init', '-q', '-b', 'main']);
   benchGit(repo, ['add', '-A']);
-  benchGit(repo, ['-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'grown example']);
+  benchGit(repo, ['-c', 'commit.gpgsign=false', '-c', 'gc.auto=0', 'commit', '-q', '-m', 'grown example']);
   benchGit(repo, ['gc', '-q']);
   return repo;
 }

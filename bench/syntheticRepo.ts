@@ -59,6 +59,7 @@ export function generateRepo(root: string, count: number): void {
   writeFileSync(join(root, 'README.md'), '# Generated benchmark repository\n');
   benchGit(root, ['init', '-q', '-b', 'main']);
   benchGit(root, ['add', '-A']);
-  benchGit(root, ['-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'generated']);
+  // No automatic gc in the background: it would race the explicit one below.
+  benchGit(root, ['-c', 'commit.gpgsign=false', '-c', 'gc.auto=0', 'commit', '-q', '-m', 'generated']);
   benchGit(root, ['gc', '-q']);
 }
