@@ -8,6 +8,9 @@ source scripts/lib.sh
 ensure_build
 npx tsx bench/agentLoop.bench.ts
 npx tsx bench/worktrees.bench.ts
+# Real repositories are cloned by hand (BENCHMARKS.md says which) and given by path; without them, the generated one only.
+npx tsx bench/isolation.bench.ts --synthetic 40000 "$@"
+npx tsx bench/runScale.bench.ts
 npx tsx bench/parallel.bench.ts
 npx tsx bench/sandbox.bench.ts
 npx tsx bench/selectorDev.bench.ts

@@ -11,8 +11,15 @@ export function progressPrinter(stream: NodeJS.WritableStream): (event: FixEvent
         samples = event.samples;
         write(`entropo: ${event.samples} rollouts, ${event.concurrency} at a time`);
         break;
+      case 'isolation':
+        write(`entropo: workspaces: ${event.kind === 'overlay' ? 'overlays' : 'worktrees'} (${event.reason})`);
+        break;
       case 'pruned':
-        write(`entropo: removed ${event.batches} worktree batch(es) left by an interrupted run`);
+        write(`entropo: removed ${event.batches} workspace batch(es) left by an interrupted run`);
+        break;
+      case 'checkout_progress':
+        write(event.unit === 'worktrees' ? `entropo: checked out ${event.done}/${event.total} worktrees`
+          : `entropo: ${event.phase === 'create' ? 'checking out' : 'updating'} the shared checkout: ${event.done}/${event.total} files`);
         break;
       case 'snapshot':
         write(`entropo: snapshot ${event.commit.slice(0, 12)} of your working state (your files are not touched)`);
@@ -31,7 +38,7 @@ export function progressPrinter(stream: NodeJS.WritableStream): (event: FixEvent
         break;
       }
       case 'cleanup':
-        write('entropo: removing worktrees');
+        write('entropo: removing workspaces');
         break;
       case 'verify_start':
         write(`entropo: verifying ${event.candidates} candidates (signals: finished, validity, syntax, agreement, tests, verifiers)`);

@@ -101,6 +101,26 @@ export interface ProcessRunner {
   exec(file: string, args: string[], options: RunOptions): Promise<ProcessResult>;
 }
 
+/**
+ * A private mount namespace that holds copy-on-write workspaces (see src/core/worktree/README.md). Its
+ * mounts exist only inside it: this process reaches them through `hostRoot`, and runs programs that must see
+ * them (git, the sandbox) through `enter`.
+ */
+export interface MountNamespace {
+  /**
+   * argv prefix that runs a program inside the namespace, in the caller's working directory (nsenter ...
+   * --wd=. --). It joins the namespace's pid namespace too, so that nothing it starts outlives the namespace.
+   */
+  enter: string[];
+  /**
+   * The same without joining the pid namespace, for a program that reports its children's pids to this
+   * process (bubblewrap, whose sandbox is placed in a cgroup by pid); it must end with this process itself.
+   */
+  enterKeepingPids: string[];
+  /** `/proc/<pid>/root` of a process that holds the namespace: a path P inside is `hostRoot + P` here. */
+  hostRoot: string;
+}
+
 /** A directory the agent may read and write; every path is confined to `root`. */
 export interface Workspace {
   /** Absolute, symlink-resolved root directory. */

@@ -1,10 +1,25 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
+import { afterAll } from 'vitest';
 import { PROJECT_ROOT } from './tempRepo.js';
 
 const run = promisify(execFile);
+
+// The CLI keeps a shared checkout per repository in its temp folder for the next run; each test file's runs
+// get a temp folder of their own, removed after the file's last test, so the tests leave nothing behind.
+let cliTmp: string | undefined;
+function cliTmpDir(): string {
+  cliTmp ??= mkdtempSync(path.join(tmpdir(), 'entropo-cli-tmp-'));
+  return cliTmp;
+}
+afterAll(() => {
+  if (cliTmp) rmSync(cliTmp, { recursive: true, force: true });
+  cliTmp = undefined;
+});
 
 /** What one run of the CLI printed and how it exited. */
 export interface CliResult {
@@ -17,7 +32,7 @@ export interface CliResult {
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+      { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: cliTmpDir(), ...env }, maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

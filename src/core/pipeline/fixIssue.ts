@@ -2,7 +2,6 @@ import type { Emitter } from '../events.js';
 import { createModelFactory } from '../llm/createModel.js';
 import type { BatchEvent, BatchResult, Candidate } from '../sampling/batchTypes.js';
 import { runBatch } from '../sampling/runBatch.js';
-import { createProcessRunner } from '../sandbox/createProcessRunner.js';
 import type { Settings } from '../settings/settings.js';
 import { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
@@ -11,7 +10,6 @@ import type { Model, ProcessRunner, Usage } from '../types.js';
 import { rankCandidates, type RankedCandidate } from '../verify/rankCandidates.js';
 import type { Ranking } from '../verify/signalTypes.js';
 import { verifyCandidates } from '../verify/verifyCandidates.js';
-import { defaultBaseDir } from '../worktree/worktrees.js';
 import { batchOutcome, verifierNotes, type BatchOutcome } from './batchOutcome.js';
 import { agentConfigFrom, containmentFrom, endpointFrom, selectorFrom, verifierFactory } from './fromSettings.js';
 
@@ -66,7 +64,7 @@ export interface FixReport {
 }
 
 /**
- * The main job, from one settings object: N rollouts in worktrees, every candidate verified against the
+ * The main job, from one settings object: N rollouts in isolated workspaces, every candidate verified against the
  * snapshot, ranked by the selector, and the whole task recorded as preference data. The model client, the
  * containment and the verifiers are all built here from the settings. After a cancel only the quick static
  * signals run (no tests, no models), so what was produced is still ranked and recorded.
@@ -88,21 +86,14 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
   });
   events?.emit({ type: 'verify_start', candidates: made.length });
   const cancelled = host.signal?.aborted === true;
-  // Test runs are contained like the rollouts' commands; they may write only in the verification checkouts.
-  const contained = !cancelled && settings.tests && !host.runner
-    ? await createProcessRunner({ ...containment, sandbox: { ...containment.sandbox, writable: [host.worktreeBaseDir ?? defaultBaseDir()] } })
-    : undefined;
-  let signals;
-  const used = verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: contained ?? host.runner, quickOnly: cancelled });
-  try {
-    signals = await verifyCandidates(made, {
-      verifiers: used,
-      checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit }, signal: cancelled ? undefined : host.signal,
-      skipped: cancelled ? 'not run: the run was cancelled' : undefined,
-    });
-  } finally {
-    await contained?.dispose();
-  }
+  // Test runs are contained like the rollouts' commands, in workspaces isolated the way the rollouts' were;
+  // they may write only in this verification's own workspaces.
+  const used = verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: host.runner, containment, isolation: batch.isolation.kind, quickOnly: cancelled });
+  const signals = await verifyCandidates(made, {
+    verifiers: used,
+    checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit }, signal: cancelled ? undefined : host.signal,
+    skipped: cancelled ? 'not run: the run was cancelled' : undefined,
+  });
   const { ranking, candidates } = rankCandidates(made, signals, selectorFrom(settings));
   const notes = verifierNotes(candidates);
   const outcome = { ...batchOutcome(candidates, ranking, cancelled), ...(notes.length ? { notes } : {}) };

@@ -8,7 +8,7 @@ import { AgentError, ErrorReason } from '../errors.js';
 import type { Limiter } from '../limiter.js';
 import type { ModelSource } from '../llm/createModel.js';
 import { OpenAiModel } from '../llm/openAiModel.js';
-import type { ContainmentPolicy } from '../sampling/runBatch.js';
+import type { ContainmentPolicy } from '../sandbox/sandboxTypes.js';
 import { settingNames } from '../settings/resolveSettings.js';
 import type { Settings } from '../settings/settings.js';
 import type { ProcessRunner } from '../types.js';
@@ -17,6 +17,7 @@ import { judgeVerifier } from '../verify/judge.js';
 import { localVerifierFor } from '../verify/local/localVerifier.js';
 import type { SelectOptions } from '../verify/select.js';
 import type { Verifier } from '../verify/verifier.js';
+import type { IsolationMode } from '../worktree/isolation.js';
 import type { Snapshot } from '../worktree/snapshot.js';
 
 /** The config recorded with every rollout: action format, limits (0 means none), sampling. */
@@ -80,8 +81,12 @@ export interface VerifiedIssue {
   snapshot?: Snapshot;
   /** A `rank` input line's own test command, before the setting's. */
   testCommand?: string;
-  /** Runs the tests: the contained runner. */
+  /** Runs the tests instead of a contained runner (tests of the core). */
   runner?: ProcessRunner;
+  /** How the test runs are contained: a sandbox writable only in this verification's own workspaces. */
+  containment?: ContainmentPolicy;
+  /** Overlays or worktrees for the test runs' workspaces: the rollouts' kind (`auto` probes). */
+  isolation?: IsolationMode;
   /** After a cancel only the quick signals run: no tests, no models. */
   quickOnly?: boolean;
 }
@@ -100,7 +105,7 @@ export function verifierFactory(s: Settings, ctx: VerifierContext): (issue: Veri
     if (s.localVerifier) verifiers.push(localVerifierFor(run.issue, { modelPath }));
     if (s.tests && run.snapshot) {
       verifiers.push(testVerifier(run.snapshot, {
-        baseDir: ctx.baseDir, runner: run.runner, limiter: ctx.limiter, command: run.testCommand ?? (s.testCommand.trim() || undefined),
+        baseDir: ctx.baseDir, runner: run.runner, containment: run.containment, isolation: run.isolation, limiter: ctx.limiter, command: run.testCommand ?? (s.testCommand.trim() || undefined),
         testTimeoutMs: s.testTimeoutSeconds * 1000, concurrency: s.testConcurrency, sharedBreaks: s.sharedBreaks,
       }));
     }

@@ -1,9 +1,10 @@
 /** Ranks candidates made elsewhere, one issue after another or several at once, each in its own verification. */
 import { AgentError, ErrorReason, isAbort } from '../errors.js';
 import { Limiter } from '../limiter.js';
-import { createProcessRunner, type ContainedRunner } from '../sandbox/createProcessRunner.js';
+import { createProcessRunner } from '../sandbox/createProcessRunner.js';
 import type { Settings } from '../settings/settings.js';
 import type { ProcessRunner } from '../types.js';
+import type { ContainmentPolicy } from '../sandbox/sandboxTypes.js';
 import { rankCandidates } from '../verify/rankCandidates.js';
 import type { CandidateSignals, SignalName } from '../verify/signalTypes.js';
 import type { VerifiableCandidate } from '../verify/verifiable.js';
@@ -64,31 +65,27 @@ export async function rankInstances(
   const limiter = new Limiter(settings.testConcurrency);
   const verifiers = verifierFactory({ ...settings, localVerifier: settings.localVerifier && (!options.keep || options.keep.has('local')) },
     { apiKey: options.apiKey, baseDir, limiter });
-  let contained: ContainedRunner | undefined;
+  const containment = containmentFrom(settings, { hiddenPaths: options.hiddenPaths, secrets: options.apiKey ? [options.apiKey] : [], onWarning: options.onWarning });
   if (wantsTests && !options.runner) {
-    const containment = containmentFrom(settings, { hiddenPaths: options.hiddenPaths, secrets: options.apiKey ? [options.apiKey] : [], onWarning: options.onWarning });
-    // Test runs may write only in the verification checkouts, like the rollouts of `run`.
-    contained = await createProcessRunner({ ...containment, sandbox: { ...containment.sandbox, writable: [baseDir] } });
+    // A policy that cannot run here (no sandbox, no consent) fails the whole call now, before any issue runs;
+    // each verification then contains its test runs to its own workspaces, like the rollouts of `run`.
+    await (await createProcessRunner({ ...containment, sandbox: { ...containment.sandbox, writable: [baseDir] } })).dispose();
   }
-  try {
-    if (root !== undefined) await pruneStale(root, { baseDir });
-    const counts = { ranked: 0, failed: 0 };
-    const iterator = inputs[Symbol.asyncIterator]();
-    const worker = async (): Promise<void> => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        const record = await rankOne(next.value, { ...options, root, wantsTests, verifiers, runner: options.runner ?? contained });
-        counts[record.status === 'ranked' ? 'ranked' : 'failed']++;
-        await onRecord(record);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
-    return counts;
-  } finally {
-    await contained?.dispose();
-  }
+  if (root !== undefined) await pruneStale(root, { baseDir });
+  const counts = { ranked: 0, failed: 0 };
+  const iterator = inputs[Symbol.asyncIterator]();
+  const worker = async (): Promise<void> => {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const record = await rankOne(next.value, { ...options, root, wantsTests, verifiers, containment });
+      counts[record.status === 'ranked' ? 'ranked' : 'failed']++;
+      await onRecord(record);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  return counts;
 }
 
-type OneOptions = RankOptions & { root?: string; wantsTests: boolean; verifiers: ReturnType<typeof verifierFactory> };
+type OneOptions = RankOptions & { root?: string; wantsTests: boolean; verifiers: ReturnType<typeof verifierFactory>; containment: ContainmentPolicy };
 
 async function rankOne(input: RankInput, o: OneOptions): Promise<RankRecord> {
   if (input.kind === 'invalid') {
@@ -99,7 +96,7 @@ async function rankOne(input: RankInput, o: OneOptions): Promise<RankRecord> {
     const commit = o.root === undefined ? undefined : await resolveCommit(o.root, input.baseCommit ?? 'HEAD', o.signal);
     const checkout = o.root !== undefined && commit !== undefined ? { root: o.root, snapshotCommit: commit } : undefined;
     const snapshot = checkout && o.wantsTests ? { root: checkout.root, commit: checkout.snapshotCommit, baseHead: checkout.snapshotCommit, ref: '' } : undefined;
-    const verifiers = o.verifiers({ issue: input.issue, snapshot, testCommand: input.testCommand, runner: o.runner });
+    const verifiers = o.verifiers({ issue: input.issue, snapshot, testCommand: input.testCommand, runner: o.runner, containment: o.containment });
     const signals = await verifyCandidates(input.candidates, { checkout, verifiers, signal: o.signal });
     if (o.keep) for (const s of signals) for (const name of Object.keys(s.signals) as SignalName[]) if (!o.keep.has(name)) delete s.signals[name];
     const { ranking, candidates } = rankCandidates(input.candidates, signals, selectorFrom(o.settings));

@@ -59,7 +59,7 @@ export function spawnGroup(file: string, args: string[], options: SpawnOptions =
 
 /** How a started child's output is collected. */
 export interface CollectOptions {
-  /** Milliseconds before the group is killed; none when absent. */
+  /** Milliseconds before the group is killed; none when absent or not finite (`Infinity`: work that ends only on cancel). */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Written to the child's stdin, which is then closed. */
@@ -70,6 +70,8 @@ export interface CollectOptions {
   overflow?: 'clip' | 'stop';
   /** The signal of a timeout, a cancel or an overflow; default SIGKILL. */
   killSignal?: NodeJS.Signals;
+  /** Sees stderr as it arrives, e.g. the progress of a long git checkout. */
+  onStderr?: (text: string) => void;
 }
 
 /** What a child printed and how it ended; `truncated` also when `overflow: 'stop'` killed it for printing too much. */
@@ -92,7 +94,8 @@ export function collectOutput(started: GroupChild, options: CollectOptions = {},
   const err = new OutputClip(limit);
   let timedOut = false;
   let cancelled = false;
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; kill(); }, options.timeoutMs);
+  // setTimeout takes anything past 2^31 - 1 ms for 1 ms, so an unbounded wait gets no timer at all.
+  const timer = options.timeoutMs === undefined || !Number.isFinite(options.timeoutMs) ? undefined : setTimeout(() => { timedOut = true; kill(); }, options.timeoutMs);
   const onAbort = () => { cancelled = true; kill(); };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -102,6 +105,7 @@ export function collectOutput(started: GroupChild, options: CollectOptions = {},
   };
   child.stdout?.on('data', push(out));
   child.stderr?.on('data', push(err));
+  if (options.onStderr) child.stderr?.on('data', (chunk: Buffer) => options.onStderr!(chunk.toString('utf8')));
   child.stdin?.end(options.stdin ?? '');
   return started.exit.then(async ({ code, signal, spawnError }) => {
     let drain: NodeJS.Timeout | undefined;

@@ -1,6 +1,8 @@
 import type { AgentEvent } from '../agent/agentEvents.js';
 import type { ExitReason, Message, Usage } from '../types.js';
 import type { Diversity } from '../worktree/diversity.js';
+import type { Isolation } from '../worktree/isolation.js';
+import type { CheckoutProgress } from '../worktree/sharedCheckout.js';
 import type { Snapshot } from '../worktree/snapshot.js';
 
 /** One rollout's result: its patch against the snapshot and how it got there. */
@@ -35,6 +37,8 @@ export interface BatchBudget {
 export interface BatchResult {
   batchId: string;
   snapshot: Snapshot;
+  /** How the rollouts were isolated (overlays or worktrees) and why. */
+  isolation: Isolation;
   candidates: Candidate[];
   diversity: Diversity;
   usage: Usage;
@@ -46,7 +50,9 @@ export interface BatchResult {
 /** Events of a batch: its own state changes plus every rollout's agent events. */
 export type BatchEvent =
   | { type: 'batch_start'; batchId: string; samples: number; concurrency: number }
+  | { type: 'isolation'; kind: Isolation['kind']; reason: string }
   | { type: 'pruned'; batches: number }
+  | ({ type: 'checkout_progress' } & CheckoutProgress)
   | { type: 'snapshot'; commit: string }
   | { type: 'worktrees_ready'; paths: string[] }
   | { type: 'rollout_start'; runId: string; worktree: string }

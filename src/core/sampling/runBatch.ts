@@ -11,13 +11,19 @@ import { NodeWorkspace } from '../node/nodeWorkspace.js';
 import { SETTINGS } from '../settings/settings.js';
 import { createProcessRunner, decideRunner, type ContainedRunner } from '../sandbox/createProcessRunner.js';
 import { detectSandbox } from '../sandbox/detectSandbox.js';
-import type { RunnerPolicy, SandboxOptions } from '../sandbox/sandboxTypes.js';
+import { inNamespace } from '../sandbox/namespacedRunner.js';
+import type { ContainmentPolicy } from '../sandbox/sandboxTypes.js';
 import type { Model, ProcessRunner, Usage } from '../types.js';
 import { diversity } from '../worktree/diversity.js';
-import { changedFiles, extractPatch } from '../worktree/patch.js';
+import { chooseIsolation, type IsolationMode } from '../worktree/isolation.js';
+import { changedFiles } from '../worktree/patch.js';
 import { snapshot } from '../worktree/snapshot.js';
-import { createWorktrees, pruneStale, removeWorktrees } from '../worktree/worktrees.js';
+import type { IsolatedWorkspace } from '../worktree/workspaceTypes.js';
+import { createWorkspaces, removeWorkspaces, workspacePatch } from '../worktree/workspaces.js';
+import { pruneStale } from '../worktree/worktrees.js';
 import type { BatchBudget, BatchEvent, BatchResult, Candidate } from './batchTypes.js';
+
+export type { ContainmentPolicy } from '../sandbox/sandboxTypes.js';
 
 /** Everything a best-of-N batch needs. */
 export interface RunBatchOptions {
@@ -36,28 +42,34 @@ export interface RunBatchOptions {
   runner?: ProcessRunner;
   /**
    * How the agent's commands are contained: a sandbox per rollout whose only writable folder is that
-   * rollout's worktree. Without it (and without `runner`) commands run unsandboxed.
+   * rollout's workspace. Without it (and without `runner`) commands run unsandboxed.
    */
   containment?: ContainmentPolicy;
+  /**
+   * How rollouts are isolated from each other and from the user's tree: `overlay`, a copy-on-write overlay
+   * per rollout over one shared checkout of the snapshot (constant time and disk whatever the repository's
+   * size; Linux with unprivileged user namespaces and overlayfs); `worktree`, one git worktree each (works
+   * everywhere, grows with the repository); `auto` (default), overlays where a probe at start finds they work.
+   */
+  isolation?: IsolationMode;
   /** Where trajectories are written, one file per rollout. */
   outDir: string;
   signal?: AbortSignal;
   budget?: BatchBudget;
   events?: Emitter<BatchEvent>;
-  /** Folder for worktrees; defaults to one under the system's temp folder. */
+  /** Folder for workspaces (and shared checkouts); defaults to one under the system's temp folder. */
   worktreeBaseDir?: string;
 }
-
-/** A runner policy without the writable folder, which is each rollout's own worktree. */
-export type ContainmentPolicy = Omit<RunnerPolicy, 'sandbox'> & { sandbox: Omit<SandboxOptions, 'writable'> };
 
 /** Maximum rollouts in one batch. */
 export const MAX_SAMPLES = SETTINGS.samples.max!;
 
 /**
- * Runs N rollouts of the agent on one issue, each in its own worktree of a snapshot of the user's state, and
- * returns their patches. The user's working tree, index, stash and branches are never written; the worktrees
- * are removed before this returns, whatever happens. The snapshot's ref is kept for applying and verifying.
+ * Runs N rollouts of the agent on one issue, each in its own workspace (an overlay or a worktree, see
+ * `isolation`) of a snapshot of the user's state, and returns their patches. The user's working tree, index,
+ * stash and branches are never written; the workspaces are removed before this returns, whatever happens
+ * (a shared checkout under overlays stays for the next batch). The snapshot's ref is kept for applying and
+ * verifying.
  */
 export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   const { samples, events } = options;
@@ -71,32 +83,37 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   const started = Date.now();
   const batchId = `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   events?.emit({ type: 'batch_start', batchId, samples, concurrency });
-  // A policy that refuses to run, or needs the user's consent, must say so before any worktree exists.
-  if (options.containment && !options.runner) await checkContainment(options.containment);
+  // A policy that refuses to run, or needs the user's consent, must say so before any workspace exists.
+  const sandboxed = options.containment && !options.runner ? await checkContainment(options.containment) : undefined;
+  const isolation = await chooseIsolation(options.isolation, { baseDir: options.worktreeBaseDir, bwrapPath: sandboxed });
+  events?.emit({ type: 'isolation', kind: isolation.kind, reason: isolation.reason });
   const pruned = await pruneStale(options.repoDir, { baseDir: options.worktreeBaseDir });
   if (pruned.batches.length > 0) events?.emit({ type: 'pruned', batches: pruned.batches.length });
   const snap = await snapshot(options.repoDir, { signal: options.signal });
   events?.emit({ type: 'snapshot', commit: snap.commit });
-  const batch = await createWorktrees(snap, samples, { baseDir: options.worktreeBaseDir, batchId, signal: options.signal });
-  events?.emit({ type: 'worktrees_ready', paths: batch.paths });
+  const batch = await createWorkspaces(snap, samples, {
+    kind: isolation.kind, baseDir: options.worktreeBaseDir, batchId, signal: options.signal,
+    onProgress: (p) => events?.emit({ type: 'checkout_progress', ...p }),
+  });
+  events?.emit({ type: 'worktrees_ready', paths: batch.workspaces.map((w) => w.path) });
   const guard = new BatchGuard(options.signal, options.budget);
   let candidates: Candidate[];
   try {
-    candidates = await mapLimited(batch.paths, concurrency, (worktree, k) => runRollout(options, snap.commit, worktree, k, guard));
+    candidates = await mapLimited(batch.workspaces, concurrency, (ws, k) => runRollout(options, snap.commit, ws, k, guard));
   } finally {
     events?.emit({ type: 'cleanup' });
     guard.dispose();
-    await removeWorktrees(batch, { baseDir: options.worktreeBaseDir, keepSnapshot: true });
+    await removeWorkspaces(batch, { baseDir: options.worktreeBaseDir });
   }
   const result: BatchResult = {
-    batchId, snapshot: snap, candidates, diversity: diversity(candidates.filter((c) => c.patch !== '').map((c) => c.patch)),
+    batchId, snapshot: snap, isolation, candidates, diversity: diversity(candidates.filter((c) => c.patch !== '').map((c) => c.patch)),
     usage: sumUsage(candidates.map((c) => c.usage)), wallMs: Date.now() - started, stopped: guard.signal.aborted,
   };
   events?.emit({ type: 'batch_end', result });
   return result;
 }
 
-async function runRollout(options: RunBatchOptions, snapshotCommit: string, worktree: string, k: number, guard: BatchGuard): Promise<Candidate> {
+async function runRollout(options: RunBatchOptions, snapshotCommit: string, ws: IsolatedWorkspace, k: number, guard: BatchGuard): Promise<Candidate> {
   const id = `r${k}`;
   const seed = options.seed === undefined ? undefined : options.seed + k;
   const config: AgentConfig = { ...options.config, sampling: { ...options.config.sampling, seed } };
@@ -110,20 +127,22 @@ async function runRollout(options: RunBatchOptions, snapshotCommit: string, work
     if (event.type === 'step') guard.add(event.step.usage);
     options.events?.emit(event);
   });
-  options.events?.emit({ type: 'rollout_start', runId: id, worktree });
+  options.events?.emit({ type: 'rollout_start', runId: id, worktree: ws.path });
   const trajectoryFile = path.join(options.outDir, `${id}.trajectory.jsonl`);
   let candidate: Candidate;
   let contained: ContainedRunner | undefined;
   try {
     const model = options.model(k);
+    // The sandbox binds the workspace where its commands see it (inside an overlay's namespace), and starts there.
     contained = !options.runner && options.containment
-      ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [worktree] } })
+      ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [ws.inside], namespace: ws.namespace } })
       : undefined;
     const run = await runAgent({
       model, config, issue: options.issue, id, trajectoryFile, signal: guard.signal, events: agentEvents,
-      workspace: new NodeWorkspace(worktree), runner: contained ?? options.runner ?? new NodeProcessRunner(),
+      workspace: new NodeWorkspace(ws.inside, { hostRoot: ws.namespace?.hostRoot }),
+      runner: contained ?? inNamespace(options.runner ?? new NodeProcessRunner(), ws.namespace),
     });
-    const patch = await extractPatch(worktree, snapshotCommit, { keep: mentionedPaths(run.result) });
+    const patch = await workspacePatch(ws, snapshotCommit, { keep: mentionedPaths(run.result) });
     const stoppedByBudget = run.exitReason === 'cancelled' && guard.budgetHit;
     candidate = { ...base, patch, changedFiles: changedFiles(patch), result: run.result,
       exitReason: stoppedByBudget ? 'limits_exceeded' : run.exitReason,
@@ -140,12 +159,15 @@ async function runRollout(options: RunBatchOptions, snapshotCommit: string, work
   return candidate;
 }
 
-async function checkContainment(policy: ContainmentPolicy): Promise<void> {
-  const decision = decideRunner(policy, await detectSandbox());
+/** Throws when the policy cannot run here; resolves bubblewrap's path when commands will be sandboxed. */
+async function checkContainment(policy: ContainmentPolicy): Promise<string | undefined> {
+  const support = await detectSandbox();
+  const decision = decideRunner(policy, support);
   if (decision.kind === 'refuse' || decision.kind === 'ask') {
-    // Let createProcessRunner throw its own error (the consent marker included) before any worktree exists.
+    // Let createProcessRunner throw its own error (the consent marker included) before any workspace exists.
     await createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: [] } });
   }
+  return decision.kind === 'sandbox' ? support.bwrapPath : undefined;
 }
 
 // Scratch files the agent names in its finish result (e.g. "keep tests/test_repro.py") stay in its patch.

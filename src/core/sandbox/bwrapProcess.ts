@@ -41,10 +41,16 @@ export interface BwrapChild {
  * of paying both one after the other in a wrapper shell. If `beforeStart` rejects, the sandbox is killed
  * and the result has exit code 125 and the reason on stderr.
  */
-export function bwrapProcess(bwrap: string, args: string[], options: RunOptions, beforeStart?: BeforeStart): Promise<ProcessResult> {
+export function bwrapProcess(bwrap: string, args: string[], options: RunOptions & Launch, beforeStart?: BeforeStart): Promise<ProcessResult> {
   const started = Date.now();
   const launched = launchBwrap(bwrap, args, options, beforeStart);
   return collectBwrap(launched, options, started);
+}
+
+/** How bwrap is started: directly, or through a launcher that first enters a mount namespace (an overlay's). */
+export interface Launch {
+  /** argv prefix that execs bwrap inside another mount namespace (`nsenter ... --`), keeping its pid and parent. */
+  launcher?: string[];
 }
 
 /**
@@ -52,13 +58,16 @@ export function bwrapProcess(bwrap: string, args: string[], options: RunOptions,
  * onwards), for a command inside that reads its instructions from them.
  */
 export function launchBwrap(
-  bwrap: string, args: string[], options: Pick<RunOptions, 'cwd' | 'env'>, beforeStart?: BeforeStart, extraFds = 0,
+  bwrap: string, args: string[], options: Pick<RunOptions, 'cwd' | 'env'> & Launch, beforeStart?: BeforeStart, extraFds = 0,
 ): BwrapChild {
   const argv = beforeStart ? gated(args) : args;
   // bwrap leads a new process group; killing it makes the kernel kill the sandbox's init (--die-with-parent),
   // and with it every process in the sandbox's pid namespace. bwrap's exit ends the sandbox; the group kill
   // then also reaches anything the monitor left in its group.
-  const started = spawnGroup(bwrap, argv, { cwd: options.cwd, env: options.env, pipes: beforeStart ? 5 + extraFds : 3 });
+  // The launcher execs bwrap in place, so bwrap is still our child: --die-with-parent and the pid it
+  // reports for the cgroup mean the same as without it.
+  const [file, ...rest] = options.launcher ? [...options.launcher, bwrap, ...argv] : [bwrap, ...argv];
+  const started = spawnGroup(file, rest, { cwd: options.cwd, env: options.env, pipes: beforeStart ? 5 + extraFds : 3 });
   const { child } = started;
   const kill = () => started.kill();
   const exit = started.exit.then(({ code, signal, spawnError }) => {

@@ -2,8 +2,9 @@
 import { AgentError, ErrorReason } from '../errors.js';
 import { NodeProcessRunner } from '../node/nodeProcessRunner.js';
 import { cliFlag, editorKey } from '../settings/resolveSettings.js';
-import type { ProcessResult, ProcessRunner, RunOptions } from '../types.js';
+import type { MountNamespace, ProcessResult, ProcessRunner, RunOptions } from '../types.js';
 import { detectSandbox } from './detectSandbox.js';
+import { inNamespace } from './namespacedRunner.js';
 import { SandboxedProcessRunner } from './sandboxedProcessRunner.js';
 import { withoutSecrets } from './sandboxEnv.js';
 import type { RunnerPolicy, SandboxSupport } from './sandboxTypes.js';
@@ -70,7 +71,7 @@ export async function createProcessRunner(policy: RunnerPolicy, support?: Sandbo
     }
     case 'unsandboxed':
       warnOnce(policy, decision.warning);
-      return new UnsandboxedRunner(policy.sandbox.secrets ?? []);
+      return new UnsandboxedRunner(policy.sandbox.secrets ?? [], policy.sandbox.namespace);
     case 'ask':
       throw new AgentError(ErrorReason.Config, `${decision.reason} ${CONSENT_HOW}`, { cause: CONSENT });
     case 'refuse':
@@ -89,12 +90,14 @@ function warnOnce(policy: RunnerPolicy, message: string): void {
   policy.onWarning?.(message);
 }
 
-/** The plain runner, still without the configured secrets in its environment. */
+/** The plain runner, still without the configured secrets in its environment (and inside an overlay's namespace, given one). */
 class UnsandboxedRunner implements ContainedRunner {
   readonly sandboxed = false;
-  private readonly inner = new NodeProcessRunner();
+  private readonly inner: ProcessRunner;
 
-  constructor(private readonly secrets: readonly string[]) {}
+  constructor(private readonly secrets: readonly string[], namespace?: MountNamespace) {
+    this.inner = inNamespace(new NodeProcessRunner(), namespace);
+  }
 
   shell(command: string, options: RunOptions): Promise<ProcessResult> {
     return this.exec('bash', ['-c', command], options);

@@ -25,6 +25,11 @@ export interface MountInput {
   /** The home folder, which a temp-folder mask must never cover. */
   home: string;
   cwd: string;
+  /**
+   * Writable folders that exist only inside the sandbox's mount namespace (overlay workspaces): paths under
+   * `roots` are looked at through `hostRoot` (`/proc/<pid>/root`) and taken as they are, already real there.
+   */
+  view?: { hostRoot: string; roots: string[] };
 }
 
 /** Where the allow-list proxy's socket appears inside the sandbox. */
@@ -45,7 +50,9 @@ const NAMESPACES = ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshar
 export function bwrapArgs(input: MountInput): string[] {
   const writable = input.writable;
   const tmpRoots = privateTmpRoots(input.home);
-  const git = gitBinds(writable);
+  const look = lookup(input.view);
+  const existing = (paths: string[]) => existingIn(paths, look);
+  const git = gitBinds(writable, look);
   const visible = [...writable, ...git.binds];
   const hidden = existing(input.hidden)
     .filter((h) => !isUnder(h.path, tmpRoots) || isUnder(h.path, visible))
@@ -84,16 +91,39 @@ function networkArgs(mode: NetworkMode): string[] {
   return resolv && resolv.startsWith('/run/') ? ['--ro-bind', resolv, resolv] : [];
 }
 
+/** How paths are made real and looked at: on the host, or through the namespace's root under `view.roots`. */
+interface Lookup {
+  real(path: string): string | null;
+  stat(path: string): Stats | null;
+  /** A path found in a file read through the namespace (a `.git` pointer) as the path inside it. */
+  inside(path: string): string;
+  hostPath(path: string): string;
+}
+
+function lookup(view: MountInput['view']): Lookup {
+  const within = (path: string) => view !== undefined && isUnder(path, view.roots);
+  const hostPath = (path: string) => (within(path) ? view!.hostRoot + path : path);
+  const inside = (path: string) => (view && path.startsWith(`${view.hostRoot}/`) ? path.slice(view.hostRoot.length) : path);
+  return {
+    // realpath(3) through /proc/<pid>/root would land outside the namespace; the workspace is real there already.
+    real: (path) => (within(path) ? (statOrNull(hostPath(path)) ? path : null) : real(path)),
+    stat: (path) => statOrNull(hostPath(path)),
+    inside,
+    hostPath,
+  };
+}
+
 /** Git folders of each writable checkout: shared data read-only, and the checkout's `.git` entry read-only. */
-function gitBinds(writable: string[]): { binds: string[]; readOnly: string[] } {
+function gitBinds(writable: string[], look: Lookup): { binds: string[]; readOnly: string[] } {
   const binds = new Set<string>();
   const readOnly: string[] = [];
   for (const checkout of writable) {
-    const dirs = gitDirs(checkout);
-    if (!dirs) continue;
+    const found = gitDirs(look.hostPath(checkout));
+    if (!found) continue;
+    const dirs = { ...found, dotGit: look.inside(found.dotGit), commonDir: look.inside(found.commonDir), gitDir: look.inside(found.gitDir) };
     readOnly.push(dirs.dotGit);
     for (const path of [dirs.commonDir, dirs.gitDir, ...dirs.alternates]) {
-      const resolved = real(path);
+      const resolved = look.real(path);
       if (resolved && ![...binds].some((b) => isUnder(resolved, [b]))) binds.add(resolved);
     }
   }
@@ -110,11 +140,11 @@ function privateTmpRoots(home: string): string[] {
 
 // Synchronous on purpose: some fifty stats per command take well under a millisecond this way, while a
 // trip through the thread pool for each costs milliseconds on a busy machine.
-function existing(paths: string[]): PathInfo[] {
+function existingIn(paths: string[], look: Lookup): PathInfo[] {
   const seen = new Map<string, PathInfo>();
   for (const path of paths) {
-    const resolved = real(path);
-    const info = resolved ? statOrNull(resolved) : null;
+    const resolved = look.real(path);
+    const info = resolved ? look.stat(resolved) : null;
     if (resolved && info && resolved !== '/' && !seen.has(resolved)) seen.set(resolved, { path: resolved, dir: info.isDirectory() });
   }
   return [...seen.values()];

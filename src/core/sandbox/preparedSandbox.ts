@@ -30,14 +30,14 @@ export class PreparedSandbox {
 
   /**
    * Starts the sandbox with `mounts` (bwrap's arguments before `--`) in `cwd`, finding bash and env on
-   * `path`, and joins its init to `cgroup`.
+   * `path`, and joins its init to `cgroup`; `launcher` starts bwrap inside an overlay's mount namespace.
    */
-  constructor(bwrap: string, readonly mounts: string[], cwd: string, path: string, readonly cgroup: CommandCgroup | null) {
+  constructor(bwrap: string, readonly mounts: string[], cwd: string, path: string, readonly cgroup: CommandCgroup | null, launcher?: string[]) {
     const join = cgroup ? (pid: number) => cgroup.join(pid) : () => Promise.resolve();
     // Nothing of the user's environment: no BASH_ENV to source, and a shell level that rules out ~/.bashrc
     // (bash reads it when its stdin is a socket, as Node's pipes are, and the level is below 2).
     const env = { PATH: path, SHLVL: '1' };
-    this.launched = launchBwrap(bwrap, [...mounts, '--', ...TRAMPOLINE], { cwd, env }, join, 1);
+    this.launched = launchBwrap(bwrap, [...mounts, '--', ...TRAMPOLINE], { cwd, env, launcher }, join, 1);
     // A waiting sandbox must not keep the process alive; --die-with-parent ends it with the process.
     setRef(this.launched, false);
     void this.launched.exit.then(() => { this.dead = true; });

@@ -1,4 +1,5 @@
 /** Options and reports of the command sandbox; see sandboxedProcessRunner.ts for what each option enforces. */
+import type { MountNamespace } from '../types.js';
 
 /**
  * Network of a sandboxed command. `off`: a private network namespace with only its own loopback (the
@@ -31,6 +32,12 @@ export interface SandboxOptions {
   limits?: SandboxLimits;
   /** Secret values (the configured API key): any variable whose value contains one is removed. */
   secrets?: string[];
+  /**
+   * The mount namespace that holds the writable folders (copy-on-write overlay workspaces): every sandbox
+   * starts inside it, `writable` are paths as seen there, and a command's cwd under `hostRoot` is taken as
+   * the path inside.
+   */
+  namespace?: MountNamespace;
 }
 
 /** How a limit is enforced on this machine; `none` means it is not enforced at all. */
@@ -73,3 +80,6 @@ export const DEFAULT_LIMITS: Required<SandboxLimits> = {
   memoryBytes: 4 * 1024 ** 3,
   maxProcesses: 1024,
 };
+
+/** A runner policy without the writable folder and namespace, which are each workspace's own. */
+export type ContainmentPolicy = Omit<RunnerPolicy, 'sandbox'> & { sandbox: Omit<SandboxOptions, 'writable' | 'namespace'> };

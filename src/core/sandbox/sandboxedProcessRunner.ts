@@ -97,7 +97,7 @@ export class SandboxedProcessRunner implements ProcessRunner {
   private async run(command: string[], options: RunOptions): Promise<ProcessResult> {
     if (this.disposed) throw new AgentError(ErrorReason.InvalidArgument, 'This sandboxed runner was disposed.');
     const state = await this.prepare();
-    const mounts = this.mounts(state, options.cwd);
+    const mounts = this.mounts(state, this.inside(options.cwd));
     const inside = this.network === 'allowlist' ? shimArgv(process.execPath, command[0], command.slice(1)) : command;
     const runOptions = { ...options, env: this.env(options) };
     try {
@@ -142,7 +142,8 @@ export class SandboxedProcessRunner implements ProcessRunner {
     let result: ProcessResult;
     let note = '';
     try {
-      result = await bwrapProcess(this.support.bwrapPath as string, [...mounts, '--', ...inside], options, cgroup ? (pid) => cgroup.join(pid) : undefined);
+      result = await bwrapProcess(this.support.bwrapPath as string, [...mounts, '--', ...inside], { ...options, launcher: this.launcher },
+        cgroup ? (pid) => cgroup.join(pid) : undefined);
     } finally {
       if (cgroup) note = cgroup.finish();
     }
@@ -157,7 +158,7 @@ export class SandboxedProcessRunner implements ProcessRunner {
     if (this.disposed || this.waiting) return;
     try {
       const path = this.env({ cwd, timeoutMs: 0 }).PATH ?? '/usr/bin:/bin';
-      this.waiting = new PreparedSandbox(this.support.bwrapPath as string, this.mounts(state, cwd), cwd, path, this.cgroup());
+      this.waiting = new PreparedSandbox(this.support.bwrapPath as string, this.mounts(state, this.inside(cwd)), cwd, path, this.cgroup(), this.launcher);
     } catch {
       // A folder gone meanwhile: the next command starts its own sandbox and reports the problem.
     }
@@ -171,8 +172,21 @@ export class SandboxedProcessRunner implements ProcessRunner {
     return done;
   }
 
+  /** bwrap is started inside the overlay namespace, keeping its pid (the cgroup is joined by pid) and parent. */
+  private get launcher(): string[] | undefined {
+    return this.options.namespace?.enterKeepingPids;
+  }
+
+  /** A cwd given as this process reaches it (`/proc/<pid>/root/...`) as the sandbox, inside the namespace, sees it. */
+  private inside(cwd: string): string {
+    const hostRoot = this.options.namespace?.hostRoot;
+    return hostRoot && cwd.startsWith(`${hostRoot}/`) ? cwd.slice(hostRoot.length) : cwd;
+  }
+
   private mounts(state: RunnerState, cwd: string): string[] {
+    const hostRoot = this.options.namespace?.hostRoot;
     return bwrapArgs({
+      view: hostRoot ? { hostRoot, roots: state.writable } : undefined,
       writable: state.writable, readOnly: state.readOnly, privateTmp: state.tmp, emptyFile: state.emptyFile, network: this.network,
       hidden: [...defaultHiddenPaths(this.home), ...(this.options.hiddenPaths ?? [])],
       expose: this.network === 'allowlist' ? [process.execPath] : [],

@@ -33,7 +33,9 @@ export const search: Tool = {
     const isFile = await stat(target).then((s) => s.isFile(), () => {
       throw new AgentError(ErrorReason.FileNotFound, `The path ${shown} does not exist.`);
     });
-    const gitArgs = ['grep', '-I', '-F', '--untracked', '--no-color', isFile ? '-n' : '-c', '-e', term, '--', target];
+    // The path relative to the root, which is the command's working folder: an absolute path of this process
+    // may not exist where the command runs (a sandbox, an overlay's namespace). Read literally, not as a glob.
+    const gitArgs = ['--literal-pathspecs', 'grep', '-I', '-F', '--untracked', '--no-color', isFile ? '-n' : '-c', '-e', term, '--', shown];
     const result = await context.runner.exec('git', gitArgs, {
       cwd: context.workspace.root, timeoutMs: SEARCH_TIMEOUT_MS, signal: context.signal,
     });

@@ -13,7 +13,8 @@ import { applyPatch, changedFiles } from './patch.js';
 export async function patchedTree(root: string, snapshotCommit: string, patch: string, signal?: AbortSignal): Promise<string> {
   const scratch = await mkdtemp(join(tmpdir(), 'entropo-tree-'));
   try {
-    const opts = { cwd: root, signal, env: { GIT_INDEX_FILE: join(scratch, 'index') } };
+    // read-tree and write-tree walk the whole tree: no time limit a large repository on a slow disk could hit.
+    const opts = { cwd: root, signal, timeoutMs: Infinity, env: { GIT_INDEX_FILE: join(scratch, 'index') } };
     await git(['read-tree', snapshotCommit], opts);
     if (patch.trim() !== '') {
       const applied = await gitResult(['apply', '--cached', '--whitespace=nowarn', '-'], { ...opts, input: patch });

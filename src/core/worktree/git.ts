@@ -1,11 +1,16 @@
 /** Runs git's own CLI with an argv, a timeout, an AbortSignal and an environment that cannot redirect it. */
 import { AgentError, ErrorReason } from '../errors.js';
 import { runProcess } from '../process/groupProcess.js';
+import type { MountNamespace } from '../types.js';
 
 /** Options of one git invocation. */
 export interface GitOptions {
   cwd: string;
-  /** Milliseconds before git is killed; defaults to two minutes (checking out a large tree takes a while). */
+  /**
+   * Milliseconds before git is killed; defaults to two minutes. `Infinity` for work that grows with the
+   * repository (a checkout, `add -A` over the whole tree), which a slow disk can stretch to any length: such
+   * calls end only with `signal`.
+   */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Variables set on top of the scrubbed environment, e.g. GIT_INDEX_FILE for a temporary index. */
@@ -13,6 +18,10 @@ export interface GitOptions {
   /** Written to git's stdin, e.g. a patch for `git apply`. */
   input?: string | Buffer;
   maxBuffer?: number;
+  /** Runs git inside this mount namespace (a copy-on-write workspace); `cwd` is then a path of this process, under `hostRoot`. */
+  namespace?: MountNamespace;
+  /** Sees git's stderr as it arrives, e.g. the progress of a checkout. */
+  onStderr?: (text: string) => void;
 }
 
 /** What git printed and how it exited; returned by `gitResult` for commands whose exit code is an answer. */
@@ -60,10 +69,12 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
 export async function gitResult(args: string[], options: GitOptions): Promise<GitResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (options.signal?.aborted) throw stopError('abort', args, options.cwd, timeoutMs);
-  // Its own process group, so that a timeout or cancel also ends what git started (hooks, filters, aliases).
-  const run = await runProcess('git', args, {
+  // Its own process group, so that a timeout or cancel also ends what git started (hooks, filters, aliases);
+  // inside a workspace's mount namespace when given one.
+  const [file, ...argv] = options.namespace ? [...options.namespace.enter, 'git', ...args] : ['git', ...args];
+  const run = await runProcess(file, argv, {
     cwd: options.cwd, env: gitEnv(options.env), stdin: options.input, timeoutMs, signal: options.signal,
-    maxOutputBytes: options.maxBuffer ?? DEFAULT_MAX_BUFFER, overflow: 'stop', killSignal: 'SIGTERM',
+    maxOutputBytes: options.maxBuffer ?? DEFAULT_MAX_BUFFER, overflow: 'stop', killSignal: 'SIGTERM', onStderr: options.onStderr,
   });
   if (run.spawnError !== undefined) throw launchError(run.spawnError, args, options.cwd);
   if (run.cancelled) throw stopError('abort', args, options.cwd, timeoutMs);

@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
-import { errorLine, git, gitResult } from './git.js';
+import { errorLine, git, gitResult, type GitOptions } from './git.js';
 import { parsePatch } from './parse.js';
 
 /**
@@ -43,6 +43,8 @@ export interface ExtractPatchOptions {
 export interface ApplyPatchOptions {
   /** Only check that the patch applies; change nothing. */
   check?: boolean;
+  /** The namespace of an overlay workspace, whose files git must see. */
+  namespace?: GitOptions['namespace'];
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -77,19 +79,29 @@ export async function extractPatch(dir: string, snapshotCommit: string, options:
     await copyFile(indexPath, tempIndex).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
-    const opts = { ...options, cwd: root, env: { GIT_INDEX_FILE: tempIndex } };
-    await git(['add', '-A', '--', ':/'], opts);
-    const addedOut = await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--diff-filter=A', snapshotCommit], opts);
-    const keep = new Set((options.keep ?? []).map((path) => normalizePath(root, path)));
-    const patterns = options.scratchPatterns ?? DEFAULT_SCRATCH_PATTERNS;
-    const dropped = addedOut.split('\0').filter((path) => path && !keep.has(path) && isScratch(path, patterns));
-    if (dropped.length > 0) {
-      await git(['update-index', '--force-remove', '-z', '--stdin'], { ...opts, input: dropped.join('\0') + '\0' });
-    }
-    return await git([...DIFF_FLAGS, snapshotCommit], opts);
+    const opts = { signal: options.signal, timeoutMs: options.timeoutMs, cwd: root, env: { GIT_INDEX_FILE: tempIndex } };
+    // Stats every file of the tree: on a large checkout and a slow disk that has no useful time limit.
+    await git(['add', '-A', '--', ':/'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
+    return await patchOfIndex(opts, root, snapshotCommit, options);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The patch from the snapshot commit to the index that `git` (with `opts`, whose environment names the index)
+ * holds, after dropping the files it adds that look like scratch. `root` is the workspace's top level as the
+ * agent sees it, against which `options.keep` paths are read.
+ */
+export async function patchOfIndex(opts: GitOptions, root: string, snapshotCommit: string, options: ExtractPatchOptions = {}): Promise<string> {
+  const addedOut = await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--diff-filter=A', snapshotCommit], opts);
+  const keep = new Set((options.keep ?? []).map((path) => normalizePath(root, path)));
+  const patterns = options.scratchPatterns ?? DEFAULT_SCRATCH_PATTERNS;
+  const dropped = addedOut.split('\0').filter((path) => path && !keep.has(path) && isScratch(path, patterns));
+  if (dropped.length > 0) {
+    await git(['update-index', '--force-remove', '-z', '--stdin'], { ...opts, input: dropped.join('\0') + '\0' });
+  }
+  return git([...DIFF_FLAGS, snapshotCommit], opts);
 }
 
 /** Applies a patch to the files under `dir` (a worktree's top level), after checking that all of it applies. */

@@ -107,10 +107,12 @@ async function treeOfWorkingState(root: string, indexPath: string, options: Snap
       // No index yet (fresh repository): git treats a missing GIT_INDEX_FILE as an empty index.
       if (error.code !== 'ENOENT') throw error;
     });
-    const env = { GIT_INDEX_FILE: tempIndex };
+    // Both grow with the repository (add -A looks at every file), so on a slow disk they get no time limit
+    // unless the caller sets one; the signal still stops them.
+    const opts = { ...options, timeoutMs: options.timeoutMs ?? Infinity, cwd: root, env: { GIT_INDEX_FILE: tempIndex } };
     // Submodules and nested repositories are recorded as gitlinks by add -A, never recursed into.
-    await git(['add', '-A', '--', ':/'], { ...options, cwd: root, env });
-    return (await git(['write-tree'], { ...options, cwd: root, env })).trim();
+    await git(['add', '-A', '--', ':/'], opts);
+    return (await git(['write-tree'], opts)).trim();
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -1,13 +1,17 @@
-/** Creates, removes and garbage-collects the batch of detached worktrees that one best-of-N run works in. */
-import { createHash, randomBytes } from 'node:crypto';
+/** Creates, removes and garbage-collects batches of detached worktrees: the isolation where overlays do not work. */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, realpath, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
-import { git, gitResult } from './git.js';
-import { locateRepository, releaseSnapshot, SNAPSHOT_REF_PREFIX, type Snapshot } from './snapshot.js';
 import { isAlive } from '../process/groupProcess.js';
+import { batchPath, isRecent, readMarker, SHARED_DIR, writeMarker } from './batchMarker.js';
+import { git, gitResult } from './git.js';
+import { removeStaleOverlays } from './overlays.js';
+import { pruneOrphanCheckouts, pruneSharedCheckouts, type CheckoutProgress } from './sharedCheckout.js';
+import { locateRepository, releaseSnapshot, SNAPSHOT_REF_PREFIX, type Snapshot } from './snapshot.js';
+
+export { batchPath, defaultBaseDir } from './batchMarker.js';
 
 /** One batch of worktrees checked out from the same snapshot. */
 export interface WorktreeBatch {
@@ -28,7 +32,10 @@ export interface CreateWorktreesOptions {
   /** Most `git worktree add` running at once; defaults to all of them. */
   concurrency?: number;
   signal?: AbortSignal;
+  /** Per git call that does not grow with the repository; checkouts have none and end only with `signal`. */
   timeoutMs?: number;
+  /** Told as each worktree's checkout completes. */
+  onProgress?: (progress: CheckoutProgress) => void;
 }
 
 /** Options of `removeWorktrees` and `pruneStale`; cleanup deliberately takes no AbortSignal. */
@@ -41,41 +48,19 @@ export interface CleanupOptions {
 
 /** What `pruneStale` removed. */
 export interface PruneReport {
-  /** Batch folders of dead owners. */
+  /** Batch folders of dead owners: worktrees, or overlays with their upper layers. */
   batches: string[];
+  /** Shared checkouts no batch uses any more, beyond the one kept for the next run. */
+  checkouts: string[];
   /** git's records of our worktrees whose folders vanished (a temp directory emptied by a reboot). */
   records: string[];
   /** Snapshot refs of dead processes. */
   refs: string[];
 }
 
-/** Contents of the marker file that says which process owns a batch. */
-interface BatchMarker {
-  pid: number;
-  repoRoot: string;
-  snapshotRef: string;
-  commit: string;
-  createdAt: string;
-}
-
-const MARKER = 'owner.json';
-// A batch folder without a marker is either being created right now or the leftover of a crash between
-// mkdir and writing the marker; only the latter is this old.
-const UNMARKED_GRACE_MS = 10 * 60_000;
 // User hooks (post-checkout, post-index-change) must not run in our worktrees: they could write outside
 // them, or be slow.
 const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
-
-/** Default parent of all batches. */
-export function defaultBaseDir(): string {
-  return join(tmpdir(), 'entropo-worktrees');
-}
-
-/** The folder of one batch of the repository at `repoRoot`. */
-export function batchPath(repoRoot: string, batchId: string, baseDir = defaultBaseDir()): string {
-  const repoHash = createHash('sha256').update(repoRoot).digest('hex').slice(0, 16);
-  return join(baseDir, repoHash, batchId);
-}
 
 /** Adds `count` detached worktrees of the snapshot concurrently; on any failure removes what it made, then throws. */
 export async function createWorktrees(
@@ -89,7 +74,7 @@ export async function createWorktrees(
   throwIfAborted(options.signal);
   const id = options.batchId ?? `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const dir = batchPath(snap.root, id, options.baseDir);
-  await writeMarker(dir, snap);
+  await writeMarker(dir, snap, { kind: 'worktree' });
   const batch: WorktreeBatch = { id, dir, snapshot: snap, paths: [] };
   const paths = Array.from({ length: count }, (_, k) => join(dir, `r${k}`));
   const created: string[] = [];
@@ -101,19 +86,6 @@ export async function createWorktrees(
   }
   batch.paths = paths;
   return batch;
-}
-
-async function writeMarker(dir: string, snap: Snapshot): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const marker: BatchMarker = {
-    pid: process.pid,
-    repoRoot: snap.root,
-    snapshotRef: snap.ref,
-    commit: snap.commit,
-    createdAt: new Date().toISOString(),
-  };
-  // 'wx' makes the marker the lock: a second creator of the same batch id fails here.
-  await writeFile(join(dir, MARKER), JSON.stringify(marker, null, 2), { flag: 'wx' });
 }
 
 // `git worktree add` reads every other worktree's records while it writes its own, so concurrent adds race
@@ -129,9 +101,12 @@ async function addAll(snap: Snapshot, paths: string[], created: string[], option
       created.push(path);
     }
   });
+  let done = 0;
   const checkout = (path: string) => async (): Promise<void> => {
     throwIfAborted(options.signal);
-    await git([...NO_HOOKS, 'reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path });
+    // Writes the whole tree: no time limit that a large checkout on a slow disk could hit.
+    await git([...NO_HOOKS, 'reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path, timeoutMs: Infinity });
+    options.onProgress?.({ phase: 'create', unit: 'worktrees', done: ++done, total: paths.length });
   };
   await runLimited(paths.map(checkout), options.concurrency ?? paths.length);
 }
@@ -139,11 +114,13 @@ async function addAll(snap: Snapshot, paths: string[], created: string[], option
 /** Removes a batch: each worktree (`git worktree remove --force`), the batch folder, then the snapshot ref. */
 export async function removeWorktrees(batch: WorktreeBatch, options: CleanupOptions = {}): Promise<void> {
   const opts = { cwd: batch.snapshot.root, timeoutMs: options.timeoutMs };
+  // Deleting a worktree deletes a whole checkout: on a slow disk that has no useful time limit.
+  const removal = { ...opts, timeoutMs: options.timeoutMs ?? Infinity };
   // In turn, since `git worktree remove` reads all worktrees' records (see addAll); measured no slower than
   // deleting the files concurrently first. A failure here is left to the folder removal and prune below.
   await inTurn(batch.snapshot.root, async () => {
     for (const path of batch.paths) {
-      await gitResult(['worktree', 'remove', '--force', '--force', path], opts).catch(() => undefined);
+      await gitResult(['worktree', 'remove', '--force', '--force', path], removal).catch(() => undefined);
     }
   });
   await rm(batch.dir, { recursive: true, force: true, maxRetries: 3 });
@@ -155,22 +132,32 @@ export async function removeWorktrees(batch: WorktreeBatch, options: CleanupOpti
   if (!options.keepSnapshot) await releaseIfPresent(opts.cwd, batch.snapshot.ref, options);
 }
 
-/** Removes batches and snapshot refs of this repository whose owning process is no longer alive. */
+/**
+ * Removes batches (worktrees or overlays) and snapshot refs of this repository whose owning process is no
+ * longer alive, the shared checkouts no batch uses beyond the one kept for the next run, and the shared
+ * checkouts of any repository that no longer exists.
+ */
 export async function pruneStale(repoRoot: string, options: CleanupOptions = {}): Promise<PruneReport> {
   const { root } = await locateRepository(repoRoot, { timeoutMs: options.timeoutMs });
   const repoDir = batchPath(root, '', options.baseDir);
-  const report: PruneReport = { batches: [], records: [], refs: [] };
+  const report: PruneReport = { batches: [], checkouts: [], records: [], refs: [] };
   const entries = await readdir(repoDir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries.filter((e) => e.isDirectory())) {
+  for (const entry of entries.filter((e) => e.isDirectory() && e.name !== SHARED_DIR)) {
     const dir = join(repoDir, entry.name);
     const marker = await readMarker(dir);
     if (marker ? isAlive(marker.pid) : await isRecent(dir)) continue;
+    report.batches.push(dir);
+    // An overlay batch is plain folders on this side; its namespace ended with its owner.
+    if (marker?.kind === 'overlay' || (!marker && existsSync(join(dir, 'layers')))) {
+      await removeStaleOverlays(dir, marker);
+      continue;
+    }
     const paths = (await readdir(dir)).filter((name) => /^r\d+$/.test(name)).map((name) => join(dir, name));
     const snap: Snapshot = { commit: marker?.commit ?? '', baseHead: null, root, ref: marker?.snapshotRef ?? '' };
     // The batch's ref goes below with every ref whose creator is dead; a ref of a live process is never touched.
     await removeWorktrees({ id: entry.name, dir, snapshot: snap, paths }, { ...options, keepSnapshot: true });
-    report.batches.push(dir);
   }
+  report.checkouts = [...await pruneSharedCheckouts(root, { baseDir: options.baseDir }), ...await pruneOrphanCheckouts(options.baseDir)];
   report.records = await pruneOrphanRecords(root, repoDir, options);
   report.refs = await pruneSnapshotRefs(root, options);
   return report;
@@ -219,19 +206,7 @@ async function releaseIfPresent(root: string, ref: string, options: CleanupOptio
   if (exists.code === 0) await releaseSnapshot({ root, ref }, { timeoutMs: options.timeoutMs });
 }
 
-async function readMarker(dir: string): Promise<BatchMarker | null> {
-  try {
-    const marker = JSON.parse(await readFile(join(dir, MARKER), 'utf8')) as Partial<BatchMarker>;
-    return typeof marker.pid === 'number' ? (marker as BatchMarker) : null;
-  } catch {
-    return null;
-  }
-}
 
-async function isRecent(dir: string): Promise<boolean> {
-  const info = await stat(dir).catch(() => null);
-  return info !== null && Date.now() - info.mtimeMs < UNMARKED_GRACE_MS;
-}
 
 // Batches of one repository made or removed at the same time (verifications of several issues) race on
 // git's worktree records exactly like the adds of one batch, so their registrations take turns too.

@@ -1,9 +1,13 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
 import { NodeWorkspace } from '../../../src/core/node/nodeWorkspace.js';
-import { tempDir } from '../../helpers/tempRepo.js';
+import { releaseSnapshot, snapshot, type Snapshot } from '../../../src/core/worktree/snapshot.js';
+import type { WorkspaceBatch } from '../../../src/core/worktree/workspaceTypes.js';
+import { createWorkspaces, removeWorkspaces } from '../../../src/core/worktree/workspaces.js';
+import { overlaysMissing } from '../../helpers/overlays.js';
+import { git, tempDir } from '../../helpers/tempRepo.js';
 
 describe('NodeWorkspace path confinement', () => {
   const cleanups: (() => void)[] = [];
@@ -52,5 +56,52 @@ describe('NodeWorkspace path confinement', () => {
     const { ws } = setup();
     symlinkSync(path.join(ws.root, 'src'), path.join(ws.root, 'alias'));
     expect(await ws.resolve('alias/a.py')).toBe(path.join(ws.root, 'alias', 'a.py'));
+  });
+});
+
+describe('NodeWorkspace over an overlay in another mount namespace', () => {
+  let missing: string | null = null;
+  let batch: WorkspaceBatch | undefined;
+  let snap: Snapshot | undefined;
+  const repo = tempDir('entropo-repo-');
+  const base = tempDir('entropo-base-');
+  beforeAll(async () => {
+    missing = await overlaysMissing(base.dir);
+    if (missing) return;
+    mkdirSync(path.join(repo.dir, 'src'));
+    writeFileSync(path.join(repo.dir, 'src', 'a.py'), 'x = 1\n');
+    git(repo.dir, 'init', '-q');
+    git(repo.dir, 'add', '-A');
+    git(repo.dir, 'commit', '-q', '-m', 'initial');
+    snap = await snapshot(repo.dir);
+    batch = await createWorkspaces(snap, 1, { kind: 'overlay', baseDir: base.dir });
+  });
+  afterAll(async () => {
+    if (batch) await removeWorkspaces(batch);
+    if (snap) await releaseSnapshot(snap);
+    repo.cleanup();
+    base.cleanup();
+  });
+
+  it('resolves the paths commands see onto this process\'s view, and follows links as a process inside would', async (context) => {
+    if (missing) context.skip(missing);
+    const view = batch!.workspaces[0];
+    const ws = new NodeWorkspace(view.inside, { hostRoot: view.namespace!.hostRoot });
+    expect(ws.root).toBe(view.path);
+    expect(ws.inside).toBe(view.inside);
+    const file = path.join(view.path, 'src', 'a.py');
+    expect(await ws.resolve('src/a.py')).toBe(file);
+    expect(await ws.resolve(path.join(view.inside, 'src/a.py'))).toBe(file);
+    expect(await ws.resolve('/testbed/src/a.py')).toBe(file);
+    expect(await ws.resolve(file)).toBe(file);
+    expect(ws.relative(file)).toBe('src/a.py');
+    // An absolute link into the workspace means the workspace inside the namespace, not the empty folder here.
+    symlinkSync(path.join(view.inside, 'src'), path.join(view.path, 'alias'));
+    expect(await ws.resolve('alias/a.py')).toBe(path.join(view.path, 'alias', 'a.py'));
+    symlinkSync('/etc', path.join(view.path, 'etc-link'));
+    const error = await ws.resolve('etc-link/passwd').then(() => undefined, (e: unknown) => e);
+    expect((error as AgentError).reason).toBe(ErrorReason.PathOutsideWorkspace);
+    expect((error as AgentError).message).toContain(`outside the repository (${view.inside})`);
+    await expect(ws.resolve('../x')).rejects.toThrow(/outside the repository/);
   });
 });

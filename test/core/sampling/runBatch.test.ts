@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { resolveConfig } from '../../../src/core/agent/config.js';
 import { Emitter } from '../../../src/core/events.js';
 import { createModelFactory } from '../../../src/core/llm/createModel.js';
@@ -9,51 +9,75 @@ import { ScriptedModel } from '../../../src/core/llm/scriptedModel.js';
 import type { BatchEvent } from '../../../src/core/sampling/batchTypes.js';
 import { runBatch, type RunBatchOptions } from '../../../src/core/sampling/runBatch.js';
 import { detectSandbox } from '../../../src/core/sandbox/detectSandbox.js';
+import type { IsolationKind } from '../../../src/core/worktree/batchMarker.js';
 import { releaseSnapshot } from '../../../src/core/worktree/snapshot.js';
 import { pruneStale } from '../../../src/core/worktree/worktrees.js';
+import { eventually, namespaceAlive, namespaceOf, overlaysMissing, processesMentioning } from '../../helpers/overlays.js';
 import { EXAMPLE_DIR, exampleRepo, git, PROJECT_ROOT, tempDir } from '../../helpers/tempRepo.js';
 import { hashUserState } from '../../helpers/treeHash.js';
 
 const SCRIPTS = ['fix-ceil', 'fix-math-ceil', 'fix-plus-one', 'fix-range-check'].map((n) => path.join(EXAMPLE_DIR, 'scripted', `${n}.json`));
 const ISSUE = readFileSync(path.join(EXAMPLE_DIR, 'issue.md'), 'utf8');
 
-describe('runBatch', () => {
+// Namespaces seen while a batch ran; each must be gone once it returns.
+const namespaces: { pid: number; mnt: string }[] = [];
+type Setup = ReturnType<typeof setup>;
+
+/** The example repository with uncommitted work of every kind, as a user would have it. */
+function setup(cleanups: (() => void)[]) {
+  const repo = exampleRepo();
+  const work = tempDir();
+  cleanups.push(repo.cleanup, work.cleanup);
+  writeFileSync(path.join(repo.dir, 'README.md'), '# pager\n\nEdited, not staged.\n');
+  writeFileSync(path.join(repo.dir, 'NOTES.md'), 'staged new file\n');
+  git(repo.dir, 'add', 'NOTES.md');
+  writeFileSync(path.join(repo.dir, 'scratch notes with spaces.txt'), 'untracked\n');
+  git(repo.dir, 'stash', 'list');
+  const baseDir = path.join(work.dir, 'worktrees');
+  return { repo: repo.dir, baseDir, outDir: path.join(work.dir, 'out'), before: hashUserState(repo.dir) };
+}
+
+async function options(s: Setup, kind: IsolationKind, extra: Partial<RunBatchOptions> = {}): Promise<RunBatchOptions> {
+  const events = extra.events ?? new Emitter<BatchEvent>();
+  events.subscribe((e) => {
+    if (e.type === 'worktrees_ready') for (const p of e.paths) if (namespaceOf(p)) namespaces.push(namespaceOf(p)!);
+  });
+  return {
+    repoDir: s.repo, issue: ISSUE, samples: 4, config: resolveConfig({ format: 'text' }), outDir: s.outDir,
+    worktreeBaseDir: s.baseDir, model: await createModelFactory({ kind: 'scripts', files: SCRIPTS }), isolation: kind, ...extra, events,
+  };
+}
+
+/** The user's state is byte-identical, and nothing of the batch is left: no worktree, folder, mount or process. */
+async function expectUntouched(s: Setup, kind: IsolationKind) {
+  expect(hashUserState(s.repo)).toEqual(s.before);
+  expect(git(s.repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
+  const left = existsSync(s.baseDir) ? readdirSync(s.baseDir).flatMap((d) => readdirSync(path.join(s.baseDir, d))) : [];
+  // What stays on purpose: the one shared checkout the next batch of this snapshot reuses.
+  expect(left.filter((name) => name !== '.shared')).toEqual([]);
+  const shared = existsSync(s.baseDir) ? readdirSync(s.baseDir).filter((d) => existsSync(path.join(s.baseDir, d, '.shared'))) : [];
+  expect(shared.flatMap((d) => readdirSync(path.join(s.baseDir, d, '.shared'))).sort()).toEqual(kind === 'overlay' ? ['c0', 'c0.json'] : []);
+  for (const ns of namespaces.splice(0)) expect(await eventually(() => !namespaceAlive(ns))).toBe(true);
+  expect(processesMentioning(s.baseDir)).toEqual([]);
+}
+
+describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspaces', (kind) => {
   const cleanups: (() => void)[] = [];
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-  /** The example repository with uncommitted work of every kind, as a user would have it. */
-  function setup() {
-    const repo = exampleRepo();
-    const work = tempDir();
-    cleanups.push(repo.cleanup, work.cleanup);
-    writeFileSync(path.join(repo.dir, 'README.md'), '# pager\n\nEdited, not staged.\n');
-    writeFileSync(path.join(repo.dir, 'NOTES.md'), 'staged new file\n');
-    git(repo.dir, 'add', 'NOTES.md');
-    writeFileSync(path.join(repo.dir, 'scratch notes with spaces.txt'), 'untracked\n');
-    git(repo.dir, 'stash', 'list');
-    const baseDir = path.join(work.dir, 'worktrees');
-    return { repo: repo.dir, baseDir, outDir: path.join(work.dir, 'out'), before: hashUserState(repo.dir) };
+  let missing: string | null = null;
+  beforeAll(async () => { missing = kind === 'overlay' ? await overlaysMissing() : null; });
+  function needs(context: TestContext) {
+    if (missing) context.skip(missing);
   }
 
-  async function options(s: ReturnType<typeof setup>, extra: Partial<RunBatchOptions> = {}): Promise<RunBatchOptions> {
-    return {
-      repoDir: s.repo, issue: ISSUE, samples: 4, config: resolveConfig({ format: 'text' }), outDir: s.outDir,
-      worktreeBaseDir: s.baseDir, model: await createModelFactory({ kind: 'scripts', files: SCRIPTS }), ...extra,
-    };
-  }
-
-  function expectUntouched(s: ReturnType<typeof setup>) {
-    expect(hashUserState(s.repo)).toEqual(s.before);
-    expect(git(s.repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
-    expect(existsSync(s.baseDir) ? readdirSync(s.baseDir).flatMap((d) => readdirSync(path.join(s.baseDir, d))) : []).toEqual([]);
-  }
-
-  it('runs N rollouts in worktrees, returns their patches, and leaves the user state byte-identical', async () => {
-    const s = setup();
+  it('runs N rollouts, returns their patches, and leaves the user state byte-identical', async (context) => {
+    needs(context);
+    const s = setup(cleanups);
     const events = new Emitter<BatchEvent>();
     const seen: string[] = [];
     events.subscribe((e) => seen.push(e.type));
-    const result = await runBatch({ ...(await options(s)), concurrency: 2, seed: 100, events });
+    const result = await runBatch({ ...(await options(s, kind, { events })), concurrency: 2, seed: 100 });
+    expect(namespaces).toHaveLength(kind === 'overlay' ? 4 : 0);
     expect(result.candidates.map((c) => [c.id, c.exitReason, c.steps])).toEqual([
       ['r0', 'submitted', 7], ['r1', 'submitted', 8], ['r2', 'submitted', 7], ['r3', 'submitted', 7]]);
     const [ceil, mathCeil, plusOne, rangeCheck] = result.candidates;
@@ -70,6 +94,8 @@ describe('runBatch', () => {
     }
     expect(result.diversity.distinct).toBe(4);
     expect(result.stopped).toBe(false);
+    expect(result.isolation).toEqual({ kind, reason: `${kind}s were asked for` });
+    expect(seen.filter((t) => t === 'isolation')).toHaveLength(1);
     expect(seen.filter((t) => t === 'rollout_end')).toHaveLength(4);
     expect(seen[0]).toBe('batch_start');
     expect(seen.at(-1)).toBe('batch_end');
@@ -78,29 +104,31 @@ describe('runBatch', () => {
     expect(git(s.repo, 'show', `${result.snapshot.commit}:scratch notes with spaces.txt`)).toBe('untracked\n');
     await releaseSnapshot(result.snapshot);
     expect(git(s.repo, 'for-each-ref', 'refs/entropo')).toBe('');
-    expectUntouched(s);
+    await expectUntouched(s, kind);
   });
 
-  it('cancels midway: every rollout stops, worktrees are removed, the user state is unchanged', async () => {
-    const s = setup();
+  it('cancels midway: every rollout stops, workspaces are removed, the user state is unchanged', async (context) => {
+    needs(context);
+    const s = setup(cleanups);
     const slow = await ScriptedModel.fromFile(SCRIPTS[0], { delayMs: 150 });
     const controller = new AbortController();
     const events = new Emitter<BatchEvent>();
     events.subscribe((e) => { if (e.type === 'step') controller.abort(); });
     const started = Date.now();
-    const result = await runBatch({ ...(await options(s)), model: () => slow.fork(), concurrency: 2, signal: controller.signal, events });
+    const result = await runBatch({ ...(await options(s, kind, { events })), model: () => slow.fork(), concurrency: 2, signal: controller.signal });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result.stopped).toBe(true);
     expect(result.candidates.map((c) => [c.exitReason, c.message])).toEqual(result.candidates.map(() => ["cancelled", expect.anything()]));
     expect(result.candidates[3].message).toMatch(/Not started: the batch was cancelled/);
     await releaseSnapshot(result.snapshot);
-    expectUntouched(s);
+    await expectUntouched(s, kind);
   });
 
-  it('a rollout that crashes does not take the batch down', async () => {
-    const s = setup();
+  it('a rollout that crashes does not take the batch down', async (context) => {
+    needs(context);
+    const s = setup(cleanups);
     const factory = await createModelFactory({ kind: 'scripts', files: SCRIPTS });
-    const result = await runBatch({ ...(await options(s)), model: (k) => {
+    const result = await runBatch({ ...(await options(s, kind)), model: (k) => {
       if (k === 1) throw new Error('model factory exploded');
       return factory(k);
     } });
@@ -108,23 +136,25 @@ describe('runBatch', () => {
     expect(result.candidates[1].message).toContain('model factory exploded');
     expect(result.candidates[1].patch).toBe('');
     await releaseSnapshot(result.snapshot);
-    expectUntouched(s);
+    await expectUntouched(s, kind);
   });
 
-  it('stops rollouts when the batch token budget is used up', async () => {
-    const s = setup();
-    const result = await runBatch({ ...(await options(s)), concurrency: 1, budget: { tokens: 3_000 } });
+  it('stops rollouts when the batch token budget is used up', async (context) => {
+    needs(context);
+    const s = setup(cleanups);
+    const result = await runBatch({ ...(await options(s, kind)), concurrency: 1, budget: { tokens: 3_000 } });
     expect(result.stopped).toBe(true);
     expect(result.candidates[0].exitReason).toBe('limits_exceeded');
     expect(result.candidates.slice(1).map((c) => c.message)).toEqual(Array(3).fill('Not started: the batch budget was used up.'));
     await releaseSnapshot(result.snapshot);
-    expectUntouched(s);
+    await expectUntouched(s, kind);
   });
 
-  it('contains each rollout: its commands write only in its own worktree', async (context) => {
+  it('contains each rollout: its commands write only in its own workspace', async (context) => {
+    needs(context);
     const support = await detectSandbox();
     if (!support.available) context.skip(`needs bubblewrap: ${support.reason ?? 'no sandbox here'}`);
-    const s = setup();
+    const s = setup(cleanups);
     const outside = tempDir();
     cleanups.push(outside.cleanup);
     const target = path.join(outside.dir, 'escaped.txt');
@@ -132,7 +162,7 @@ describe('runBatch', () => {
       { content: `<function=execute_bash>\n<parameter=cmd>echo pwned > ${target}; echo inside > inside.txt; pwd</parameter>\n</function>` },
       { content: '<function=finish>\n<parameter=command>submit</parameter>\n</function>' },
     ]);
-    const result = await runBatch({ ...(await options(s)), samples: 2, model: () => script.fork(),
+    const result = await runBatch({ ...(await options(s, kind)), samples: 2, model: () => script.fork(),
       containment: { mode: 'required', sandbox: { network: 'off' } } });
     expect(existsSync(target)).toBe(false);
     for (const c of result.candidates) {
@@ -140,20 +170,62 @@ describe('runBatch', () => {
       expect(c.patch).toContain('+++ b/inside.txt');
     }
     await releaseSnapshot(result.snapshot);
-    expectUntouched(s);
+    await expectUntouched(s, kind);
   });
+
+  it('after a batch process is killed with SIGKILL, its namespace ends with it and the next start prunes its workspaces', async (context) => {
+    needs(context);
+    const s = setup(cleanups);
+    const slowScript = path.join(path.dirname(s.outDir), 'slow.json');
+    const script = JSON.parse(readFileSync(SCRIPTS[0], 'utf8')) as Record<string, unknown>;
+    writeFileSync(slowScript, JSON.stringify({ ...script, delayMs: 2_000 }));
+    const input = { repo: s.repo, issue: ISSUE, script: slowScript, samples: 3, outDir: s.outDir, baseDir: s.baseDir, isolation: kind };
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/helpers/batchMain.ts'), JSON.stringify(input)],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no step seen: ${stderr}`)), 30_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('step r')) { clearTimeout(timer); resolve(); }
+      });
+    });
+    const paths = JSON.parse(/^workspaces (.*)$/m.exec(stdout)![1]) as string[];
+    const held = paths.map(namespaceOf).filter((ns) => ns !== null);
+    expect(held).toHaveLength(kind === 'overlay' ? 3 : 0);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    // Nothing outlives the process: the namespace, its mounts and the processes in it end with it.
+    for (const ns of held) expect(await eventually(() => !namespaceAlive(ns))).toBe(true);
+    expect(await eventually(() => processesMentioning(s.baseDir).length === 0)).toBe(true);
+    const leftover = readdirSync(s.baseDir).flatMap((d) => readdirSync(path.join(s.baseDir, d))).filter((n) => n !== '.shared');
+    expect(leftover).toHaveLength(1);
+    expect(git(s.repo, 'worktree', 'list').trim().split('\n')).toHaveLength(kind === 'overlay' ? 1 : 4);
+    const report = await pruneStale(s.repo, { baseDir: s.baseDir });
+    expect(report.batches).toHaveLength(1);
+    expect(report.refs).toHaveLength(1);
+    expect(git(s.repo, 'for-each-ref', 'refs/entropo')).toBe('');
+    await expectUntouched(s, kind);
+  });
+});
+
+describe('runBatch', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
   it('refuses a directory that is not a git repository, saying how to proceed', async () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
-    const error = await runBatch({ ...(await options({ repo: dir.dir, baseDir: path.join(dir.dir, 'w'), outDir: path.join(dir.dir, 'o'), before: new Map() })) })
+    const error = await runBatch({ ...(await options({ repo: dir.dir, baseDir: path.join(dir.dir, 'w'), outDir: path.join(dir.dir, 'o'), before: new Map() }, 'worktree')) })
       .then(() => undefined, (e: unknown) => e as Error);
     expect(error?.message).toMatch(/is not inside a git working tree/);
     expect(error?.message).toMatch(/git init/);
   });
 
-  it('after a batch process is killed with SIGKILL, the next start prunes its worktrees', async () => {
-    const s = setup();
+  it('after `entropo run` is killed with SIGKILL, the next start prunes its workspaces', async () => {
+    const s = setup(cleanups);
     const slowScript = path.join(path.dirname(s.outDir), 'slow.json');
     const script = JSON.parse(readFileSync(SCRIPTS[0], 'utf8')) as Record<string, unknown>;
     writeFileSync(slowScript, JSON.stringify({ ...script, delayMs: 2_000 }));
@@ -170,15 +242,18 @@ describe('runBatch', () => {
     });
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
+    // The run says how it isolates its rollouts, before it makes them.
+    const kind: IsolationKind = /^entropo: workspaces: overlays /m.test(stderr) ? 'overlay' : 'worktree';
+    expect(stderr).toMatch(/^entropo: workspaces: (overlays|worktrees) \(.+\)$/m);
     const batches = path.join(path.dirname(s.baseDir), 'entropo-worktrees');
-    const leftover = readdirSync(batches).flatMap((d) => readdirSync(path.join(batches, d)));
+    expect(await eventually(() => processesMentioning(batches).length === 0)).toBe(true);
+    const leftover = readdirSync(batches).flatMap((d) => readdirSync(path.join(batches, d))).filter((n) => n !== '.shared');
     expect(leftover).toHaveLength(1);
-    expect(git(s.repo, 'worktree', 'list').trim().split('\n')).toHaveLength(4);
+    expect(git(s.repo, 'worktree', 'list').trim().split('\n')).toHaveLength(kind === 'overlay' ? 1 : 4);
     const report = await pruneStale(s.repo, { baseDir: batches });
     expect(report.batches).toHaveLength(1);
     expect(report.refs).toHaveLength(1);
-    expect(readdirSync(batches)).toEqual([]);
     expect(git(s.repo, 'for-each-ref', 'refs/entropo')).toBe('');
-    expectUntouched({ ...s, baseDir: batches });
+    await expectUntouched({ ...s, baseDir: batches }, kind);
   });
 });

@@ -26,7 +26,8 @@ describe('PreferenceStore', () => {
     const taskId = await store.appendTask(syntheticTask(1, { steps: 1 }));
     await store.appendDecision({ taskId, candidateId: 'r0', decision: 'applied' });
     const batch = { batchId: 'b', snapshot: { commit: 'c'.repeat(40), baseHead: null, root: storeDir, ref: 'refs/x' }, candidates: [],
-      diversity: { distinct: 0, meanPairwiseSimilarity: 1, groups: [] }, usage: { promptTokens: 0, completionTokens: 0, costUsd: 0 }, wallMs: 0, stopped: false } satisfies BatchResult;
+      diversity: { distinct: 0, meanPairwiseSimilarity: 1, groups: [] }, usage: { promptTokens: 0, completionTokens: 0, costUsd: 0 }, wallMs: 0, stopped: false,
+      isolation: { kind: 'worktree' as const, reason: 'test' } } satisfies BatchResult;
     expect(await recordBatch(store, batch, { issue: 'x', config: resolveConfig() })).toMatch(/^task-/);
     expect(taskId).toMatch(/^task-\d{8}T\d{6}Z-[0-9a-f]{8}$/);
     expect(existsSync(path.dirname(storeDir))).toBe(false);

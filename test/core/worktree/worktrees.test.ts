@@ -47,9 +47,11 @@ describe('createWorktrees and removeWorktrees', () => {
     const baseDir = tempDir('entropo-base-');
 
     const snap = await snapshot(root);
-    const batch = await createWorktrees(snap, 4, { baseDir });
+    const progress: number[] = [];
+    const batch = await createWorktrees(snap, 4, { baseDir, onProgress: (p) => progress.push(p.done) });
 
     expect(batch.paths).toEqual([0, 1, 2, 3].map((k) => join(batchPath(root, batch.id, baseDir), `r${k}`)));
+    expect(progress).toEqual([1, 2, 3, 4]);
     const expected = commitFiles(root, snap.commit);
     expect(expected.size).toBe(4);
     for (const path of batch.paths) {
@@ -169,14 +171,14 @@ describe('pruneStale', () => {
       expect(worktreeList(root)).toHaveLength(4);
 
       const whileAlive = await pruneStale(root, { baseDir });
-      expect(whileAlive).toEqual({ batches: [], records: [], refs: [] });
+      expect(whileAlive).toEqual({ batches: [], checkouts: [], records: [], refs: [] });
       expect(report.paths.every((path) => existsSync(join(path, 'x.txt')))).toBe(true);
       expect(entropoRefs(root).sort()).toEqual([mine.snapshot.ref, report.ref].sort());
 
       await killHard(child);
       const afterCrash = await pruneStale(root, { baseDir });
 
-      expect(afterCrash).toEqual({ batches: [report.dir], records: [], refs: [report.ref] });
+      expect(afterCrash).toEqual({ batches: [report.dir], checkouts: [], records: [], refs: [report.ref] });
       expect(existsSync(report.dir)).toBe(false);
       expect(worktreeList(root)).toEqual([root, mine.paths[0]]);
       expect(entropoRefs(root)).toEqual([mine.snapshot.ref]);
@@ -202,7 +204,7 @@ describe('pruneStale', () => {
 
     const report = await pruneStale(root, { baseDir });
 
-    expect(report).toEqual({ batches: [old], records: [], refs: [] });
+    expect(report).toEqual({ batches: [old], checkouts: [], records: [], refs: [] });
     expect(existsSync(old)).toBe(false);
     expect(existsSync(fresh)).toBe(true);
   });
@@ -217,7 +219,7 @@ describe('pruneStale', () => {
 
     const report = await pruneStale(root, { baseDir });
 
-    expect(report).toEqual({ batches: [], records: batch.paths, refs: [] });
+    expect(report).toEqual({ batches: [], checkouts: [], records: batch.paths, refs: [] });
     expect(worktreeList(root)).toEqual([root, own]);
     rmSync(own, { recursive: true, force: true }); // the user's worktree on an unmounted disk
     await removeWorktrees(batch);

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -26,7 +27,7 @@ function records(dir: string): StoreLine[] {
     .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as StoreLine));
 }
 
-/** Processes whose working folder is one of our worktrees. */
+/** Processes whose working folder is one of our workspaces (inside an overlay's namespace, its path there). */
 function processesInWorktrees(): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -37,6 +38,13 @@ function processesInWorktrees(): string[] {
     }
   }
   return found;
+}
+
+/** Batch folders (overlays or worktrees) of runs on the workspace's repository; the shared checkout is not one. */
+function batchesOfRun(): string[] {
+  const repoHash = createHash('sha256').update(realpathSync(workspaceRoot().fsPath)).digest('hex').slice(0, 16);
+  const dir = path.join(tmpdir(), 'entropo-worktrees', repoHash);
+  return existsSync(dir) ? readdirSync(dir).filter((name) => existsSync(path.join(dir, name, 'owner.json'))) : [];
 }
 
 /** The bundled example end to end: Fix Issue against a scripted OpenAI server, then Apply, Reject, Cancel. */
@@ -188,14 +196,15 @@ export default suite('fix issue', ({ test, after }) => {
     }
   }, 60_000);
 
-  test('Cancel stops the run and leaves no worktree and no process behind', async () => {
+  test('Cancel stops the run and leaves no workspace and no process behind', async () => {
     await server?.close();
     server = await startFixtureServer(e2eEnv.example, { delayMs: 1_500 });
     const running = runCommand('entropo.fixIssue', issue);
-    await waitFor(async () => (await git(['worktree', 'list'])).trim().split('\n').length > 1, { timeoutMs: 60_000, what: 'worktrees of the run' });
+    await waitFor(() => batchesOfRun().length > 0, { timeoutMs: 60_000, what: 'workspaces of the run' });
     await waitFor(() => server!.requests.length >= 2, { timeoutMs: 30_000, what: 'the first model calls' });
     await runCommand('entropo.cancelRun');
     await running;
+    assert.deepEqual(batchesOfRun(), []);
     assert.equal((await git(['worktree', 'list'])).trim().split('\n').length, 1);
     assert.deepEqual(processesInWorktrees(), []);
     assert.equal(await git(['status', '--porcelain']), '');

@@ -1,34 +1,47 @@
-/** The worktrees one verification runs tests in: the snapshot as it was, and one per candidate with its patch. */
+/** The workspaces one verification runs tests in: the snapshot as it was, and one per candidate with its patch. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { symlink } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mapLimited } from '../../concurrency.js';
 import { isAbort } from '../../errors.js';
+import type { MountNamespace } from '../../types.js';
+import type { IsolationKind } from '../../worktree/batchMarker.js';
+import { chooseIsolation } from '../../worktree/isolation.js';
 import { applyPatch } from '../../worktree/patch.js';
 import type { Snapshot } from '../../worktree/snapshot.js';
-import { createWorktrees, removeWorktrees } from '../../worktree/worktrees.js';
+import { createWorkspaces, removeWorkspaces } from '../../worktree/workspaces.js';
 import type { VerifiableCandidate } from '../verifiable.js';
 
 /** Checkouts shared by the test-running signals of one verification; `dispose` removes them all. */
 export interface CandidateTrees {
   /** The snapshot without any patch. */
   baseline: string;
-  /** Each candidate's checkout with its patch applied, or why the patch could not be applied. */
+  /** Each candidate's tree with its patch applied, or why the patch could not be applied. */
   byCandidate: Map<string, string | Error>;
-  /** Removes every worktree made; calling it again waits for the first removal. */
+  /** Overlays or worktrees. */
+  kind: IsolationKind;
+  /** The namespace that holds overlay trees: commands run in them must start inside it. */
+  namespace?: MountNamespace;
+  /** What a test run may write, as commands see it: every tree, and `reportDir`. */
+  writable: string[];
+  /** Where test reports go: a folder of this verification, outside every tree. */
+  reportDir: string;
+  /** Removes every tree made; calling it again waits for the first removal. */
   dispose(): Promise<void>;
 }
 
 /** Options of `prepareCandidateTrees`. */
 export interface PrepareTreesOptions {
-  /** Folder for the worktrees; defaults to the worktree module's default, outside the user's tree. */
+  /** Folder for the trees; defaults to the worktree module's default, outside the user's tree. */
   baseDir?: string;
+  /** Overlays over the snapshot's shared checkout, or worktrees; defaults to what `chooseIsolation` finds here. */
+  kind?: IsolationKind;
   concurrency?: number;
   signal?: AbortSignal;
   timeoutMs?: number;
   /**
-   * Ignored folders of the user's tree linked into every checkout, because tests need installed
+   * Ignored folders of the user's tree linked into every tree, because tests need installed
    * dependencies that a checkout of the snapshot lacks. Defaults to node_modules, .venv and venv.
    */
   linkDependencies?: readonly string[];
@@ -38,9 +51,11 @@ export interface PrepareTreesOptions {
 export const DEFAULT_DEPENDENCY_DIRS: readonly string[] = ['node_modules', '.venv', 'venv'];
 
 /**
- * Creates one worktree of the snapshot for the baseline and one per candidate, then applies each candidate's
- * patch to its own. A patch that does not apply is recorded as that candidate's error, not thrown. The
- * snapshot's ref is left alone: it belongs to the caller.
+ * Makes one workspace of the snapshot for the baseline and one per candidate, then applies each candidate's
+ * patch to its own. With overlays these are fresh copy-on-write views of the snapshot's shared checkout (the
+ * one the rollouts used), so no checkout is made per candidate: a tree costs its patch. A patch that does not
+ * apply is recorded as that candidate's error, not thrown. The snapshot's ref is left alone: it belongs to
+ * the caller.
  */
 export async function prepareCandidateTrees(
   snap: Snapshot,
@@ -48,26 +63,29 @@ export async function prepareCandidateTrees(
   options: PrepareTreesOptions = {},
 ): Promise<CandidateTrees> {
   const batchId = `verify-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-  const batch = await createWorktrees(snap, candidates.length + 1, {
-    baseDir: options.baseDir, batchId, signal: options.signal, timeoutMs: options.timeoutMs,
-  });
+  const kind = options.kind ?? (await chooseIsolation('auto', { baseDir: options.baseDir })).kind;
+  const batch = await createWorkspaces(snap, candidates.length + 1, { kind, baseDir: options.baseDir, batchId, signal: options.signal });
   let disposed: Promise<void> | undefined;
-  const dispose = (): Promise<void> =>
-    (disposed ??= removeWorktrees(batch, { baseDir: options.baseDir, keepSnapshot: true, timeoutMs: options.timeoutMs }));
+  const dispose = (): Promise<void> => (disposed ??= removeWorkspaces(batch, { baseDir: options.baseDir, timeoutMs: options.timeoutMs }));
   try {
+    const reportDir = join(batch.dir, 'reports');
+    await mkdir(reportDir);
     const links = options.linkDependencies ?? DEFAULT_DEPENDENCY_DIRS;
-    await Promise.all(batch.paths.map((path) => linkDependencies(snap.root, path, links)));
+    await Promise.all(batch.workspaces.map((ws) => linkDependencies(snap.root, ws.path, links)));
     const applied = await mapLimited(candidates, options.concurrency ?? 4, async (candidate, k): Promise<[string, string | Error]> => {
-      const path = batch.paths[k + 1];
+      const ws = batch.workspaces[k + 1];
       try {
-        await applyPatch(path, candidate.patch, { signal: options.signal, timeoutMs: options.timeoutMs });
-        return [candidate.id, path];
+        await applyPatch(ws.path, candidate.patch, { signal: options.signal, timeoutMs: options.timeoutMs, namespace: ws.namespace });
+        return [candidate.id, ws.path];
       } catch (error) {
         if (isAbort(error)) throw error;
         return [candidate.id, error instanceof Error ? error : new Error(String(error))];
       }
     });
-    return { baseline: batch.paths[0], byCandidate: new Map(applied), dispose };
+    return {
+      baseline: batch.workspaces[0].path, byCandidate: new Map(applied), kind, namespace: batch.workspaces[0].namespace,
+      writable: [...batch.workspaces.map((ws) => ws.inside), reportDir], reportDir, dispose,
+    };
   } catch (error) {
     await dispose();
     throw error;

@@ -1,6 +1,8 @@
 /** Signal 4: the repository's own tests, run on the snapshot and with each candidate applied. */
 import { AgentError, ErrorReason } from '../../errors.js';
 import { Limiter } from '../../limiter.js';
+import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
+import { inNamespace } from '../../sandbox/namespacedRunner.js';
 import type { ProcessRunner } from '../../types.js';
 import type { SignalValue } from '../signalTypes.js';
 import { unavailable } from '../verifiable.js';
@@ -50,12 +52,14 @@ export async function regressionSignal(
   options: RegressionOptions = {},
 ): Promise<RegressionResult> {
   const all = (reason: string): Map<string, SignalValue> => new Map(candidateIds.map((id) => [id, unavailable(reason)]));
-  const detected = await detectTestCommand(trees.baseline, { configured: options.command, runner: options.runner, signal: options.signal });
+  // Overlay trees exist only inside their namespace: test runs must start there to see them.
+  const runner = options.runner ?? inNamespace(new NodeProcessRunner(), trees.namespace);
+  const detected = await detectTestCommand(trees.baseline, { configured: options.command, runner, signal: options.signal });
   if (!detected.found) return { values: all(detected.reason) };
   const test = detected.test;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
-  const runOptions = { runner: options.runner, timeoutMs, signal: options.signal, reportDir: options.reportDir };
+  const runOptions = { runner, timeoutMs, signal: options.signal, reportDir: options.reportDir ?? trees.reportDir };
   const baseline = await limiter.run(() => runTests(trees.baseline, test, runOptions));
   if (baseline.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
   const broken = baselineProblem(baseline, test, timeoutMs);

@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { AgentError, ErrorReason } from '../../errors.js';
 import { Limiter } from '../../limiter.js';
 import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
+import { inNamespace } from '../../sandbox/namespacedRunner.js';
 import type { ProcessRunner } from '../../types.js';
 import type { SignalValue } from '../signalTypes.js';
 import { unavailable, type VerifiableCandidate } from '../verifiable.js';
@@ -69,6 +70,8 @@ export async function reproductionSignal(
     return { values: all(`no rollout wrote a reproduction script (a file named ${names})`), tests, valid: [], discarded: [] };
   }
   const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
+  // Overlay trees exist only inside their namespace: scripts must start there to see them.
+  options = { ...options, runner: options.runner ?? inNamespace(new NodeProcessRunner(), trees.namespace) };
   const onSnapshot = await limiter.run(() => runAll(trees.baseline, tests, options));
   const valid = tests.filter((_, k) => !onSnapshot[k].passed);
   const discarded = tests.filter((_, k) => onSnapshot[k].passed).map((t) => ({ testId: t.id, reason: 'passes on the snapshot, so it does not reproduce the issue' }));

@@ -1,28 +1,41 @@
-/** Both test-running signals of one verification, measured in one shared set of worktrees. */
+/** Both test-running signals of one verification, measured in one shared set of workspaces. */
 import type { Verifier } from '../verifier.js';
 import { Limiter } from '../../limiter.js';
+import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
+import { createProcessRunner, decideRunner, type ContainedRunner } from '../../sandbox/createProcessRunner.js';
+import { detectSandbox } from '../../sandbox/detectSandbox.js';
+import { inNamespace } from '../../sandbox/namespacedRunner.js';
+import type { ContainmentPolicy } from '../../sandbox/sandboxTypes.js';
 import type { ProcessRunner } from '../../types.js';
-import { defaultBaseDir } from '../../worktree/worktrees.js';
+import type { IsolationKind } from '../../worktree/batchMarker.js';
+import { chooseIsolation, type IsolationMode } from '../../worktree/isolation.js';
 import type { Snapshot } from '../../worktree/snapshot.js';
 import type { VerifiableCandidate } from '../verifiable.js';
-import { prepareCandidateTrees } from './candidateTrees.js';
+import { prepareCandidateTrees, type CandidateTrees } from './candidateTrees.js';
 import { regressionSignal, type RegressionOptions, type RegressionResult } from './regressionSignal.js';
 import { reproductionSignal, type ReproductionResult } from './reproductionSignal.js';
 import { withSharedBreaks, type SharedBreaks } from './sharedBreaks.js';
 
 /** Options of `testSignals`. */
 export interface TestSignalsOptions {
-  /** Folder for the worktrees; outside the user's tree. */
+  /** Folder for the workspaces; outside the user's tree. */
   baseDir?: string;
   /** The user's test command; detected when absent. */
   command?: RegressionOptions['command'];
-  /** Runs the tests and scripts; a sandboxed runner goes here. Defaults to a NodeProcessRunner. */
+  /**
+   * How the test runs are contained: a sandbox whose only writable folders are this verification's own
+   * workspaces. Ignored when `runner` is given.
+   */
+  containment?: ContainmentPolicy;
+  /** Runs the tests and scripts instead (tests of this module); defaults to a NodeProcessRunner without `containment`. */
   runner?: ProcessRunner;
+  /** Overlays or worktrees for the workspaces; defaults to `auto` (see `chooseIsolation`). */
+  isolation?: IsolationMode;
   /** Per run of the test command; defaults to 10 minutes. */
   testTimeoutMs?: number;
   /** Per run of a reproduction script; defaults to one minute. */
   reproTimeoutMs?: number;
-  /** Test runs (and checkouts worked in) at once; defaults to 2. Ignored for test runs when `limiter` is given. */
+  /** Test runs (and workspaces worked in) at once; defaults to 2. Ignored for test runs when `limiter` is given. */
   concurrency?: number;
   /** Shared by the test runs of several verifications at once, so that together they stay within its slots. */
   limiter?: Limiter;
@@ -38,9 +51,9 @@ export interface TestSignals {
 }
 
 /**
- * Creates the worktrees once (the snapshot, and each candidate with its patch), runs the regression tests and
+ * Makes the workspaces once (the snapshot, and each candidate with its patch), runs the regression tests and
  * then the reproduction scripts in them, and removes them whatever happens. The two signals run one after the
- * other because both write into the same checkouts: a reproduction script lying in a checkout while the test
+ * other because both write into the same workspaces: a reproduction script lying in one while the test
  * command runs could be collected as a test.
  */
 export async function testSignals(
@@ -48,20 +61,25 @@ export async function testSignals(
   candidates: readonly VerifiableCandidate[],
   options: TestSignalsOptions = {},
 ): Promise<TestSignals> {
+  const kind = await isolationFor(options);
   const trees = await prepareCandidateTrees(snap, candidates, {
-    baseDir: options.baseDir, concurrency: options.concurrency, signal: options.signal,
+    baseDir: options.baseDir, kind, concurrency: options.concurrency, signal: options.signal,
   });
+  let contained: ContainedRunner | undefined;
   try {
+    contained = !options.runner && options.containment ? await containedRunner(options.containment, trees) : undefined;
+    const runner = contained ?? inNamespace(options.runner ?? new NodeProcessRunner(), trees.namespace);
     const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
-    const shared = { runner: options.runner, limiter, signal: options.signal };
-    // JUnit reports go where a sandboxed test run may write: the worktrees' folder, not a private /tmp.
+    const shared = { runner, limiter, signal: options.signal };
+    // JUnit reports go where a sandboxed test run may write: this verification's own folder, not a private /tmp.
     const regression = await regressionSignal(trees, candidates.map((c) => c.id), {
-      ...shared, command: options.command, timeoutMs: options.testTimeoutMs, reportDir: options.baseDir ?? defaultBaseDir(),
+      ...shared, command: options.command, timeoutMs: options.testTimeoutMs, reportDir: trees.reportDir,
     });
     regression.values = withSharedBreaks(regression.values, candidates, options.sharedBreaks);
     const reproduction = await reproductionSignal(trees, candidates, { ...shared, timeoutMs: options.reproTimeoutMs });
     return { regression, reproduction };
   } finally {
+    await contained?.dispose();
     await trees.dispose();
   }
 }
@@ -75,4 +93,20 @@ export function testVerifier(snap: Snapshot, options: Omit<TestSignalsOptions, '
       return { regression: regression.values, reproduction: reproduction.values };
     },
   };
+}
+
+// A sandboxed runner made by the caller runs bubblewrap where it was made, outside any overlay's namespace,
+// so its test runs need worktrees; so do sandboxes where bubblewrap does not work inside the namespace.
+async function isolationFor(options: TestSignalsOptions): Promise<IsolationKind> {
+  if ((options.runner as Partial<ContainedRunner> | undefined)?.sandboxed === true) return 'worktree';
+  let bwrapPath: string | undefined;
+  if (!options.runner && options.containment) {
+    const support = await detectSandbox();
+    if (decideRunner(options.containment, support).kind === 'sandbox') bwrapPath = support.bwrapPath;
+  }
+  return (await chooseIsolation(options.isolation, { baseDir: options.baseDir, bwrapPath })).kind;
+}
+
+function containedRunner(policy: ContainmentPolicy, trees: CandidateTrees): Promise<ContainedRunner> {
+  return createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: trees.writable, namespace: trees.namespace } });
 }

@@ -47,10 +47,13 @@ describe('test signals on the bundled example', () => {
     repo?.cleanup();
   });
 
-  it('ran the four rollouts, and removed every checkout it made', () => {
+  it('ran the four rollouts, verified them without a checkout of their own, and removed every workspace it made', () => {
     expect(batch.candidates.map((c) => [c.id, c.model, c.exitReason])).toEqual(NAMES.map((n, k) => [`r${k}`, `scripted-${n}`, 'submitted']));
-    const left = existsSync(baseDir) ? readdirSync(baseDir) : [];
-    expect(left).toEqual([]);
+    const repoDirs = existsSync(baseDir) ? readdirSync(baseDir) : [];
+    const left = repoDirs.flatMap((d) => readdirSync(path.join(baseDir, d)));
+    // Under overlays the rollouts and all five test trees stood on one shared checkout, which stays for the next run.
+    expect(left).toEqual(batch.isolation.kind === 'overlay' ? ['.shared'] : []);
+    if (batch.isolation.kind === 'overlay') expect(readdirSync(path.join(baseDir, repoDirs[0], '.shared')).sort()).toEqual(['c0', 'c0.json']);
     expect(git(repo.dir, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
   });
 
