@@ -67,6 +67,22 @@ describe('entropo CLI', () => {
     expect(noGit.stderr).toMatch(/\nentropo: \S+ is not inside a git working tree.*git init/);
   });
 
+  it('run: --isolation forces worktrees, says so in the log and result.json, and refuses an unknown kind', async () => {
+    const repo = exampleRepo();
+    const work = tempDir();
+    cleanups.push(repo.cleanup, work.cleanup);
+    const bad = await cli(['run', '--repo', repo.dir, '--issue', 'x', '--script', SCRIPTS[0], '--isolation', 'chroot']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('entropo: --isolation must be one of auto, overlay, worktree, got "chroot".\n');
+    const out = path.join(work.dir, 'out');
+    const result = await cli(['run', '--repo', repo.dir, '--issue', path.join(EXAMPLE_DIR, 'issue.md'), '--script', SCRIPTS[0], '--samples', '1',
+      '--isolation', 'worktree', '--no-tests', '--no-record', '--out', out, '--allow-unsandboxed']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('worktrees were asked for');
+    const saved = JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8')) as { batch: { isolation: unknown } };
+    expect(saved.batch.isolation).toEqual({ kind: 'worktree', reason: 'worktrees were asked for' });
+  });
+
   /** An example repository with rank input lines built from edits of its pager/core.py. */
   function rankSetup() {
     const repo = exampleRepo();

@@ -6,6 +6,7 @@ import { condense, estimateTokens } from './condense.js';
 import type { AgentConfig } from './config.js';
 import { parseAction } from './parseAction.js';
 import type { WallClock } from './wallClock.js';
+import { addUsage } from '../usage.js';
 
 /** The mutable part of a rollout that a step reads and updates. */
 export interface LoopState {
@@ -35,7 +36,7 @@ export async function runStep(input: {
   const modelStart = Date.now();
   const { response, sent } = await query(state, config, model, tools, wall.signal);
   const modelMs = Date.now() - modelStart;
-  addUsage(state, response, sent);
+  countUsage(state, response, sent);
   const parsed = parseAction(response, config.format, tools);
   const toolStart = Date.now();
   let observation: string;
@@ -110,10 +111,8 @@ function closeStoppedCall(response: ModelResponse): ModelResponse {
   return { ...response, content: `${response.content}</function>` };
 }
 
-function addUsage(state: LoopState, response: ModelResponse, sent: Message[]): void {
-  state.usage.promptTokens += response.usage.promptTokens;
-  state.usage.completionTokens += response.usage.completionTokens;
-  state.usage.costUsd += response.usage.costUsd;
+function countUsage(state: LoopState, response: ModelResponse, sent: Message[]): void {
+  addUsage(state.usage, response.usage);
   const chars = sent.reduce((n, m) => n + m.content.length, 0);
   if (response.usage.promptTokens > 0 && chars > 0) state.tokensPerChar = Math.max(0.1, response.usage.promptTokens / chars);
 }

@@ -7,6 +7,7 @@ import { PreferenceStore } from '../store/preferenceStore.js';
 import { recordBatch } from '../store/recordBatch.js';
 import type { TaskStatus } from '../store/storeTypes.js';
 import type { Model, ProcessRunner, Usage } from '../types.js';
+import { sumUsage } from '../usage.js';
 import { rankCandidates, type RankedCandidate } from '../verify/rankCandidates.js';
 import type { Ranking } from '../verify/signalTypes.js';
 import { verifyCandidates } from '../verify/verifyCandidates.js';
@@ -80,7 +81,7 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
   const model = typeof host.model === 'function' ? host.model : await createModelFactory(host.model ?? endpoint!);
   const store = PreferenceStore.open(host.storeDir, { enabled: settings.recordDecisions, secrets, repoRoot: host.repoDir });
   const { candidates: made, ...batch } = await runBatch({
-    repoDir: host.repoDir, issue: host.issue, samples: settings.samples, concurrency: settings.concurrency || undefined, seed: settings.seed,
+    repoDir: host.repoDir, issue: host.issue, samples: settings.samples, concurrency: settings.concurrency || undefined, seed: settings.seed, isolation: settings.isolation,
     model, config, runner: host.runner, containment, outDir: host.outDir, signal: host.signal, worktreeBaseDir: host.worktreeBaseDir,
     budget: { costUsd: settings.batchCostUsd || undefined, tokens: settings.batchTokens || undefined }, events: events as Emitter<BatchEvent> | undefined,
   });
@@ -106,13 +107,3 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
   return report;
 }
 
-function sumUsage(usages: readonly (Usage | undefined)[]): Usage {
-  const total: Usage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
-  for (const u of usages) {
-    if (!u) continue;
-    total.promptTokens += u.promptTokens;
-    total.completionTokens += u.completionTokens;
-    total.costUsd += u.costUsd;
-  }
-  return total;
-}

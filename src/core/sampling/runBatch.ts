@@ -21,6 +21,7 @@ import { snapshot } from '../worktree/snapshot.js';
 import type { IsolatedWorkspace } from '../worktree/workspaceTypes.js';
 import { createWorkspaces, removeWorkspaces, workspacePatch } from '../worktree/workspaces.js';
 import { pruneStale } from '../worktree/worktrees.js';
+import { addUsage, sumUsage, zeroUsage } from '../usage.js';
 import type { BatchBudget, BatchEvent, BatchResult, Candidate } from './batchTypes.js';
 
 export type { ContainmentPolicy } from '../sandbox/sandboxTypes.js';
@@ -190,9 +191,7 @@ class BatchGuard {
   }
 
   add(usage: Usage): void {
-    this.used.promptTokens += usage.promptTokens;
-    this.used.completionTokens += usage.completionTokens;
-    this.used.costUsd += usage.costUsd;
+    addUsage(this.used, usage);
     const tokens = this.used.promptTokens + this.used.completionTokens;
     if ((this.budget.costUsd !== undefined && this.used.costUsd >= this.budget.costUsd)
       || (this.budget.tokens !== undefined && tokens >= this.budget.tokens)) this.stop();
@@ -216,11 +215,3 @@ class BatchGuard {
   }
 }
 
-function zeroUsage(): Usage {
-  return { promptTokens: 0, completionTokens: 0, costUsd: 0 };
-}
-
-function sumUsage(usages: Usage[]): Usage {
-  return usages.reduce((sum, u) => ({ promptTokens: sum.promptTokens + u.promptTokens,
-    completionTokens: sum.completionTokens + u.completionTokens, costUsd: sum.costUsd + u.costUsd }), zeroUsage());
-}

@@ -122,6 +122,15 @@ export const CONTAINMENT_SETTINGS = {
     doc: 'Consent to run those commands without a sandbox where none is available (or with the sandbox off): they then run with your permissions, files and network.',
     more: 'Without it the extension asks once per workspace. A machine setting, so a repository\'s own settings cannot give it.',
   }),
+  isolation: choice(['auto', 'overlay', 'worktree'], {
+    default: 'auto', key: 'workspace.isolation', machine: true,
+    doc: 'How each rollout and each test run gets its own copy of your repository; auto probes once and says in the run\'s log and result.json which it took, and why.',
+    valueDocs: [
+      'Overlays where this machine allows them, else worktrees.',
+      'A copy-on-write overlay over one shared checkout (Linux with unprivileged user namespaces): the same cost on any size of repository; fails with the reason where it cannot work.',
+      'One git worktree each: a checkout per rollout, works everywhere.',
+    ],
+  }),
   network: choice(['off', 'allowlist', 'on'], { default: 'off', key: 'sandbox.network', machine: true, doc: 'Network access of those commands.' }),
   allowedHosts: list({
     default: [], key: 'sandbox.allowedHosts', flag: 'allow-host', placeholder: 'HOST', machine: true,

@@ -3,6 +3,7 @@ import { isAbort } from '../errors.js';
 import { ContextOverflowError } from '../llm/contextOverflow.js';
 import type { JudgeResponse, OpenAiModel, TokenLogprob } from '../llm/openAiModel.js';
 import type { Message, Usage } from '../types.js';
+import { addUsage, zeroUsage } from '../usage.js';
 import { estimateJudgeTokens, judgeMessages } from './judgePrompt.js';
 import type { SignalValue } from './signalTypes.js';
 import { unavailable, type VerifiableCandidate } from './verifiable.js';
@@ -63,12 +64,8 @@ async function judgeCandidate(candidate: VerifiableCandidate, options: JudgeSign
 
 /** The LLM judge of one issue, for `verifyCandidates`; `spent` adds up what its calls cost. */
 export function judgeVerifier(options: Omit<JudgeSignalOptions, 'signal' | 'onUsage'>): Verifier {
-  const used: Usage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
-  const onUsage = (u: Usage) => {
-    used.promptTokens += u.promptTokens;
-    used.completionTokens += u.completionTokens;
-    used.costUsd += u.costUsd;
-  };
+  const used = zeroUsage();
+  const onUsage = (u: Usage) => addUsage(used, u);
   return {
     signals: ['judge'], spent: () => ({ ...used }),
     verify: async (candidates, signal) => ({ judge: await judgeSignals(candidates, { ...options, signal, onUsage }) }),
