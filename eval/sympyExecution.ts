@@ -7,7 +7,8 @@
 // unresolved (elsewhere every pick scores the same), each with a test command that runs the test files next
 // to the modules any candidate changes. `report` prints top-1 resolved for random, oracle, static signals
 // only (the same records with the test signals removed, ranked again by the same selector) and static +
-// execution (as ranked), and the variant that leaves tests every source-changing candidate breaks unscored.
+// execution (as ranked), and variants of the regression score: tests every source-changing candidate breaks,
+// or tests of what the issue names, left unscored; only tests of code the candidate did not change scored.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { select } from '../src/core/verify/select.js';
@@ -64,14 +65,23 @@ function withoutTests(signals: CandidateSignals[]): CandidateSignals[] {
   return signals.map((s) => ({ candidateId: s.candidateId, signals: Object.fromEntries(Object.entries(s.signals).filter(([n]) => n !== 'regression' && n !== 'reproduction')) }));
 }
 
-function ignoringShared(signals: CandidateSignals[]): CandidateSignals[] {
-  return signals.map((s) => {
+/** The regression score recounted over the broken tests `counts` keeps, from the lists the signal's data names. */
+function recounted(counts: (test: string, data: Record<string, unknown>) => boolean) {
+  return (signals: CandidateSignals[]): CandidateSignals[] => signals.map((s) => {
     const r = s.signals.regression;
-    if (r?.status !== 'ok' || !Array.isArray(r.data?.sharedBroken)) return s;
-    const broken = (r.data?.broken as string[]).length - (r.data?.sharedBroken as string[]).length;
-    return { candidateId: s.candidateId, signals: { ...s.signals, regression: { ...r, score: -broken } as SignalValue } };
+    if (r?.status !== 'ok' || !Array.isArray(r.data?.broken)) return s;
+    const broken = (r.data.broken as string[]).filter((t) => counts(t, r.data!)).length;
+    return { candidateId: s.candidateId, signals: { ...s.signals, regression: { ...r, score: broken === 0 ? 0 : -broken } as SignalValue } };
   });
 }
+const listed = (data: Record<string, unknown>, key: string, test: string) => Array.isArray(data[key]) && (data[key] as string[]).includes(test);
+/** Variants of the regression score, each measured before any becomes a default. */
+const VARIANTS = {
+  ignoreShared: { name: 'static + execution, shared breaks not scored', rescore: recounted((t, d) => !listed(d, 'sharedBroken', t)) },
+  ignoreIssue: { name: 'static + execution, broken tests of what the issue names not scored', rescore: recounted((t, d) => !listed(d, 'ofIssue', t)) },
+  unrelatedOnly: { name: 'static + execution, only broken tests of unrelated code scored', rescore: recounted((t, d) => !listed(d, 'ofIssue', t) && !listed(d, 'ofChangedCode', t)) },
+};
+type Variant = keyof typeof VARIANTS;
 
 // The validity rule before patches that only add files were rejected, to show what that rule alone does.
 function addedFilesValid(signals: CandidateSignals[]): CandidateSignals[] {
@@ -85,7 +95,9 @@ function addedFilesValid(signals: CandidateSignals[]): CandidateSignals[] {
 function report(): void {
   const all = rows();
   const ranked = new Map(readFileSync(need('ranked'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ranked).map((r) => [r.instance_id, r]));
-  const figures = { random: [] as number[], oracle: [] as number[], oldStatic: [] as number[], static: [] as number[], execution: [] as number[], ignoreShared: [] as number[] };
+  const figures: Record<'random' | 'oracle' | 'oldStatic' | 'static' | 'execution' | Variant, number[]> = {
+    random: [], oracle: [], oldStatic: [], static: [], execution: [], ignoreShared: [], ignoreIssue: [], unrelatedOnly: [] };
+  const picked = ['oldStatic', 'static', 'execution', ...Object.keys(VARIANTS)] as (keyof typeof figures)[];
   const notes: string[] = [];
   let wall = 0;
   for (const row of all) {
@@ -95,12 +107,12 @@ function report(): void {
     const r = ranked.get(row.instance_id);
     if (!mixed(row)) {
       // Every candidate alike: any pick scores the same.
-      for (const k of ['oldStatic', 'static', 'execution', 'ignoreShared'] as const) figures[k].push(random);
+      for (const k of picked) figures[k].push(random);
       continue;
     }
     if (r?.status !== 'ranked' || !r.signals) {
       notes.push(`${row.instance_id}: not ranked (${r?.reason ?? 'missing'}: ${r?.error ?? ''}); counted as a random pick`);
-      for (const k of ['oldStatic', 'static', 'execution', 'ignoreShared'] as const) figures[k].push(random);
+      for (const k of picked) figures[k].push(random);
       continue;
     }
     wall += r.duration_ms ?? 0;
@@ -109,18 +121,21 @@ function report(): void {
     const old = pick(addedFilesValid(withoutTests(signals)));
     const stat = pick(withoutTests(signals));
     const exec = pick(signals);
-    const ign = pick(ignoringShared(signals));
     figures.oldStatic.push(old);
     figures.static.push(stat);
     figures.execution.push(exec);
-    figures.ignoreShared.push(ign);
+    const variants = Object.entries(VARIANTS).map(([k, v]) => {
+      const value = pick(v.rescore(signals));
+      figures[k as Variant].push(value);
+      return `${k} ${value.toFixed(2)}`;
+    });
     const regression = signals.map((s) => s.signals.regression);
     const measured = regression.filter((v) => v?.status === 'ok').length;
     const why = regression.find((v) => v?.status === 'unavailable');
     const resolved = row.candidates.filter((c) => c.resolved).map((c) => c.id).join(' ');
     const first = (s: CandidateSignals[]) => select(s).order[0];
     notes.push(`${row.instance_id} (resolved: ${resolved}; picks: static ${first(withoutTests(signals))}, execution ${first(signals)}): `
-      + `static ${stat.toFixed(2)} (${old.toFixed(2)} before the new-files rule), execution ${exec.toFixed(2)}, ignore-shared ${ign.toFixed(2)}; regression measured for ${measured}/${signals.length}`
+      + `static ${stat.toFixed(2)} (${old.toFixed(2)} before the new-files rule), execution ${exec.toFixed(2)}, ${variants.join(', ')}; regression measured for ${measured}/${signals.length}`
       + `${why?.status === 'unavailable' ? ` (one unavailable: ${why.reason.slice(0, 160)})` : ''}; ${((r.duration_ms ?? 0) / 1000).toFixed(0)} s`);
   }
   const line = (name: string, xs: number[]) => `| ${name} | ${mean(xs).toFixed(3)} | ${xs.reduce((a, b) => a + b, 0).toFixed(2)} |`;
@@ -129,7 +144,7 @@ function report(): void {
     '| selector | top-1 resolved | issues resolved (expected) |', '|---|---|---|',
     line('random pick', figures.random), line('oracle', figures.oracle),
     line('static signals only, patches adding only new files still valid', figures.oldStatic), line('static signals only', figures.static),
-    line('static + execution', figures.execution), line('static + execution, shared breaks not scored', figures.ignoreShared), '',
+    line('static + execution', figures.execution), ...Object.entries(VARIANTS).map(([k, v]) => line(v.name, figures[k as Variant])), '',
     `Verification wall time of the ranked issues (sum over issues, run concurrently): ${(wall / 1000).toFixed(0)} s`, '', ...notes.map((n) => `- ${n}`), '',
   ].join('\n'));
 }

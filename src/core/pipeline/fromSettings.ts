@@ -85,7 +85,7 @@ export interface VerifiedIssue {
   runner?: ProcessRunner;
   /** How the test runs are contained: a sandbox writable only in this verification's own workspaces. */
   containment?: ContainmentPolicy;
-  /** Overlays or worktrees for the test runs' workspaces: the rollouts' kind (`auto` probes). */
+  /** Overlays or worktrees for the test runs' workspaces: the rollouts' kind; unset: the setting. */
   isolation?: IsolationMode;
   /** After a cancel only the quick signals run: no tests, no models. */
   quickOnly?: boolean;
@@ -105,7 +105,8 @@ export function verifierFactory(s: Settings, ctx: VerifierContext): (issue: Veri
     if (s.localVerifier) verifiers.push(localVerifierFor(run.issue, { modelPath }));
     if (s.tests && run.snapshot) {
       verifiers.push(testVerifier(run.snapshot, {
-        baseDir: ctx.baseDir, runner: run.runner, containment: run.containment, isolation: run.isolation, limiter: ctx.limiter, command: run.testCommand ?? (s.testCommand.trim() || undefined),
+        issue: run.issue,
+        baseDir: ctx.baseDir, runner: run.runner, containment: run.containment, isolation: run.isolation ?? s.isolation, limiter: ctx.limiter, command: run.testCommand ?? (s.testCommand.trim() || undefined),
         testTimeoutMs: s.testTimeoutSeconds * 1000, concurrency: s.testConcurrency, sharedBreaks: s.sharedBreaks,
       }));
     }

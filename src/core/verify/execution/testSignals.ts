@@ -11,6 +11,7 @@ import type { IsolationKind } from '../../worktree/batchMarker.js';
 import { chooseIsolation, type IsolationMode } from '../../worktree/isolation.js';
 import type { Snapshot } from '../../worktree/snapshot.js';
 import type { VerifiableCandidate } from '../verifiable.js';
+import { withBrokenRelevance } from './brokenRelevance.js';
 import { prepareCandidateTrees, type CandidateTrees } from './candidateTrees.js';
 import { regressionSignal, type RegressionOptions, type RegressionResult } from './regressionSignal.js';
 import { reproductionSignal, type ReproductionResult } from './reproductionSignal.js';
@@ -39,6 +40,8 @@ export interface TestSignalsOptions {
   concurrency?: number;
   /** Shared by the test runs of several verifications at once, so that together they stay within its slots. */
   limiter?: Limiter;
+  /** The issue's text: broken tests of what it names are told apart from others. */
+  issue?: string;
   /** How tests broken by every source-changing candidate are scored; defaults to `count`. */
   sharedBreaks?: SharedBreaks;
   signal?: AbortSignal;
@@ -75,7 +78,7 @@ export async function testSignals(
     const regression = await regressionSignal(trees, candidates.map((c) => c.id), {
       ...shared, command: options.command, timeoutMs: options.testTimeoutMs, reportDir: trees.reportDir,
     });
-    regression.values = withSharedBreaks(regression.values, candidates, options.sharedBreaks);
+    regression.values = withBrokenRelevance(withSharedBreaks(regression.values, candidates, options.sharedBreaks), candidates, options.issue);
     const reproduction = await reproductionSignal(trees, candidates, { ...shared, timeoutMs: options.reproTimeoutMs });
     return { regression, reproduction };
   } finally {

@@ -67,7 +67,7 @@ describe('test signals on the bundled example', () => {
     const [ceil, mathCeil, plusOne, rangeCheck] = ['r0', 'r1', 'r2', 'r3'].map((id) => ok(regression.values.get(id)));
     expect([ceil.score, ceil.detail]).toEqual([0, '5/5 tests that passed before still pass; now passes 4 that failed before']);
     expect([mathCeil.score, mathCeil.detail]).toEqual([0, '5/5 tests that passed before still pass; now passes 4 that failed before']);
-    expect([plusOne.score, plusOne.detail]).toEqual([-3, 'breaks 3 of 5 passing tests: test_exact_multiple, test_no_items, test_empty_sequence_first_page; now passes 4 that failed before']);
+    expect([plusOne.score, plusOne.detail]).toEqual([-3, 'breaks 3 of 5 passing tests: test_exact_multiple, test_no_items, test_empty_sequence_first_page; now passes 4 that failed before; of the broken tests, all test code it changes']);
     // Range-check changes only paginate's bound, which no test that passed before exercises: it breaks none
     // and fixes none, so this signal alone cannot tell it from a correct fix.
     expect([rangeCheck.score, rangeCheck.detail]).toEqual([0, '5/5 tests that passed before still pass']);
