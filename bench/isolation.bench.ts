@@ -4,7 +4,7 @@
  * medians of create and remove, the disk the N workspaces take, and once per repository the shared checkout
  * (made once per snapshot, reused while the snapshot's tree is the same).
  *
- *   npx tsx bench/isolation.bench.ts [--rounds 3] [--counts 8,16] [--synthetic 40000] [REPO ...]
+ *   npx tsx bench/isolation.bench.ts [--rounds 3] [--counts 8,16] [--variants overlay,worktree,plain] [--synthetic 40000] [REPO ...]
  *
  * REPO: clones of public repositories, given by path (never committed here; BENCHMARKS.md says which and
  * how to get them). --synthetic N adds a generated N-file repository as a last row.
@@ -30,7 +30,13 @@ function option(name: string, fallback: string): string {
 const ROUNDS = Number(option('rounds', '3'));
 const COUNTS = option('counts', '8,16').split(',').map(Number);
 const SYNTHETIC = Number(option('synthetic', '0'));
-const VARIANTS = ['overlay', 'worktree', 'plain git'] as const;
+const ALL_VARIANTS = ['overlay', 'worktree', 'plain git'] as const;
+/** --variants overlay,worktree leaves out plain git, whose sequential adds take minutes on the largest repositories. */
+const VARIANTS = option('variants', ALL_VARIANTS.join(',')).split(',').map((v) => v.trim().replace(/^plain$/, 'plain git'))
+  .map((v) => {
+    if (!(ALL_VARIANTS as readonly string[]).includes(v)) throw new Error(`--variants takes ${ALL_VARIANTS.join(', ')}, got "${v}"`);
+    return v as (typeof ALL_VARIANTS)[number];
+  });
 
 interface Sample {
   create: number;
@@ -54,22 +60,12 @@ async function ours(snap: Snapshot, count: number, baseDir: string, kind: 'overl
   return { create: created - start, remove: performance.now() - before, disk };
 }
 
-let raceRetries = 0;
-
+/** `git worktree add` once per workspace, one after another: concurrent adds race on git's own worktree records. */
 async function plain(root: string, commit: string, count: number, baseDir: string): Promise<Sample> {
   const dir = mkdtempSync(join(baseDir, 'plain-'));
   const paths = Array.from({ length: count }, (_, k) => join(dir, `r${k}`));
-  const add = (path: string): Promise<unknown> => run('git', ['worktree', 'add', '-q', '--detach', path, commit], { cwd: root, maxBuffer: 64 << 20 });
   const start = performance.now();
-  const results = await Promise.allSettled(paths.map(add));
-  // Concurrent adds race on git's worktree records; a caller has to retry the ones that lost.
-  for (const [k, result] of results.entries()) {
-    if (result.status === 'fulfilled') continue;
-    raceRetries++;
-    rmSync(paths[k], { recursive: true, force: true });
-    await run('git', ['worktree', 'prune'], { cwd: root });
-    await add(paths[k]);
-  }
+  for (const path of paths) await run('git', ['worktree', 'add', '-q', '--detach', path, commit], { cwd: root, maxBuffer: 64 << 20 });
   const created = performance.now();
   const disk = diskKiB(dir);
   const before = performance.now();
@@ -149,7 +145,6 @@ function report(results: RepoResult[]): void {
         seconds(median(r.sharedCheckoutMs)), String(count), ...cells].join(' | ')} |`);
     }
   }
-  console.log(`\nplain concurrent adds that lost git's own race and were retried: ${raceRetries}`);
 }
 
 async function main(): Promise<void> {
@@ -158,7 +153,8 @@ async function main(): Promise<void> {
   const notRepos = repos.filter((r) => !existsSync(join(r, '.git')));
   if (notRepos.length > 0) throw new Error(`not git repositories: ${notRepos.join(', ')}`);
   const cpus = os.cpus();
-  console.log(`command: npx tsx bench/isolation.bench.ts --rounds ${ROUNDS} --counts ${COUNTS.join(',')}${SYNTHETIC ? ` --synthetic ${SYNTHETIC}` : ''} ${given.join(' ')}`.trim());
+  const variants = VARIANTS.length === ALL_VARIANTS.length ? '' : ` --variants ${VARIANTS.join(',').replace('plain git', 'plain')}`;
+  console.log(`command: npx tsx bench/isolation.bench.ts --rounds ${ROUNDS} --counts ${COUNTS.join(',')}${variants}${SYNTHETIC ? ` --synthetic ${SYNTHETIC}` : ''} ${given.join(' ')}`.trim());
   console.log(`machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`);
   console.log(`tools: node ${process.version}, ${benchGit(process.cwd(), ['--version']).trim()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const isolation = await chooseIsolation('auto');

@@ -17,13 +17,13 @@ export function benchGit(cwd: string, args: string[]): string {
 }
 
 /** Deterministic pseudo-random numbers, so that every run benchmarks the same repository. */
-function lcg(seed: number): () => number {
+export function lcg(seed: number): () => number {
   let state = seed;
   return () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 /** A small Python or TypeScript source file of 20-120 lines. */
-function sourceFile(random: () => number, name: string, python: boolean): string {
+export function sourceFile(random: () => number, name: string, python: boolean): string {
   const lines: string[] = [python ? `"""Module ${name}."""` : `// Module ${name}.`];
   const functions = 2 + Math.floor(random() * 8);
   for (let f = 0; f < functions; f++) {

@@ -4,13 +4,14 @@
  *
  *   npx tsx bench/worktrees.bench.ts [--rounds 5] [--worktrees 8] [--files 2000]
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { releaseSnapshot, snapshot } from '../src/core/worktree/snapshot.js';
 import { createWorktrees, removeWorktrees } from '../src/core/worktree/worktrees.js';
+import { benchGit, lcg, sourceFile } from './syntheticRepo.js';
 
 const run = promisify(execFile);
 
@@ -22,39 +23,6 @@ function option(name: string, fallback: number): number {
 const ROUNDS = option('rounds', 5);
 const WORKTREES = option('worktrees', 8);
 const FILES = option('files', 2000);
-const ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
-  GIT_COMMITTER_NAME: 'Bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.invalid',
-};
-
-function git(cwd: string, args: string[]): string {
-  return execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', maxBuffer: 64 << 20 });
-}
-
-/** Deterministic pseudo-random numbers, so that every run benchmarks the same repository. */
-function lcg(seed: number): () => number {
-  let state = seed;
-  return () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-}
-
-/** A small TypeScript or Python source file of 20-120 lines. */
-function sourceFile(random: () => number, name: string, python: boolean): string {
-  const lines: string[] = [python ? `"""Module ${name}."""` : `// Module ${name}.`];
-  const functions = 2 + Math.floor(random() * 8);
-  for (let f = 0; f < functions; f++) {
-    const body = 3 + Math.floor(random() * 10);
-    lines.push(python ? `def ${name}_f${f}(value, limit=${f}):` : `export function ${name}F${f}(value: number): number {`);
-    for (let b = 0; b < body; b++) {
-      const k = Math.floor(random() * 1000);
-      lines.push(python ? `    value = value * ${k} % ${k + 7}  # step ${b}` : `  value = (value * ${k}) % ${k + 7}; // step ${b}`);
-    }
-    lines.push(python ? '    return value\n' : '  return value;\n}\n');
-  }
-  return lines.join('\n') + '\n';
-}
 
 /** A repository of `FILES` files in nested folders, one commit, plus staged, unstaged, untracked and deleted changes. */
 function generateRepo(): string {
@@ -67,11 +35,11 @@ function generateRepo(): string {
     writeFileSync(join(dir, `file${i}.${python ? 'py' : 'ts'}`), sourceFile(random, `m${i}`, python));
   }
   writeFileSync(join(root, 'README.md'), '# Generated benchmark repository\n');
-  git(root, ['init', '-q', '-b', 'main']);
-  git(root, ['add', '-A']);
-  git(root, ['-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'initial']);
+  benchGit(root, ['init', '-q', '-b', 'main']);
+  benchGit(root, ['add', '-A']);
+  benchGit(root, ['-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'initial']);
   writeFileSync(join(root, 'pkg0/mod0/sub0/file0.py'), '"""Changed and staged."""\n');
-  git(root, ['add', 'pkg0/mod0/sub0/file0.py']);
+  benchGit(root, ['add', 'pkg0/mod0/sub0/file0.py']);
   writeFileSync(join(root, 'pkg1/mod0/sub0/file1.ts'), '// Changed, not staged.\n');
   writeFileSync(join(root, 'NEW_NOTES.md'), 'untracked\n');
   rmSync(join(root, 'pkg2/mod0/sub0/file2.ts'));
@@ -130,7 +98,7 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   console.log(`command: npx tsx bench/worktrees.bench.ts --rounds ${ROUNDS} --worktrees ${WORKTREES} --files ${FILES}`);
   console.log(`machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`);
-  console.log(`tools: node ${process.version}, ${git(process.cwd(), ['--version']).trim()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`tools: node ${process.version}, ${benchGit(process.cwd(), ['--version']).trim()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const root = generateRepo();
   const baseDir = mkdtempSync(join(os.tmpdir(), 'entropo-bench-wt-'));
   const removeAll = (): void => {

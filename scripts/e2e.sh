@@ -202,6 +202,8 @@ main() {
   log "package: $VSIX ($(du -h "$VSIX" | cut -f1))"
 
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/entropo-e2e-XXXXXX")
+  # The editor's temp folder (stores, workspaces, the kept shared checkout) lies inside WORK, removed at exit.
+  mkdir -p "$WORK/tmp"
   make_workspace
   write_settings
   code_server --install-extension "$VSIX" >"$ARTIFACTS/install.log" 2>&1 || { cat "$ARTIFACTS/install.log" >&2; return 1; }
@@ -212,7 +214,7 @@ main() {
 
   ENTROPO_E2E_WORKSPACE=$WORK/pagination ENTROPO_E2E_ARTIFACTS=$ARTIFACTS ENTROPO_E2E_PACKAGED=1 ENTROPO_E2E_EXAMPLE=$ROOT/examples/pagination \
     ENTROPO_E2E_RESULTS=$WORK/host-results.json ENTROPO_E2E_GREP=${E2E_GREP:-} ENTROPO_E2E_TRAINER_VENV=$ROOT/trainer/.venv \
-    setsid env XDG_CONFIG_HOME="$WORK/xdg-config" XDG_DATA_HOME="$WORK/xdg-data" \
+    setsid env TMPDIR="$WORK/tmp" XDG_CONFIG_HOME="$WORK/xdg-config" XDG_DATA_HOME="$WORK/xdg-data" \
     e2e/node_modules/.bin/code-server --auth none --bind-addr "127.0.0.1:$port" \
       --user-data-dir "$WORK/user-data" --extensions-dir "$WORK/extensions" \
       --disable-telemetry --disable-update-check --disable-workspace-trust "$WORK/pagination" \
