@@ -1,4 +1,5 @@
 /** Runs git's own CLI with an argv, a timeout, an AbortSignal and an environment that cannot redirect it. */
+import { copyFile, stat, utimes } from 'node:fs/promises';
 import { AgentError, ErrorReason } from '../errors.js';
 import { runProcess } from '../process/groupProcess.js';
 import type { MountNamespace } from '../types.js';
@@ -122,4 +123,20 @@ function launchError(message: string, args: string[], cwd: string): AgentError {
 
 function describe(args: string[]): string {
   return ['git', ...args].map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
+}
+
+/**
+ * Copies an index to `to` for a temporary GIT_INDEX_FILE, keeping its stat cache (so `add -A` hashes only
+ * files that changed) and its own time: git rehashes a file whose time is not older than the index's
+ * ("racily clean"), so a file rewritten at the same size within that tick is still seen as changed. A missing
+ * index (a fresh repository) copies nothing: git reads a missing GIT_INDEX_FILE as an empty index.
+ */
+export async function copyIndex(from: string, to: string): Promise<void> {
+  try {
+    await copyFile(from, to);
+    const { atime, mtime } = await stat(from);
+    await utimes(to, atime, mtime);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }

@@ -2,11 +2,11 @@
  * A candidate's patch from an overlay workspace, in time that grows with what the rollout changed rather
  * than with the repository: the upper layer already lists every path the rollout touched.
  */
-import { copyFile, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
-import { git, gitResult, type GitOptions } from './git.js';
+import { copyIndex, git, gitResult, type GitOptions } from './git.js';
 import { patchOfIndex, type ExtractPatchOptions } from './patch.js';
 import type { IsolatedWorkspace } from './workspaceTypes.js';
 
@@ -32,7 +32,7 @@ export async function extractOverlayPatch(ws: IsolatedWorkspace, snapshotCommit:
   try {
     const tempIndex = join(scratch, 'index');
     // The lower layer's index is the snapshot exactly, whatever the agent did to the workspace's own index.
-    await copyFile(join(ws.layers.lower, '.git', 'index'), tempIndex);
+    await copyIndex(join(ws.layers.lower, '.git', 'index'), tempIndex);
     // Pathspecs are read literally: a file may be named `*` or `:(glob)x`.
     const opts: GitOptions = { signal: options.signal, timeoutMs: options.timeoutMs, cwd: ws.path, namespace: ws.namespace,
       env: { GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1' } };

@@ -1,9 +1,9 @@
 /** Extracts a candidate's patch from its worktree, applies patches, and lists the files a patch touches. */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
-import { errorLine, git, gitResult, type GitOptions } from './git.js';
+import { copyIndex, errorLine, git, gitResult, type GitOptions } from './git.js';
 import { parsePatch } from './parse.js';
 
 /**
@@ -76,9 +76,7 @@ export async function extractPatch(dir: string, snapshotCommit: string, options:
   const scratch = await mkdtemp(join(tmpdir(), 'entropo-patch-'));
   try {
     const tempIndex = join(scratch, 'index');
-    await copyFile(indexPath, tempIndex).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+    await copyIndex(indexPath, tempIndex);
     const opts = { signal: options.signal, timeoutMs: options.timeoutMs, cwd: root, env: { GIT_INDEX_FILE: tempIndex } };
     // Stats every file of the tree: on a large checkout and a slow disk that has no useful time limit.
     await git(['add', '-A', '--', ':/'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });

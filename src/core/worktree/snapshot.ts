@@ -1,10 +1,10 @@
 /** Captures the user's working state as an unreferenced commit, leaving their index, tree, stash and refs alone. */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdtemp, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
-import { git, gitResult } from './git.js';
+import { copyIndex, git, gitResult } from './git.js';
 
 /** The user's state frozen as a commit; `ref` keeps it from being garbage-collected while in use. */
 export interface Snapshot {
@@ -103,10 +103,7 @@ async function treeOfWorkingState(root: string, indexPath: string, options: Snap
   const scratch = await mkdtemp(join(tmpdir(), 'entropo-index-'));
   try {
     const tempIndex = join(scratch, 'index');
-    await copyFile(indexPath, tempIndex).catch((error: NodeJS.ErrnoException) => {
-      // No index yet (fresh repository): git treats a missing GIT_INDEX_FILE as an empty index.
-      if (error.code !== 'ENOENT') throw error;
-    });
+    await copyIndex(indexPath, tempIndex);
     // Both grow with the repository (add -A looks at every file), so on a slow disk they get no time limit
     // unless the caller sets one; the signal still stops them.
     const opts = { ...options, timeoutMs: options.timeoutMs ?? Infinity, cwd: root, env: { GIT_INDEX_FILE: tempIndex } };

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
@@ -62,6 +62,22 @@ describe('snapshot', () => {
     await releaseSnapshot(snap);
     expect(entropoRefs(root)).toEqual([]);
     expect(stateDigest(root)).toEqual(before);
+  });
+
+  it('sees a file rewritten at the same size within the index\'s own time tick (racily clean), as git status does', async () => {
+    const root = makeRepo({ 'a.txt': 'v1\n' });
+    // Without ctime, git tells such a rewrite only by the index's own time; set every time to one second.
+    sh(root, ['config', 'core.trustctime', 'false']);
+    const tick = new Date('2026-01-01T00:00:00Z');
+    utimesSync(join(root, 'a.txt'), tick, tick);
+    sh(root, ['update-index', '--refresh']);
+    utimesSync(join(root, '.git', 'index'), tick, tick);
+    write(root, { 'a.txt': 'v2\n' });
+    utimesSync(join(root, 'a.txt'), tick, tick);
+    expect(sh(root, ['--no-optional-locks', 'status', '--porcelain'])).toBe(' M a.txt\n'); // status without rewriting the index
+    const snap = await snapshot(root);
+    expect(sh(root, ['show', `${snap.commit}:a.txt`])).toBe('v2\n');
+    await releaseSnapshot(snap);
   });
 
   it('works in a repository without commits', async () => {
