@@ -24,9 +24,13 @@ verifier_python=$(bash trainer/verifier/setup.sh | tail -n 1)
 bash scripts/llama-setup.sh >/dev/null || [ $? -eq 5 ]
 
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=1
-{ trainer/.venv/bin/python -m pytest -p no:cacheprovider trainer/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-trainer.log
-{ "$verifier_python" -m pytest -q -p no:cacheprovider trainer/verifier/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-verifier.log
+# Every temporary file of the suites (theirs, pytest's tmp_path, PyTorch's, onnxruntime's empty mat-debug
+# logs) goes in one folder, removed afterwards; the editor's suite keeps its own (scripts/e2e.sh).
+suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/entropo-tests-XXXXXX")
+trap 'rm -rf "$suite_tmp"' EXIT
+TMPDIR=$suite_tmp npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=1
+{ TMPDIR=$suite_tmp trainer/.venv/bin/python -m pytest -p no:cacheprovider --basetemp "$suite_tmp/pytest-trainer" trainer/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-trainer.log
+{ TMPDIR=$suite_tmp "$verifier_python" -m pytest -q -p no:cacheprovider --basetemp "$suite_tmp/pytest-verifier" trainer/verifier/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-verifier.log
 grep -q '^pytest-failed$' test-artifacts/pytest-trainer.log test-artifacts/pytest-verifier.log && status=1
 { bash scripts/e2e.sh 2>&1 || echo "e2e-failed"; } | tee test-artifacts/e2e.log
 grep -q '^e2e-failed$' test-artifacts/e2e.log && status=1
