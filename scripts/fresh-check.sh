@@ -23,13 +23,14 @@ while [ $# -gt 0 ]; do
 done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/entropo-fresh-XXXXXX")
-cleanup() { if [ -z "${FRESH_KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept: $WORK"; fi; }
+# The PATH's links lie outside the temp folder: sandboxed commands get a private /tmp, where they would vanish.
+mkdir -p "$ROOT/.entropo"
+bin=$(mktemp -d "$ROOT/.entropo/fresh-bin-XXXXXX")
+cleanup() { rm -rf "$bin"; if [ -z "${FRESH_KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept: $WORK"; fi; }
 trap cleanup EXIT
 
 # The PATH: links to every program of /usr/bin and /bin (where Debian puts node, npm, git, python3 and the
 # apt packages), minus what --without names. Nothing from /usr/local, ~/.cargo, ~/.pyenv or ~/.local.
-bin=$WORK/bin
-mkdir -p "$bin"
 for dir in /usr/bin /bin; do
   for program in "$dir"/*; do
     name=${program##*/}
