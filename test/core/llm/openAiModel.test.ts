@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { OpenAiModel, type OpenAiModelOptions } from '../../../src/core/llm/openAiModel.js';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
 import { ContextOverflowError } from '../../../src/core/llm/contextOverflow.js';
 import type { Message, ToolSpec } from '../../../src/core/types.js';
+import { freePort } from '../../helpers/freePort.js';
 import { startOpenAiServer, type OpenAiServer, type OpenAiServerScript } from '../../helpers/openAiServer.js';
 
 const servers: OpenAiServer[] = [];
@@ -384,17 +384,6 @@ describe('OpenAiModel cancellation and secrets', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 5000;
