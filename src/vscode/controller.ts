@@ -147,7 +147,7 @@ export class Controller implements vscode.Disposable {
    */
   async fromDiff(uri: unknown, action: 'apply' | 'reject' | 'next'): Promise<void> {
     const target = candidateOfUri(uri);
-    const run = target ? this.runs.get(target.runId) ?? await this.loadRun(this.runFile(target.runId)) : undefined;
+    const run = target ? await this.runById(target.runId) : undefined;
     if (!target || !run) return void vscode.window.showInformationMessage('EntroPO: open a candidate\'s diff first.');
     this.current = run;
     if (action === 'apply') return this.apply(target.candidateId);
@@ -312,7 +312,7 @@ export class Controller implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', HAS_CANDIDATES, report.candidates.length > 0);
     // Said once the run is over, for whoever looked away meanwhile; the panel says the same above the list.
     const { kind, summary, recommended } = report.outcome;
-    const line = `EntroPO: ${kind === 'ready' ? 'ready' : kind === 'cancelled' ? 'cancelled' : kind === 'failed' ? 'failed' : 'no candidate worth applying'}: ${summary}`;
+    const line = `EntroPO: ${kind === 'no_fit_candidate' ? 'no candidate worth applying' : kind}: ${summary}`;
     const show = kind === 'ready' || kind === 'no_fit_candidate' ? (m: string, ...a: string[]) => vscode.window.showInformationMessage(m, ...a) : (m: string, ...a: string[]) => vscode.window.showWarningMessage(m, ...a);
     void show(line, ...(recommended ? [`Apply ${recommended}`] : []), 'Show Candidates').then((choice) => {
       if (choice === 'Show Candidates') return void this.showRun(record.runId);
@@ -326,7 +326,7 @@ export class Controller implements vscode.Disposable {
    * acted on. Without an id, the run shown now. Resolves to the run's review state, as the panel shows it.
    */
   async showRun(runId?: string): Promise<ReviewState | undefined> {
-    const run = runId ? this.runs.get(runId) ?? await this.loadRun(this.runFile(runId)) : this.current;
+    const run = runId ? await this.runById(runId) : this.current;
     if (!run) return void vscode.window.showInformationMessage('EntroPO: that run is no longer saved.');
     this.current = run;
     this.panel.show();
@@ -370,6 +370,10 @@ export class Controller implements vscode.Disposable {
     return path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs', runId, 'run.json');
   }
 
+  // A run of this window, else the saved one.
+  private async runById(runId: string): Promise<RunRecord | undefined> {
+    return this.runs.get(runId) ?? this.loadRun(this.runFile(runId));
+  }
 
   /** The preference store of this workspace: the setting, or the extension's storage for the workspace. */
   private storeDir(): string {

@@ -1,4 +1,5 @@
 import type { FixEvent, FixReport } from '../core/pipeline/fixIssue.js';
+import { sumUsage } from '../core/usage.js';
 import { signalTone } from '../core/verify/signalTone.js';
 import { summaryLine } from '../core/verify/summaryLine.js';
 import { SIGNAL_NAMES, type UnfitReason } from '../core/verify/signalTypes.js';
@@ -46,7 +47,8 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
     };
   });
   const { batch } = report;
-  const judge = report.verifierUsage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 };
+  const judge = report.verifierUsage;
+  const total = sumUsage([batch.usage, judge]);
   return {
     ...review, candidates, status: cancelled ? 'cancelled' : 'done', mode: report.ranking.mode,
     outcome: {
@@ -56,8 +58,7 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
     priced: report.candidates.some((c) => c.usage.costUsd > 0) || judge.costUsd > 0,
     diversity: { distinct: batch.diversity.distinct, similarity: batch.diversity.meanPairwiseSimilarity },
     totals: {
-      tokens: batch.usage.promptTokens + batch.usage.completionTokens + judge.promptTokens + judge.completionTokens,
-      costUsd: batch.usage.costUsd + judge.costUsd, wallMs: batch.wallMs,
+      tokens: total.promptTokens + total.completionTokens, costUsd: total.costUsd, wallMs: batch.wallMs,
       ...(judge.promptTokens > 0 ? { judgeTokens: judge.promptTokens + judge.completionTokens } : {}),
     },
   };

@@ -21,7 +21,7 @@ describe('the review state carries the batch outcome', () => {
     ];
     const { ranking, candidates: ranked } = rankCandidates(candidates, signals);
     const report = { batch: { diversity: { distinct: 1, meanPairwiseSimilarity: 1 }, usage: { promptTokens: 2, completionTokens: 2, costUsd: 0 }, wallMs: 20 },
-      candidates: ranked, ranking, outcome: batchOutcome(ranked, ranking) } as unknown as FixReport;
+      candidates: ranked, ranking, outcome: batchOutcome(ranked, ranking), verifierUsage: { promptTokens: 0, completionTokens: 0, costUsd: 0 } } as unknown as FixReport;
     const state = rankedReview(startReview('run', 'Issue', 2), report, false);
     expect(state.outcome).toEqual({ kind: 'ready', summary: 'r1 is worth applying (1 of 2 candidates are fit)', recommended: 'r1' });
     expect(state.candidates.map((c) => [c.id, c.unfit])).toEqual([['r1', undefined], ['r0', 'empty: empty patch']]);

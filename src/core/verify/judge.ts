@@ -40,12 +40,9 @@ export async function judgeSignals(candidates: readonly VerifiableCandidate[], o
   // One candidate first: an endpoint that returns no logprobs at all is not asked again for the others.
   const [first, ...rest] = asked;
   const probe = await judgeCandidate(first, options);
-  if (probe.noLogprobs) {
-    for (const c of asked) values.set(c.id, probe.value);
-    return values;
-  }
   values.set(first.id, probe.value);
-  const judged = await mapLimited(rest, options.concurrency ?? 4, async (c) => [c.id, (await judgeCandidate(c, options)).value] as const);
+  const judged = probe.noLogprobs ? rest.map((c) => [c.id, probe.value] as const)
+    : await mapLimited(rest, options.concurrency ?? 4, async (c) => [c.id, (await judgeCandidate(c, options)).value] as const);
   for (const [id, value] of judged) values.set(id, value);
   return new Map(candidates.map((c) => [c.id, values.get(c.id)!]));
 }

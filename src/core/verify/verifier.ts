@@ -7,7 +7,7 @@ export type SignalValues = Partial<Record<SignalName, Map<string, SignalValue>>>
 
 /**
  * A source of signals that looks at all the candidates of one issue at once: the LLM judge, the local model,
- * the tests. The pipeline builds every verifier from the settings (pipeline/verifiers.ts); verification runs
+ * the tests. The pipeline builds every verifier from the settings (pipeline/fromSettings.ts); verification runs
  * them side by side, and a verifier that fails makes its signals unavailable with the reason.
  */
 export interface Verifier {
