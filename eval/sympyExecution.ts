@@ -61,10 +61,6 @@ function top1(row: Row, signals: CandidateSignals[], ranking: string[]): number 
   return mean(tied.map((id) => Number(row.candidates.find((c) => c.id === id)!.resolved)));
 }
 
-function withoutTests(signals: CandidateSignals[]): CandidateSignals[] {
-  return signals.map((s) => ({ candidateId: s.candidateId, signals: Object.fromEntries(Object.entries(s.signals).filter(([n]) => n !== 'regression' && n !== 'reproduction')) }));
-}
-
 /** The regression score recounted over the broken tests `counts` keeps, from the lists the signal's data names. */
 function recounted(counts: (test: string, data: Record<string, unknown>) => boolean) {
   return (signals: CandidateSignals[]): CandidateSignals[] => signals.map((s) => {
@@ -75,8 +71,33 @@ function recounted(counts: (test: string, data: Record<string, unknown>) => bool
   });
 }
 const listed = (data: Record<string, unknown>, key: string, test: string) => Array.isArray(data[key]) && (data[key] as string[]).includes(test);
-/** Variants of the regression score, each measured before any becomes a default. */
+
+function withoutSignal(name: SignalName) {
+  return (signals: CandidateSignals[]): CandidateSignals[] =>
+    signals.map((s) => ({ candidateId: s.candidateId, signals: Object.fromEntries(Object.entries(s.signals).filter(([n]) => n !== name)) }));
+}
+
+const withoutTests = (signals: CandidateSignals[]) => withoutSignal('reproduction')(withoutSignal('regression')(signals));
+
+/** The reproduction score recounted without the scripts of one origin; without the signal when none is left. */
+function reproductionWithout(origin: string) {
+  return (signals: CandidateSignals[]): CandidateSignals[] => signals.map((s) => {
+    const r = s.signals.reproduction;
+    if (r?.status !== 'ok') return s;
+    const origins = (r.data?.origins ?? {}) as Record<string, string>;
+    const left = Object.keys(origins).filter((t) => origins[t] !== origin);
+    const rest = Object.fromEntries(Object.entries(s.signals).filter(([n]) => n !== 'reproduction'));
+    if (left.length === 0) return { candidateId: s.candidateId, signals: rest };
+    const passed = (r.data?.passed as string[]).filter((t) => left.includes(t)).length;
+    return { candidateId: s.candidateId, signals: { ...rest, reproduction: { ...r, score: passed } as SignalValue } };
+  });
+}
+
+/** Variants of the execution signals, each measured before any becomes a default. */
 const VARIANTS = {
+  regressionOnly: { name: 'static + regression tests only', rescore: withoutSignal('reproduction') },
+  reproductionOnly: { name: 'static + reproduction scripts only', rescore: withoutSignal('regression') },
+  noIssueCode: { name: 'static + execution, the issue\'s code not run as a reproduction', rescore: reproductionWithout('issue') },
   ignoreShared: { name: 'static + execution, shared breaks not scored', rescore: recounted((t, d) => !listed(d, 'sharedBroken', t)) },
   ignoreIssue: { name: 'static + execution, broken tests of what the issue names not scored', rescore: recounted((t, d) => !listed(d, 'ofIssue', t)) },
   unrelatedOnly: { name: 'static + execution, only broken tests of unrelated code scored', rescore: recounted((t, d) => !listed(d, 'ofIssue', t) && !listed(d, 'ofChangedCode', t)) },
@@ -96,7 +117,7 @@ function report(): void {
   const all = rows();
   const ranked = new Map(readFileSync(need('ranked'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ranked).map((r) => [r.instance_id, r]));
   const figures: Record<'random' | 'oracle' | 'oldStatic' | 'static' | 'execution' | Variant, number[]> = {
-    random: [], oracle: [], oldStatic: [], static: [], execution: [], ignoreShared: [], ignoreIssue: [], unrelatedOnly: [] };
+    random: [], oracle: [], oldStatic: [], static: [], execution: [], regressionOnly: [], reproductionOnly: [], noIssueCode: [], ignoreShared: [], ignoreIssue: [], unrelatedOnly: [] };
   const picked = ['oldStatic', 'static', 'execution', ...Object.keys(VARIANTS)] as (keyof typeof figures)[];
   const notes: string[] = [];
   let wall = 0;
@@ -133,10 +154,15 @@ function report(): void {
     const measured = regression.filter((v) => v?.status === 'ok').length;
     const why = regression.find((v) => v?.status === 'unavailable');
     const resolved = row.candidates.filter((c) => c.resolved).map((c) => c.id).join(' ');
+    const repro = signals.map((x) => [x.candidateId, x.signals.reproduction] as const);
+    const reproOk = repro.filter(([, v]) => v?.status === 'ok');
+    const reproNote = reproOk.length > 0
+      ? `reproduction passes ${reproOk.map(([id, v]) => `${id} ${v?.status === 'ok' ? v.score : ''}`).join(', ')} of ${String((reproOk[0][1] as { data?: { total?: number } }).data?.total)}`
+      : `no reproduction (${repro[0]?.[1]?.status === 'unavailable' ? repro[0][1].reason.slice(0, 120) : 'missing'})`;
     const first = (s: CandidateSignals[]) => select(s).order[0];
     notes.push(`${row.instance_id} (resolved: ${resolved}; picks: static ${first(withoutTests(signals))}, execution ${first(signals)}): `
       + `static ${stat.toFixed(2)} (${old.toFixed(2)} before the new-files rule), execution ${exec.toFixed(2)}, ${variants.join(', ')}; regression measured for ${measured}/${signals.length}`
-      + `${why?.status === 'unavailable' ? ` (one unavailable: ${why.reason.slice(0, 160)})` : ''}; ${((r.duration_ms ?? 0) / 1000).toFixed(0)} s`);
+      + `${why?.status === 'unavailable' ? ` (one unavailable: ${why.reason.slice(0, 160)})` : ''}; ${reproNote}; ${((r.duration_ms ?? 0) / 1000).toFixed(0)} s`);
   }
   const line = (name: string, xs: number[]) => `| ${name} | ${mean(xs).toFixed(3)} | ${xs.reduce((a, b) => a + b, 0).toFixed(2)} |`;
   process.stdout.write([

@@ -181,8 +181,8 @@ describe('entropo CLI', () => {
     expect(ranked.signals.broken.syntax.score).toBeLessThan(0);
     expect(ranked.signals['plus-one'].regression.score).toBe(-3);
     expect(ranked.explanations.empty).toMatch(/^unfit \(empty patch\)/);
-    // The input carries no trajectories: that, not the rollouts, is why there is no reproduction evidence.
-    expect(ranked.signals.ceil.reproduction).toEqual({ status: 'unavailable', reason: 'no trajectories were given, so no reproduction script could be found' });
+    // The input carries no trajectories, its patches add no script and its issue shows no code block: the reason says all three.
+    expect(ranked.signals.ceil.reproduction).toEqual({ status: 'unavailable', reason: expect.stringMatching(/^no trajectories were given, no patch adds one \(a file named reproduce\*, .*\), and the issue shows no code$/) });
     const staticOnly = await cli(['rank', '--candidates', inFile]);
     const line = JSON.parse(staticOnly.stdout) as { signals: Record<string, Record<string, { status: string; reason?: string }>> };
     expect(line.signals.ceil.regression).toEqual({ status: 'unavailable', reason: 'needs a checkout of the repository' });

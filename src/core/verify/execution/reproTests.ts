@@ -1,8 +1,12 @@
-/** Finds the reproduction scripts rollouts wrote, by replaying their file_editor calls on those files. */
+/**
+ * Finds the reproduction scripts of a batch: those rollouts wrote, by replaying their file_editor calls on those
+ * files, and those a candidate's patch adds (patches made elsewhere keep them).
+ */
 import { createHash } from 'node:crypto';
 import { parseAction } from '../../agent/parseAction.js';
 import { defaultTools } from '../../tools/defaultTools.js';
 import type { Message, ModelResponse } from '../../types.js';
+import { parsePatch } from '../../worktree/parse.js';
 import { isScratch } from '../../worktree/patch.js';
 import type { VerifiableCandidate } from '../verifiable.js';
 
@@ -13,38 +17,45 @@ export interface ReproTest {
   /** Path relative to the repository root, forward slashes. */
   path: string;
   content: string;
-  /** Ids of the candidates whose trajectories wrote it. */
+  /** Ids of the candidates whose trajectories wrote it, or whose patches add it. */
   authors: string[];
   /** The program that runs it (`python3`, `node`, `bash`). */
   interpreter: string;
+  /** Where it was found: a rollout's file_editor calls, a candidate's patch, or the issue's own code. */
+  origin: 'trajectory' | 'patch' | 'issue';
 }
 
-/** Names rollouts give to scripts that reproduce an issue; a subset of the scratch patterns. */
-export const REPRO_PATTERNS: readonly string[] = ['reproduce*', 'repro*.*', 'test_repro*', '*_repro.*'];
+/** Names agents give to scripts that reproduce an issue (`reproduce_bug.py`, `replicate_issue.py`, `bug_reproduction.py`). */
+export const REPRO_PATTERNS: readonly string[] = ['reproduce*', 'repro*.*', 'test_repro*', '*_repro.*', 'replicate*', '*_reproduction*'];
 
 const INTERPRETERS: Record<string, string> = { py: 'python3', js: 'node', mjs: 'node', cjs: 'node', sh: 'bash', bash: 'bash' };
 const NO_USAGE = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
 
 /**
  * The reproduction scripts of all candidates, one per distinct (path, content). Each trajectory's
- * file_editor calls on files named like REPRO_PATTERNS are replayed (create, str_replace, insert, undo_edit),
- * so the last version a rollout wrote wins. Files written another way (a shell heredoc) are not seen.
+ * file_editor calls on files named like `patterns` are replayed (create, str_replace, insert, undo_edit),
+ * so the last version a rollout wrote wins; files written another way (a shell heredoc) are not seen. A
+ * patch's added files named like `patterns` count too: the same script from a trajectory and a patch is one.
  */
 export function collectReproTests(
-  candidates: readonly Pick<VerifiableCandidate, 'id' | 'messages'>[],
+  candidates: readonly (Pick<VerifiableCandidate, 'id' | 'messages'> & { patch?: string })[],
   patterns: readonly string[] = REPRO_PATTERNS,
 ): ReproTest[] {
   const byKey = new Map<string, ReproTest>();
+  const add = (candidateId: string, path: string, content: string, origin: ReproTest['origin']): void => {
+    const interpreter = INTERPRETERS[path.split('.').at(-1)?.toLowerCase() ?? ''];
+    if (interpreter === undefined) return;
+    const key = `${path}\0${content}`;
+    const existing = byKey.get(key);
+    if (existing) {
+      if (!existing.authors.includes(candidateId)) existing.authors.push(candidateId);
+    } else byKey.set(key, { id: path, path, content, authors: [candidateId], interpreter, origin });
+  };
   for (const candidate of candidates) {
-    for (const [path, content] of replayEdits(candidate.messages ?? [], patterns)) {
-      const interpreter = INTERPRETERS[path.split('.').at(-1)?.toLowerCase() ?? ''];
-      if (interpreter === undefined) continue;
-      const key = `${path}\0${content}`;
-      const existing = byKey.get(key);
-      if (existing) {
-        if (!existing.authors.includes(candidate.id)) existing.authors.push(candidate.id);
-      } else byKey.set(key, { id: path, path, content, authors: [candidate.id], interpreter });
-    }
+    for (const [path, content] of replayEdits(candidate.messages ?? [], patterns)) add(candidate.id, path, content, 'trajectory');
+  }
+  for (const candidate of candidates) {
+    for (const [path, content] of addedFiles(candidate.patch ?? '', patterns)) add(candidate.id, path, content, 'patch');
   }
   const tests = [...byKey.values()];
   for (const test of tests) {
@@ -53,6 +64,22 @@ export function collectReproTests(
     }
   }
   return tests;
+}
+
+/** The content of every text file `patch` adds whose file name (not folder) is like `patterns`. */
+function addedFiles(patch: string, patterns: readonly string[]): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const file of parsePatch(patch)) {
+    if (file.status !== 'added' || file.binary || file.newPath === null || !isScratch(file.newPath.split('/').at(-1) ?? '', patterns)) continue;
+    const lines: string[] = [];
+    let newline = true;
+    for (const line of file.body) {
+      if (line.startsWith('+')) lines.push(line.slice(1));
+      else if (line.startsWith('\\')) newline = false;
+    }
+    files.set(file.newPath, lines.join('\n') + (newline && lines.length > 0 ? '\n' : ''));
+  }
+  return files;
 }
 
 /** The final content of every reproduction file one trajectory wrote through file_editor. */

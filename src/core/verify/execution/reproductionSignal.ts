@@ -1,4 +1,7 @@
-/** Signal 5: the reproduction scripts of all rollouts, which must fail on the snapshot and pass with a fix. */
+/**
+ * Signal 5: the reproduction scripts of all rollouts and candidates, and the issue's own code, which must fail
+ * on the snapshot and pass with a fix.
+ */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +15,7 @@ import type { SignalValue } from '../signalTypes.js';
 import { unavailable, type VerifiableCandidate } from '../verifiable.js';
 import type { CandidateTrees } from './candidateTrees.js';
 import { pythonFor } from './detectTestCommand.js';
+import { issueReproTests, looksLikePython, NOT_A_REPRODUCTION_EXIT, NOT_A_REPRODUCTION_PREFIX } from './issueCode.js';
 import { collectReproTests, REPRO_PATTERNS, type ReproTest } from './reproTests.js';
 
 /** Options of `reproductionSignal`. */
@@ -25,6 +29,8 @@ export interface ReproductionOptions {
   limiter?: Limiter;
   signal?: AbortSignal;
   patterns?: readonly string[];
+  /** The issue's text: in a Python project, each of its code blocks that fails on the snapshot is a reproduction. */
+  issue?: string;
 }
 
 /** One script's outcome in one checkout. */
@@ -33,6 +39,8 @@ export interface ReproRun {
   passed: boolean;
   /** Why it counts as failing: the exit code, a timeout, a traceback. */
   why: string;
+  /** Set when the script says it is no reproduction at all (the issue's code that cannot run here), with why. */
+  notAReproduction?: string;
 }
 
 /** The signal per candidate, with the scripts it was measured with. */
@@ -50,54 +58,76 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 const FAILURE_TEXT = /Traceback \(most recent call last\)|AssertionError/;
 
 /**
- * Runs every rollout's reproduction scripts on the snapshot, keeps those that fail there, then runs those
- * with each candidate applied. Score: the number of valid scripts, from all rollouts, that pass with the
- * candidate. A script fails on a non-zero exit, a timeout, or a Python traceback or AssertionError in its
- * output.
+ * Runs every reproduction script on the snapshot, keeps those that fail there, then runs those with each
+ * candidate applied. The scripts: those rollouts wrote, those candidates' patches add, and, in a Python
+ * project, the issue's code blocks. Score: the number of valid scripts that pass with the candidate. A script
+ * fails on a non-zero exit, a timeout, or a Python traceback or AssertionError in its output.
  */
 export async function reproductionSignal(
   trees: CandidateTrees,
-  candidates: readonly Pick<VerifiableCandidate, 'id' | 'messages'>[],
+  candidates: readonly (Pick<VerifiableCandidate, 'id' | 'messages'> & { patch?: string })[],
   options: ReproductionOptions = {},
 ): Promise<ReproductionResult> {
-  const tests = collectReproTests(candidates, options.patterns ?? REPRO_PATTERNS);
+  const patterns = options.patterns ?? REPRO_PATTERNS;
+  const python = looksLikePython(trees.baseline);
+  const fromIssue = options.issue !== undefined && python ? issueReproTests(options.issue) : [];
+  const tests = [...collectReproTests(candidates, patterns), ...fromIssue];
   const all = (reason: string): Map<string, SignalValue> => new Map(candidates.map((c) => [c.id, unavailable(reason)]));
-  if (candidates.every((c) => (c.messages ?? []).length === 0)) {
-    return { values: all('no trajectories were given, so no reproduction script could be found'), tests, valid: [], discarded: [] };
-  }
-  if (tests.length === 0) {
-    const names = (options.patterns ?? REPRO_PATTERNS).join(', ');
-    return { values: all(`no rollout wrote a reproduction script (a file named ${names})`), tests, valid: [], discarded: [] };
-  }
+  if (tests.length === 0) return { values: all(noScripts(candidates, patterns, options.issue, python)), tests, valid: [], discarded: [] };
   const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
   // Overlay trees exist only inside their namespace: scripts must start there to see them.
   options = { ...options, runner: options.runner ?? inNamespace(new NodeProcessRunner(), trees.namespace) };
   const onSnapshot = await limiter.run(() => runAll(trees.baseline, tests, options));
-  const valid = tests.filter((_, k) => !onSnapshot[k].passed);
-  const discarded = tests.filter((_, k) => onSnapshot[k].passed).map((t) => ({ testId: t.id, reason: 'passes on the snapshot, so it does not reproduce the issue' }));
+  const valid = tests.filter((_, k) => !onSnapshot[k].passed && onSnapshot[k].notAReproduction === undefined);
+  const discarded = tests.flatMap((t, k) => {
+    const run = onSnapshot[k];
+    if (run.notAReproduction !== undefined) return [{ testId: t.id, reason: `not a reproduction: ${run.notAReproduction}` }];
+    return run.passed ? [{ testId: t.id, reason: 'passes on the snapshot, so it does not reproduce the issue' }] : [];
+  });
   const summary = { tests, valid: valid.map((t) => t.id), discarded };
   if (valid.length === 0) {
-    return { values: all(`none of the ${tests.length} reproduction script(s) fails on the snapshot (${tests.map((t) => t.id).join(', ')})`), ...summary };
+    return { values: all(`none of the ${tests.length} reproduction script(s) reproduces the issue on the snapshot (${discarded.map((d) => `${d.testId}: ${d.reason}`).join('; ')})`), ...summary };
   }
   const values = await Promise.all(candidates.map(async (candidate): Promise<[string, SignalValue]> => {
     const tree = trees.byCandidate.get(candidate.id);
     if (tree === undefined) return [candidate.id, unavailable('no checkout was prepared for this candidate')];
     if (tree instanceof Error) return [candidate.id, unavailable(tree.message)];
     const runs = await limiter.run(() => runAll(tree, valid, options));
-    return [candidate.id, score(runs, valid, discarded.length)];
+    return [candidate.id, score(runs, valid, discarded)];
   }));
   return { values: new Map(values), ...summary };
 }
 
-function score(runs: ReproRun[], valid: ReproTest[], discarded: number): SignalValue {
+/** Why there is no script at all, naming every place one was looked for. */
+function noScripts(
+  candidates: readonly Pick<VerifiableCandidate, 'messages'>[], patterns: readonly string[], issue: string | undefined, python: boolean,
+): string {
+  const rollouts = candidates.every((c) => (c.messages ?? []).length === 0)
+    ? 'no trajectories were given'
+    : 'no rollout wrote a reproduction script';
+  const code = issue === undefined ? 'no issue text was given'
+    : python ? 'the issue shows no code' : 'the project is not Python, whose issues\' code alone is run';
+  return `${rollouts}, no patch adds one (a file named ${patterns.join(', ')}), and ${code}`;
+}
+
+function score(runs: ReproRun[], valid: ReproTest[], discarded: ReproductionResult['discarded']): SignalValue {
   const passed = runs.filter((r) => r.passed).map((r) => r.testId);
   const failed = runs.filter((r) => !r.passed).map((r) => ({ testId: r.testId, why: r.why }));
-  const own = discarded > 0 ? ` (${discarded} more passed on the snapshot and were dropped)` : '';
+  const notReproductions = discarded.filter((d) => d.reason.startsWith('not a reproduction')).length;
+  const dropped = [
+    ...(discarded.length > notReproductions ? [`${discarded.length - notReproductions} more passed on the snapshot`] : []),
+    ...(notReproductions > 0 ? [`${notReproductions} of the issue's code blocks are not reproductions`] : []),
+  ];
+  const own = dropped.length > 0 ? ` (${dropped.join('; ')})` : '';
   return {
     status: 'ok',
     score: passed.length,
     detail: `passes ${passed.length}/${valid.length} reproduction tests${own}`,
-    data: { passed, failed, total: valid.length, authors: Object.fromEntries(valid.map((t) => [t.id, t.authors])) },
+    data: {
+      passed, failed, total: valid.length,
+      authors: Object.fromEntries(valid.map((t) => [t.id, t.authors])),
+      origins: Object.fromEntries(valid.map((t) => [t.id, t.origin])),
+    },
   };
 }
 
@@ -124,6 +154,12 @@ export async function runOne(dir: string, test: ReproTest, options: Reproduction
     const output = result.stdout + result.stderr;
     if (result.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
     if (result.timedOut) return { testId: test.id, passed: false, why: `timed out after ${(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s` };
+    const refusal = test.origin === 'issue' && result.exitCode === NOT_A_REPRODUCTION_EXIT
+      ? output.split('\n').find((line) => line.startsWith(NOT_A_REPRODUCTION_PREFIX)) : undefined;
+    if (refusal !== undefined) {
+      const notAReproduction = refusal.slice(NOT_A_REPRODUCTION_PREFIX.length).trim();
+      return { testId: test.id, passed: false, why: `not a reproduction: ${notAReproduction}`, notAReproduction };
+    }
     if (result.exitCode !== 0) return { testId: test.id, passed: false, why: `exit ${result.exitCode ?? result.signal}: ${lastLine(output)}` };
     const failure = output.split('\n').find((line) => FAILURE_TEXT.test(line));
     if (failure !== undefined) return { testId: test.id, passed: false, why: `exit 0 but printed ${failure.trim().slice(0, 200)}` };

@@ -40,7 +40,7 @@ export interface TestSignalsOptions {
   concurrency?: number;
   /** Shared by the test runs of several verifications at once, so that together they stay within its slots. */
   limiter?: Limiter;
-  /** The issue's text: broken tests of what it names are told apart from others. */
+  /** The issue's text: broken tests of what it names are told apart from others, and its code is a reproduction. */
   issue?: string;
   /** How tests broken by every source-changing candidate are scored; defaults to `count`. */
   sharedBreaks?: SharedBreaks;
@@ -79,7 +79,7 @@ export async function testSignals(
       ...shared, command: options.command, timeoutMs: options.testTimeoutMs, reportDir: trees.reportDir,
     });
     regression.values = withBrokenRelevance(withSharedBreaks(regression.values, candidates, options.sharedBreaks), candidates, options.issue);
-    const reproduction = await reproductionSignal(trees, candidates, { ...shared, timeoutMs: options.reproTimeoutMs });
+    const reproduction = await reproductionSignal(trees, candidates, { ...shared, timeoutMs: options.reproTimeoutMs, issue: options.issue });
     return { regression, reproduction };
   } finally {
     await contained?.dispose();

@@ -34,9 +34,9 @@ describe('collectReproTests', () => {
     const r2: Message[] = [native('file_editor', { command: 'create', path: './reproduce_issue.py', file_text: 'from m import f\nassert f() == 2\n' })];
     const tests = collectReproTests([{ id: 'r0', messages: r0 }, { id: 'r1', messages: r1 }, { id: 'r2', messages: r2 }, { id: 'r3' }]);
     expect(tests).toEqual([
-      { id: 'reproduce_issue.py', path: 'reproduce_issue.py', content: 'from m import f\nassert f() == 2\n', authors: ['r0', 'r2'], interpreter: 'python3' },
-      { id: 'tests/test_repro_bug.py', path: 'tests/test_repro_bug.py', content: 'v1\n', authors: ['r1'], interpreter: 'python3' },
-      { id: 'repro.js', path: 'repro.js', content: 'process.exit(1)\n', authors: ['r1'], interpreter: 'node' },
+      { id: 'reproduce_issue.py', path: 'reproduce_issue.py', content: 'from m import f\nassert f() == 2\n', authors: ['r0', 'r2'], interpreter: 'python3', origin: 'trajectory' },
+      { id: 'tests/test_repro_bug.py', path: 'tests/test_repro_bug.py', content: 'v1\n', authors: ['r1'], interpreter: 'python3', origin: 'trajectory' },
+      { id: 'repro.js', path: 'repro.js', content: 'process.exit(1)\n', authors: ['r1'], interpreter: 'node', origin: 'trajectory' },
     ]);
   });
 
@@ -53,6 +53,25 @@ describe('collectReproTests', () => {
     expect(tests[0].id).not.toBe(tests[1].id);
   });
 
+  it('takes the scripts a patch adds, once per content, with the rollouts that also wrote them', () => {
+    const added = (file: string, lines: string[], newline = true) => [
+      `diff --git a/${file} b/${file}`, 'new file mode 100644', 'index 0000000..1111111', '--- /dev/null', `+++ b/${file}`,
+      `@@ -0,0 +1,${lines.length} @@`, ...lines.map((l) => `+${l}`), ...(newline ? [] : ['\\ No newline at end of file']), '',
+    ].join('\n');
+    const fix = 'diff --git a/m.py b/m.py\nindex 1..2 100644\n--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n';
+    const tests = collectReproTests([
+      { id: 'r0', messages: [text('file_editor', { command: 'create', path: 'reproduce_bug.py', file_text: 'import m\nassert m.x == 2\n' })] },
+      { id: 'c1', patch: fix + added('reproduce_bug.py', ['import m', 'assert m.x == 2']) },
+      { id: 'c2', patch: added('replicate_issue.py', ['import m', 'print(m.x)'], false) + added('bug_reproduction.py', ['import m']) + added('notes.txt', ['x']) },
+      { id: 'c3', patch: added('pkg/helper.py', ['y = 1']) + added('replicate/client.py', ['z = 1']) },
+    ]);
+    expect(tests.map((t) => [t.id, t.content, t.authors, t.origin])).toEqual([
+      ['reproduce_bug.py', 'import m\nassert m.x == 2\n', ['r0', 'c1'], 'trajectory'],
+      ['replicate_issue.py', 'import m\nprint(m.x)', ['c2'], 'patch'],
+      ['bug_reproduction.py', 'import m\n', ['c2'], 'patch'],
+    ]);
+  });
+
   it('ignores malformed actions and messages of other roles', () => {
     const messages: Message[] = [
       { role: 'user', content: formatTextAction('file_editor', { command: 'create', path: 'reproduce.py', file_text: 'x' }) },
@@ -64,7 +83,7 @@ describe('collectReproTests', () => {
 });
 
 describe('running one reproduction script', () => {
-  const script = (p: string, content: string, interpreter: string): ReproTest => ({ id: p, path: p, content, authors: ['r0'], interpreter });
+  const script = (p: string, content: string, interpreter: string): ReproTest => ({ id: p, path: p, content, authors: ['r0'], interpreter, origin: 'trajectory' });
 
   it('fails on a non-zero exit, a printed traceback or AssertionError, and a timeout; passes on a clean exit', async (context) => {
     const temp = tempDir('entropo-repro-');

@@ -1,0 +1,122 @@
+import * as path from 'node:path';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { prepareCandidateTrees } from '../../../../src/core/verify/execution/candidateTrees.js';
+import { issueCodeBlocks } from '../../../../src/core/verify/execution/issueCode.js';
+import { reproductionSignal } from '../../../../src/core/verify/execution/reproductionSignal.js';
+import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
+import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';
+import { tempDir } from '../../../helpers/tempRepo.js';
+import { fixtureRepo, patchOf } from './fixtureRepo.js';
+
+const FENCE = '```';
+
+describe('the code blocks of an issue', () => {
+  it('keeps Python and unmarked fences and the input lines of sessions, in order, and leaves output out', () => {
+    const issue = [
+      'It crashes:', `${FENCE}python`, 'from shapes import area', 'area("hexagon", 2)', FENCE,
+      `${FENCE}pytb`, 'Traceback (most recent call last):', 'KeyError: 1', FENCE,
+      `${FENCE}sh`, 'pip install shapes', FENCE,
+      'In a session:', '>>> x = area("square",', '...         2)', '>>> x', '4', '', 'and after it, prose.',
+      '~~~', 'In [1]: describe("circle")', 'Out[1]: \'round\'', '   ...: ', '~~~',
+      `  ${FENCE}pycon`, '  >>> for k in range(2):', '  ...     print(k)', '  0', '  1', `  ${FENCE}`,
+    ].join('\r\n');
+    expect(issueCodeBlocks(issue)).toEqual([
+      'from shapes import area\narea("hexagon", 2)',
+      'x = area("square",\n        2)\nx',
+      'describe("circle")\n',
+      'for k in range(2):\n    print(k)',
+    ]);
+    expect(issueCodeBlocks('No code here, only `page_count(3, 10)` inline.')).toEqual([]);
+  });
+});
+
+describe('the issue\'s code as reproduction tests', () => {
+  const SHAPES = 'SIDES = {"square": 4, "triangle": 3}\n\n\ndef area(kind, size):\n    return SIDES[kind] * size\n\n\ndef describe(kind):\n    return "%d sides" % SIDES[kind]\n';
+  const ISSUE = [
+    '`area("hexagon", 2)` fails:', `${FENCE}python`, 'from shapes import area', 'area("square", 2)', 'area("hexagon", 2)', FENCE,
+    FENCE, 'Traceback (most recent call last):', '  File "<stdin>", line 3, in <module>', "KeyError: 'hexagon'", FENCE,
+    'So does describing one, without any import:', '', '>>> describe("hexagon")', "KeyError: 'hexagon'", '',
+    'I expected:', FENCE, 'Polygon(6)', FENCE,
+    'My real code also uses:', `${FENCE}python`, 'import plotting_lib_not_installed', FENCE,
+    'Squares are fine:', `${FENCE}python`, 'area("square", 3)', FENCE,
+  ].join('\n');
+
+  async function treesFor(context: TestContext, files: Record<string, string>, edits: Record<string, Record<string, string>>) {
+    const repo = fixtureRepo(files);
+    const work = tempDir();
+    const snap = await snapshot(repo.dir);
+    const candidates = Object.entries(edits).map(([id, edit]) => ({ id, patch: patchOf(repo.dir, edit) }));
+    const trees = await prepareCandidateTrees(snap, candidates, { baseDir: path.join(work.dir, 'trees') });
+    context.onTestFinished(repo.cleanup);
+    context.onTestFinished(work.cleanup);
+    context.onTestFinished(() => releaseSnapshot(snap));
+    context.onTestFinished(() => trees.dispose());
+    return { trees, candidates };
+  }
+
+  function ok(value: SignalValue | undefined) {
+    if (value?.status !== 'ok') throw new Error(`expected an ok signal, got ${JSON.stringify(value)}`);
+    return value;
+  }
+
+  it('a block that fails on the snapshot must pass with a fix; output, tracebacks and code that cannot run here are not reproductions', async (context) => {
+    const script = 'from shapes import area\narea("hexagon", 1)\nprint("Script completed successfully, no errors.")\n';
+    const { trees, candidates } = await treesFor(context, { 'shapes/__init__.py': SHAPES }, {
+      fix: { 'shapes/__init__.py': SHAPES.replace('"triangle": 3', '"triangle": 3, "hexagon": 6') },
+      wrong: { 'shapes/__init__.py': SHAPES.replace('"triangle": 3', '"triangle": 3, "pentagon": 5') },
+      scriptOnly: { 'replicate_bug.py': script },
+    });
+    const result = await reproductionSignal(trees, candidates, { issue: ISSUE, timeoutMs: 30_000, concurrency: 2 });
+    expect(result.tests.map((t) => [t.id, t.origin, t.authors])).toEqual([
+      ['replicate_bug.py', 'patch', ['scriptOnly']],
+      ...[1, 2, 3, 4, 5, 6].map((k) => [`issue code ${k}`, 'issue', []]),
+    ]);
+    expect(result.valid).toEqual(['replicate_bug.py', 'issue code 1', 'issue code 3']);
+    expect(result.discarded).toEqual([
+      { testId: 'issue code 2', reason: 'not a reproduction: not Python code' },
+      { testId: 'issue code 4', reason: 'not a reproduction: uses Polygon, which the issue never defines' },
+      { testId: 'issue code 5', reason: 'not a reproduction: needs plotting_lib_not_installed, which is not installed' },
+      { testId: 'issue code 6', reason: 'passes on the snapshot, so it does not reproduce the issue' },
+    ]);
+    const [fix, wrong, scriptOnly] = ['fix', 'wrong', 'scriptOnly'].map((id) => ok(result.values.get(id)));
+    expect([fix.score, fix.detail]).toEqual([3, 'passes 3/3 reproduction tests (1 more passed on the snapshot; 3 of the issue\'s code blocks are not reproductions)']);
+    expect(fix.data?.origins).toEqual({ 'replicate_bug.py': 'patch', 'issue code 1': 'issue', 'issue code 3': 'issue' });
+    expect([wrong.score, scriptOnly.score]).toEqual([0, 0]);
+    // `describe` was never imported: it is found in the project's own package, as the reporter's session had it.
+    const failed = wrong.data?.failed as { testId: string; why: string }[];
+    expect(failed.map((f) => [f.testId, f.why])).toEqual([
+      ['replicate_bug.py', "exit 1: KeyError: 'hexagon'"], ['issue code 1', "exit 1: KeyError: 'hexagon'"], ['issue code 3', "exit 1: KeyError: 'hexagon'"],
+    ]);
+  });
+
+  it('finds the package of a src layout, for imports and for the names the issue never imports', async (context) => {
+    const issue = `${FENCE}python\nimport shapes\nshapes.area("hexagon", 2)\n${FENCE}\n\n>>> describe("hexagon")\n`;
+    const { trees, candidates } = await treesFor(context, { 'src/shapes/__init__.py': SHAPES }, {
+      fix: { 'src/shapes/__init__.py': SHAPES.replace('"triangle": 3', '"triangle": 3, "hexagon": 6') },
+    });
+    const result = await reproductionSignal(trees, candidates, { issue, timeoutMs: 30_000 });
+    expect([result.valid, result.discarded]).toEqual([['issue code 1', 'issue code 2'], []]);
+    expect(ok(result.values.get('fix')).detail).toBe('passes 2/2 reproduction tests');
+  });
+
+  it('says which blocks it ran and why none counts when no block fails on the snapshot', async (context) => {
+    const issue = `${FENCE}python\nfrom shapes import area\narea("square", 1)\n${FENCE}\n${FENCE}\n4\nSquare(1)\n${FENCE}\n`;
+    const { trees, candidates } = await treesFor(context, { 'shapes/__init__.py': SHAPES }, { a: { 'shapes/__init__.py': `${SHAPES}\n` } });
+    const result = await reproductionSignal(trees, candidates, { issue, timeoutMs: 30_000 });
+    expect(result.values.get('a')).toEqual({
+      status: 'unavailable',
+      reason: 'none of the 2 reproduction script(s) reproduces the issue on the snapshot (issue code 1: passes on the snapshot, so it does not '
+        + 'reproduce the issue; issue code 2: not a reproduction: uses Square, which the issue never defines)',
+    });
+  });
+
+  it('runs no issue code in a project that is not Python, and says why nothing was found', async (context) => {
+    const { trees, candidates } = await treesFor(context, { 'index.js': 'module.exports = 1;\n' }, { a: { 'index.js': 'module.exports = 2;\n' } });
+    const result = await reproductionSignal(trees, candidates, { issue: ISSUE, timeoutMs: 30_000 });
+    expect(result.tests).toEqual([]);
+    expect(result.values.get('a')).toEqual({
+      status: 'unavailable',
+      reason: expect.stringMatching(/^no trajectories were given, no patch adds one \(a file named reproduce\*, .*\), and the project is not Python, whose issues' code alone is run$/),
+    });
+  });
+});
