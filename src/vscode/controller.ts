@@ -125,7 +125,8 @@ export class Controller implements vscode.Disposable {
 
   /**
    * Apply Candidate: writes the candidate to the working tree as ordinary uncommitted changes; when another
-   * candidate of the run is applied, offers to replace it. The argument is an id, or `{candidateId, confirm}`.
+   * candidate of the run is applied, offers to replace it. The argument is an id, or `{candidateId, runId,
+   * confirm}`: a candidate of the shown run, or of the run `runId` names.
    */
   async apply(argument?: unknown): Promise<void> {
     await this.act(argument, 'Apply which candidate?', (run, id, confirm) => this.actions.apply(run, id, { confirm }));
@@ -282,10 +283,15 @@ export class Controller implements vscode.Disposable {
     return true;
   }
 
-  // One of the candidate commands on the shown run: the candidate from the argument, else picked.
+  // One of the candidate commands on the shown run (or the run the argument names): the candidate from the
+  // argument, else picked.
   private async act(argument: unknown, title: string, action: (run: RunRecord, id: string, confirm: boolean) => Promise<boolean>): Promise<void> {
-    const given = typeof argument === 'string' ? { candidateId: argument } : (argument ?? {}) as { candidateId?: unknown; confirm?: unknown };
-    const run = this.current ?? await this.loadLastRun();
+    const given = typeof argument === 'string' ? { candidateId: argument } : (argument ?? {}) as { candidateId?: unknown; runId?: unknown; confirm?: unknown };
+    const named = typeof given.runId === 'string' ? given.runId : undefined;
+    const run = named ? await this.runById(named) : this.current ?? await this.loadLastRun();
+    if (named && !run) return void vscode.window.showInformationMessage('EntroPO: that run is no longer saved.');
+    // The panel then shows the run acted on, so its buttons act on that run too.
+    if (named) this.current = run;
     const id = typeof given.candidateId === 'string' ? given.candidateId : await this.pickCandidate(run, title);
     if (!run || !id) return;
     try {
@@ -316,7 +322,8 @@ export class Controller implements vscode.Disposable {
     const show = kind === 'ready' || kind === 'no_fit_candidate' ? (m: string, ...a: string[]) => vscode.window.showInformationMessage(m, ...a) : (m: string, ...a: string[]) => vscode.window.showWarningMessage(m, ...a);
     void show(line, ...(recommended ? [`Apply ${recommended}`] : []), 'Show Candidates').then((choice) => {
       if (choice === 'Show Candidates') return void this.showRun(record.runId);
-      if (choice && recommended) return this.apply(recommended);
+      // The run this notice is about, even when another run is shown by the time it is answered.
+      if (choice && recommended) return this.apply({ runId: record.runId, candidateId: recommended });
       return undefined;
     });
   }

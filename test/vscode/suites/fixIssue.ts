@@ -232,6 +232,17 @@ export default suite('fix issue', ({ test, after }) => {
     const shown = await runCommand<ReviewState>('entropo.showCandidates');
     assert.equal(shown.runId, firstRun);
     assert.deepEqual(shown.candidates.map((c) => c.id).sort(), ['r0', 'r1', 'r2', 'r3']);
+    // A candidate named with its run (as the first run's "Apply r0" notice does) is that run's, whichever run is shown.
+    await runCommand('entropo.showRun', cancelled.runId);
+    const decided = decisions(store).length;
+    await runCommand('entropo.applyCandidate', { runId: firstRun, candidateId: 'r0', confirm: true });
+    assert.match(core(), R0);
+    assert.deepEqual(decisions(store).slice(decided), ['r0 applied']);
+    const nowShown = await runCommand<ReviewState>('entropo.showRun');
+    assert.equal(nowShown.runId, firstRun);
+    assert.equal(nowShown.candidates.find((c) => c.id === 'r0')?.decision, 'applied');
+    await runCommand('entropo.undoApply', { runId: firstRun, candidateId: 'r0' });
+    assert.equal(await git(['status', '--porcelain']), '');
   }, 180_000);
 
   after(async () => {
