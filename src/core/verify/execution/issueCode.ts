@@ -33,12 +33,14 @@ export function issueCodeBlocks(issue: string): string[] {
     if (session.length > 0) blocks.push(inputLines(session));
     session = [];
   };
+  const endFence = (): void => {
+    if (fence && PYTHON_FENCES.has(fence.language)) blocks.push(fence.body.some((l) => PROMPT.test(l)) ? inputLines(fence.body) : fence.body.join('\n'));
+    fence = undefined;
+  };
   for (const line of lines) {
     if (fence) {
-      if (line.trim().startsWith(fence.marker) && line.trim().replace(/[`~]/g, '') === '') {
-        if (PYTHON_FENCES.has(fence.language)) blocks.push(fence.body.some((l) => PROMPT.test(l)) ? inputLines(fence.body) : fence.body.join('\n'));
-        fence = undefined;
-      } else fence.body.push(line);
+      if (line.trim().startsWith(fence.marker) && line.trim().replace(/[`~]/g, '') === '') endFence();
+      else fence.body.push(line);
       continue;
     }
     const opening = /^\s*(```+|~~~+)\s*([\w+-]*)/.exec(line);
@@ -48,7 +50,9 @@ export function issueCodeBlocks(issue: string): string[] {
     } else if (PROMPT.test(line) || (session.length > 0 && line.trim() !== '')) session.push(line);
     else endSession();
   }
+  // An unclosed fence runs to the end of the text, as Markdown renders it.
   endSession();
+  endFence();
   return blocks.filter((b) => b.trim() !== '' && b.length <= MAX_BLOCK_CHARS).slice(0, MAX_BLOCKS);
 }
 

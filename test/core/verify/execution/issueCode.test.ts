@@ -27,6 +27,7 @@ describe('the code blocks of an issue', () => {
       'for k in range(2):\n    print(k)',
     ]);
     expect(issueCodeBlocks('No code here, only `page_count(3, 10)` inline.')).toEqual([]);
+    expect(issueCodeBlocks(`Unclosed:\n${FENCE}python\nimport shapes\nshapes.area("hexagon", 1)\n`)).toEqual(['import shapes\nshapes.area("hexagon", 1)\n']);
   });
 });
 
