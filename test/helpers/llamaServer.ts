@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { isDroppedConnection } from '../../src/core/llm/serverProfile.js';
 import { freePort } from './freePort.js';
 import { PROJECT_ROOT } from './tempRepo.js';
 
@@ -103,19 +104,34 @@ function sleep(ms: number): Promise<void> {
 export async function nextTokenLogprobs(server: LlamaServer, prompt: number[], loraScale?: number): Promise<Map<number, number>> {
   const body = { prompt, n_predict: 1, n_probs: 40, temperature: 0, cache_prompt: false,
     ...(loraScale === undefined ? {} : { lora: [{ id: 0, scale: loraScale }] }) };
-  const json = await post(server, '/completion', body) as { completion_probabilities: { top_logprobs: { id: number; logprob: number }[] }[] };
+  const json = await ask(server, '/completion', body) as { completion_probabilities: { top_logprobs: { id: number; logprob: number }[] }[] };
   return new Map(json.completion_probabilities[0].top_logprobs.map((t) => [t.id, t.logprob]));
 }
 
 /** The server's tokens for `text`, special tokens (<|im_start|>) parsed. */
 export async function tokenize(server: LlamaServer, text: string): Promise<number[]> {
-  return (await post(server, '/tokenize', { content: text, add_special: true, parse_special: true }) as { tokens: number[] }).tokens;
+  return (await ask(server, '/tokenize', { content: text, add_special: true, parse_special: true }) as { tokens: number[] }).tokens;
 }
 
-async function post(server: LlamaServer, route: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${server.root}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/**
+ * Asks the server's own API: POST with a body, GET without. These routes change nothing, so a request is sent
+ * once more when the server closed the kept-alive connection just as it was reused ("other side closed"), as
+ * the product's client does.
+ */
+async function ask(server: LlamaServer, route: string, body?: unknown): Promise<unknown> {
+  const init = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const send = () => fetch(`${server.root}${route}`, init);
+  const response = await send().catch((error: unknown) => {
+    if (isDroppedConnection(error)) return send();
+    throw error;
+  });
   if (!response.ok) throw new Error(`${route} answered ${response.status}: ${await response.text()}`);
-  return response.json() as Promise<Record<string, unknown>>;
+  return response.json();
+}
+
+/** The adapters the server has loaded. */
+export async function loraAdapters(server: LlamaServer): Promise<{ id: number; path: string; scale: number }[]> {
+  return await ask(server, '/lora-adapters') as { id: number; path: string; scale: number }[];
 }
 
 /**
@@ -137,6 +153,6 @@ export function llamaForTests(): { setup?: LlamaSetup; skip?: string } {
 
 /** The prompt llama.cpp's chat template makes of `messages`, tokenized by the server: the tokens a request costs. */
 export async function promptTokens(server: LlamaServer, messages: { role: string; content: string }[]): Promise<number> {
-  const { prompt } = await post(server, '/apply-template', { messages }) as { prompt: string };
+  const { prompt } = await ask(server, '/apply-template', { messages }) as { prompt: string };
   return (await tokenize(server, prompt)).length;
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreferenceStore } from '../../src/core/store/preferenceStore.js';
 import { sandbox } from '../core/sandbox/helpers.js';
 import { runCli } from '../helpers/cli.js';
-import { llamaForTests, nextTokenLogprobs, startLlamaServer, tokenize, type LlamaServer } from '../helpers/llamaServer.js';
+import { llamaForTests, loraAdapters, nextTokenLogprobs, startLlamaServer, tokenize, type LlamaServer } from '../helpers/llamaServer.js';
 import { EXAMPLE_DIR, exampleRepo, PROJECT_ROOT, tempDir } from '../helpers/tempRepo.js';
 
 const run = promisify(execFile);
@@ -76,8 +76,7 @@ describe.skipIf(why !== undefined)(`the loop closed on a CPU with SmolLM2-135M-I
       // 5. Served back by llama.cpp, which reports the adapter loaded
       const served = await startLlamaServer(setup!, { lora: [adapter], contextTokens: 16_384, parallel: 2 });
       servers.push(served);
-      const loaded = await (await fetch(`${served.root}/lora-adapters`)).json() as { id: number; path: string; scale: number }[];
-      expect(loaded).toEqual([expect.objectContaining({ id: 0, path: adapter, scale: 1 })]);
+      expect(await loraAdapters(served)).toEqual([expect.objectContaining({ id: 0, path: adapter, scale: 1 })]);
 
       // The adapter moves the next-token log-probs of a fixed prompt, as transformers says it should
       const prompt = await tokenize(served, PROMPT);

@@ -77,11 +77,23 @@ export function classifyServer(models: unknown, headers: Headers): ServerKind {
   return 'other';
 }
 
-/** Asks `baseUrl/models` once; a server that does not answer it is `other`. */
+/** Whether `fetch` failed because the server closed the connection under the request (a reused keep-alive one). */
+export function isDroppedConnection(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } })?.cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+}
+
+/**
+ * Asks `baseUrl/models`; a server that does not answer it is `other`. A connection the server dropped as it
+ * was reused is asked once more, so that a keep-alive race never changes the sampling parameters' spelling.
+ */
 export async function detectServer(baseUrl: string, apiKey?: string, signal?: AbortSignal): Promise<ServerKind> {
+  const wait = signal ?? AbortSignal.timeout(5_000);
+  const ask = () => fetch(`${baseUrl.replace(/\/$/, '')}/models`, { headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {}, signal: wait });
   try {
-    const response = await fetch(`${baseUrl.replace(/\/$/, '')}/models`, {
-      headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {}, signal: signal ?? AbortSignal.timeout(5_000),
+    const response = await ask().catch((error: unknown) => {
+      if (isDroppedConnection(error)) return ask();
+      throw error;
     });
     if (!response.ok) return 'other';
     return classifyServer(await response.json(), response.headers);

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModelFactory } from '../../../src/core/llm/createModel.js';
 import { classifyServer, detectServer, extrasFor, PREFILL } from '../../../src/core/llm/serverProfile.js';
@@ -64,5 +66,29 @@ describe('server profiles', () => {
     await other.complete({ messages, sampling: { temperature: 0.7 } });
     expect(plain.requests[0].body).not.toHaveProperty('top_k');
     expect(plain.requests[0].body).not.toHaveProperty('repetition_penalty');
+  });
+
+  it('asks once more when the server drops the connection under the request, and gives up as `other` after that', async () => {
+    let drops = 1;
+    const seen: number[] = [];
+    const http = createServer((request, response) => {
+      seen.push(drops);
+      // What a server that closed a kept-alive connection as it was reused does: no answer, the socket closed
+      if (drops-- > 0) return void request.socket.destroy();
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify(models('vllm')));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/v1`;
+    try {
+      expect(await detectServer(url)).toBe('vllm');
+      expect(seen).toHaveLength(2);
+      drops = 2;
+      expect(await detectServer(url)).toBe('other');
+      expect(seen).toHaveLength(4);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 });
