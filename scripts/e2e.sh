@@ -164,7 +164,7 @@ JSON
 }
 
 code_server() {
-  XDG_CONFIG_HOME=$WORK/xdg-config XDG_DATA_HOME=$WORK/xdg-data \
+  XDG_CONFIG_HOME=$WORK/xdg-config XDG_DATA_HOME=$WORK/xdg-data XDG_CACHE_HOME=$WORK/xdg-cache \
     e2e/node_modules/.bin/code-server --user-data-dir "$WORK/user-data" --extensions-dir "$WORK/extensions" "$@"
 }
 
@@ -214,7 +214,7 @@ main() {
 
   ENTROPO_E2E_WORKSPACE=$WORK/pagination ENTROPO_E2E_ARTIFACTS=$ARTIFACTS ENTROPO_E2E_PACKAGED=1 ENTROPO_E2E_EXAMPLE=$ROOT/examples/pagination \
     ENTROPO_E2E_RESULTS=$WORK/host-results.json ENTROPO_E2E_GREP=${E2E_GREP:-} ENTROPO_E2E_TRAINER_VENV=$ROOT/trainer/.venv \
-    setsid env TMPDIR="$WORK/tmp" XDG_CONFIG_HOME="$WORK/xdg-config" XDG_DATA_HOME="$WORK/xdg-data" \
+    setsid env TMPDIR="$WORK/tmp" XDG_CONFIG_HOME="$WORK/xdg-config" XDG_DATA_HOME="$WORK/xdg-data" XDG_CACHE_HOME="$WORK/xdg-cache" \
     e2e/node_modules/.bin/code-server --auth none --bind-addr "127.0.0.1:$port" \
       --user-data-dir "$WORK/user-data" --extensions-dir "$WORK/extensions" \
       --disable-telemetry --disable-update-check --disable-workspace-trust "$WORK/pagination" \
@@ -230,7 +230,9 @@ main() {
   [ "$budget" -gt 30 ] || { echo "no time left for the run (E2E_TIMEOUT=${E2E_TIMEOUT:-900})" >&2; return 1; }
   local rc=0
   SUMMARY_PRINTED=1
-  timeout --kill-after=10 "$budget" node e2e/run.mjs --base-url "http://127.0.0.1:$port" --workspace "$WORK/pagination" \
+  # Chromium keeps crash reports in XDG_CONFIG_HOME and a dconf file in XDG_CACHE_HOME: both inside WORK too.
+  XDG_CONFIG_HOME="$WORK/browser-config" XDG_CACHE_HOME="$WORK/browser-cache" \
+    timeout --kill-after=10 "$budget" node e2e/run.mjs --base-url "http://127.0.0.1:$port" --workspace "$WORK/pagination" \
     --extension "$extension" --tests "$ROOT/out/test/index.js" --results "$WORK/host-results.json" \
     --artifacts "$ARTIFACTS" --ui "$ROOT/test/vscode/ui" --host-timeout-s "$(( budget - 20 ))" --started-s "$(( SECONDS - started ))" \
     "${flags[@]}" || rc=$?

@@ -11,6 +11,8 @@ for path in (HERE, HERE.parent):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+import local_verifier  # noqa: E402,F401  (first: it turns onnxruntime's telemetry off before onnxruntime loads)
+
 try:
     import onnxruntime  # noqa: F401
     import skl2onnx  # noqa: F401

@@ -99,9 +99,15 @@ let runtime: Ort | undefined;
 /**
  * onnxruntime-node, required on first use: a platform without the native binding loses this signal, not the
  * extension. A plain require (not import()) so that the CommonJS bundle, tsx and vitest all resolve it alike.
+ *
+ * Its telemetry is turned off first: since 1.30, onnxruntime on Linux and macOS sends usage events to
+ * Microsoft and keeps a device id and an event database in ~/.cache/Microsoft and a log in the temporary
+ * folder, unless ORT_DISABLE_TELEMETRY is set when its first session is made. A local agent sends nothing
+ * anywhere unasked; a user who sets the variable keeps the value they chose.
  */
 function ort(): Ort {
   const base = typeof __filename === 'string' ? __filename : path.join(process.cwd(), 'package.json');
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   runtime ??= createRequire(base)('onnxruntime-node') as Ort;
   return runtime;
 }
