@@ -24,10 +24,12 @@ verifier_python=$(bash trainer/verifier/setup.sh | tail -n 1)
 bash scripts/llama-setup.sh >/dev/null || [ $? -eq 5 ]
 
 status=0
-# Every temporary file of the suites (theirs, pytest's tmp_path, PyTorch's, onnxruntime's empty mat-debug
-# logs) goes in one folder, removed afterwards; the editor's suite keeps its own (scripts/e2e.sh).
+# Every temporary file of the suites (theirs, pytest's tmp_path, PyTorch's) goes in one folder, removed
+# afterwards; so do the caches and settings that the toolchains the tests run keep in the home folder (Go's
+# build cache and telemetry counters); the editor's suite keeps its own (scripts/e2e.sh).
 suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/entropo-tests-XXXXXX")
 trap 'rm -rf "$suite_tmp"' EXIT
+export XDG_CACHE_HOME=$suite_tmp/cache XDG_CONFIG_HOME=$suite_tmp/config
 TMPDIR=$suite_tmp npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=1
 { TMPDIR=$suite_tmp trainer/.venv/bin/python -m pytest -p no:cacheprovider --basetemp "$suite_tmp/pytest-trainer" trainer/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-trainer.log
 { TMPDIR=$suite_tmp "$verifier_python" -m pytest -q -p no:cacheprovider --basetemp "$suite_tmp/pytest-verifier" trainer/verifier/tests 2>&1 || echo "pytest-failed"; } | tee test-artifacts/pytest-verifier.log

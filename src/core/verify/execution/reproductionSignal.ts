@@ -49,8 +49,8 @@ export interface ReproductionResult {
   tests: ReproTest[];
   /** Scripts that fail on the snapshot: the ones that reproduce the issue. */
   valid: string[];
-  /** Scripts dropped because they pass on the snapshot, with the reason. */
-  discarded: { testId: string; reason: string }[];
+  /** Scripts dropped, with the reason: they pass on the snapshot, or they are no reproduction at all. */
+  discarded: { testId: string; kind: 'passes' | 'not-a-reproduction'; reason: string }[];
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -79,10 +79,10 @@ export async function reproductionSignal(
   options = { ...options, runner: options.runner ?? inNamespace(new NodeProcessRunner(), trees.namespace) };
   const onSnapshot = await limiter.run(() => runAll(trees.baseline, tests, options));
   const valid = tests.filter((_, k) => !onSnapshot[k].passed && onSnapshot[k].notAReproduction === undefined);
-  const discarded = tests.flatMap((t, k) => {
+  const discarded = tests.flatMap((t, k): ReproductionResult['discarded'] => {
     const run = onSnapshot[k];
-    if (run.notAReproduction !== undefined) return [{ testId: t.id, reason: `not a reproduction: ${run.notAReproduction}` }];
-    return run.passed ? [{ testId: t.id, reason: 'passes on the snapshot, so it does not reproduce the issue' }] : [];
+    if (run.notAReproduction !== undefined) return [{ testId: t.id, kind: 'not-a-reproduction', reason: `not a reproduction: ${run.notAReproduction}` }];
+    return run.passed ? [{ testId: t.id, kind: 'passes', reason: 'passes on the snapshot, so it does not reproduce the issue' }] : [];
   });
   const summary = { tests, valid: valid.map((t) => t.id), discarded };
   if (valid.length === 0) {
@@ -113,10 +113,10 @@ function noScripts(
 function score(runs: ReproRun[], valid: ReproTest[], discarded: ReproductionResult['discarded']): SignalValue {
   const passed = runs.filter((r) => r.passed).map((r) => r.testId);
   const failed = runs.filter((r) => !r.passed).map((r) => ({ testId: r.testId, why: r.why }));
-  const notReproductions = discarded.filter((d) => d.reason.startsWith('not a reproduction')).length;
+  const count = (kind: ReproductionResult['discarded'][number]['kind']) => discarded.filter((d) => d.kind === kind).length;
   const dropped = [
-    ...(discarded.length > notReproductions ? [`${discarded.length - notReproductions} more passed on the snapshot`] : []),
-    ...(notReproductions > 0 ? [`${notReproductions} of the issue's code blocks are not reproductions`] : []),
+    ...(count('passes') > 0 ? [`${count('passes')} more passed on the snapshot`] : []),
+    ...(count('not-a-reproduction') > 0 ? [`${count('not-a-reproduction')} of the issue's code blocks are not reproductions`] : []),
   ];
   const own = dropped.length > 0 ? ` (${dropped.join('; ')})` : '';
   return {

@@ -74,10 +74,10 @@ describe('the issue\'s code as reproduction tests', () => {
     ]);
     expect(result.valid).toEqual(['replicate_bug.py', 'issue code 1', 'issue code 3']);
     expect(result.discarded).toEqual([
-      { testId: 'issue code 2', reason: 'not a reproduction: not Python code' },
-      { testId: 'issue code 4', reason: 'not a reproduction: uses Polygon, which the issue never defines' },
-      { testId: 'issue code 5', reason: 'not a reproduction: needs plotting_lib_not_installed, which is not installed' },
-      { testId: 'issue code 6', reason: 'passes on the snapshot, so it does not reproduce the issue' },
+      { testId: 'issue code 2', kind: 'not-a-reproduction', reason: 'not a reproduction: not Python code' },
+      { testId: 'issue code 4', kind: 'not-a-reproduction', reason: 'not a reproduction: uses Polygon, which the issue never defines' },
+      { testId: 'issue code 5', kind: 'not-a-reproduction', reason: 'not a reproduction: needs plotting_lib_not_installed, which is not installed' },
+      { testId: 'issue code 6', kind: 'passes', reason: 'passes on the snapshot, so it does not reproduce the issue' },
     ]);
     const [fix, wrong, scriptOnly] = ['fix', 'wrong', 'scriptOnly'].map((id) => ok(result.values.get(id)));
     expect([fix.score, fix.detail]).toEqual([3, 'passes 3/3 reproduction tests (1 more passed on the snapshot; 3 of the issue\'s code blocks are not reproductions)']);
