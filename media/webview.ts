@@ -84,7 +84,8 @@ function outcome(o: OutcomeView): HTMLElement {
 
 function header(review: ReviewState): HTMLElement {
   const facts: string[] = [`status: ${review.status}`];
-  if (review.diversity) facts.push(`${review.diversity.distinct} distinct patches, similarity ${review.diversity.similarity.toFixed(2)}`);
+  // A panel state saved by an earlier build may hold the bare figures instead of the words: left out
+  if (typeof review.diversity === 'string') facts.push(review.diversity);
   if (review.totals) {
     const judge = review.totals.judgeTokens ? ` (judge ${review.totals.judgeTokens})` : '';
     facts.push(`${review.totals.tokens} tokens${judge}${review.priced ? `, $${review.totals.costUsd.toFixed(4)}` : ''}, ${(review.totals.wallMs / 1000).toFixed(1)} s`);

@@ -1,5 +1,6 @@
 import type { FixReport } from '../core/pipeline/fixIssue.js';
 import * as path from 'node:path';
+import { describeDiversity } from '../core/worktree/diversity.js';
 import { patchLineCounts } from '../core/worktree/patchStats.js';
 
 /**
@@ -18,7 +19,6 @@ export function renderCandidates(report: FixReport, repoDir: string, outDir: str
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
-  const d = batch.diversity;
   return [
     line(header),
     ...rows.map(line),
@@ -28,7 +28,7 @@ export function renderCandidates(report: FixReport, repoDir: string, outDir: str
     ...(ranking.nearTie ? [`Close call: ${ranking.nearTie}.`] : []),
     ...(outcome.notes ?? []).map((note) => `Note: ${note}`),
     '',
-    `Diversity: ${d.distinct} distinct patches of ${ranked.filter((c) => c.patch).length}, mean pairwise similarity ${d.meanPairwiseSimilarity.toFixed(2)}`,
+    `Diversity: ${describeDiversity(batch.diversity, ranked.filter((c) => c.patch !== '').length)}`,
     `Total: ${batch.usage.promptTokens + batch.usage.completionTokens} tokens, $${batch.usage.costUsd.toFixed(4)}, ${(batch.wallMs / 1000).toFixed(1)}s${judged(report)}`,
     `Patches and trajectories: ${outDir}`,
     storeDir ? `Recorded as task ${report.taskId} in ${storeDir}` : 'Not recorded (--no-record).',

@@ -65,7 +65,8 @@ export interface ReviewState {
   message?: string;
   rollouts: RolloutView[];
   candidates: CandidateView[];
-  diversity?: { distinct: number; similarity: number };
+  /** How different the candidates' patches are, in words (`describeDiversity`). */
+  diversity?: string;
   /** Rollouts and verifiers together; `judgeTokens` is the judge's share, when it was asked. */
   totals?: { tokens: number; costUsd: number; wallMs: number; judgeTokens?: number };
   /** Whether prices are set, so that costs mean something; the panel hides them otherwise. */

@@ -3,6 +3,7 @@ import { sumUsage } from '../core/usage.js';
 import { signalTone } from '../core/verify/signalTone.js';
 import { summaryLine } from '../core/verify/summaryLine.js';
 import { SIGNAL_NAMES, type UnfitReason } from '../core/verify/signalTypes.js';
+import { describeDiversity } from '../core/worktree/diversity.js';
 import { patchLineCounts } from '../core/worktree/patchStats.js';
 import type { CandidateView, ReviewState } from '../protocol/messages.js';
 
@@ -56,7 +57,7 @@ export function rankedReview(review: ReviewState, report: FixReport, cancelled: 
       ...(report.ranking.nearTie ? { nearTie: report.ranking.nearTie } : {}), ...(report.outcome.notes?.length ? { notes: report.outcome.notes } : {}),
     },
     priced: report.candidates.some((c) => c.usage.costUsd > 0) || judge.costUsd > 0,
-    diversity: { distinct: batch.diversity.distinct, similarity: batch.diversity.meanPairwiseSimilarity },
+    diversity: describeDiversity(batch.diversity, report.candidates.filter((c) => c.patch !== '').length),
     totals: {
       tokens: total.promptTokens + total.completionTokens, costUsd: total.costUsd, wallMs: batch.wallMs,
       ...(judge.promptTokens > 0 ? { judgeTokens: judge.promptTokens + judge.completionTokens } : {}),

@@ -56,6 +56,7 @@ describe('entropo run against a failing model server', () => {
     expect(run.saved.outcome.kind).toBe('failed');
     expect(run.saved.outcome.unfit.map((u) => u.reason)).toEqual(['failed', 'failed']);
     expectNothingRecommended(run);
+    expect(run.stdout).toMatch(/^Diversity: no patch to compare$/m);
   });
 
   it('a server that accepts the request and never answers: failed at the request timeout, not after ten minutes', async () => {

@@ -25,5 +25,7 @@ describe('the review state carries the batch outcome', () => {
     const state = rankedReview(startReview('run', 'Issue', 2), report, false);
     expect(state.outcome).toEqual({ kind: 'ready', summary: 'r1 is worth applying (1 of 2 candidates are fit)', recommended: 'r1' });
     expect(state.candidates.map((c) => [c.id, c.unfit])).toEqual([['r1', undefined], ['r0', 'empty: empty patch']]);
+    // One patch, the other empty: nothing to compare, not a similarity of 1
+    expect(state.diversity).toBe('1 patch, nothing to compare it with');
   });
 });

@@ -53,6 +53,16 @@ export function diversity(patches: readonly string[]): Diversity {
   return { distinct: byPatch.size, meanPairwiseSimilarity: pairs === 0 ? 1 : total / pairs, groups };
 }
 
+/**
+ * The figures of `patches` non-empty patches in words: "3 distinct patches of 4, mean pairwise similarity
+ * 0.42"; with fewer than two there is no pair to compare, which is said rather than a similarity of 1.
+ */
+export function describeDiversity(d: Pick<Diversity, 'distinct' | 'meanPairwiseSimilarity'>, patches: number): string {
+  if (patches === 0) return 'no patch to compare';
+  if (patches === 1) return '1 patch, nothing to compare it with';
+  return `${d.distinct} distinct patch${d.distinct === 1 ? '' : 'es'} of ${patches}, mean pairwise similarity ${d.meanPairwiseSimilarity.toFixed(2)}`;
+}
+
 /** The changed lines of a normalized patch, each qualified by its file so that equal lines in two files differ. */
 function lineSet(normalized: string): Set<string> {
   const set = new Set<string>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diversity, normalizePatch } from '../../../src/core/worktree/diversity.js';
+import { describeDiversity, diversity, normalizePatch } from '../../../src/core/worktree/diversity.js';
 
 const lines = (...l: string[]): string => l.join('\n') + '\n';
 
@@ -108,5 +108,13 @@ describe('diversity', () => {
     expect(diversity([P3])).toEqual({ distinct: 1, meanPairwiseSimilarity: 1, groups: [[0]] });
     expect(diversity(['', ''])).toEqual({ distinct: 1, meanPairwiseSimilarity: 1, groups: [[0, 1]] });
     expect(diversity(['', P1]).meanPairwiseSimilarity).toBe(0);
+  });
+
+  it('says so when there is no pair to compare, instead of a similarity of 1', () => {
+    const describe = (patches: string[]) => describeDiversity(diversity(patches), patches.length);
+    expect(describe([])).toBe('no patch to compare');
+    expect(describe([P3])).toBe('1 patch, nothing to compare it with');
+    expect(describe([P1, P1])).toBe('1 distinct patch of 2, mean pairwise similarity 1.00');
+    expect(describe([P1, P2, P3, P4])).toMatch(/^\d distinct patches of 4, mean pairwise similarity 0\.\d\d$/);
   });
 });
