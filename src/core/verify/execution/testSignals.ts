@@ -10,7 +10,8 @@ import type { ProcessRunner } from '../../types.js';
 import type { IsolationKind } from '../../worktree/batchMarker.js';
 import { chooseIsolation, type IsolationMode } from '../../worktree/isolation.js';
 import type { Snapshot } from '../../worktree/snapshot.js';
-import type { VerifiableCandidate } from '../verifiable.js';
+import type { SignalValue } from '../signalTypes.js';
+import { unavailable, type VerifiableCandidate } from '../verifiable.js';
 import { withBrokenRelevance } from './brokenRelevance.js';
 import { prepareCandidateTrees, type CandidateTrees } from './candidateTrees.js';
 import { regressionSignal, type RegressionOptions, type RegressionResult } from './regressionSignal.js';
@@ -64,8 +65,18 @@ export async function testSignals(
   candidates: readonly VerifiableCandidate[],
   options: TestSignalsOptions = {},
 ): Promise<TestSignals> {
+  // An empty patch changes nothing to test: it gets no checkout and no test run (on a large repository each
+  // costs minutes), though its trajectory's reproduction script still tests the others.
+  const changing = candidates.filter((c) => c.patch.trim() !== '');
+  const empty = (values: Map<string, SignalValue>) => {
+    for (const c of candidates) if (!changing.includes(c)) values.set(c.id, unavailable('empty patch: nothing to test'));
+    return values;
+  };
+  if (changing.length === 0) {
+    return { regression: { values: empty(new Map()) }, reproduction: { values: empty(new Map()), tests: [], valid: [], discarded: [] } };
+  }
   const kind = await isolationFor(options);
-  const trees = await prepareCandidateTrees(snap, candidates, {
+  const trees = await prepareCandidateTrees(snap, changing, {
     baseDir: options.baseDir, kind, concurrency: options.concurrency, signal: options.signal,
   });
   let contained: ContainedRunner | undefined;
@@ -75,11 +86,12 @@ export async function testSignals(
     const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
     const shared = { runner, limiter, signal: options.signal };
     // JUnit reports go where a sandboxed test run may write: this verification's own folder, not a private /tmp.
-    const regression = await regressionSignal(trees, candidates.map((c) => c.id), {
+    const regression = await regressionSignal(trees, changing.map((c) => c.id), {
       ...shared, command: options.command, timeoutMs: options.testTimeoutMs, reportDir: trees.reportDir,
     });
-    regression.values = withBrokenRelevance(withSharedBreaks(regression.values, candidates, options.sharedBreaks), candidates, options.issue);
+    regression.values = empty(withBrokenRelevance(withSharedBreaks(regression.values, changing, options.sharedBreaks), changing, options.issue));
     const reproduction = await reproductionSignal(trees, candidates, { ...shared, timeoutMs: options.reproTimeoutMs, issue: options.issue });
+    reproduction.values = empty(reproduction.values);
     return { regression, reproduction };
   } finally {
     await contained?.dispose();

@@ -5,11 +5,12 @@ import { resolveConfig } from '../../../../src/core/agent/config.js';
 import { createModelFactory } from '../../../../src/core/llm/createModel.js';
 import type { BatchResult } from '../../../../src/core/sampling/batchTypes.js';
 import { runBatch } from '../../../../src/core/sampling/runBatch.js';
-import type { Message } from '../../../../src/core/types.js';
+import type { Message, ProcessRunner } from '../../../../src/core/types.js';
 import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
 import { prepareCandidateTrees } from '../../../../src/core/verify/execution/candidateTrees.js';
 import { reproductionSignal } from '../../../../src/core/verify/execution/reproductionSignal.js';
 import { testSignals, type TestSignals } from '../../../../src/core/verify/execution/testSignals.js';
+import { NodeProcessRunner } from '../../../../src/core/node/nodeProcessRunner.js';
 import { releaseSnapshot } from '../../../../src/core/worktree/snapshot.js';
 import { EXAMPLE_DIR, exampleRepo, git, tempDir } from '../../../helpers/tempRepo.js';
 
@@ -113,5 +114,30 @@ describe('test signals on the bundled example', () => {
     } finally {
       await trees.dispose();
     }
+  });
+
+  it('an empty patch gets no test run, while its trajectory\'s script still tests the others; all empty runs nothing', async () => {
+    const emptied = batch.candidates.map((c) => (c.id === 'r1' ? { ...c, patch: '' } : c));
+    const runs: string[] = [];
+    const runner = new NodeProcessRunner();
+    const counting: ProcessRunner = {
+      shell: (command, options) => { runs.push(command); return runner.shell(command, options); },
+      exec: (program, args, options) => { runs.push([program, ...args].join(' ')); return runner.exec(program, args, options); },
+    };
+    const result = await testSignals(batch.snapshot, emptied, { baseDir, concurrency: 2, testTimeoutMs: 60_000, reproTimeoutMs: 20_000, runner: counting });
+    for (const signal of [result.regression, result.reproduction]) {
+      expect(signal.values.get('r1')).toEqual({ status: 'unavailable', reason: 'empty patch: nothing to test' });
+    }
+    expect(result.reproduction.tests.map((t) => t.authors)).toEqual([['r0', 'r1', 'r2', 'r3']]);
+    expect(ok(result.reproduction.values.get('r0')).detail).toBe('passes 1/1 reproduction tests');
+    expect(ok(result.regression.values.get('r2')).score).toBe(-3);
+    // The script runs on the snapshot and on the three candidates that change something, not on r1
+    expect(runs.filter((r) => r.includes('reproduce_issue.py'))).toHaveLength(4);
+
+    runs.length = 0;
+    const none = await testSignals(batch.snapshot, batch.candidates.map((c) => ({ ...c, patch: '' })), { baseDir, runner: counting });
+    expect([...none.regression.values.values(), ...none.reproduction.values.values()])
+      .toEqual(Array(8).fill({ status: 'unavailable', reason: 'empty patch: nothing to test' }));
+    expect(runs).toEqual([]);
   });
 });
