@@ -61,7 +61,9 @@ export async function localVerifier(
     for (const id of ids) result.set(id, { status: 'unavailable', reason });
     return result;
   }
-  ids.forEach((id, i) => result.set(id, toSignal(scores[i], vectors[i])));
+  // An empty patch stays in the batch (the others' agreement features count it, as in training) but is not
+  // judged itself: there is nothing to judge.
+  ids.forEach((id, i) => result.set(id, candidates[i].patch.trim() === '' ? { status: 'unavailable', reason: 'empty patch' } : toSignal(scores[i], vectors[i])));
   return result;
 }
 

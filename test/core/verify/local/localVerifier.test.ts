@@ -66,6 +66,15 @@ describe('localVerifier with the shipped model', () => {
     }
   });
 
+  it('judges no empty patch, which still counts in the others\' agreement features as it did in training', async () => {
+    const issue = fixture.instances[0];
+    const withEmpty = [...issue.candidates, { id: 'empty', patch: '' }];
+    const result = await localVerifier(issue.problem_statement, withEmpty);
+    expect(result.get('empty')).toEqual({ status: 'unavailable', reason: 'empty patch' });
+    const alone = await localVerifier(issue.problem_statement, issue.candidates);
+    expect(issue.candidates.some((c) => score(result.get(c.id)) !== score(alone.get(c.id)))).toBe(true);
+  });
+
   it('returns nothing for no candidates and refuses duplicate ids', async () => {
     expect((await localVerifier('issue', [])).size).toBe(0);
     await expect(localVerifier('issue', [{ id: 'a', patch: '' }, { id: 'a', patch: '' }])).rejects.toThrow(AgentError);
