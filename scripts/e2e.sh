@@ -230,8 +230,9 @@ main() {
   [ "$budget" -gt 30 ] || { echo "no time left for the run (E2E_TIMEOUT=${E2E_TIMEOUT:-900})" >&2; return 1; }
   local rc=0
   SUMMARY_PRINTED=1
-  # Chromium keeps crash reports in XDG_CONFIG_HOME and a dconf file in XDG_CACHE_HOME: both inside WORK too.
-  XDG_CONFIG_HOME="$WORK/browser-config" XDG_CACHE_HOME="$WORK/browser-cache" \
+  # The browser, its profile and the UI tests' own helpers (tsx's compile cache) keep their files inside WORK
+  # too: chromium writes crash reports to XDG_CONFIG_HOME and a dconf file to XDG_CACHE_HOME.
+  TMPDIR="$WORK/tmp" XDG_CONFIG_HOME="$WORK/browser-config" XDG_CACHE_HOME="$WORK/browser-cache" \
     timeout --kill-after=10 "$budget" node e2e/run.mjs --base-url "http://127.0.0.1:$port" --workspace "$WORK/pagination" \
     --extension "$extension" --tests "$ROOT/out/test/index.js" --results "$WORK/host-results.json" \
     --artifacts "$ARTIFACTS" --ui "$ROOT/test/vscode/ui" --host-timeout-s "$(( budget - 20 ))" --started-s "$(( SECONDS - started ))" \
