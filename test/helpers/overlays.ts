@@ -26,10 +26,20 @@ export function namespaceAlive(ns: { pid: number; mnt: string }): boolean {
 
 /** Pids of processes whose command line mentions `text` (an overlay holder names its batch folder). */
 export function processesMentioning(text: string): number[] {
-  const found: number[] = [];
+  return running(text).map((p) => p.pid);
+}
+
+/** The command lines of those processes, arguments joined by spaces, for a failure message. */
+export function commandsMentioning(text: string): string[] {
+  return running(text).map((p) => p.command);
+}
+
+function running(text: string): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
   for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid)) {
     try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) found.push(Number(name));
+      const command = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (command.includes(text)) found.push({ pid: Number(name), command: command.replaceAll('\0', ' ').trim() });
     } catch {
       // Gone meanwhile.
     }

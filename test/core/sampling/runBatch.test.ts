@@ -12,7 +12,7 @@ import { detectSandbox } from '../../../src/core/sandbox/detectSandbox.js';
 import type { IsolationKind } from '../../../src/core/worktree/batchMarker.js';
 import { releaseSnapshot } from '../../../src/core/worktree/snapshot.js';
 import { pruneStale } from '../../../src/core/worktree/worktrees.js';
-import { eventually, namespaceAlive, namespaceOf, overlaysMissing, processesMentioning } from '../../helpers/overlays.js';
+import { commandsMentioning, eventually, namespaceAlive, namespaceOf, overlaysMissing, processesMentioning } from '../../helpers/overlays.js';
 import { EXAMPLE_DIR, exampleRepo, git, PROJECT_ROOT, tempDir } from '../../helpers/tempRepo.js';
 import { hashUserState } from '../../helpers/treeHash.js';
 
@@ -246,9 +246,8 @@ describe('runBatch', () => {
     const kind: IsolationKind = /^entropo: workspaces: overlays /m.test(stderr) ? 'overlay' : 'worktree';
     expect(stderr).toMatch(/^entropo: workspaces: (overlays|worktrees) \(.+\)$/m);
     const batches = path.join(path.dirname(s.baseDir), 'entropo-worktrees');
-    const survivors = () => processesMentioning(batches).map((pid) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '); } catch { return `${pid} (gone)`; } });
     // What it had started may still be ending after the kill, which on a loaded machine can take seconds; a survivor is named.
-    expect(await eventually(() => processesMentioning(batches).length === 0, 15_000), `still running: ${survivors().join(' | ')}`).toBe(true);
+    expect(await eventually(() => processesMentioning(batches).length === 0, 15_000), `still running: ${commandsMentioning(batches).join(' | ')}`).toBe(true);
     const leftover = readdirSync(batches).flatMap((d) => readdirSync(path.join(batches, d))).filter((n) => n !== '.shared');
     expect(leftover).toHaveLength(1);
     expect(git(s.repo, 'worktree', 'list').trim().split('\n')).toHaveLength(kind === 'overlay' ? 1 : 4);
