@@ -85,6 +85,7 @@ export async function reproductionSignal(
     return run.passed ? [{ testId: t.id, kind: 'passes', reason: 'passes on the snapshot, so it does not reproduce the issue' }] : [];
   });
   const summary = { tests, valid: valid.map((t) => t.id), discarded };
+  const snapshotWhy = new Map(tests.map((t, k) => [t.id, onSnapshot[k].why]));
   if (valid.length === 0) {
     return { values: all(`none of the ${tests.length} reproduction script(s) reproduces the issue on the snapshot (${discarded.map((d) => `${d.testId}: ${d.reason}`).join('; ')})`), ...summary };
   }
@@ -93,7 +94,7 @@ export async function reproductionSignal(
     if (tree === undefined) return [candidate.id, unavailable('no checkout was prepared for this candidate')];
     if (tree instanceof Error) return [candidate.id, unavailable(tree.message)];
     const runs = await limiter.run(() => runAll(tree, valid, options));
-    return [candidate.id, score(runs, valid, discarded)];
+    return [candidate.id, score(runs, valid, discarded, snapshotWhy)];
   }));
   return { values: new Map(values), ...summary };
 }
@@ -110,21 +111,29 @@ function noScripts(
   return `${rollouts}, no patch adds one (a file named ${patterns.join(', ')}), and ${code}`;
 }
 
-function score(runs: ReproRun[], valid: ReproTest[], discarded: ReproductionResult['discarded']): SignalValue {
+/**
+ * The candidate's score and detail. A script that fails just as on the snapshot (the same exit and last line)
+ * is named so: the candidate did not touch what it reproduces, or the project cannot run here at all.
+ */
+function score(runs: ReproRun[], valid: ReproTest[], discarded: ReproductionResult['discarded'], snapshotWhy: Map<string, string>): SignalValue {
   const passed = runs.filter((r) => r.passed).map((r) => r.testId);
   const failed = runs.filter((r) => !r.passed).map((r) => ({ testId: r.testId, why: r.why }));
+  const unchanged = failed.filter((f) => f.why === snapshotWhy.get(f.testId));
   const count = (kind: ReproductionResult['discarded'][number]['kind']) => discarded.filter((d) => d.kind === kind).length;
   const dropped = [
     ...(count('passes') > 0 ? [`${count('passes')} more passed on the snapshot`] : []),
     ...(count('not-a-reproduction') > 0 ? [`${count('not-a-reproduction')} of the issue's code blocks are not reproductions`] : []),
   ];
   const own = dropped.length > 0 ? ` (${dropped.join('; ')})` : '';
+  const whys = new Set(unchanged.map((f) => f.why));
+  const same = unchanged.length === 0 ? ''
+    : `; ${unchanged.length} fail${unchanged.length === 1 ? 's' : ''} as on the snapshot${whys.size === 1 ? ` (${[...whys][0]})` : ''}`;
   return {
     status: 'ok',
     score: passed.length,
-    detail: `passes ${passed.length}/${valid.length} reproduction tests${own}`,
+    detail: `passes ${passed.length}/${valid.length} reproduction tests${own}${same}`,
     data: {
-      passed, failed, total: valid.length,
+      passed, failed, unchanged: unchanged.map((f) => f.testId), total: valid.length,
       authors: Object.fromEntries(valid.map((t) => [t.id, t.authors])),
       origins: Object.fromEntries(valid.map((t) => [t.id, t.origin])),
     },

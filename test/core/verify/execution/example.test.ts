@@ -80,10 +80,13 @@ describe('test signals on the bundled example', () => {
     const { reproduction } = signals;
     expect(reproduction.tests.map((t) => [t.id, t.authors])).toEqual([['reproduce_issue.py', ['r0', 'r1', 'r2', 'r3']]]);
     expect(reproduction.valid).toEqual(['reproduce_issue.py']);
-    // It asserts the expected page counts: the correct fixes pass, plus-one and range-check fail.
+    // It asserts the expected page counts: the correct fixes pass, plus-one and range-check fail. Range-check
+    // never touches page_count, so its failure is the snapshot's own; plus-one's counts are wrong another way.
     expect(['r0', 'r1', 'r2', 'r3'].map((id) => ok(reproduction.values.get(id)).detail)).toEqual([
-      'passes 1/1 reproduction tests', 'passes 1/1 reproduction tests', 'passes 0/1 reproduction tests', 'passes 0/1 reproduction tests',
+      'passes 1/1 reproduction tests', 'passes 1/1 reproduction tests', 'passes 0/1 reproduction tests',
+      'passes 0/1 reproduction tests; 1 fails as on the snapshot (exit 1: AssertionError: 3)',
     ]);
+    expect(['r2', 'r3'].map((id) => ok(reproduction.values.get(id)).data?.unchanged)).toEqual([[], ['reproduce_issue.py']]);
     expect(['r0', 'r1', 'r2', 'r3'].map((id) => ok(reproduction.values.get(id)).score)).toEqual([1, 1, 0, 0]);
   });
 
@@ -106,7 +109,9 @@ describe('test signals on the bundled example', () => {
       expect(result.valid).toHaveLength(2);
       const scores = ['r0', 'r1', 'r2', 'r3'].map((id) => ok(result.values.get(id)));
       expect(scores.map((v) => v.detail)).toEqual([
-        'passes 2/2 reproduction tests', 'passes 2/2 reproduction tests', 'passes 0/2 reproduction tests', 'passes 0/2 reproduction tests',
+        'passes 2/2 reproduction tests', 'passes 2/2 reproduction tests', 'passes 0/2 reproduction tests',
+        // Two failures as on the snapshot, for two reasons: neither is named
+        'passes 0/2 reproduction tests; 2 fail as on the snapshot',
       ]);
       const failed = scores[2].data?.failed as { testId: string; why: string }[];
       expect(failed).toHaveLength(2);

@@ -83,6 +83,8 @@ describe('the issue\'s code as reproduction tests', () => {
     expect([fix.score, fix.detail]).toEqual([3, 'passes 3/3 reproduction tests (1 more passed on the snapshot; 3 of the issue\'s code blocks are not reproductions)']);
     expect(fix.data?.origins).toEqual({ 'replicate_bug.py': 'patch', 'issue code 1': 'issue', 'issue code 3': 'issue' });
     expect([wrong.score, scriptOnly.score]).toEqual([0, 0]);
+    expect(wrong.detail).toBe('passes 0/3 reproduction tests (1 more passed on the snapshot; 3 of the issue\'s code blocks are not reproductions); '
+      + "3 fail as on the snapshot (exit 1: KeyError: 'hexagon')");
     // `describe` was never imported: it is found in the project's own package, as the reporter's session had it.
     const failed = wrong.data?.failed as { testId: string; why: string }[];
     expect(failed.map((f) => [f.testId, f.why])).toEqual([
