@@ -66,13 +66,20 @@ export function gitEnv(extra: Record<string, string> = {}): Record<string, strin
   return { ...env, ...extra };
 }
 
+// Our git calls are plumbing on the user's repository and on workspaces the agent wrote in: no hook and no
+// file-system monitor may run from them. A relative core.hooksPath (husky sets `.husky/_`) resolves inside
+// the work tree, where an agent's command could have put a hook that `git add` would then run outside the
+// sandbox; an fsmonitor command is the same kind of program.
+const NO_PROGRAMS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
+
 /** Runs git and resolves with its exit code and output; rejects only when git could not run or was stopped. */
 export async function gitResult(args: string[], options: GitOptions): Promise<GitResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (options.signal?.aborted) throw stopError('abort', args, options.cwd, timeoutMs);
-  // Its own process group, so that a timeout or cancel also ends what git started (hooks, filters, aliases);
+  // Its own process group, so that a timeout or cancel also ends what git started (filters, aliases);
   // inside a workspace's mount namespace when given one.
-  const [file, ...argv] = options.namespace ? [...options.namespace.enter, 'git', ...args] : ['git', ...args];
+  const command = ['git', ...NO_PROGRAMS, ...args];
+  const [file, ...argv] = options.namespace ? [...options.namespace.enter, ...command] : command;
   const run = await runProcess(file, argv, {
     cwd: options.cwd, env: gitEnv(options.env), stdin: options.input, timeoutMs, signal: options.signal,
     maxOutputBytes: options.maxBuffer ?? DEFAULT_MAX_BUFFER, overflow: 'stop', killSignal: 'SIGTERM', onStderr: options.onStderr,

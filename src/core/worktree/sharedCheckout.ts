@@ -49,7 +49,7 @@ interface CheckoutState {
   updatedAt: string;
 }
 
-const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null', '-c', 'advice.detachedHead=false'];
+const QUIET_DETACH = ['-c', 'advice.detachedHead=false'];
 const POLL_MS = 200;
 // The lock is held only to choose a checkout and claim it; checkouts are made and updated outside it.
 const LOCK_TIMEOUT_MS = 60_000;
@@ -215,7 +215,7 @@ async function checkout(snap: Snapshot, dir: string, phase: CheckoutProgress['ph
     shown = Math.floor(percent / 10);
     options.onProgress({ phase, unit: 'files', done: Number(last[2]), total: Number(last[3]) });
   };
-  await git([...NO_HOOKS, 'checkout', '-q', '-f', '--progress', '--no-recurse-submodules', '--detach', snap.commit],
+  await git([...QUIET_DETACH, 'checkout', '-q', '-f', '--progress', '--no-recurse-submodules', '--detach', snap.commit],
     { cwd: dir, timeoutMs: Infinity, signal: options.signal, onStderr });
 }
 

@@ -58,10 +58,6 @@ export interface PruneReport {
   refs: string[];
 }
 
-// User hooks (post-checkout, post-index-change) must not run in our worktrees: they could write outside
-// them, or be slow.
-const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
-
 /** Adds `count` detached worktrees of the snapshot concurrently; on any failure removes what it made, then throws. */
 export async function createWorktrees(
   snap: Snapshot,
@@ -96,7 +92,7 @@ async function addAll(snap: Snapshot, paths: string[], created: string[], option
   await inTurn(snap.root, async () => {
     for (const path of paths) {
       throwIfAborted(options.signal);
-      const args = [...NO_HOOKS, 'worktree', 'add', '--no-checkout', '--detach', path, snap.commit];
+      const args = ['worktree', 'add', '--no-checkout', '--detach', path, snap.commit];
       await git(args, { ...gitOpts, cwd: snap.root });
       created.push(path);
     }
@@ -105,7 +101,7 @@ async function addAll(snap: Snapshot, paths: string[], created: string[], option
   const checkout = (path: string) => async (): Promise<void> => {
     throwIfAborted(options.signal);
     // Writes the whole tree: no time limit that a large checkout on a slow disk could hit.
-    await git([...NO_HOOKS, 'reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path, timeoutMs: Infinity });
+    await git(['reset', '--hard', '--no-recurse-submodules', '-q'], { ...gitOpts, cwd: path, timeoutMs: Infinity });
     options.onProgress?.({ phase: 'create', unit: 'worktrees', done: ++done, total: paths.length });
   };
   await runLimited(paths.map(checkout), options.concurrency ?? paths.length);
