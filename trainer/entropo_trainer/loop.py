@@ -14,7 +14,6 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object, set_seed
 from torch.utils.data import DataLoader
-from transformers import get_cosine_schedule_with_warmup
 
 from .data import Builder, Collator, build_examples
 from .formats import load_dataset
@@ -125,6 +124,23 @@ def _prepare(config: TrainConfig, base_dir: str, base=None):
     return tokenizer, examples, stats, model, max_length
 
 
+
+def cosine_schedule(optimizer, warmup: int, total: int, per_step: int = 1) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warmup over `warmup` optimizer steps, then cosine decay; every step trains with a rate above 0.
+
+    transformers' `get_cosine_schedule_with_warmup` gives the first step a rate of 0, so a run of one step
+    (a few pairs with the default accumulation) saved an adapter equal to the base. Step k of `total`
+    (0-based) trains at (k + 1) / warmup of the rate while warming up, then at 0.5 (1 + cos(pi (k - warmup) /
+    (total - warmup))). `per_step`: scheduler steps per optimizer step (accelerate steps it once per process).
+    """
+    def factor(count: int) -> float:
+        k = count // per_step
+        if k < warmup:
+            return (k + 1) / warmup
+        return 0.5 * (1.0 + math.cos(math.pi * (k - warmup) / max(1, total - warmup)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
 def train(config: TrainConfig, emit: Callable[[dict], None], base=None) -> dict:
     """Runs one training job and returns the `done` event; `emit` receives every progress event (rank 0).
 
@@ -149,8 +165,7 @@ def train(config: TrainConfig, emit: Callable[[dict], None], base=None) -> dict:
     total = math.ceil(len(loader) / config.grad_accum) * config.epochs
     total = min(total, config.max_steps) if config.max_steps else total
     processes = accelerator.num_processes  # accelerate steps a prepared scheduler once per process
-    scheduler = accelerator.prepare(get_cosine_schedule_with_warmup(
-        optimizer, math.ceil(config.warmup_ratio * total) * processes, total * processes))
+    scheduler = accelerator.prepare(cosine_schedule(optimizer, math.ceil(config.warmup_ratio * total), total, processes))
     report({"event": "start", "method": config.method, "base_model": config.base_model, "data": config.data,
             "out": config.out, "lines": stats.lines, "examples": stats.examples, "truncated": stats.truncated,
             "condensed": stats.condensed, "skipped": sum(stats.skipped.values()),

@@ -1,6 +1,7 @@
 """Training on the tiny model: LoRA-only updates, accumulation invariance, full runs and the JSON protocol."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import torch
 from conftest import FIXTURES, fixture_lines, synthetic_dpo, write_jsonl
 
 from entropo_trainer.data import Builder, Collator, build_examples
-from entropo_trainer.loop import TrainConfig, train
+from entropo_trainer.loop import TrainConfig, cosine_schedule, train
 from entropo_trainer.model import load_model
 from entropo_trainer.steps import MethodStep, reference_logps
 from entropo_trainer.train import main
@@ -77,6 +78,39 @@ def test_grad_accumulation_1x8_and_8x1_give_the_same_curve(tiny_model_dir, tmp_p
     # compare to the size of the update itself (the B matrices start at zero and move by about 0.1 here)
     assert all(torch.allclose(adapters[0][k], adapters[1][k], atol=5e-4) for k in adapters[0])
     assert all(float(adapters[0][k].abs().max()) > 0.05 for k in adapters[0] if "lora_B" in k)
+
+
+def test_the_schedule_trains_on_every_step_the_first_and_last_included():
+    def rates(warmup, total, per_step=1):
+        param = torch.nn.Parameter(torch.zeros(1))
+        optimizer = torch.optim.AdamW([param], lr=1.0)
+        scheduler = cosine_schedule(optimizer, warmup, total, per_step)
+        out = []
+        for _ in range(total):
+            out.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            for _ in range(per_step):
+                scheduler.step()
+        return out
+
+    assert rates(1, 1) == [1.0]  # one step: the whole rate, not transformers' 0
+    ten = rates(1, 10)
+    assert ten[:2] == [1.0, 1.0] and all(a > b > 0 for a, b in zip(ten[1:], ten[2:]))
+    assert ten[-1] == pytest.approx(0.5 * (1 + math.cos(math.pi * 8 / 9)))
+    assert rates(4, 20)[:5] == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0])
+    assert rates(2, 6, per_step=3) == pytest.approx(rates(2, 6))  # accelerate's once-per-process stepping
+
+
+def test_a_run_of_one_optimizer_step_changes_the_adapter(tiny_model_dir, tmp_path, fresh_accelerate):
+    data = write_jsonl(tmp_path / "pairs.jsonl", synthetic_dpo(2))
+    out = tmp_path / "one-step"
+    events = run_in_process(TrainConfig(method="entropo-dpo", base_model=str(tiny_model_dir), data=str(data),
+                                        out=str(out), max_length=2048, lr=1e-2))  # default accumulation 8
+    steps = [e for e in events if e["event"] == "step"]
+    assert len(steps) == 1 and steps[0]["total_steps"] == 1 and steps[0]["lr"] == pytest.approx(1e-2)
+    from safetensors.torch import load_file
+    adapter = load_file(str(out / "adapter" / "adapter_model.safetensors"))
+    assert all(float(t.abs().max()) > 0 for k, t in adapter.items() if "lora_B" in k)
 
 
 def run_cli(args: list[str], env_extra: dict | None = None, prelude: str = "") -> subprocess.CompletedProcess:
