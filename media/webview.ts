@@ -1,5 +1,5 @@
 // The review panel: renders ReviewState sent by the extension and posts the user's choices back.
-import type { CandidateView, FromWebview, OutcomeView, ReviewState, StepView, ToWebview } from '../src/protocol/messages';
+import type { CandidateRequest, CandidateView, FromWebview, OutcomeView, ReviewState, StepView, ToWebview } from '../src/protocol/messages';
 import { stepView } from './steps';
 
 interface VsCodeApi {
@@ -204,8 +204,9 @@ function toggleSteps(id: string): void {
   render();
 }
 
-function post(message: FromWebview): void {
-  vscode.postMessage(message);
+// About the run shown now, which the message names.
+function post(request: CandidateRequest): void {
+  if (panel.review) vscode.postMessage({ ...request, runId: panel.review.runId });
 }
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
@@ -238,4 +239,4 @@ window.addEventListener('keydown', (event) => {
 });
 
 render();
-post({ type: 'ready' });
+vscode.postMessage({ type: 'ready' });

@@ -96,15 +96,20 @@ export interface StepView {
   args?: string;
 }
 
-/** Webview to extension. */
-export type FromWebview =
-  | { type: 'ready' }
+/** What the panel asks about the candidates of the run it shows. */
+export type CandidateRequest =
   | { type: 'openDiff'; candidateId: string }
   | { type: 'showTrajectory'; candidateId: string }
   | { type: 'apply'; candidateId: string }
   | { type: 'reject'; candidateId: string }
   | { type: 'undo'; candidateId: string }
   | { type: 'compare'; a: string; b: string };
+
+/**
+ * Webview to extension. A request names the run the panel showed when it was made: every run calls its
+ * candidates r0, r1, ..., so an id alone could act on another run than the one on screen.
+ */
+export type FromWebview = { type: 'ready' } | (CandidateRequest & { runId: string });
 
 /** Extension to webview. */
 export type ToWebview =

@@ -150,7 +150,7 @@ export class Controller implements vscode.Disposable {
     const target = candidateOfUri(uri);
     const run = target ? await this.runById(target.runId) : undefined;
     if (!target || !run) return void vscode.window.showInformationMessage('EntroPO: open a candidate\'s diff first.');
-    this.current = run;
+    this.focus(run);
     if (action === 'apply') return this.apply(target.candidateId);
     if (action === 'reject') return this.reject(target.candidateId);
     const order = run.review.candidates.map((c) => c.id);
@@ -225,25 +225,36 @@ export class Controller implements vscode.Disposable {
     this.disposables.splice(0).forEach((d) => d.dispose());
   }
 
+  // On the run the panel showed when it was clicked (the message names it), never merely the current one.
   private async onPanelMessage(message: FromWebview): Promise<void> {
-    const run = this.current;
-    if (!run) return;
+    if (message.type === 'ready') return;
+    const run = await this.runById(message.runId);
+    if (!run) return void vscode.window.showInformationMessage('EntroPO: that run is no longer saved.');
+    const runId = run.runId;
     switch (message.type) {
       case 'openDiff':
         return this.openCandidateDiff(run, message.candidateId);
       case 'showTrajectory':
         return this.panel.post({ type: 'trajectory', candidateId: message.candidateId, steps: await this.steps(run, message.candidateId) });
       case 'apply':
-        return this.apply(message.candidateId);
+        return this.apply({ runId, candidateId: message.candidateId });
       case 'reject':
-        return this.reject(message.candidateId);
+        return this.reject({ runId, candidateId: message.candidateId });
       case 'undo':
-        return this.undoApply(message.candidateId);
+        return this.undoApply({ runId, candidateId: message.candidateId });
       case 'compare':
+        this.focus(run);
         return this.compare(message.a, run.review.candidates.length > 2 ? undefined : message.b);
       default:
         return undefined;
     }
+  }
+
+  // The run the palette's commands act on from now on, shown in the panel when it is open.
+  private focus(run: RunRecord): void {
+    if (run === this.current) return;
+    this.current = run;
+    if (this.panel.visible) this.panel.update(run.review);
   }
 
   private async steps(run: RunRecord, candidateId: string): Promise<StepView[]> {
@@ -266,7 +277,8 @@ export class Controller implements vscode.Disposable {
   private async decide(run: RunRecord, candidateId: string, decision: DecisionKind, by?: string): Promise<void> {
     const candidate = run.review.candidates.find((c) => c.id === candidateId);
     if (candidate) candidate.decision = decision;
-    this.panel.update(run.review);
+    // A run in the background (an applied candidate of it committed or taken back) does not take the panel over.
+    if (run === this.current) this.panel.update(run.review);
     await this.save(run);
     if (!run.taskId || !readSetting('recordDecisions')) return;
     const store = PreferenceStore.open(run.storeDir, { secrets: [await this.context.secrets.get(API_KEY_SECRET) ?? ''].filter(Boolean) });
@@ -290,8 +302,8 @@ export class Controller implements vscode.Disposable {
     const named = typeof given.runId === 'string' ? given.runId : undefined;
     const run = named ? await this.runById(named) : this.current ?? await this.loadLastRun();
     if (named && !run) return void vscode.window.showInformationMessage('EntroPO: that run is no longer saved.');
-    // The panel then shows the run acted on, so its buttons act on that run too.
-    if (named) this.current = run;
+    // The panel then shows the run acted on, whether or not anything gets decided.
+    if (named && run) this.focus(run);
     const id = typeof given.candidateId === 'string' ? given.candidateId : await this.pickCandidate(run, title);
     if (!run || !id) return;
     try {
