@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import traceback
@@ -101,6 +102,15 @@ def parse_args(argv: list[str] | None):
     for name in ("epochs", "batch_size", "grad_accum", "lora_rank"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    for name in ("max_steps", "max_length", "lora_alpha"):  # None: the default
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1 when given")
+    # A NaN or infinite weight trains to a NaN adapter (or none at all) that would still be reported done;
+    # with alpha 0 or a rate of 0 the policy gets no update. Beta 0 (no reference) is a choice.
+    for name, least in (("alpha", "above 0"), ("lr", "above 0"), ("beta", "at least 0")):
+        value = getattr(args, name)
+        if not math.isfinite(value) or value < 0 or (value == 0 and least == "above 0"):
+            p.error(f"--{name} must be a finite number {least}, not {value}")
     return args
 
 

@@ -214,6 +214,17 @@ def test_data_and_usage_errors_are_events_with_their_exit_codes(tiny_model_dir, 
     assert error_event(capsys)["kind"] == "usage"
     assert main(["--data", "x", "--out", "y", "--base-model", str(tmp_path / "nothing"), "--cpu-ok"]) == 6
     assert error_event(capsys)["kind"] == "model"
+    data = ["--data", str(FIXTURES / "entropo-dpo.jsonl")]
+    for flag, value, says in [("--beta", "inf", "--beta must be a finite number at least 0, not inf"),
+                              ("--alpha", "nan", "--alpha must be a finite number above 0, not nan"),
+                              ("--lr", "-1e-3", "--lr must be a finite number above 0"), ("--alpha", "0", "--alpha must be"),
+                              ("--beta", "-0.1", "--beta must be"),
+                              ("--max-steps", "0", "--max-steps must be at least 1 when given"),
+                              ("--max-length", "-5", "--max-length must be at least 1"),
+                              ("--lora-alpha", "0", "--lora-alpha must be at least 1")]:
+        assert main([*common, *data, f"{flag}={value}"]) == 2
+        event = error_event(capsys)
+        assert event["kind"] == "usage" and says in event["message"], (flag, value, event)
 
 
 def test_a_missing_package_is_reported_as_such(tiny_model_dir, tmp_path):
