@@ -124,7 +124,6 @@ def _prepare(config: TrainConfig, base_dir: str, base=None):
     return tokenizer, examples, stats, model, max_length
 
 
-
 def cosine_schedule(optimizer, warmup: int, total: int, per_step: int = 1) -> torch.optim.lr_scheduler.LambdaLR:
     """Linear warmup over `warmup` optimizer steps, then cosine decay; every step trains with a rate above 0.
 
@@ -140,6 +139,7 @@ def cosine_schedule(optimizer, warmup: int, total: int, per_step: int = 1) -> to
         return 0.5 * (1.0 + math.cos(math.pi * (k - warmup) / max(1, total - warmup)))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
 
 def train(config: TrainConfig, emit: Callable[[dict], None], base=None) -> dict:
     """Runs one training job and returns the `done` event; `emit` receives every progress event (rank 0).

@@ -107,10 +107,10 @@ def parse_args(argv: list[str] | None):
             p.error(f"--{name.replace('_', '-')} must be at least 1 when given")
     # A NaN or infinite weight trains to a NaN adapter (or none at all) that would still be reported done;
     # with alpha 0 or a rate of 0 the policy gets no update. Beta 0 (no reference) is a choice.
-    for name, least in (("alpha", "above 0"), ("lr", "above 0"), ("beta", "at least 0")):
+    for name, zero_ok in (("alpha", False), ("lr", False), ("beta", True)):
         value = getattr(args, name)
-        if not math.isfinite(value) or value < 0 or (value == 0 and least == "above 0"):
-            p.error(f"--{name} must be a finite number {least}, not {value}")
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+            p.error(f"--{name} must be a finite number {'at least' if zero_ok else 'above'} 0, not {value}")
     return args
 
 

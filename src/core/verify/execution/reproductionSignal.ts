@@ -85,10 +85,10 @@ export async function reproductionSignal(
     return run.passed ? [{ testId: t.id, kind: 'passes', reason: 'passes on the snapshot, so it does not reproduce the issue' }] : [];
   });
   const summary = { tests, valid: valid.map((t) => t.id), discarded };
-  const snapshotWhy = new Map(tests.map((t, k) => [t.id, onSnapshot[k].why]));
   if (valid.length === 0) {
     return { values: all(`none of the ${tests.length} reproduction script(s) reproduces the issue on the snapshot (${discarded.map((d) => `${d.testId}: ${d.reason}`).join('; ')})`), ...summary };
   }
+  const snapshotWhy = new Map(tests.map((t, k) => [t.id, onSnapshot[k].why]));
   const values = await Promise.all(candidates.map(async (candidate): Promise<[string, SignalValue]> => {
     const tree = trees.byCandidate.get(candidate.id);
     if (tree === undefined) return [candidate.id, unavailable('no checkout was prepared for this candidate')];
