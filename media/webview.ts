@@ -170,8 +170,11 @@ function actions(c: CandidateView, review: ReviewState): HTMLElement {
   } else {
     row.append(...applyButtons(c, applied?.id));
   }
-  row.append(button('Reject', c.decision === 'applied' ? `Reject ${c.id} and take its change out` : `Record that ${c.id} is not acceptable`,
-    () => post({ type: 'reject', candidateId: c.id }), 'reject', true));
+  // A rollout the model server or a crash cut short is nothing of the model's to reject (decisions.ts).
+  if (!c.untrainable) {
+    row.append(button('Reject', c.decision === 'applied' ? `Reject ${c.id} and take its change out` : `Record that ${c.id} is not acceptable`,
+      () => post({ type: 'reject', candidateId: c.id }), 'reject', true));
+  }
   const others = review.candidates.filter((o) => o.id !== c.id && !o.folded);
   if (others.length > 0) row.append(button('Compare', `Compare ${c.id} with another candidate`, () => post({ type: 'compare', a: c.id, b: others[0].id }), 'compare', true));
   return row;

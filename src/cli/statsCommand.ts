@@ -55,7 +55,9 @@ function render(s: StoreStats): string {
     ['skipped lines', `${s.skipped.length} (${s.torn} torn by a crash)`],
   ];
   const { cancelled, failed } = s.excludedTasks;
-  if (cancelled + failed > 0) rows.push(['not for training', `${cancelled} cancelled and ${failed} failed run(s)`]);
+  const stopped = s.excludedCandidates > 0 ? `${s.excludedCandidates} candidate(s) whose rollout failed or was cancelled` : '';
+  const runs = cancelled + failed > 0 ? `${cancelled} cancelled and ${failed} failed run(s)` : '';
+  if (runs || stopped) rows.push(['not for training', [runs, stopped].filter(Boolean).join('; ')]);
   if (s.orphanDecisions > 0) rows.push(['orphan decisions', String(s.orphanDecisions)]);
   const lines = rows.map(([k, v]) => `  ${k.padEnd(20)} ${v}`);
   const skipped = s.skipped.slice(0, 20).map((l) => `  ${l.file}:${l.line} ${l.reason}: ${l.excerpt}`);

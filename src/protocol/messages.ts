@@ -42,6 +42,8 @@ export interface CandidateView {
   decision?: 'applied' | 'kept' | 'rejected' | 'replaced' | 'undone' | 'reverted';
   /** Why the candidate is not worth applying (e.g. "breaks tests: breaks 5 of 5 passing tests"); absent when it is. */
   unfit?: string;
+  /** Why no decision about it becomes training data (its rollout failed or was cancelled); the panel offers no Reject. */
+  untrainable?: string;
   /** Where the panel folds it: empty, unfinished, invalid, cancelled or failed candidates go under "Not recommended". */
   folded?: boolean;
 }

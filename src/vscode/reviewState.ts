@@ -1,4 +1,5 @@
 import type { FixEvent, FixReport } from '../core/pipeline/fixIssue.js';
+import { untrainableExit } from '../core/store/decisions.js';
 import { sumUsage } from '../core/usage.js';
 import { signalTone } from '../core/verify/signalTone.js';
 import { summaryLine } from '../core/verify/summaryLine.js';
@@ -35,11 +36,13 @@ export function reviewEvent(review: ReviewState, event: FixEvent): void {
 export function rankedReview(review: ReviewState, report: FixReport, cancelled: boolean): ReviewState {
   const candidates: CandidateView[] = report.candidates.map((c) => {
     const { added, removed } = patchLineCounts(c.patch);
+    const untrainable = untrainableExit(c.exitReason);
     return {
       id: c.id, rank: c.rank, exitReason: c.exitReason, steps: c.steps, tokens: c.usage.promptTokens + c.usage.completionTokens,
       costUsd: c.usage.costUsd, wallMs: c.wallMs, changedFiles: c.changedFiles, added, removed, explanation: c.explanation,
       summary: summaryLine(c.signals, report.ranking.verifier), ...(c.recommended ? { recommended: true } : {}),
       ...(c.unfit ? { unfit: `${c.unfit.reason.replace('_', ' ')}: ${c.unfit.detail}`, folded: FOLDED.has(c.unfit.reason) } : {}),
+      ...(untrainable ? { untrainable } : {}),
       signals: SIGNAL_NAMES.filter((name) => c.signals[name]).map((name) => {
         const s = c.signals[name]!;
         const tone = signalTone(name, s);

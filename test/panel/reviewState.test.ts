@@ -7,8 +7,8 @@ import type { CandidateSignals } from '../../src/core/verify/signalTypes.js';
 import { rankedReview, startReview } from '../../src/vscode/reviewState.js';
 
 // reviewState.ts holds no `vscode` import: the panel's state is plain data, checked here on plain Node.
-function candidate(id: string, patch: string): Candidate {
-  return { id, patch, changedFiles: patch ? ['pager/core.py'] : [], exitReason: 'submitted', steps: 3,
+function candidate(id: string, patch: string, exitReason: Candidate['exitReason'] = 'submitted'): Candidate {
+  return { id, patch, changedFiles: patch ? ['pager/core.py'] : [], exitReason, steps: 3,
     usage: { promptTokens: 1, completionTokens: 1, costUsd: 0 }, wallMs: 10, model: 'm', messages: [] };
 }
 
@@ -27,5 +27,19 @@ describe('the review state carries the batch outcome', () => {
     expect(state.candidates.map((c) => [c.id, c.unfit])).toEqual([['r1', undefined], ['r0', 'empty: empty patch']]);
     // One patch, the other empty: nothing to compare, not a similarity of 1
     expect(state.diversity).toBe('1 patch, nothing to compare it with');
+    expect(state.candidates.map((c) => c.untrainable)).toEqual([undefined, undefined]);
+  });
+
+  it('says which candidates no decision can make training data: a failed or cancelled rollout, not a malformed reply', () => {
+    const exits = ['model_error', 'crashed', 'cancelled', 'format_error', 'limits_exceeded'] as const;
+    const candidates = exits.map((exit, k) => candidate(`r${k}`, '', exit));
+    const { ranking, candidates: ranked } = rankCandidates(candidates, candidates.map((c) => ({ candidateId: c.id, signals: {} })));
+    const report = { batch: { diversity: { distinct: 0, meanPairwiseSimilarity: 0 }, usage: { promptTokens: 0, completionTokens: 0, costUsd: 0 }, wallMs: 1 },
+      candidates: ranked, ranking, outcome: batchOutcome(ranked, ranking), verifierUsage: { promptTokens: 0, completionTokens: 0, costUsd: 0 } } as unknown as FixReport;
+    const untrainable = Object.fromEntries(rankedReview(startReview('run', 'Issue', 5), report, false).candidates.map((c) => [c.id, c.untrainable]));
+    expect(untrainable).toEqual({
+      r0: expect.stringMatching(/^its rollout failed/), r1: expect.stringMatching(/^its rollout failed/),
+      r2: 'its rollout was cancelled before it finished', r3: undefined, r4: undefined,
+    });
   });
 });

@@ -13,7 +13,11 @@
  *
  * The latest decision about a candidate stands. Runs that were cancelled or failed (TaskInput.status) are
  * kept in the store, marked, and never become training data, whatever was decided about their candidates.
+ * Neither does a candidate whose rollout was stopped from outside (the model server failed, the rollout
+ * crashed, the user cancelled it) in a complete run: its trajectory ends where an outage cut it, not where
+ * the model chose to, and rejecting it would teach the model to avoid what it had not yet finished.
  */
+import type { ExitReason } from '../types.js';
 import type { DecisionKind, TaskStatus } from './storeTypes.js';
 
 /** A candidate's label from its latest decision: accepted, rejected, or no preference at all. */
@@ -27,4 +31,16 @@ export const DECISION_MEANING: Readonly<Record<DecisionKind, DecisionMeaning>> =
 /** Whether a run that ended so may become training data: only complete runs (and records from before the status). */
 export function trainable(status: TaskStatus | undefined): boolean {
   return status === undefined || status === 'complete';
+}
+
+// Rollouts that ended for a reason outside the model: an outage, a crash, a cancel.
+const STOPPED_FROM_OUTSIDE: ReadonlySet<ExitReason> = new Set(['model_error', 'crashed', 'cancelled']);
+
+/**
+ * Why decisions about a candidate that ended so never become training data, or undefined when they may.
+ * A malformed reply (format_error) and a rollout over its limits are the model's own doing: they may.
+ */
+export function untrainableExit(exitReason: ExitReason | undefined): string | undefined {
+  if (exitReason === undefined || !STOPPED_FROM_OUTSIDE.has(exitReason)) return undefined;
+  return exitReason === 'cancelled' ? 'its rollout was cancelled before it finished' : 'its rollout failed (a model-server error or a crash), not the model\'s choice';
 }

@@ -1,7 +1,7 @@
 /** Turns decisions (and, if asked, confident verifier scores) into accepted/rejected labels per candidate. */
 import type { SignalName, SignalValue } from '../verify/signalTypes.js';
 import { splitConversation } from './chatMessages.js';
-import { DECISION_MEANING, trainable } from './decisions.js';
+import { DECISION_MEANING, trainable, untrainableExit } from './decisions.js';
 import type { DecisionKind, DecisionRecord, TaskRecord, TaskStatus } from './storeTypes.js';
 
 /** A candidate's label; `weak` when it came from the verifier instead of the user. */
@@ -22,7 +22,11 @@ export interface TaskSummary {
   id: string;
   /** How the run ended; cancelled and failed runs give no labels. */
   status: TaskStatus;
-  candidates: { id: string; trainable: boolean; score?: number }[];
+  /**
+   * `trainable`: the run is, the rollout was not stopped from outside, and the trajectory splits into prompt
+   * and turns; `stopped`: the rollout was stopped from outside (decisions.ts).
+   */
+  candidates: { id: string; trainable: boolean; score?: number; stopped?: true }[];
 }
 
 // The learned verifiers give a probability of "resolves the issue"; the LLM judge is preferred when both ran.
@@ -33,7 +37,10 @@ export function summarizeTask(task: TaskRecord): TaskSummary {
   const usable = trainable(task.status);
   return {
     id: task.id, status: task.status ?? 'complete',
-    candidates: task.candidates.map((c) => ({ id: c.id, trainable: usable && splitConversation(c.messages) !== null, score: verifierScore(c.signals) })),
+    candidates: task.candidates.map((c) => {
+      const stopped = untrainableExit(c.exitReason) !== undefined;
+      return { id: c.id, trainable: usable && !stopped && splitConversation(c.messages) !== null, score: verifierScore(c.signals), ...(stopped ? { stopped: true as const } : {}) };
+    }),
   };
 }
 

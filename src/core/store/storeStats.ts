@@ -23,6 +23,8 @@ export interface StoreStats {
   exportable: { dpoPairs: number; ktoExamples: number; weakDpoPairs: number; weakKtoExamples: number };
   /** Tasks kept out of the training data because their run was cancelled or failed. */
   excludedTasks: { cancelled: number; failed: number };
+  /** Candidates of the other runs kept out because their rollout was stopped from outside (a failure, a cancel). */
+  excludedCandidates: number;
   /** Decisions naming a task or candidate the store does not hold. */
   orphanDecisions: number;
   torn: number;
@@ -40,7 +42,7 @@ export async function storeStats(store: StoreReader, weakLabels?: WeakLabelOptio
   const stats: StoreStats = {
     dir: store.dir, tasks: summaries.length, candidates: 0, decisions: Object.fromEntries(DECISION_KINDS.map((k) => [k, 0])) as Record<DecisionKind, number>,
     accepted: 0, rejected: 0, exportable: { dpoPairs: 0, ktoExamples: 0, weakDpoPairs: 0, weakKtoExamples: 0 },
-    excludedTasks: { cancelled: 0, failed: 0 }, orphanDecisions: 0, torn: scan.torn, skipped: scan.skipped,
+    excludedTasks: { cancelled: 0, failed: 0 }, excludedCandidates: 0, orphanDecisions: 0, torn: scan.torn, skipped: scan.skipped,
   };
   for (const d of decisions) stats.decisions[d.decision] += 1;
   const latest = latestDecisions(decisions);
@@ -50,6 +52,7 @@ export async function storeStats(store: StoreReader, weakLabels?: WeakLabelOptio
     stats.candidates += summary.candidates.length;
     if (summary.status !== 'complete') stats.excludedTasks[summary.status] += 1;
     for (const c of summary.candidates) {
+      if (c.stopped && summary.status === 'complete') stats.excludedCandidates += 1;
       const kind = latest.get(summary.id)?.get(c.id);
       const meaning = kind ? DECISION_MEANING[kind] : undefined;
       if (meaning === 'accepted') stats.accepted += 1;

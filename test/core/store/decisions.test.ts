@@ -10,6 +10,7 @@ import { AgentError } from '../../../src/core/errors.js';
 import { exportPreferences } from '../../../src/core/store/exportPreferences.js';
 import { PreferenceStore } from '../../../src/core/store/preferenceStore.js';
 import type { DecisionInput, TaskStatus } from '../../../src/core/store/storeTypes.js';
+import type { ExitReason } from '../../../src/core/types.js';
 import { tempDir } from '../../helpers/tempRepo.js';
 import { syntheticTask } from './syntheticTask.js';
 
@@ -20,11 +21,13 @@ describe('decision semantics', () => {
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
   /** A store with one four-candidate task and `actions` recorded on it; the exported DPO pairs and KTO labels. */
-  async function decide(actions: Action[], status?: TaskStatus) {
+  async function decide(actions: Action[], status?: TaskStatus, exits: Record<string, ExitReason> = {}) {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
     const store = PreferenceStore.open(path.join(temp.dir, 'store'), { env: {} });
-    const taskId = await store.appendTask({ ...syntheticTask(7, { candidates: 4, steps: 1 }), ...(status ? { status } : {}) });
+    const task = syntheticTask(7, { candidates: 4, steps: 1 });
+    const candidates = task.candidates.map((c) => ({ ...c, exitReason: exits[c.id] ?? c.exitReason }));
+    const taskId = await store.appendTask({ ...task, candidates, ...(status ? { status } : {}) });
     for (const action of actions) await store.appendDecision({ taskId, ...action });
     const dpo = path.join(temp.dir, 'dpo.jsonl');
     await exportPreferences(store, { format: 'entropo-dpo', out: dpo });
@@ -73,6 +76,17 @@ describe('decision semantics', () => {
     expect(pairs).toEqual([]);
     expect(labels).toEqual({});
     expect(stats).toMatchObject({ tasks: 1, excludedTasks: { [status]: 1 }, accepted: 1, rejected: 1, exportable: { dpoPairs: 0, ktoExamples: 0 } });
+  });
+
+  it('a candidate whose rollout failed or was cancelled in a complete run is no rejected sample; a malformed reply is', async () => {
+    const rejectAll = ['r1', 'r2', 'r3'].map((candidateId): Action => ({ candidateId, decision: 'rejected' }));
+    const stopped = await decide([{ candidateId: 'r0', decision: 'applied' }, ...rejectAll], 'complete', { r1: 'model_error', r2: 'crashed', r3: 'cancelled' });
+    expect(stopped.pairs).toEqual([]);
+    expect(stopped.labels).toEqual({ r0: true });
+    expect(stopped.stats).toMatchObject({ accepted: 1, rejected: 3, excludedCandidates: 3, exportable: { dpoPairs: 0, ktoExamples: 1 } });
+    const malformed = await decide([{ candidateId: 'r0', decision: 'applied' }, ...rejectAll], 'complete', { r1: 'format_error', r2: 'limits_exceeded', r3: 'crashed' });
+    expect(malformed.pairs).toEqual(['r0>r1', 'r0>r2']);
+    expect(malformed.stats.excludedCandidates).toBe(1);
   });
 
   it('refuses a replaced decision without the candidate that replaced it, and `by` on any other decision', async () => {

@@ -56,6 +56,18 @@ describe('entropo export and entropo stats', () => {
     expect(human.text.out).toContain('exportable           2 DPO pairs, 3 KTO examples');
   });
 
+  it('stats names what is kept out of training: cancelled or failed runs, and candidates whose rollout failed', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const store = PreferenceStore.open(path.join(dir, 'store'), { env: {} });
+    const task = syntheticTask(3, { steps: 1, candidates: 3 });
+    await store.appendTask({ ...task, candidates: task.candidates.map((c) => (c.id === 'r1' ? { ...c, exitReason: 'model_error' as const } : c)) });
+    await store.appendTask({ ...syntheticTask(4, { steps: 1, candidates: 2 }), status: 'cancelled' });
+    const human = io();
+    expect(await statsCommand(['--store', store.dir], human.streams)).toBe(0);
+    expect(human.text.out).toContain('not for training     1 cancelled and 0 failed run(s); 1 candidate(s) whose rollout failed or was cancelled');
+  });
+
   it('reports torn lines, refuses bad flags, and deletes only with --yes', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
