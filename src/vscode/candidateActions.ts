@@ -61,10 +61,15 @@ export class CandidateActions {
 
   /** Reject: recorded as a rejection; an applied candidate's change is taken out first (after asking). */
   async reject(run: RunRecord, id: string, options: ActionOptions = {}): Promise<boolean> {
+    const card = run.review.candidates.find((c) => c.id === id);
+    if (!card) throw new AgentError(ErrorReason.InvalidArgument, `This run has no candidate ${id}.`);
+    if (card.untrainable && this.applied(run) !== id) return this.tell(`${id} is not for training: ${card.untrainable}. There is nothing of the model's to reject.`);
     if (this.applied(run) === id) {
       if (!options.confirm && !(await ask(`Reject ${id}? Its change is taken out of your working tree.`, 'Reject and Remove'))) return false;
       await this.switch(run, id, { remove: run.patches.get(id) }, `EntroPO: reject ${id}`);
     }
+    // A candidate taken back outside the panel is watched for coming back; rejected, it no longer is.
+    this.reverts.unwatch(run, id);
     await this.record(run, id, 'rejected');
     void vscode.window.showInformationMessage(`EntroPO: recorded that ${id} is rejected.`);
     return true;

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readTrajectory } from '../core/agent/trajectory.js';
@@ -16,7 +16,7 @@ import { deleteRecordedData, type DeleteOutcome } from './deleteRecordedData.js'
 import { exportPreferenceData } from './exportPreferenceData.js';
 import { askFolder, askIssue } from './issueInput.js';
 import { ReviewPanel } from './reviewPanel.js';
-import { RevertWatcher } from './revertWatcher.js';
+import { RevertWatcher, type WatchedChange } from './revertWatcher.js';
 import { runFix } from './runFix.js';
 import type { RunRecord } from './runRecord.js';
 import type { Settings } from '../core/settings/settings.js';
@@ -193,9 +193,32 @@ export class Controller implements vscode.Disposable {
   /** Delete Recorded Data for This Workspace; `{confirm: true}` skips the modal question. */
   async deleteRecordedData(argument?: unknown): Promise<DeleteOutcome | undefined> {
     try {
-      return await deleteRecordedData(this.storeDir(), this.log, argument);
+      const outcome = await deleteRecordedData(this.storeDir(), this.log, argument);
+      if (outcome && outcome.files > 0) await this.forgetTasksIn(outcome.dir);
+      return outcome;
     } catch (error) {
       return void this.fail(error);
+    }
+  }
+
+  // The runs recorded in a deleted store stay in the history, but their decisions are no longer recorded:
+  // they would point at tasks the store no longer holds. Runs not loaded in this window are edited on disk.
+  private async forgetTasksIn(storeDir: string): Promise<void> {
+    const inStore = (run: Pick<RunRecord, 'taskId' | 'storeDir'>) => run.taskId !== undefined && path.resolve(run.storeDir) === path.resolve(storeDir);
+    for (const id of await readdir(this.runsDir()).catch(() => [] as string[])) {
+      const loaded = this.runs.get(id);
+      if (loaded) {
+        if (!inStore(loaded)) continue;
+        Object.assign(loaded, { taskId: undefined, unrecorded: undefined });
+        await this.save(loaded);
+        continue;
+      }
+      const file = this.runFile(id);
+      const saved = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Partial<RunRecord>;
+      if (saved.storeDir === undefined || !inStore(saved as RunRecord)) continue;
+      delete saved.taskId;
+      delete saved.unrecorded;
+      await writeFile(file, JSON.stringify(saved));
     }
   }
 
@@ -264,26 +287,45 @@ export class Controller implements vscode.Disposable {
     return trajectory.steps.map(({ step }) => toStepView(step, run.workspaces?.[candidateId]));
   }
 
-  /** What became of an applied candidate outside the panel: taken back (reverted), or committed as it was (kept). */
-  private async onWatched(runId: string, candidateId: string, what: 'reverted' | 'kept'): Promise<void> {
+  /**
+   * What became of an applied candidate outside the panel: taken back (reverted), back in the working tree
+   * after that (restored: recorded as applied again), or committed as it was (kept).
+   */
+  private async onWatched(runId: string, candidateId: string, what: WatchedChange): Promise<void> {
     const run = this.runs.get(runId);
-    if (!run || run.review.candidates.find((c) => c.id === candidateId)?.decision !== 'applied') return;
-    await this.decide(run, candidateId, what);
-    void vscode.window.showInformationMessage(what === 'kept'
-      ? `EntroPO: ${candidateId} was committed; recorded as kept.`
-      : `EntroPO: ${candidateId} was taken back; recorded as reverted (not as a rejection: Reject says that).`);
+    const decision = run?.review.candidates.find((c) => c.id === candidateId)?.decision;
+    if (!run || decision !== (what === 'restored' ? 'reverted' : 'applied')) return;
+    await this.decide(run, candidateId, what === 'restored' ? 'applied' : what, undefined, what === 'restored' ? 'back in the working tree after a revert' : undefined);
+    void vscode.window.showInformationMessage({
+      kept: `EntroPO: ${candidateId} was committed; recorded as kept.`,
+      reverted: `EntroPO: ${candidateId} was taken back; recorded as reverted (not as a rejection: Reject says that).`,
+      restored: `EntroPO: ${candidateId} is back in your working tree; recorded as applied again.`,
+    }[what]);
   }
 
-  private async decide(run: RunRecord, candidateId: string, decision: DecisionKind, by?: string): Promise<void> {
+  // The card shows what happened to the working tree; the store gets the decision, after any it could not
+  // take before. A store that cannot take it now is said at once, and the decision waits in run.json.
+  private async decide(run: RunRecord, candidateId: string, decision: DecisionKind, by?: string, note?: string): Promise<void> {
     const candidate = run.review.candidates.find((c) => c.id === candidateId);
     if (candidate) candidate.decision = decision;
     // A run in the background (an applied candidate of it committed or taken back) does not take the panel over.
     if (run === this.current) this.panel.update(run.review);
+    const taskId = run.taskId;
+    if (taskId && readSetting('recordDecisions')) {
+      const pending = [...(run.unrecorded ?? []), { candidateId, decision, ...(by ? { by } : {}), ...(note ? { note } : {}) }];
+      try {
+        const store = PreferenceStore.open(run.storeDir, { secrets: [await this.context.secrets.get(API_KEY_SECRET) ?? ''].filter(Boolean) });
+        for (; pending.length > 0; pending.shift()) {
+          await store.appendDecision({ taskId, ...pending[0] });
+          this.log.info(`recorded decision: ${pending[0].candidateId} ${pending[0].decision}${pending[0].by ? ` by ${pending[0].by}` : ''}`);
+        }
+      } catch (error) {
+        this.fail(new Error(`${candidateId} is ${decision}, but the preference store in ${run.storeDir} could not record it `
+          + `(${error instanceof Error ? error.message : String(error)}). ${pending.length === 1 ? 'The decision is' : `${pending.length} decisions are`} kept with the run and recorded with its next decision.`));
+      }
+      run.unrecorded = pending.length > 0 ? pending : undefined;
+    }
     await this.save(run);
-    if (!run.taskId || !readSetting('recordDecisions')) return;
-    const store = PreferenceStore.open(run.storeDir, { secrets: [await this.context.secrets.get(API_KEY_SECRET) ?? ''].filter(Boolean) });
-    await store.appendDecision({ taskId: run.taskId, candidateId, decision, ...(by ? { by } : {}) });
-    this.log.info(`recorded decision: ${candidateId} ${decision}${by ? ` by ${by}` : ''}`);
   }
 
   private async askConsent(error: Error): Promise<boolean> {
@@ -385,8 +427,12 @@ export class Controller implements vscode.Disposable {
     }
   }
 
+  private runsDir(): string {
+    return path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs');
+  }
+
   private runFile(runId: string): string {
-    return path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'runs', runId, 'run.json');
+    return path.join(this.runsDir(), runId, 'run.json');
   }
 
   // A run of this window, else the saved one.

@@ -28,7 +28,8 @@ export async function deleteRecordedData(storeDir: string, log: vscode.LogOutput
   if (!confirmed) return undefined;
   const { files } = await store.deleteAll();
   log.info(`deleted ${stats.tasks} task(s) and ${decisions} decision(s) (${files} file(s)) from ${store.dir}`);
-  void vscode.window.showInformationMessage(`EntroPO: deleted ${count(stats.tasks, 'task')} and ${count(decisions, 'decision')} recorded for this workspace.`);
+  void vscode.window.showInformationMessage(`EntroPO: deleted ${count(stats.tasks, 'task')} and ${count(decisions, 'decision')} recorded for this workspace. `
+    + 'Past runs stay in the Runs view; what you decide about their candidates is no longer recorded.');
   return { dir: store.dir, tasks: stats.tasks, decisions, files };
 }
 

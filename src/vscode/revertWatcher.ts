@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { changedSinceSnapshot, committedAsCandidate } from '../core/worktree/candidateTree.js';
+import { changedSinceSnapshot, committedAsCandidate, holdsCandidate } from '../core/worktree/candidateTree.js';
 import { changedFiles } from '../core/worktree/patch.js';
 import type { RunFiles } from './candidateDocuments.js';
 
@@ -13,17 +13,25 @@ interface Applied {
   /** The files the candidate changed, relative to the workspace folder and absolute. */
   files: string[];
   absolute: Set<string>;
+  /** `reverted`: taken back, and watched for its coming back (a stash pop, a redo). */
+  state: 'applied' | 'reverted';
   timer?: NodeJS.Timeout;
 }
+
+/** What became of a watched candidate. */
+export type WatchedChange = 'reverted' | 'kept' | 'restored';
 
 /** How long file events settle before the check: a checkout or a multi-file undo writes several files. */
 const SETTLE_MS = 300;
 
 /**
  * Notices what becomes of an applied candidate: once every file it changed is again as it was in the
- * snapshot (undo and save, a discard in Source Control, `git checkout`), `onChange(.., 'reverted')` runs;
- * once a commit holds exactly its change, `onChange(.., 'kept')`. Either way it is then no longer watched.
- * Editing an applied candidate further is neither.
+ * snapshot (undo and save, a discard in Source Control, `git checkout`, `git stash`), `onChange(.., 'reverted')`
+ * runs, and the candidate is watched for coming back: once the files are exactly the candidate's again
+ * (`git stash pop`, a redo), `onChange(.., 'restored')`, and it is watched as applied. Once a commit holds
+ * exactly its change, `onChange(.., 'kept')`, and it is no longer watched. Editing it further is none of these.
+ * At most one candidate of a run is watched (the working tree holds at most one), and a reverted one only
+ * until the next Apply.
  */
 export class RevertWatcher implements vscode.Disposable {
   private readonly applied = new Map<string, Applied>();
@@ -32,7 +40,7 @@ export class RevertWatcher implements vscode.Disposable {
   private readonly commits = vscode.workspace.createFileSystemWatcher('**/.git/logs/HEAD');
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly onChange: (run: Applied['run'], candidateId: string, what: 'reverted' | 'kept') => Promise<void>,
+  constructor(private readonly onChange: (run: Applied['run'], candidateId: string, what: WatchedChange) => Promise<void>,
     private readonly log: vscode.LogOutputChannel) {
     const onEvent = (uri: vscode.Uri) => {
       for (const entry of this.applied.values()) if (entry.absolute.has(uri.fsPath)) this.schedule(entry);
@@ -48,13 +56,18 @@ export class RevertWatcher implements vscode.Disposable {
   watch(run: Applied['run'], candidateId: string): void {
     const key = `${run.runId}/${candidateId}`;
     const files = changedFiles(run.patches.get(candidateId) ?? '');
-    if (this.applied.has(key) || files.length === 0) return;
-    const entry: Applied = { key, run, candidateId, files, absolute: new Set(files.map((f) => path.join(run.root, f))) };
+    if (this.applied.get(key)?.state === 'applied' || files.length === 0) return;
+    // The run's other candidates are out of the tree now, and a candidate of another run taken back before is
+    // no longer expected back: the same change coming back is this apply, not a restore of that one.
+    for (const other of this.applied.values()) {
+      if (other.run.runId === run.runId || other.state === 'reverted') this.unwatch(other.run, other.candidateId);
+    }
+    const entry: Applied = { key, run, candidateId, files, absolute: new Set(files.map((f) => path.join(run.root, f))), state: 'applied' };
     this.applied.set(key, entry);
     this.schedule(entry);
   }
 
-  /** Stops watching a candidate that the panel itself takes out (Replace, Undo Apply, Reject). */
+  /** Stops watching a candidate that the panel itself takes out or decides on (Replace, Undo Apply, Reject). */
   unwatch(run: Applied['run'], candidateId: string): void {
     const key = `${run.runId}/${candidateId}`;
     clearTimeout(this.applied.get(key)?.timer);
@@ -75,14 +88,18 @@ export class RevertWatcher implements vscode.Disposable {
   private async check(entry: Applied): Promise<void> {
     try {
       const { root, snapshotCommit, patches } = entry.run;
-      const reverted = (await changedSinceSnapshot(root, snapshotCommit, entry.files)).length === 0;
-      const kept = !reverted && await committedAsCandidate(root, snapshotCommit, patches.get(entry.candidateId) ?? '');
-      // A second check may have finished first; only the one that removes the entry reports.
-      if ((!reverted && !kept) || this.applied.get(entry.key) !== entry) return;
-      this.applied.delete(entry.key);
-      await this.onChange(entry.run, entry.candidateId, reverted ? 'reverted' : 'kept');
+      const patch = patches.get(entry.candidateId) ?? '';
+      let what: WatchedChange | undefined;
+      if (entry.state === 'reverted') what = await holdsCandidate(root, snapshotCommit, patch) ? 'restored' : undefined;
+      else if ((await changedSinceSnapshot(root, snapshotCommit, entry.files)).length === 0) what = 'reverted';
+      else if (await committedAsCandidate(root, snapshotCommit, patch)) what = 'kept';
+      // A second check may have finished first, or the entry was unwatched meanwhile: only a current entry reports.
+      if (!what || this.applied.get(entry.key) !== entry || entry.state !== (what === 'restored' ? 'reverted' : 'applied')) return;
+      if (what === 'kept') this.applied.delete(entry.key);
+      else entry.state = what === 'reverted' ? 'reverted' : 'applied';
+      await this.onChange(entry.run, entry.candidateId, what);
     } catch (error) {
-      this.log.warn(`could not check whether ${entry.candidateId} was reverted: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`could not check what became of ${entry.candidateId}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }

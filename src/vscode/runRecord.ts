@@ -1,4 +1,4 @@
-import type { TaskStatus } from '../core/store/storeTypes.js';
+import type { DecisionInput, TaskStatus } from '../core/store/storeTypes.js';
 import type { ReviewState } from '../protocol/messages.js';
 import type { RunFiles } from './candidateDocuments.js';
 
@@ -13,4 +13,9 @@ export interface RunRecord extends RunFiles {
   review: ReviewState;
   /** How the run ended (absent in runs saved before it). */
   status?: TaskStatus;
+  /**
+   * Decisions the preference store could not take when they were made (a full disk, a folder gone), in the
+   * order they were made; written before the run's next decision.
+   */
+  unrecorded?: Omit<DecisionInput, 'taskId'>[];
 }

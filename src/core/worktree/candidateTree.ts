@@ -32,14 +32,24 @@ export async function readBlob(root: string, treeish: string, path: string, sign
   return result.code === 0 ? result.stdout : undefined;
 }
 
-/** The paths among `files` whose content in the working tree of `root` differs from the snapshot's (missing counts). */
-export async function changedSinceSnapshot(root: string, snapshotCommit: string, files: readonly string[]): Promise<string[]> {
+/**
+ * The paths among `files` whose content in the working tree of `root` differs from the snapshot's (missing
+ * counts); `snapshot` may be any commit or tree.
+ */
+export async function changedSinceSnapshot(root: string, snapshot: string, files: readonly string[]): Promise<string[]> {
   const changed: string[] = [];
   for (const file of files) {
     const now = await readFile(join(root, file), 'utf8').catch(() => undefined);
-    if (now !== await readBlob(root, snapshotCommit, file)) changed.push(file);
+    if (now !== await readBlob(root, snapshot, file)) changed.push(file);
   }
   return changed;
+}
+
+/** Whether every file the candidate changes is, in the working tree of `root`, exactly the candidate's version. */
+export async function holdsCandidate(root: string, snapshotCommit: string, patch: string, signal?: AbortSignal): Promise<boolean> {
+  const files = changedFiles(patch);
+  if (files.length === 0) return false;
+  return (await changedSinceSnapshot(root, await patchedTree(root, snapshotCommit, patch, signal), files)).length === 0;
 }
 
 /**

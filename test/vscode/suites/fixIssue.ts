@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { OpenAiServer } from '../../helpers/openAiServer.js';
 import { startFixtureServer } from '../fixtureServer.js';
 import type { ReviewState } from '../../../src/protocol/messages.js';
+import type { DeleteOutcome } from '../../../src/vscode/deleteRecordedData.js';
 import { e2eEnv, git, openFile, ourExtension, runCommand, waitFor, workspaceRoot } from '../helpers.js';
 import { suite } from '../suite.js';
 
@@ -23,6 +24,7 @@ function decisions(dir: string): string[] {
 
 /** Every record of the preference store in `dir`, in file order. */
 function records(dir: string): StoreLine[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((f) => /^records-.*\.jsonl$/.test(f)).sort()
     .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as StoreLine));
 }
@@ -156,6 +158,26 @@ export default suite('fix issue', ({ test, after }) => {
     await runCommand('workbench.action.closeAllEditors');
   }, 60_000);
 
+  test('A decision the store cannot take is kept with the run and recorded before the next one, in order', async () => {
+    // The store's folder replaced by a file: every write to it fails, as on a full disk or a removed mount.
+    const away = `${store}.away`;
+    renameSync(store, away);
+    writeFileSync(store, 'not a folder');
+    try {
+      await runCommand('entropo.undoApply', 'r0');
+      assert.equal(await git(['status', '--porcelain']), '', 'the working tree changed as asked');
+      const review = await runCommand<ReviewState>('entropo.showRun');
+      assert.equal(review.candidates.find((c) => c.id === 'r0')?.decision, 'undone');
+    } finally {
+      rmSync(store);
+      renameSync(away, store);
+    }
+    assert.ok(!decisions(store).includes('r0 undone'), 'nothing was written while the store was gone');
+    await runCommand('entropo.applyCandidate', 'r0');
+    assert.deepEqual(decisions(store).slice(-3), ['r0 applied', 'r0 undone', 'r0 applied']);
+    assert.match(core(), R0);
+  }, 60_000);
+
   test('A candidate\'s diff is labelled "snapshot ↔ id", and its title bar moves on to the next candidate', async () => {
     const review = await runCommand<ReviewState>('entropo.showRun');
     const [first, second] = review.candidates.map((c) => c.id);
@@ -171,19 +193,24 @@ export default suite('fix issue', ({ test, after }) => {
     await runCommand('workbench.action.closeAllEditors');
   }, 60_000);
 
-  test('Taking an applied candidate back (git checkout) records it as reverted, which is no rejection; editing it further does not', async () => {
+  test('Taking an applied candidate back (git stash) records it as reverted, which is no rejection; editing it further does not; popping it back records it as applied again', async () => {
     const file = path.join(workspaceRoot().fsPath, 'pager/core.py');
-    writeFileSync(file, `${core()}\n# reviewed\n`);
+    const applied = core();
+    writeFileSync(file, `${applied}\n# reviewed\n`);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     assert.ok(!decisions(store).includes('r0 reverted'), 'an edit on top of the candidate is not a revert');
-    await git(['checkout', '--', '.']);
-    await waitFor(() => decisions(store).includes('r0 reverted'), { timeoutMs: 20_000, what: 'a reverted decision' });
+    writeFileSync(file, applied);
+    await git(['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'stash', '-q']);
+    await waitFor(() => decisions(store).at(-1) === 'r0 reverted', { timeoutMs: 20_000, what: 'a reverted decision' });
     assert.deepEqual(await exportedPairs(), [], 'r0 is no longer chosen, and nothing counts it as rejected');
     assert.deepEqual(await exportedLabels(), { r1: false, r2: false });
+    await git(['stash', 'pop', '-q']);
+    await waitFor(() => decisions(store).at(-1) === 'r0 applied', { timeoutMs: 20_000, what: 'r0 applied again' });
+    assert.equal((await runCommand<ReviewState>('entropo.showRun')).candidates.find((c) => c.id === 'r0')?.decision, 'applied');
+    assert.deepEqual(await exportedPairs(), ['r0>r1', 'r0>r2']);
   }, 60_000);
 
-  test('Committing an applied candidate as it is records it as kept, which is an acceptance', async () => {
-    await runCommand('entropo.applyCandidate', 'r0');
+  test('Committing an applied candidate as it is (after the stash pop) records it as kept, which is an acceptance', async () => {
     assert.match(core(), R0);
     const head = (await git(['rev-parse', 'HEAD'])).trim();
     try {
@@ -223,6 +250,10 @@ export default suite('fix issue', ({ test, after }) => {
     const before = decisions(store).length;
     await runCommand('entropo.applyCandidate', { candidateId: stopped[0].id, confirm: true });
     assert.equal(decisions(store).length, before, 'an empty candidate of the cancelled run is never applied');
+    // A rollout the cancel cut short is nothing of the model's to reject: no Reject, and none recorded.
+    assert.match(stopped[0].untrainable ?? '', /cancelled before it finished/);
+    await runCommand('entropo.rejectCandidate', { candidateId: stopped[0].id, confirm: true });
+    assert.equal(decisions(store).length, before);
     assert.equal(await git(['status', '--porcelain']), '');
     // Recorded, marked, and kept out of the training data; Show Candidates comes back to the real run.
     const tasks = records(store).filter((r) => r.kind === 'task');
@@ -244,6 +275,16 @@ export default suite('fix issue', ({ test, after }) => {
     await runCommand('entropo.undoApply', { runId: firstRun, candidateId: 'r0' });
     assert.equal(await git(['status', '--porcelain']), '');
   }, 180_000);
+
+  test('After Delete Recorded Data the runs stay, and what is decided about them is no longer recorded', async () => {
+    const outcome = await runCommand<DeleteOutcome>('entropo.deleteRecordedData', { confirm: true });
+    assert.deepEqual([outcome.dir, outcome.tasks], [store, 2]);
+    assert.deepEqual(records(store), []);
+    await runCommand('entropo.rejectCandidate', { runId: firstRun, candidateId: 'r3', confirm: true });
+    const shown = await runCommand<ReviewState>('entropo.showRun', firstRun);
+    assert.equal(shown.candidates.find((c) => c.id === 'r3')?.decision, 'rejected');
+    assert.deepEqual(records(store), [], 'no decision about a deleted task is written');
+  }, 60_000);
 
   after(async () => {
     await server?.close();

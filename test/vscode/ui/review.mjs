@@ -18,6 +18,7 @@ const VENV = path.join(ROOT, 'trainer', '.venv');
 const QUICK_INPUT = '.quick-input-widget';
 const API_KEY = 'sk-e2e-3f9a7c1d5b2e8a4f6c0d9e7b1a3c5f2e';
 const MODEL = path.join(mkdtempSync(path.join(tmpdir(), 'entropo-e2e-train-')), 'tiny-model');
+const ISSUE_TITLE = readFileSync(path.join(EXAMPLE, 'issue.md'), 'utf8').split('\n')[0];
 
 /** `git status --porcelain` of the workspace: what a user sees as changed. */
 function gitStatus(workspace) {
@@ -50,6 +51,40 @@ async function answer(ui, title, text, button) {
     await widget.locator('.monaco-button', { hasText: button }).click();
   } else await ui.page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+}
+
+/** Fix Issue from the palette on the example's issue, typed in as a user does. */
+async function fixIssue(ui) {
+  await ui.command('EntroPO: Fix Issue...');
+  const input = ui.page.locator('.quick-input-widget .quick-input-box input');
+  await ui.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Type the issue' }).first().waitFor({ timeout: 30_000 });
+  await input.fill('Type the issue');
+  await ui.page.keyboard.press('Enter');
+  await ui.page.locator('.quick-input-widget', { hasText: 'Describe the issue to fix' }).waitFor({ timeout: 10_000 });
+  await input.fill(ISSUE_TITLE);
+  await ui.page.keyboard.press('Enter');
+}
+
+/** Every record of the workspace's preference store (in the editor's workspace storage), in file order. */
+function storeRecords(workspace) {
+  const files = execFileSync('find', [path.dirname(workspace), '-path', '*/store/records-*.jsonl'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  return files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+}
+
+/**
+ * Waits until the review panel's card titles (`li.candidate h2`) satisfy `test`; returns the panel's frame,
+ * found again on every try (the editor may rebuild a webview it hid).
+ */
+async function reviewWhen(ui, test, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // Only the review panel's cards have a Compare button; the training panel is open too.
+    const frame = await ui.webview({ contains: 'Compare', timeoutMs: 1_000 }).catch(() => undefined);
+    const titles = frame ? await frame.locator('li.candidate h2').allInnerTexts().catch(() => []) : [];
+    if (frame && titles.length > 0 && test(titles)) return frame;
+    if (Date.now() > deadline) throw new Error(`${what}: the panel shows ${JSON.stringify(titles)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** The training panel's content frame, once it shows `text`. */
@@ -115,14 +150,7 @@ export default [
     async run(ui) {
       // The server answers only requests that carry the key Configure Model stored.
       assert.match(await startServer(API_KEY), /^http:\/\/127\.0\.0\.1:47811\/v1$/);
-      await ui.command('EntroPO: Fix Issue...');
-      const input = ui.page.locator('.quick-input-widget .quick-input-box input');
-      await ui.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Type the issue' }).first().waitFor({ timeout: 30_000 });
-      await input.fill('Type the issue');
-      await ui.page.keyboard.press('Enter');
-      await ui.page.locator('.quick-input-widget', { hasText: 'Describe the issue to fix' }).waitFor({ timeout: 10_000 });
-      await input.fill(readFileSync(path.join(EXAMPLE, 'issue.md'), 'utf8').split('\n')[0]);
-      await ui.page.keyboard.press('Enter');
+      await fixIssue(ui);
       const panel = await ui.webview({ contains: 'status: done', timeoutMs: 180_000 });
       const cards = panel.locator('li.candidate');
       assert.equal(await cards.count(), 4);
@@ -224,8 +252,7 @@ export default [
     name: 'the Runs view in the activity bar lists the run with its candidates and opens it',
     async run(ui) {
       await ui.page.locator('.activitybar .action-item a[aria-label^="EntroPO"]').click();
-      const title = readFileSync(path.join(EXAMPLE, 'issue.md'), 'utf8').split('\n')[0];
-      const row = ui.page.locator('.pane-body .monaco-list-row', { hasText: title.slice(0, 30) }).first();
+      const row = ui.page.locator('.pane-body .monaco-list-row', { hasText: ISSUE_TITLE.slice(0, 30) }).first();
       await row.waitFor({ timeout: 20_000 });
       assert.match(await row.innerText(), /ready/);
       await row.locator('.monaco-tl-twistie').click();
@@ -301,6 +328,48 @@ export default [
       const review = await ui.webview({ contains: '(rejected)', timeoutMs: 30_000 });
       assert.deepEqual(await review.locator('li.candidate h2', { hasText: /\((applied|rejected)\)/ }).allInnerTexts(), ['#1 r1 (applied)', '#4 r2 (rejected)']);
       await ui.shot('train-after-reload');
+    },
+  },
+  {
+    name: 'with two runs, the panel acts on the run it shows: the other run\'s diff moving on brings that run into the panel, and Reject there is recorded on its task',
+    timeoutMs: 300_000,
+    async run(ui) {
+      // The first run's candidate out of the working tree, so that the second run starts from the same files.
+      const first = await reviewWhen(ui, (t) => t.some((x) => x.endsWith('(applied)')), 'the first run');
+      await first.locator('li.candidate', { has: first.locator('h2', { hasText: '(applied)' }) }).locator('button[data-action="undo"]').click();
+      await reviewWhen(ui, (t) => t.some((x) => x.endsWith('(undone)')), 'r1 undone');
+      assert.equal(gitStatus(ui.workspace), '');
+      await startServer(API_KEY);
+      await fixIssue(ui);
+      // The second run in the panel: four cards, nothing decided yet.
+      const second = await reviewWhen(ui, (t) => t.length === 4 && t.every((x) => !x.includes('(')), 'the second run', 180_000);
+      const [firstId, nextId] = (await second.locator('li.candidate h2').allInnerTexts()).map((t) => t.split(' ')[1]);
+      await second.locator('li.candidate').first().locator('button[data-action="diff"]').click();
+      const diffTab = ui.page.locator('.tabs-container .tab', { hasText: `snapshot ↔ ${firstId}` }).first();
+      await diffTab.waitFor({ timeout: 20_000 });
+      // The first run into the panel, from the Runs view (newest first: it is the second row).
+      await ui.page.locator('.activitybar .action-item a[aria-label^="EntroPO"]').click();
+      const rows = ui.page.locator('.pane-body .monaco-list-row', { hasText: ISSUE_TITLE.slice(0, 30) });
+      await rows.nth(1).waitFor({ timeout: 20_000 });
+      await rows.nth(1).click();
+      await reviewWhen(ui, (t) => t.some((x) => x.endsWith('(rejected)')), 'the first run again');
+      // The second run's diff moves on to its next candidate: that run is the one acted on now, and the panel
+      // shows it (it used to keep showing the first, so that a click there acted on a card nobody saw).
+      await diffTab.click();
+      await ui.page.locator('.editor-actions .action-label[aria-label*="Next Candidate"]').first().click();
+      await ui.page.locator('.tabs-container .tab', { hasText: `snapshot ↔ ${nextId}` }).first().waitFor({ timeout: 20_000 });
+      // The diff opened over the panel, in its group: back to the panel, as a user clicks its tab.
+      await ui.page.locator('.tabs-container .tab', { hasText: 'EntroPO Candidates' }).first().click();
+      const shown = await reviewWhen(ui, (t) => t.length === 4 && t.every((x) => !x.includes('(')), 'the second run after Next Candidate');
+      const r2 = shown.locator('li.candidate', { has: shown.locator('h2', { hasText: /^#\d r2/ }) });
+      await r2.locator('button[data-action="reject"]').click();
+      await reviewWhen(ui, (t) => t.some((x) => /^#\d r2 \(rejected\)$/.test(x)) && t.filter((x) => x.includes('(')).length === 1, 'r2 of the second run rejected');
+      const records = storeRecords(ui.workspace);
+      const tasks = records.filter((r) => r.kind === 'task');
+      assert.equal(tasks.length, 2);
+      assert.deepEqual(records.filter((r) => r.kind === 'decision').slice(-1).map((d) => [d.taskId, d.candidateId, d.decision]), [[tasks[1].id, 'r2', 'rejected']]);
+      await ui.shot('second-run');
+      server?.kill('SIGTERM');
     },
   },
 ];
