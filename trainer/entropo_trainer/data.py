@@ -103,6 +103,21 @@ def _judge(builder: Builder, i: int, obj: dict, stats: BuildStats) -> Example | 
     return Example(i, {"target": seq}, label=obj["label"], judge_slot=(slot, yes_id, no_id))
 
 
+def _same_pair(example: Example, obj: dict) -> list[str]:
+    """Why a pair teaches nothing: chosen and rejected are the same tokens (given so, or once cut to --max-length).
+
+    Its loss is log 2 with a gradient of exactly 0 whatever the weights; trained on, it would only dilute the
+    batch it lands in and count as a pair that was learned from.
+    """
+    chosen, rejected = example.sequences.get("chosen"), example.sequences.get("rejected")
+    if chosen is None or rejected is None:
+        return []
+    if chosen.input_ids != rejected.input_ids or chosen.assistant_mask != rejected.assistant_mask:
+        return []
+    cut = obj.get("chosen") != obj.get("rejected")
+    return ["chosen and rejected are the same tokens" + (" once cut to --max-length" if cut else "")]
+
+
 def build_examples(method: str, format_name: str, objects: Sequence[dict], builder: Builder) -> tuple[list[Example], BuildStats]:
     """Tokenizes every line for `method`; lines that cannot be trained on are skipped and counted."""
     if format_name not in METHOD_FORMATS[method]:
@@ -114,6 +129,7 @@ def build_examples(method: str, format_name: str, objects: Sequence[dict], build
         if example is None:
             continue
         reasons = [r for r in (usable(s, builder.max_length) for s in example.sequences.values()) if r]
+        reasons += _same_pair(example, obj)
         if reasons:
             stats.skipped[reasons[0]] += 1
             continue

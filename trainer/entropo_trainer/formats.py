@@ -110,15 +110,20 @@ def _check_tool_ids(messages: list[dict], field: str) -> None:
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yields (line number, validated object) for every non-empty line; a torn last line is skipped."""
-    with open(path, encoding="utf-8") as f:
-        lines = f.readlines()
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.readlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); give a JSONL file that `export` wrote") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
-            if number == len(lines) and not raw.endswith("\n"):
+            if number == len(lines) > 1 and not raw.endswith("\n"):
                 continue  # the writer crashed mid-line; the store format promises this is the only damage
             raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
         try:

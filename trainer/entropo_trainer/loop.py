@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -206,9 +207,25 @@ def _run_steps(config, accelerator, model, optimizer, scheduler, loader, step_fn
                 return
 
 
+#: What a run writes in OUT; an earlier run's are removed before this one saves, so none is left stale.
+OUTPUTS = ("adapter", "merged", "adapter.gguf", "Modelfile", "train_config.json")
+
+
+def _clear_outputs(out: Path) -> None:
+    """Removes an earlier run's outputs from `out` (kept until now: a run that fails leaves them as they were)."""
+    for name in OUTPUTS:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
 def _save(config, accelerator, model, tokenizer, total, report, base_dir: str, gguf: GGUFInfo | None) -> dict:
     out = Path(config.out)
     adapter_dir = out / "adapter"
+    if accelerator.is_main_process:
+        _clear_outputs(out)
     accelerator.wait_for_everyone()
     unwrapped = accelerator.unwrap_model(model)
     unwrapped.save_pretrained(str(adapter_dir), is_main_process=accelerator.is_main_process,

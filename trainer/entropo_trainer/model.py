@@ -6,6 +6,7 @@ import contextlib
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 
 
 class ModelLoadError(RuntimeError):
@@ -16,12 +17,17 @@ def load_tokenizer(base_model: str | Path, chat_template_file: str | Path | None
     """The base model's tokenizer, from local files only; a pad token is set when the model has none."""
     from transformers import AutoTokenizer
 
+    if not Path(base_model).exists():
+        raise ModelLoadError(f"{base_model} does not exist: --base-model is a local Hugging Face model directory or a GGUF file")
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(base_model), local_files_only=True)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load a tokenizer from {base_model}: {exc}") from exc
     if chat_template_file:
-        tokenizer.chat_template = Path(chat_template_file).read_text(encoding="utf-8")
+        try:
+            tokenizer.chat_template = Path(chat_template_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"cannot read the chat template {chat_template_file}: {getattr(exc, 'strerror', None) or exc}") from None
     if not tokenizer.chat_template:
         raise ModelLoadError(f"{base_model} has no chat template; pass --chat-template FILE")
     if tokenizer.pad_token_id is None:
@@ -61,7 +67,7 @@ def load_base(base_model: str | Path, dtype: torch.dtype | None = None, quantize
     try:
         model = AutoModelForCausalLM.from_pretrained(str(base_model), local_files_only=True, dtype=dtype,
                                                      attn_implementation="sdpa", **extra)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, SafetensorError) as exc:  # a missing, foreign or truncated weights file
         raise ModelLoadError(f"cannot load a causal LM from {base_model}: {exc}") from exc
     return model
 

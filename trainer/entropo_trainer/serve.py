@@ -18,6 +18,9 @@ HF_TO_GGUF_ARCH = {"llama": "llama", "qwen2": "qwen2", "qwen3": "qwen3"}
 def vllm_command(base_model: str, adapter_dir: str, lora_rank: int, chat_template: str | None) -> str:
     """The command that serves the base model with the adapter under the name `entropo`."""
     rank = next((r for r in VLLM_LORA_RANKS if r >= lora_rank), lora_rank)
+    # Absolute, so that the command works from any folder, not only the one the trainer ran in
+    base_model = str(Path(base_model).resolve()) if Path(base_model).exists() else base_model
+    chat_template = str(Path(chat_template).resolve()) if chat_template else None
     parts = ["vllm", "serve", base_model, "--enable-lora", "--lora-modules", f"entropo={adapter_dir}",
              "--max-lora-rank", str(rank)]
     if chat_template:

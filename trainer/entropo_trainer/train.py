@@ -27,7 +27,8 @@ and converted once into a cache. The adapter is written for vLLM (PEFT) and as G
 
 Progress: one JSON object per line on stdout (start, step, done, error), from rank 0; everything else goes
 to stderr. Exit codes: 0 done, 1 internal error, 2 usage, 3 data or chat template, 4 missing package,
-5 no GPU (pass --cpu-ok), 6 model could not be loaded, 7 out of memory.
+5 no GPU (pass --cpu-ok), 6 model could not be loaded, 7 out of memory, 128 + the signal's number when
+SIGTERM or SIGINT stopped it (an error event of kind `stopped` comes first).
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import traceback
 
 EXIT = {"ok": 0, "internal": 1, "usage": 2, "data": 3, "template": 3, "missing_package": 4, "no_gpu": 5,
-        "model": 6, "oom": 7}
+        "model": 6, "oom": 7, "stopped": 130}  # stopped: 128 + the signal's number (130 is SIGINT's)
 METHODS = ("entropo-dpo", "entropo-kto", "dpo", "kto", "judge")
 
 _events = sys.stdout
@@ -105,6 +108,12 @@ def parse_args(argv: list[str] | None):
     for name in ("max_steps", "max_length", "lora_alpha"):  # None: the default
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1 when given")
+    # Paths, before anything loads: a minutes-long model load should not end in a typo
+    for flag, value in (("--data", args.data), ("--chat-template", args.chat_template)):
+        if value is not None and not os.path.isfile(value):
+            p.error(f"{flag} {value}: {'a directory, not a file' if os.path.isdir(value) else 'no such file'}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        p.error(f"--out {args.out} is a file; the trainer writes a directory there (adapter/, train_config.json)")
     # A NaN or infinite weight trains to a NaN adapter (or none at all) that would still be reported done;
     # with alpha 0 or a rate of 0 the policy gets no update. Beta 0 (no reference) is a choice.
     for name, zero_ok in (("alpha", False), ("lr", False), ("beta", True)):
@@ -127,16 +136,37 @@ def _config(args):
                        chunked_logps=not args.no_chunked_logps, gguf_cache=args.gguf_cache)
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGINT arrived: the run ends with an error event instead of a stream cut off mid-way."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, _frame):
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: returns the process exit code."""
     global _events
     _events, sys.stdout = sys.stdout, sys.stderr  # libraries that print must not corrupt the JSON stream
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         args = parse_args(argv)
         return _run(args)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT["usage"]
+    except Stopped as exc:
+        fail("stopped", f"stopped by {signal.Signals(exc.signum).name} before the run finished; "
+                        "no adapter of this run was saved")
+        return 128 + exc.signum
     finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         sys.stdout = _events
 
 

@@ -92,6 +92,11 @@ def test_torn_last_line_is_skipped_but_a_torn_middle_line_is_not(tmp_path):
     broken.write_text(good[0][:100] + "\n" + good[1] + "\n")
     with pytest.raises(DataError, match="broken.jsonl:1: not valid JSON"):
         list(read_jsonl(broken))
+    # A file of one line is no store segment cut short: most likely not an export at all
+    single = tmp_path / "single.jsonl"
+    single.write_text(good[0][:100])
+    with pytest.raises(DataError, match="single.jsonl:1: not valid JSON"):
+        list(read_jsonl(single))
 
 
 def test_mixed_formats_and_empty_files_are_refused(tmp_path):

@@ -66,10 +66,29 @@ def test_truncation_keeps_the_start_and_the_whole_prompt(tokenizer):
 
 def test_examples_whose_prompt_fills_max_length_are_skipped_and_counted(tokenizer):
     lines = fixture_lines("entropo-dpo.jsonl")  # the text prompt is shorter than the tools prompt
-    text_prompt = tokenize_conversation(tokenizer, lines[0]["prompt"] + lines[0]["chosen"], 2).prompt_tokens
-    examples, stats = build_examples("entropo-dpo", "entropo-dpo", lines, Builder(tokenizer, text_prompt + 20))
+    chosen, rejected = (tokenize_conversation(tokenizer, lines[0]["prompt"] + lines[0][k], 2) for k in ("chosen", "rejected"))
+    # The two rollouts begin with the same turn: cut a little after they part
+    apart = next(i for i, (a, b) in enumerate(zip(chosen.input_ids, rejected.input_ids)) if a != b)
+    assert apart > chosen.prompt_tokens
+    examples, stats = build_examples("entropo-dpo", "entropo-dpo", lines, Builder(tokenizer, apart + 5))
     assert stats.examples == 1 and sum(stats.skipped.values()) == 1 and stats.truncated == 1
-    assert len(examples[0].sequences["chosen"].input_ids) == text_prompt + 20
+    assert len(examples[0].sequences["chosen"].input_ids) == apart + 5
+
+
+def test_pairs_whose_chosen_and_rejected_are_the_same_tokens_are_skipped_and_counted(tokenizer):
+    same, same_once_cut, different = synthetic_dpo(3)
+    same["rejected"] = same["chosen"]
+    # The same first turn, then apart: the same tokens once cut inside that turn
+    same_once_cut["rejected"] = [same_once_cut["chosen"][0], {"role": "user", "content": "Execution output: none"},
+                                 {"role": "assistant", "content": "Giving up."}]
+    prompt = tokenize_conversation(tokenizer, same_once_cut["prompt"] + same_once_cut["chosen"], 2).prompt_tokens
+    examples, stats = build_examples("entropo-dpo", "entropo-dpo", [same, same_once_cut, different],
+                                     Builder(tokenizer, prompt + 6))
+    assert stats.examples == 1 and len(examples) == 1
+    assert dict(stats.skipped) == {"chosen and rejected are the same tokens": 1,
+                                   "chosen and rejected are the same tokens once cut to --max-length": 1}
+    uncut, _ = build_examples("entropo-dpo", "entropo-dpo", [same_once_cut, different], Builder(tokenizer, 4096))
+    assert len(uncut) == 2
 
 
 def test_kto_reference_samples_pair_a_prompt_with_another_tasks_completion():

@@ -101,9 +101,15 @@ def test_the_schedule_trains_on_every_step_the_first_and_last_included():
     assert rates(2, 6, per_step=3) == pytest.approx(rates(2, 6))  # accelerate's once-per-process stepping
 
 
-def test_a_run_of_one_optimizer_step_changes_the_adapter(tiny_model_dir, tmp_path, fresh_accelerate):
+def test_a_run_of_one_optimizer_step_changes_the_adapter_and_replaces_an_earlier_runs_outputs(tiny_model_dir, tmp_path,
+                                                                                                 fresh_accelerate):
     data = write_jsonl(tmp_path / "pairs.jsonl", synthetic_dpo(2))
     out = tmp_path / "one-step"
+    # What an earlier run with --merge and a GGUF base left in the same --out; this run writes neither
+    for stale in ("merged/model.safetensors", "adapter/adapter_model.bin", "Modelfile", "adapter.gguf"):
+        (out / stale).parent.mkdir(parents=True, exist_ok=True)
+        (out / stale).write_text("from an earlier run")
+    (out / "notes.txt").write_text("the user's own")
     events = run_in_process(TrainConfig(method="entropo-dpo", base_model=str(tiny_model_dir), data=str(data),
                                         out=str(out), max_length=2048, lr=1e-2))  # default accumulation 8
     steps = [e for e in events if e["event"] == "step"]
@@ -111,6 +117,9 @@ def test_a_run_of_one_optimizer_step_changes_the_adapter(tiny_model_dir, tmp_pat
     from safetensors.torch import load_file
     adapter = load_file(str(out / "adapter" / "adapter_model.safetensors"))
     assert all(float(t.abs().max()) > 0 for k, t in adapter.items() if "lora_B" in k)
+    assert sorted(p.name for p in out.iterdir()) == ["adapter", "adapter.gguf", "notes.txt", "train_config.json"]
+    assert not (out / "adapter" / "adapter_model.bin").exists()
+    assert (out / "adapter.gguf").read_bytes()[:4] == b"GGUF" and events[-1]["ollama_modelfile"] is None
 
 
 def run_cli(args: list[str], env_extra: dict | None = None, prelude: str = "") -> subprocess.CompletedProcess:
@@ -212,9 +221,21 @@ def test_data_and_usage_errors_are_events_with_their_exit_codes(tiny_model_dir, 
     assert "needs entropo-kto data" in error_event(capsys)["message"]
     assert main([*common, "--data", str(FIXTURES / "entropo-dpo.jsonl"), "--method", "ppo"]) == 2
     assert error_event(capsys)["kind"] == "usage"
-    assert main(["--data", "x", "--out", "y", "--base-model", str(tmp_path / "nothing"), "--cpu-ok"]) == 6
-    assert error_event(capsys)["kind"] == "model"
     data = ["--data", str(FIXTURES / "entropo-dpo.jsonl")]
+    assert main([*data, "--out", str(tmp_path), "--base-model", str(tmp_path / "nothing"), "--cpu-ok"]) == 6
+    event = error_event(capsys)
+    assert event["kind"] == "model" and "nothing does not exist: --base-model is a local" in event["message"]
+    (tmp_path / "latin1.jsonl").write_bytes('{"format": "entropo-dpo-1.0", "task_id": "caf\xe9"}\n'.encode("latin-1"))
+    assert main([*common, "--data", str(tmp_path / "latin1.jsonl")]) == 3
+    assert "latin1.jsonl: not UTF-8 text" in error_event(capsys)["message"]
+    (tmp_path / "a-file").write_text("")
+    for args, says in [(["--data", str(tmp_path / "missing.jsonl")], "missing.jsonl: no such file"),
+                       (["--data", str(tmp_path)], ": a directory, not a file"),
+                       ([*data, "--chat-template", str(tmp_path / "t.jinja")], "--chat-template"),
+                       ([*data, "--out", str(tmp_path / "a-file")], "a-file is a file; the trainer writes a directory")]:
+        assert main([*common, *args]) == 2
+        event = error_event(capsys)
+        assert event["kind"] == "usage" and says in event["message"], (args, event)
     for flag, value, says in [("--beta", "inf", "--beta must be a finite number at least 0, not inf"),
                               ("--alpha", "nan", "--alpha must be a finite number above 0, not nan"),
                               ("--lr", "-1e-3", "--lr must be a finite number above 0"), ("--alpha", "0", "--alpha must be"),
@@ -225,6 +246,44 @@ def test_data_and_usage_errors_are_events_with_their_exit_codes(tiny_model_dir, 
         assert main([*common, *data, f"{flag}={value}"]) == 2
         event = error_event(capsys)
         assert event["kind"] == "usage" and says in event["message"], (flag, value, event)
+
+
+def test_a_truncated_weights_file_is_a_model_error_naming_the_folder(tiny_model_dir, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken-model"
+    shutil.copytree(tiny_model_dir, broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])  # a download cut short
+    assert main(["--base-model", str(broken), "--data", str(FIXTURES / "entropo-dpo.jsonl"), "--out",
+                 str(tmp_path / "out"), "--cpu-ok"]) == 6
+    event = error_event(capsys)
+    assert event["kind"] == "model" and f"cannot load a causal LM from {broken}" in event["message"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_sigterm_ends_the_stream_with_a_stopped_event_and_saves_nothing(tiny_model_dir, tmp_path):
+    data = write_jsonl(tmp_path / "pairs.jsonl", synthetic_dpo(4))
+    out = tmp_path / "run"
+    code = "import sys\nfrom entropo_trainer.train import main\nsys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([PYTHON, "-c", code, "--base-model", str(tiny_model_dir), "--data", str(data), "--out",
+                             str(out), "--cpu-ok", "--epochs", "500", "--grad-accum", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, cwd=TRAINER_DIR,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        events = []
+        for line in proc.stdout:
+            events.append(json.loads(line))
+            if events[-1]["event"] == "step":
+                proc.terminate()
+                break
+        events += [json.loads(line) for line in proc.stdout]
+        assert proc.wait(timeout=60) == 128 + 15
+    finally:
+        proc.kill()
+    assert events[0]["event"] == "start" and events[-1]["event"] == "error"
+    assert events[-1]["kind"] == "stopped" and "stopped by SIGTERM" in events[-1]["message"]
+    assert not (out / "adapter").exists()
 
 
 def test_a_missing_package_is_reported_as_such(tiny_model_dir, tmp_path):

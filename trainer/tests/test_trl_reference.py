@@ -16,7 +16,11 @@ BETA = 0.1
 
 
 def single_turn_pairs():
-    """Four trl-dpo lines: the fixture's prompt with one assistant turn of each trajectory as the completion."""
+    """Four trl-dpo lines: the fixture's prompt with one assistant turn of each trajectory as the completion.
+
+    The two trajectories begin with the same turn; the rejected side gets trailing spaces so that no pair is
+    the same tokens on both sides (the trainer skips such pairs, TRL would train on them at log 2).
+    """
     line = fixture_lines("trl-dpo.jsonl")[0]
     pairs = []
     for k in range(4):
@@ -24,7 +28,7 @@ def single_turn_pairs():
         rejected = [m for m in line["rejected"] if m["role"] == "assistant"][k % 3]
         pairs.append({"format": "trl-dpo-1.0", "prompt": line["prompt"],
                       "chosen": [{"role": "assistant", "content": chosen["content"] or "ok"}],
-                      "rejected": [{"role": "assistant", "content": rejected["content"] + " " * k or "no"}]})
+                      "rejected": [{"role": "assistant", "content": rejected["content"] + " " * (k + 1) or "no"}]})
     return pairs
 
 

@@ -34,7 +34,7 @@ export interface TrainDone {
   [key: string]: unknown;
 }
 
-/** The trainer failed; `kind` is oom, data, missing_package, no_gpu, model, usage, template or internal. */
+/** The trainer failed; `kind` is oom, data, missing_package, no_gpu, model, usage, template, stopped (SIGTERM, SIGINT) or internal. */
 export interface TrainError { event: 'error'; kind: string; message: string }
 
 /** A trainer event, plus lines of setup output and of the trainer's stderr. */
