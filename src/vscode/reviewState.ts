@@ -36,7 +36,7 @@ export function reviewEvent(review: ReviewState, event: FixEvent): void {
 export function rankedReview(review: ReviewState, report: FixReport, cancelled: boolean): ReviewState {
   const candidates: CandidateView[] = report.candidates.map((c) => {
     const { added, removed } = patchLineCounts(c.patch);
-    const untrainable = untrainableExit(c.exitReason);
+    const untrainable = untrainableExit(c);
     return {
       id: c.id, rank: c.rank, exitReason: c.exitReason, steps: c.steps, tokens: c.usage.promptTokens + c.usage.completionTokens,
       costUsd: c.usage.costUsd, wallMs: c.wallMs, changedFiles: c.changedFiles, added, removed, explanation: c.explanation,

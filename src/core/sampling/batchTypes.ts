@@ -16,6 +16,8 @@ export interface Candidate {
   result?: string;
   /** Why the rollout stopped, in one line, when it did not submit. */
   message?: string;
+  /** With `limits_exceeded`: the batch's shared budget stopped it (or kept it from starting), not its own limits. */
+  batchBudget?: true;
   steps: number;
   usage: Usage;
   wallMs: number;

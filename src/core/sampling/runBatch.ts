@@ -121,7 +121,7 @@ async function runRollout(options: RunBatchOptions, snapshotCommit: string, ws: 
   const base = { id, patch: '', changedFiles: [], steps: 0, usage: zeroUsage(), wallMs: 0, model: '', messages: [],
     temperature: config.sampling.temperature, seed } satisfies Partial<Candidate>;
   if (guard.signal.aborted) {
-    return { ...base, exitReason: guard.budgetHit ? 'limits_exceeded' : 'cancelled', message: `Not started: ${guard.reason()}.` };
+    return { ...base, exitReason: guard.budgetHit ? 'limits_exceeded' : 'cancelled', message: `Not started: ${guard.reason()}.`, ...(guard.budgetHit ? { batchBudget: true as const } : {}) };
   }
   const agentEvents = new Emitter<AgentEvent>();
   agentEvents.subscribe((event) => {
@@ -147,7 +147,7 @@ async function runRollout(options: RunBatchOptions, snapshotCommit: string, ws: 
     const stoppedByBudget = run.exitReason === 'cancelled' && guard.budgetHit;
     candidate = { ...base, patch, changedFiles: changedFiles(patch), result: run.result,
       exitReason: stoppedByBudget ? 'limits_exceeded' : run.exitReason,
-      message: stoppedByBudget ? `Stopped: ${guard.reason()}.` : run.message, steps: run.steps.length, usage: run.usage, wallMs: run.wallMs, model: model.name,
+      message: stoppedByBudget ? `Stopped: ${guard.reason()}.` : run.message, ...(stoppedByBudget ? { batchBudget: true as const } : {}), steps: run.steps.length, usage: run.usage, wallMs: run.wallMs, model: model.name,
       trajectoryFile, messages: run.messages };
   } catch (error) {
     // One rollout's failure (a bug, a full disk) must not take the other rollouts down.

@@ -14,7 +14,7 @@
  * The latest decision about a candidate stands. Runs that were cancelled or failed (TaskInput.status) are
  * kept in the store, marked, and never become training data, whatever was decided about their candidates.
  * Neither does a candidate whose rollout was stopped from outside (the model server failed, the rollout
- * crashed, the user cancelled it) in a complete run: its trajectory ends where an outage cut it, not where
+ * crashed, the user cancelled it, the batch's shared budget ran out) in a complete run: its trajectory ends where an outage cut it, not where
  * the model chose to, and rejecting it would teach the model to avoid what it had not yet finished.
  */
 import type { ExitReason } from '../types.js';
@@ -38,9 +38,11 @@ const STOPPED_FROM_OUTSIDE: ReadonlySet<ExitReason> = new Set(['model_error', 'c
 
 /**
  * Why decisions about a candidate that ended so never become training data, or undefined when they may.
- * A malformed reply (format_error) and a rollout over its limits are the model's own doing: they may.
+ * A malformed reply (format_error) and a rollout over its own limits are the model's own doing: they may.
+ * The batch's shared budget is not: it stops a rollout for what the others spent.
  */
-export function untrainableExit(exitReason: ExitReason | undefined): string | undefined {
+export function untrainableExit({ exitReason, batchBudget }: { exitReason?: ExitReason; batchBudget?: boolean }): string | undefined {
+  if (batchBudget) return 'the batch\'s shared budget stopped its rollout, not its own limits';
   if (exitReason === undefined || !STOPPED_FROM_OUTSIDE.has(exitReason)) return undefined;
   return exitReason === 'cancelled' ? 'its rollout was cancelled before it finished' : 'its rollout failed (a model-server error or a crash), not the model\'s choice';
 }

@@ -1,4 +1,5 @@
 /** Turns decisions (and, if asked, confident verifier scores) into accepted/rejected labels per candidate. */
+import { signalTone } from '../verify/signalTone.js';
 import type { SignalName, SignalValue } from '../verify/signalTypes.js';
 import { splitConversation } from './chatMessages.js';
 import { DECISION_MEANING, trainable, untrainableExit } from './decisions.js';
@@ -26,7 +27,17 @@ export interface TaskSummary {
    * `trainable`: the run is, the rollout was not stopped from outside, and the trajectory splits into prompt
    * and turns; `stopped`: the rollout was stopped from outside (decisions.ts).
    */
-  candidates: { id: string; trainable: boolean; score?: number; stopped?: true }[];
+  candidates: { id: string; trainable: boolean; score?: number; stopped?: true; weak?: WeakEvidence }[];
+}
+
+/**
+ * What the candidate's own execution says, which a weak label must not contradict: `fixes` (a test that
+ * failed before passes, or every reproduction script does), `unfit` (an empty or invalid patch, or broken
+ * tests and nothing fixed).
+ */
+export interface WeakEvidence {
+  fixes?: true;
+  unfit?: true;
 }
 
 // The learned verifiers give a probability of "resolves the issue"; the LLM judge is preferred when both ran.
@@ -38,10 +49,21 @@ export function summarizeTask(task: TaskRecord): TaskSummary {
   return {
     id: task.id, status: task.status ?? 'complete',
     candidates: task.candidates.map((c) => {
-      const stopped = untrainableExit(c.exitReason) !== undefined;
-      return { id: c.id, trainable: usable && !stopped && splitConversation(c.messages) !== null, score: verifierScore(c.signals), ...(stopped ? { stopped: true as const } : {}) };
+      const stopped = untrainableExit(c) !== undefined;
+      const weak = weakEvidence(c);
+      return { id: c.id, trainable: usable && !stopped && splitConversation(c.messages) !== null, score: verifierScore(c.signals),
+        ...(stopped ? { stopped: true as const } : {}), ...(weak.fixes || weak.unfit ? { weak } : {}) };
     }),
   };
+}
+
+function weakEvidence(c: TaskRecord['candidates'][number]): WeakEvidence {
+  const { validity, regression, reproduction } = c.signals;
+  const count = (key: string) => (regression?.status === 'ok' ? ((regression.data?.[key] as unknown[] | undefined)?.length ?? 0) : 0);
+  const fixes = count('fixed') > 0 || (reproduction !== undefined && signalTone('reproduction', reproduction) === 'good');
+  // The verifiers' own scores are not evidence here: a judge sure of a patch must not vouch for itself.
+  const unfit = (validity?.status === 'ok' && validity.score === 0) || (count('broken') > 0 && !fixes);
+  return { ...(fixes ? { fixes: true as const } : {}), ...(unfit ? { unfit: true as const } : {}) };
 }
 
 /** The judge's (else the local verifier's) score when it was measured and is a probability. */
@@ -70,7 +92,8 @@ export function latestDecisions(decisions: readonly DecisionRecord[]): Map<strin
 /**
  * Labels of a task's trainable candidates, from the latest decision about each (decisions.ts): accepted
  * (applied, kept), rejected (rejected); a candidate replaced, undone or reverted has no label. Candidates
- * without a decision are unlabelled, unless weak labels are on and the verifier is confident.
+ * without a decision are unlabelled, unless weak labels are on, the verifier is confident, and the
+ * candidate's own execution does not say otherwise (WeakEvidence).
  */
 export function labelTask(task: TaskSummary, decisions: Map<string, DecisionKind> | undefined, weak?: WeakLabelOptions): Label[] {
   const labels: Label[] = [];
@@ -83,8 +106,10 @@ export function labelTask(task: TaskSummary, decisions: Map<string, DecisionKind
     } else if (decision) {
       continue;
     } else if (weak && c.score !== undefined) {
-      if (c.score >= weak.minConfidence) labels.push({ candidateId: c.id, accepted: true, weak: true });
-      else if (c.score <= 1 - weak.minConfidence) labels.push({ candidateId: c.id, accepted: false, weak: true });
+      // A verifier's score never overrules the candidate's own tests: no weak positive for an unfit one, no
+      // weak negative for one whose tests show it fixing something.
+      if (c.score >= weak.minConfidence && !c.weak?.unfit) labels.push({ candidateId: c.id, accepted: true, weak: true });
+      else if (c.score <= 1 - weak.minConfidence && !c.weak?.fixes) labels.push({ candidateId: c.id, accepted: false, weak: true });
     }
   }
   return labels;

@@ -35,7 +35,7 @@ export async function recordBatch(store: PreferenceStore, batch: RecordedBatch, 
 function taskInput(batch: RecordedBatch, options: RecordBatchOptions & { repo: RepoIdentity }): TaskInput {
   const candidates: StoredCandidate[] = batch.candidates.map((c) => ({
     id: c.id, patch: c.patch, changedFiles: c.changedFiles, exitReason: c.exitReason,
-    ...(c.result === undefined ? {} : { result: c.result }), ...(c.message === undefined ? {} : { message: c.message }),
+    ...(c.result === undefined ? {} : { result: c.result }), ...(c.message === undefined ? {} : { message: c.message }), ...(c.batchBudget ? { batchBudget: true as const } : {}),
     steps: c.steps, usage: c.usage, wallMs: c.wallMs, model: c.model,
     ...(c.temperature === undefined ? {} : { temperature: c.temperature }), ...(c.seed === undefined ? {} : { seed: c.seed }),
     messages: c.messages, signals: c.signals ?? {},

@@ -146,6 +146,8 @@ describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspac
     expect(result.stopped).toBe(true);
     expect(result.candidates[0].exitReason).toBe('limits_exceeded');
     expect(result.candidates.slice(1).map((c) => c.message)).toEqual(Array(3).fill('Not started: the batch budget was used up.'));
+    // Marked apart from a rollout's own limits: the shared budget is no choice of the model's (decisions.ts).
+    expect(result.candidates.map((c) => c.batchBudget)).toEqual([true, true, true, true]);
     await releaseSnapshot(result.snapshot);
     await expectUntouched(s, kind);
   });

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../src/core/errors.js';
 import { exportPreferences } from '../../../src/core/store/exportPreferences.js';
 import { PreferenceStore } from '../../../src/core/store/preferenceStore.js';
-import type { DecisionInput, TaskStatus } from '../../../src/core/store/storeTypes.js';
+import type { DecisionInput, StoredCandidate, TaskStatus } from '../../../src/core/store/storeTypes.js';
 import type { ExitReason } from '../../../src/core/types.js';
 import { tempDir } from '../../helpers/tempRepo.js';
 import { syntheticTask } from './syntheticTask.js';
@@ -21,12 +21,15 @@ describe('decision semantics', () => {
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
   /** A store with one four-candidate task and `actions` recorded on it; the exported DPO pairs and KTO labels. */
-  async function decide(actions: Action[], status?: TaskStatus, exits: Record<string, ExitReason> = {}) {
+  async function decide(actions: Action[], status?: TaskStatus, exits: Record<string, ExitReason | Partial<StoredCandidate>> = {}) {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
     const store = PreferenceStore.open(path.join(temp.dir, 'store'), { env: {} });
     const task = syntheticTask(7, { candidates: 4, steps: 1 });
-    const candidates = task.candidates.map((c) => ({ ...c, exitReason: exits[c.id] ?? c.exitReason }));
+    const candidates = task.candidates.map((c) => {
+      const change = exits[c.id];
+      return { ...c, ...(typeof change === 'string' ? { exitReason: change } : change ?? {}) };
+    });
     const taskId = await store.appendTask({ ...task, candidates, ...(status ? { status } : {}) });
     for (const action of actions) await store.appendDecision({ taskId, ...action });
     const dpo = path.join(temp.dir, 'dpo.jsonl');
@@ -87,6 +90,9 @@ describe('decision semantics', () => {
     const malformed = await decide([{ candidateId: 'r0', decision: 'applied' }, ...rejectAll], 'complete', { r1: 'format_error', r2: 'limits_exceeded', r3: 'crashed' });
     expect(malformed.pairs).toEqual(['r0>r1', 'r0>r2']);
     expect(malformed.stats.excludedCandidates).toBe(1);
+    // Over the batch's shared budget is what the other rollouts spent, not this one's own limits.
+    const budget = await decide([{ candidateId: 'r0', decision: 'applied' }, ...rejectAll], 'complete', { r1: 'limits_exceeded', r2: { exitReason: 'limits_exceeded', batchBudget: true } });
+    expect(budget.pairs).toEqual(['r0>r1', 'r0>r3']);
   });
 
   it('refuses a replaced decision without the candidate that replaced it, and `by` on any other decision', async () => {
