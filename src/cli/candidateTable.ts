@@ -7,7 +7,7 @@ import { patchLineCounts } from '../core/worktree/patchStats.js';
  * The ranked candidates as a plain-text table, best first, each with the selector's explanation; the apply
  * command only when the outcome is ready, written to work from any folder.
  */
-export function renderCandidates(report: FixReport, repoDir: string, outDir: string, storeDir?: string): string {
+export function renderCandidates(report: FixReport, outDir: string, storeDir?: string): string {
   const { batch, candidates: ranked, ranking, outcome } = report;
   const header = ['rank', 'id', 'exit', 'steps', 'tokens', 'cost', 'files', '+/-', 'time'];
   const rows = ranked.map((c, i) => {
@@ -32,9 +32,10 @@ export function renderCandidates(report: FixReport, repoDir: string, outDir: str
     `Total: ${batch.usage.promptTokens + batch.usage.completionTokens} tokens, $${batch.usage.costUsd.toFixed(4)}, ${(batch.wallMs / 1000).toFixed(1)}s${judged(report)}`,
     `Patches and trajectories: ${outDir}`,
     storeDir ? `Recorded as task ${report.taskId} in ${storeDir}` : 'Not recorded (--no-record).',
+    // The repository's top level: run from a subfolder, `git apply` would skip the patch's other paths.
     outcome.recommended
-      ? `Apply the best with: git -C ${shellQuote(repoDir)} apply ${shellQuote(path.join(outDir, 'patches', `${outcome.recommended}.patch`))}`
-      : `Nothing to apply: ${outcome.kind === 'failed' ? 'no rollout produced a candidate' : 'no candidate is worth applying'}.`,
+      ? `Apply the best with: git -C ${shellQuote(batch.snapshot.root)} apply ${shellQuote(path.join(outDir, 'patches', `${outcome.recommended}.patch`))}`
+      : `Nothing to apply: ${{ failed: 'no rollout produced a candidate', cancelled: 'the run was cancelled before its candidates were tested', ready: '', no_fit_candidate: 'no candidate is worth applying' }[outcome.kind]}.`,
     '',
   ].join('\n');
 }

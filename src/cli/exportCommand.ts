@@ -3,8 +3,8 @@ import { exportPreferences } from '../core/store/exportPreferences.js';
 import { exportVerifierFeatures, VERIFIER_FEATURES_FORMAT } from '../core/store/exportVerifierFeatures.js';
 import type { LabelledScan } from '../core/store/labelledTasks.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
-import { defaultStoreDir } from '../core/store/storeLocation.js';
 import { numberFlag, parseFlags } from './options.js';
+import { missingStore, storeDirFromFlags } from './storeFlag.js';
 import { UsageError } from './usageError.js';
 
 const USAGE = `Usage: entropo export --format FORMAT --out FILE [--store DIR | --repo DIR] [--weak-labels T]
@@ -39,7 +39,13 @@ export async function exportCommand(argv: string[], io: { out: NodeJS.WritableSt
   const weak = numberFlag(flags['weak-labels'], 'weak-labels', undefined, 0.5, 1);
   if (weak === 0.5) throw new UsageError('--weak-labels must be above 0.5 (0.5 would label every scored candidate).');
   if (weak !== undefined && format === VERIFIER_FEATURES_FORMAT) throw new UsageError('--weak-labels does not apply to verifier-features: the verifier learns from your decisions only.');
-  const store = PreferenceStore.open(typeof flags.store === 'string' ? flags.store : defaultStoreDir(String(flags.repo ?? '.')));
+  const store = PreferenceStore.open(storeDirFromFlags(flags));
+  // Said, and --out left as it is: an empty file in place of an earlier export would read as "no data".
+  const missing = missingStore(store.dir);
+  if (missing) {
+    io.err.write(`entropo: nothing exported: ${missing}\n`);
+    return 1;
+  }
   if (format === VERIFIER_FEATURES_FORMAT) {
     const summary = await exportVerifierFeatures(store, flags.out);
     io.out.write(`Wrote ${summary.rows} labelled candidates (${summary.positives} accepted) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);

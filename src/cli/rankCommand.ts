@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { isAbort } from '../core/errors.js';
 import { rankInstances, type RankOptions, type RankRecord } from '../core/pipeline/rankInstances.js';
 import { CONTAINMENT_SETTINGS, VERIFY_SETTINGS } from '../core/settings/settings.js';
+import { EXIT } from './exitCodes.js';
 import { numberFlag, parseFlags } from './options.js';
 import { offered, settingFlags, settingsFromFlags } from './settingFlags.js';
 import { signalsFromFlags } from './signalsFlag.js';
@@ -19,7 +21,7 @@ ranked, {instance_id, status: "error", reason, error}. Static signals need no ch
 checkout of the repository; base_commit, or HEAD, is the snapshot) the apply, syntax, regression and
 reproduction checks run too, the tests contained like the agent's commands of \`entropo run\`.
 Exit code: 0 when every instance was ranked, 1 when any instance failed (its record says why) or on an
-error, 2 for a wrong command line.`;
+error, 2 for a wrong command line, 130 when Ctrl-C stopped it (the instances finished by then are written).`;
 
 /** The settings `rank` offers as flags: verification and containment. */
 const RANK_SETTINGS = offered(VERIFY_SETTINGS, CONTAINMENT_SETTINGS);
@@ -39,31 +41,56 @@ export async function rankCommand(argv: string[]): Promise<number> {
   if (!flags) return 0;
   if (!flags.candidates) throw new UsageError('--candidates FILE is required.');
   if (!existsSync(String(flags.candidates))) throw new UsageError(`--candidates ${String(flags.candidates)} does not exist.`);
+  if (!statSync(String(flags.candidates)).isFile()) throw new UsageError(`--candidates ${String(flags.candidates)} is a folder, not a JSON lines file.`);
   const keep = signalsFromFlags(flags);
   const settings = settingsFromFlags(flags, RANK_SETTINGS);
   const out = flags.out ? path.resolve(String(flags.out)) : undefined;
+  const controller = new AbortController();
   const options: RankOptions = {
+    signal: controller.signal,
     settings, keep, repoDir: flags['repo-dir'] ? path.resolve(String(flags['repo-dir'])) : undefined,
     concurrency: numberFlag(flags.concurrency, 'concurrency', 1, 1, 64), hiddenPaths: out ? [out] : [],
     apiKey: process.env.ENTROPO_API_KEY ?? process.env.OPENAI_API_KEY,
     onWarning: (message) => process.stderr.write(`entropo: warning: ${message}\n`),
   };
-  if (out) await writeFile(out, '');
+  if (out && existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder; give the file to write.`);
+  if (out) {
+    await mkdir(path.dirname(out), { recursive: true });
+    await writeFile(out, '');
+  }
+  // Ctrl-C stops the verifications and removes their workspaces; the issues finished by then are written.
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT.cancelled);
+    process.stderr.write('entropo: cancelling; cleaning up worktrees (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
   // Records are written one at a time, in the order instances finish, so a crash keeps every finished one.
   let writing = Promise.resolve();
+  const done = { ranked: 0, failed: 0 };
   const onRecord = (record: RankRecord): Promise<void> => {
+    done[record.status === 'ranked' ? 'ranked' : 'failed'] += 1;
     process.stderr.write(`entropo: ${describe(record)}\n`);
     const line = `${JSON.stringify(record)}\n`;
     writing = writing.then(() => (out ? appendFile(out, line) : new Promise<void>((resolve) => process.stdout.write(line, () => resolve()))));
     return writing;
   };
-  const { failed } = await rankInstances(readRankInput(String(flags.candidates)), options, onRecord);
-  return failed > 0 ? 1 : 0;
+  try {
+    const { failed } = await rankInstances(readRankInput(String(flags.candidates)), options, onRecord);
+    return failed > 0 ? EXIT.error : EXIT.ok;
+  } catch (error) {
+    if (!controller.signal.aborted || !isAbort(error)) throw error;
+    await writing;
+    process.stderr.write(`entropo: cancelled: ${done.ranked} issue(s) ranked and ${done.failed} failed before the cancel, written${out ? ` to ${out}` : ''}; the rest not ranked\n`);
+    return EXIT.cancelled;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 function describe(record: RankRecord): string {
   const took = record.duration_ms === undefined ? '' : ` (${(record.duration_ms / 1000).toFixed(1)} s)`;
-  if (record.status === 'ranked') return `ranked ${record.instance_id}: ${record.ranking.join(' > ')}${took}`;
+  if (record.status === 'ranked') return [`ranked ${record.instance_id}: ${record.ranking.join(' > ')}${took}`, ...(record.notes ?? []).map((n) => `  Note: ${n}`)].join('\n');
   const which = record.instance_id ?? `line ${record.line}`;
   return `could not rank ${which} (${record.reason}): ${record.error}${took}`;
 }

@@ -39,9 +39,18 @@ function parseLine(line: string, lineNo: number): RankInput {
   for (const key of ['base_commit', 'test_command'] as const) {
     if (value[key] !== undefined && typeof value[key] !== 'string') return { kind: 'invalid', line: lineNo, instanceId: id, error: `line ${lineNo}: ${key} must be a string.` };
   }
+  // Candidates are told apart by id everywhere (signals, ranking, explanations): one without, or two alike,
+  // would have one's signals reported as the other's.
+  const ids = value.candidates.map((c) => (typeof c?.id === 'string' && c.id !== '' ? c.id : undefined));
+  const missing = ids.findIndex((c) => c === undefined);
+  if (missing >= 0) return { kind: 'invalid', line: lineNo, instanceId: id, error: `line ${lineNo}: candidates[${missing}] needs an id (a non-empty string).` };
+  const twice = ids.find((c, k) => ids.indexOf(c) !== k);
+  if (twice !== undefined) return { kind: 'invalid', line: lineNo, instanceId: id, error: `line ${lineNo}: two candidates have the id ${JSON.stringify(twice)}; ids must be unique.` };
+  const patch = value.candidates.findIndex((c) => c.patch !== undefined && typeof c.patch !== 'string');
+  if (patch >= 0) return { kind: 'invalid', line: lineNo, instanceId: id, error: `line ${lineNo}: candidates[${patch}].patch must be a string.` };
   return {
     kind: 'instance', instanceId: id, issue: value.problem_statement, baseCommit: value.base_commit, testCommand: value.test_command,
-    candidates: value.candidates.map((c) => ({ id: String(c.id), patch: c.patch ?? '', messages: c.trajectory?.map(fromChat) })),
+    candidates: value.candidates.map((c) => ({ id: c.id, patch: c.patch ?? '', messages: c.trajectory?.map(fromChat) })),
   };
 }
 

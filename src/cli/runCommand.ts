@@ -58,6 +58,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const storeDir = settings.storeDirectory || defaultStoreDir(repoDir);
+  // Before any rollout: a folder that cannot be made would otherwise fail the run at its end, its work lost.
+  folderOrUsage('--out', outDir);
+  folderOrUsage('--store', storeDir);
   try {
     const report = await fixIssue(settings, {
       repoDir, issue, outDir, storeDir, events, signal: controller.signal,
@@ -71,7 +74,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     await writeFile(path.join(outDir, 'result.json'), `${JSON.stringify(summary, null, 2)}\n`);
     // The patches are on disk; the snapshot commit need not be kept alive any longer.
     await releaseSnapshot(report.batch.snapshot);
-    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : renderCandidates(report, repoDir, outDir, settings.recordDecisions ? storeDir : undefined));
+    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : renderCandidates(report, outDir, settings.recordDecisions ? storeDir : undefined));
     // The last line on stderr is what happened, whatever the progress lines before it said.
     process.stderr.write(`entropo: ${report.outcome.kind}: ${report.outcome.summary}\n`);
     if (controller.signal.aborted) return EXIT.cancelled;
@@ -81,8 +84,22 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
 }
 
+/** Throws a usage error when `dir` cannot be a folder: it, or the nearest of its parents that exists, is a file. */
+function folderOrUsage(flag: string, dir: string): void {
+  let at = dir;
+  while (!existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  if (existsSync(at) && !statSync(at).isDirectory()) throw new UsageError(`${flag} ${dir}: ${at === dir ? 'it' : at} is a file, not a folder.`);
+}
+
+// One word with a path separator or a file extension: meant as a file, never as the issue's text.
+const LOOKS_LIKE_A_PATH = /^\S*(\/|\.(md|markdown|txt|rst)$)\S*$/i;
+
 function readIssue(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError('--issue is required: a file or the issue text.');
+  if (existsSync(value) && statSync(value).isDirectory()) throw new UsageError(`--issue ${value} is a folder; give the issue's file or its text.`);
+  if (!existsSync(value) && LOOKS_LIKE_A_PATH.test(value.trim())) {
+    throw new UsageError(`--issue ${value}: no such file. Give the issue's file, or its text (in quotes, with spaces).`);
+  }
   const text = existsSync(value) && statSync(value).isFile() ? readFileSync(value, 'utf8') : value;
   if (text.trim() === '') throw new UsageError(`The issue ${value} is empty.`);
   return text;

@@ -1,8 +1,8 @@
 import { DECISION_KINDS } from '../core/store/storeTypes.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
-import { defaultStoreDir } from '../core/store/storeLocation.js';
 import { totalDecisions, type StoreStats } from '../core/store/storeStats.js';
 import { numberFlag, parseFlags } from './options.js';
+import { missingStore, storeDirFromFlags } from './storeFlag.js';
 import { UsageError } from './usageError.js';
 
 const USAGE = `Usage: entropo stats [--store DIR | --repo DIR] [--json] [--weak-labels T]
@@ -29,7 +29,7 @@ export async function statsCommand(argv: string[], io: Io = { out: process.stdou
   if (!flags) return 0;
   const weak = numberFlag(flags['weak-labels'], 'weak-labels', undefined, 0.5, 1);
   if (weak === 0.5) throw new UsageError('--weak-labels must be above 0.5.');
-  const store = PreferenceStore.open(typeof flags.store === 'string' ? flags.store : defaultStoreDir(String(flags.repo ?? '.')));
+  const store = PreferenceStore.open(storeDirFromFlags(flags));
   const stats = await store.stats(weak === undefined ? undefined : { minConfidence: weak });
   if (flags['delete-all']) {
     if (!flags.yes) {
@@ -40,7 +40,8 @@ export async function statsCommand(argv: string[], io: Io = { out: process.stdou
       : `Deleted ${stats.tasks} task(s) and ${totalDecisions(stats.decisions)} decision(s) (${files} file(s)) from ${store.dir}\n`);
     return 0;
   }
-  io.out.write(flags.json ? `${JSON.stringify(stats)}\n` : render(stats));
+  const missing = missingStore(store.dir);
+  io.out.write(flags.json ? `${JSON.stringify(stats)}\n` : missing ? `${missing[0].toUpperCase()}${missing.slice(1)}.\n` : render(stats));
   return 0;
 }
 

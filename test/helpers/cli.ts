@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -48,4 +48,36 @@ export function capturedStreams(): { streams: { out: PassThrough; err: PassThrou
   out.on('data', (c: Buffer) => { text.out += c.toString(); });
   err.on('data', (c: Buffer) => { text.err += c.toString(); });
   return { streams: { out, err }, text };
+}
+
+/** A running `entropo ARGS` (for signals mid-run): its process, what it printed so far, and its end. */
+export interface RunningCli {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  /** Resolves once stderr has a line matching `pattern`. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `entropo ARGS` from the sources in a child process, like `runCli`, without waiting for it. */
+export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
+    { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: cliTmpDir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (c: Buffer) => { output.stdout += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { output.stderr += c.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const waitForStderr = async (pattern: RegExp, timeoutMs = 120_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(output.stderr)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} on stderr: ${output.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  return { child, output, waitForStderr, exited };
+}
+
+/** The CLI's temp folder for this test file (its shared checkouts and workspaces live under it). */
+export function cliTempFolder(): string {
+  return cliTmpDir();
 }

@@ -5,7 +5,7 @@ import type { CandidateSignals, Ranking, UnfitReason } from '../verify/signalTyp
 /**
  * `ready`: a candidate is worth applying. `no_fit_candidate`: candidates were made but none is worth
  * applying. `failed`: no rollout produced a candidate at all (the model server, malformed output, a crash).
- * `cancelled`: the user stopped the run before any candidate worth applying was made.
+ * `cancelled`: the user stopped the run (during the rollouts or the verification).
  */
 export type BatchOutcomeKind = 'ready' | 'no_fit_candidate' | 'failed' | 'cancelled';
 
@@ -25,21 +25,25 @@ const FAILURES = new Set<Candidate['exitReason']>(['model_error', 'crashed', 'fo
 
 /**
  * Joins the batch and the ranking into the outcome; computed once, in the core, for every front end. A
- * `cancelled` run keeps a candidate worth applying that finished before the cancel (`ready`).
+ * `cancelled` run recommends nothing (fixIssue ranks it on the quick checks alone); the summary names the
+ * candidates that finished before the cancel, untested.
  */
 export function batchOutcome(candidates: readonly Pick<Candidate, 'id' | 'exitReason' | 'message' | 'patch'>[], ranking: Ranking, cancelled = false): BatchOutcome {
   const unfit = ranking.order.flatMap((id) => {
     const u = ranking.unfit?.[id];
     return u ? [{ id, reason: u.reason as UnfitReason, detail: u.detail }] : [];
   });
+  if (cancelled) {
+    const stopped = candidates.filter((c) => c.exitReason === 'cancelled').length;
+    const untested = candidates.filter((c) => c.exitReason !== 'cancelled' && c.patch !== '' && !ranking.unfit?.[c.id]).map((c) => c.id);
+    const rest = untested.length === 0 ? 'no candidate is worth applying'
+      : `${untested.join(', ')} finished before it but ${untested.length === 1 ? 'is' : 'are'} untested (a cancelled run runs no tests and asks no model): review the diff before applying`;
+    return { kind: 'cancelled', unfit, summary: `the run was cancelled: ${stopped} of ${candidates.length} rollouts were stopped before they finished; ${rest}` };
+  }
   if (ranking.recommended) {
     const fit = candidates.length - unfit.length;
     return { kind: 'ready', recommended: ranking.recommended, unfit,
       summary: `${ranking.recommended} is worth applying (${fit} of ${candidates.length} candidate${candidates.length === 1 ? ' is' : 's are'} fit)` };
-  }
-  if (cancelled) {
-    const stopped = candidates.filter((c) => c.exitReason === 'cancelled').length;
-    return { kind: 'cancelled', unfit, summary: `the run was cancelled: ${stopped} of ${candidates.length} rollouts were stopped before they finished, and no candidate is worth applying` };
   }
   const failed = candidates.filter((c) => FAILURES.has(c.exitReason) && c.patch === '');
   if (candidates.length > 0 && failed.length === candidates.length) {

@@ -11,6 +11,7 @@ import { sumUsage } from '../usage.js';
 import { rankCandidates, type RankedCandidate } from '../verify/rankCandidates.js';
 import type { Ranking } from '../verify/signalTypes.js';
 import { verifyCandidates } from '../verify/verifyCandidates.js';
+import { isAbort } from '../errors.js';
 import { batchOutcome, verifierNotes, type BatchOutcome } from './batchOutcome.js';
 import { agentConfigFrom, containmentFrom, endpointFrom, selectorFrom, verifierFactory } from './fromSettings.js';
 
@@ -67,8 +68,9 @@ export interface FixReport {
 /**
  * The main job, from one settings object: N rollouts in isolated workspaces, every candidate verified against the
  * snapshot, ranked by the selector, and the whole task recorded as preference data. The model client, the
- * containment and the verifiers are all built here from the settings. After a cancel only the quick static
- * signals run (no tests, no models), so what was produced is still ranked and recorded.
+ * containment and the verifiers are all built here from the settings. After a cancel (during the rollouts or
+ * during verification) only the quick static signals run (no tests, no models), so what was produced is still
+ * ranked and recorded, and nothing is recommended.
  */
 export async function fixIssue(settings: Settings, host: FixHost): Promise<FixReport> {
   const { events } = host;
@@ -86,16 +88,30 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
     budget: { costUsd: settings.batchCostUsd || undefined, tokens: settings.batchTokens || undefined }, events: events as Emitter<BatchEvent> | undefined,
   });
   events?.emit({ type: 'verify_start', candidates: made.length });
-  const cancelled = host.signal?.aborted === true;
   // Test runs are contained like the rollouts' commands, in workspaces isolated the way the rollouts' were;
-  // they may write only in this verification's own workspaces.
-  const used = verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: host.runner, containment, isolation: batch.isolation.kind, quickOnly: cancelled });
-  const signals = await verifyCandidates(made, {
-    verifiers: used,
-    checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit }, signal: cancelled ? undefined : host.signal,
-    skipped: cancelled ? 'not run: the run was cancelled' : undefined,
+  // they may write only in this verification's own workspaces. After a cancel (before verification or
+  // during it) only the quick static signals run: what was produced is still ranked and recorded.
+  const used: ReturnType<typeof verifiers> = [];
+  const verify = (quickOnly: boolean) => {
+    const these = verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: host.runner, containment, isolation: batch.isolation.kind, quickOnly });
+    used.push(...these);
+    return verifyCandidates(made, {
+      verifiers: these,
+      checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit }, signal: quickOnly ? undefined : host.signal,
+      skipped: quickOnly ? 'not run: the run was cancelled' : undefined,
+    });
+  };
+  let cancelled = host.signal?.aborted === true;
+  const signals = await verify(cancelled).catch((error: unknown) => {
+    if (!isAbort(error) || host.signal?.aborted !== true) throw error;
+    cancelled = true;
+    return verify(true);
   });
-  const { ranking, candidates } = rankCandidates(made, signals, selectorFrom(settings));
+  const ranked = rankCandidates(made, signals, selectorFrom(settings));
+  // A cancelled run ran no tests and asked no model: its candidates are ranked, but none is recommended on
+  // that little evidence (the outcome says which finished, untested).
+  const ranking = cancelled ? { ...ranked.ranking, recommended: undefined } : ranked.ranking;
+  const candidates = cancelled ? ranked.candidates.map((c) => ({ ...c, recommended: false })) : ranked.candidates;
   const notes = verifierNotes(candidates);
   const outcome = { ...batchOutcome(candidates, ranking, cancelled), ...(notes.length ? { notes } : {}) };
   const status: TaskStatus = cancelled ? 'cancelled' : outcome.kind === 'failed' ? 'failed' : 'complete';

@@ -1,5 +1,5 @@
 /** Ranks candidates made elsewhere, one issue after another or several at once, each in its own verification. */
-import { AgentError, ErrorReason, isAbort } from '../errors.js';
+import { AgentError, ErrorReason, isAbort, throwIfAborted } from '../errors.js';
 import { Limiter } from '../limiter.js';
 import { createProcessRunner } from '../sandbox/createProcessRunner.js';
 import type { Settings } from '../settings/settings.js';
@@ -12,6 +12,7 @@ import { verifyCandidates } from '../verify/verifyCandidates.js';
 import { gitResult } from '../worktree/git.js';
 import { locateRepository } from '../worktree/snapshot.js';
 import { defaultBaseDir, pruneStale } from '../worktree/worktrees.js';
+import { verifierNotes } from './batchOutcome.js';
 import { containmentFrom, selectorFrom, verifierFactory } from './fromSettings.js';
 
 /** One issue with its candidates; a line that could not be read arrives as `invalid` with the reason. */
@@ -24,6 +25,8 @@ export type RankRecord =
   | {
       instance_id: string; status: 'ranked'; mode: string; ranking: string[]; explanations: Record<string, string>;
       signals: Record<string, CandidateSignals['signals']>; duration_ms: number;
+      /** What to say once about the issue, e.g. that the judge scored no candidate, and why (`verifierNotes`). */
+      notes?: string[];
     }
   | { instance_id?: string; line?: number; status: 'error'; reason: string; error: string; duration_ms?: number };
 
@@ -76,12 +79,16 @@ export async function rankInstances(
   const iterator = inputs[Symbol.asyncIterator]();
   const worker = async (): Promise<void> => {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      throwIfAborted(options.signal);
       const record = await rankOne(next.value, { ...options, root, wantsTests, verifiers, containment });
       counts[record.status === 'ranked' ? 'ranked' : 'failed']++;
       await onRecord(record);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  // Every worker ends (its workspaces removed) before a failure or a cancel is passed on.
+  const ended = await Promise.allSettled(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  const failure = ended.find((e) => e.status === 'rejected');
+  if (failure) throw failure.reason;
   return counts;
 }
 
@@ -100,9 +107,10 @@ async function rankOne(input: RankInput, o: OneOptions): Promise<RankRecord> {
     const signals = await verifyCandidates(input.candidates, { checkout, verifiers, signal: o.signal });
     if (o.keep) for (const s of signals) for (const name of Object.keys(s.signals) as SignalName[]) if (!o.keep.has(name)) delete s.signals[name];
     const { ranking, candidates } = rankCandidates(input.candidates, signals, selectorFrom(o.settings));
+    const notes = verifierNotes(candidates);
     return {
       instance_id: input.instanceId, status: 'ranked', mode: ranking.mode, ranking: ranking.order, explanations: ranking.explanations,
-      signals: Object.fromEntries(candidates.map((c) => [c.id, c.signals])), duration_ms: Date.now() - started,
+      signals: Object.fromEntries(candidates.map((c) => [c.id, c.signals])), duration_ms: Date.now() - started, ...(notes.length ? { notes } : {}),
     };
   } catch (error) {
     if (isAbort(error)) throw error;

@@ -1,0 +1,165 @@
+/**
+ * What the CLI says and keeps when the user stops it (Ctrl-C during the rollouts, during verification,
+ * during `rank`) or mistypes a path: the truth about what was tested, nothing recommended on no evidence,
+ * nothing lost, a usage error before any work instead of a failure after it.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cliTempFolder, runCli, startCli } from '../helpers/cli.js';
+import { EXAMPLE_DIR, exampleRepo, git, tempDir } from '../helpers/tempRepo.js';
+
+const FIX = path.join(EXAMPLE_DIR, 'scripted', 'fix-ceil.json');
+const PLUS_ONE = path.join(EXAMPLE_DIR, 'scripted', 'fix-plus-one.json');
+const ISSUE = path.join(EXAMPLE_DIR, 'issue.md');
+
+interface Saved { outcome: { kind: string; summary: string; recommended?: string }; ranking: { recommended?: string }; status: string }
+interface StoreLine { kind: string; status?: string }
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+function setup(): { repo: string; work: string } {
+  const repo = exampleRepo();
+  const work = tempDir();
+  cleanups.push(repo.cleanup, work.cleanup);
+  return { repo: repo.dir, work: work.dir };
+}
+
+/** A recorded script whose one action runs `sleep 60`: a rollout that is still busy when the user stops the run. */
+function sleeper(dir: string): string {
+  const file = path.join(dir, 'sleeper.json');
+  writeFileSync(file, JSON.stringify({ model: 'scripted-sleeper', responses: [{ content: 'Wait.\n\n<function=execute_bash>\n<parameter=cmd>sleep 60</parameter>\n</function>' }] }));
+  return file;
+}
+
+function storeLines(dir: string): StoreLine[] {
+  return readdirSync(dir).filter((f) => f.startsWith('records-')).flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as StoreLine));
+}
+
+// The replies are this project's own recordings; where bubblewrap is missing they may run unsandboxed.
+const run = (repo: string, work: string, extra: string[]) => ['run', '--repo', repo, '--issue', ISSUE, '--out', path.join(work, 'out'), '--store', path.join(work, 'store'),
+  '--allow-unsandboxed', '--no-judge', ...extra];
+
+describe('Ctrl-C', () => {
+  it('during the rollouts: exit 130, the finished candidate named as untested and not recommended, the run recorded as cancelled', async () => {
+    const { repo, work } = setup();
+    // r0 breaks 3 tests; a run that tested it would never recommend it.
+    const cli = startCli(run(repo, work, ['--samples', '2', '--concurrency', '2', '--script', PLUS_ONE, '--script', sleeper(work)]));
+    await cli.waitForStderr(/\] 1\/2 r0 submitted/);
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+    expect(code).toBe(130);
+    const saved = JSON.parse(readFileSync(path.join(work, 'out', 'result.json'), 'utf8')) as Saved;
+    expect(saved.outcome.kind).toBe('cancelled');
+    expect(saved.outcome.recommended).toBeUndefined();
+    expect(saved.ranking.recommended).toBeUndefined();
+    expect(saved.outcome.summary).toBe('the run was cancelled: 1 of 2 rollouts were stopped before they finished; r0 finished before it but is untested (a cancelled run runs no tests and asks no model): review the diff before applying');
+    expect(cli.output.stdout).not.toContain('Apply the best');
+    expect(cli.output.stdout).toContain('Nothing to apply: the run was cancelled before its candidates were tested.');
+    expect(storeLines(path.join(work, 'store')).filter((r) => r.kind === 'task').map((r) => r.status)).toEqual(['cancelled']);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+
+  it('during verification: exit 130, the patches and result.json written, the run recorded as cancelled, no snapshot ref left', async () => {
+    const { repo, work } = setup();
+    const cli = startCli(run(repo, work, ['--samples', '1', '--script', FIX, '--test-command', 'sleep 60; python3 -m unittest']));
+    await cli.waitForStderr(/^entropo: verifying 1 candidates/m);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+    expect(code).toBe(130);
+    const saved = JSON.parse(readFileSync(path.join(work, 'out', 'result.json'), 'utf8')) as Saved;
+    expect(saved.outcome.kind).toBe('cancelled');
+    expect(saved.outcome.summary).toMatch(/; r0 finished before it but is untested/);
+    expect(readFileSync(path.join(work, 'out', 'patches', 'r0.patch'), 'utf8')).toContain('+    return (total + per_page - 1) // per_page');
+    expect(storeLines(path.join(work, 'store')).filter((r) => r.kind === 'task').map((r) => r.status)).toEqual(['cancelled']);
+    expect(git(repo, 'for-each-ref', 'refs/entropo')).toBe('');
+  });
+
+  it('during rank: exit 130, says how far it got, and leaves no workspace behind', async () => {
+    const { repo, work } = setup();
+    const core = path.join(repo, 'pager', 'core.py');
+    const before = readFileSync(core, 'utf8');
+    writeFileSync(core, before.replace('return total // per_page', 'return (total + per_page - 1) // per_page'));
+    const patch = git(repo, 'diff');
+    writeFileSync(core, before);
+    const input = path.join(work, 'candidates.jsonl');
+    writeFileSync(input, `${JSON.stringify({ instance_id: 'slow', problem_statement: 'page_count is off by one.', test_command: 'sleep 60',
+      candidates: [{ id: 'a', patch }, { id: 'b', patch: '' }] })}\n`);
+    const cli = startCli(['rank', '--candidates', input, '--repo-dir', repo, '--out', path.join(work, 'ranked.jsonl'), '--allow-unsandboxed']);
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+    expect(code).toBe(130);
+    expect(cli.output.stderr).toMatch(/^entropo: cancelled: 0 issue\(s\) ranked and 0 failed before the cancel, written to .*ranked\.jsonl; the rest not ranked$/m);
+    const worktrees = path.join(cliTempFolder(), 'entropo-worktrees');
+    const left = existsSync(worktrees) ? readdirSync(worktrees, { recursive: true }).map(String).filter((p) => /verify-/.test(p)) : [];
+    expect(left).toEqual([]);
+    expect(readdirSync(cliTempFolder()).filter((f) => f.startsWith('entropo-sandbox-'))).toEqual([]);
+  });
+});
+
+describe('mistyped paths are usage errors before any rollout', () => {
+  it('--issue naming no file, --out or --store naming a file', async () => {
+    const { repo, work } = setup();
+    const file = path.join(work, 'a-file');
+    writeFileSync(file, '');
+    const base = ['run', '--repo', repo, '--script', FIX, '--samples', '1', '--allow-unsandboxed'];
+    const typo = await runCli([...base, '--issue', path.join(work, 'isue.md'), '--out', path.join(work, 'out')]);
+    expect([typo.code, typo.stderr]).toEqual([2, `entropo: --issue ${path.join(work, 'isue.md')}: no such file. Give the issue's file, or its text (in quotes, with spaces).\n`]);
+    expect(existsSync(path.join(work, 'out'))).toBe(false);
+    const folder = await runCli([...base, '--issue', work]);
+    expect(folder.stderr).toMatch(/is a folder; give the issue's file or its text/);
+    const out = await runCli([...base, '--issue', ISSUE, '--out', path.join(file, 'out')]);
+    expect([out.code, out.stderr]).toEqual([2, `entropo: --out ${path.join(file, 'out')}: ${file} is a file, not a folder.\n`]);
+    const store = await runCli([...base, '--issue', ISSUE, '--out', path.join(work, 'out'), '--store', file]);
+    expect([store.code, store.stderr]).toEqual([2, `entropo: --store ${file}: it is a file, not a folder.\n`]);
+    expect(existsSync(path.join(work, 'out'))).toBe(false);
+  });
+
+  it('run from a subfolder: the apply command names the repository\'s top level, and works', async () => {
+    const { repo, work } = setup();
+    const result = await runCli(run(path.join(repo, 'tests'), work, ['--samples', '1', '--script', FIX, '--no-tests']));
+    expect(result.code).toBe(0);
+    const command = /^Apply the best with: git -C (\S+) apply (\S+)$/m.exec(result.stdout);
+    expect(command?.[1]).toBe(repo);
+    git(work, '-C', command![1], 'apply', command![2]);
+    expect(readFileSync(path.join(repo, 'pager', 'core.py'), 'utf8')).toContain('return (total + per_page - 1) // per_page');
+  });
+
+  it('stats and export on a store that does not exist say so, and export leaves --out as it was', async () => {
+    const { work } = setup();
+    const missing = path.join(work, 'no-store');
+    const stats = await runCli(['stats', '--store', missing]);
+    expect([stats.code, stats.stdout]).toEqual([0, `No preference store at ${missing}: nothing is recorded there (runs on this repository record into it; check --store or --repo).\n`]);
+    const previous = path.join(work, 'prev.jsonl');
+    writeFileSync(previous, '{"an": "earlier export"}\n');
+    const exported = await runCli(['export', '--format', 'entropo-kto', '--store', missing, '--out', previous]);
+    expect(exported.code).toBe(1);
+    expect(exported.stderr).toMatch(/^entropo: nothing exported: no preference store at /);
+    expect(readFileSync(previous, 'utf8')).toBe('{"an": "earlier export"}\n');
+    const repo = await runCli(['stats', '--repo', path.join(work, 'no-repo')]);
+    expect([repo.code, repo.stderr]).toEqual([2, `entropo: --repo ${path.join(work, 'no-repo')} is not a directory.\n`]);
+  });
+
+  it('rank: candidates without an id or with the same id are refused per line; --out in a new folder is made, a folder refused', async () => {
+    const { work } = setup();
+    const input = path.join(work, 'in.jsonl');
+    const line = (id: string, candidates: unknown[]) => JSON.stringify({ instance_id: id, problem_statement: 'x', candidates });
+    writeFileSync(input, `${[line('dups', [{ id: 'a', patch: '' }, { id: 'a', patch: '' }]), line('noid', [{ patch: '' }]), line('ok', [{ id: 'a', patch: '' }, { id: 'b', patch: '' }])].join('\n')}\n`);
+    const out = path.join(work, 'new', 'folder', 'ranked.jsonl');
+    const ranked = await runCli(['rank', '--candidates', input, '--out', out, '--no-local']);
+    expect(ranked.code).toBe(1);
+    const records = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { instance_id: string; status: string; error?: string });
+    expect(records.map((r) => [r.instance_id, r.status, r.error])).toEqual([
+      ['dups', 'error', 'line 1: two candidates have the id "a"; ids must be unique.'],
+      ['noid', 'error', 'line 2: candidates[0] needs an id (a non-empty string).'],
+      ['ok', 'ranked', undefined],
+    ]);
+    const folder = await runCli(['rank', '--candidates', input, '--out', work]);
+    expect([folder.code, folder.stderr]).toEqual([2, `entropo: --out ${work} is a folder; give the file to write.\n`]);
+    const asInput = await runCli(['rank', '--candidates', work]);
+    expect(asInput.code).toBe(2);
+  });
+});
