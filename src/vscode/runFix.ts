@@ -70,7 +70,8 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
         consent: o.allowUnsandboxed, onWarning: (m) => log.warn(m),
       });
     });
-    const cancelled = o.controller.signal.aborted;
+    // What the core decided and recorded: a cancel that came after the verification finished changed nothing.
+    const cancelled = report.status === 'cancelled';
     const ranked = rankedReview(review, report, cancelled);
     panel.update(ranked);
     log.info(`ranked: ${report.ranking.order.join(' > ')}${report.taskId ? ` (recorded as ${report.taskId})` : ''}`);

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AgentError, ErrorReason } from '../core/errors.js';
@@ -68,8 +69,13 @@ export async function askTrainInputs(argument: unknown, sources: TrainInputSourc
   const data = typeof given.data === 'string' ? path.resolve(given.data) : await askData(method, sources, stamp);
   if (!data) return undefined;
   const out = typeof given.out === 'string' ? path.resolve(given.out) : await askOut(path.join(sources.storageDir, 'adapters', `${stamp}-${method}`));
-  if (!out) return undefined;
-  const setting = readSetting('quantize');
+  if (!out) {
+    // Backed out at the last question: the copy of the recorded data made for this run goes too.
+    if (data.startsWith(path.join(sources.storageDir, 'train-data') + path.sep)) await rm(data, { force: true });
+    return undefined;
+  }
+  // The setting's 4-bit needs a GPU; a run the user moved to the CPU trains the base as it is.
+  const setting = given.cpuOk === true ? undefined : readSetting('quantize');
   const quantize = [given.quantize, setting].find((q): q is QuantizeMode => QUANTIZE_MODES.includes(q as QuantizeMode));
   return { method, baseModel, data, out, cpuOk: given.cpuOk === true, ...(quantize ? { quantize } : {}) };
 }
@@ -127,6 +133,7 @@ async function askData(method: TrainMethod, sources: TrainInputSources, stamp: s
   const out = path.join(sources.storageDir, 'train-data', `${stamp}-${format}.jsonl`);
   const summary = await exportPreferences(PreferenceStore.open(sources.storeDir), { format, out });
   if (summary.lines === 0) {
+    await rm(out, { force: true });
     const why = isPairFormat(format) ? 'a pair needs a task with an applied and a rejected candidate' : 'no candidate has a decision yet';
     throw new AgentError(ErrorReason.InvalidArgument, `Nothing to train on: ${why}. Apply and reject candidates in the review panel first, or choose an exported file.`);
   }

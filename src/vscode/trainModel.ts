@@ -82,6 +82,12 @@ export class ModelTrainer implements vscode.Disposable {
   }
 
   private async run(inputs: TrainInputs, trainerDir: string, venvDir: string): Promise<TrainOutcome> {
+    // A retry offered by an earlier run's notice may be clicked while another run goes on.
+    if (this.running) {
+      const message = 'a training run is already in progress. Cancel it first.';
+      void vscode.window.showWarningMessage(`EntroPO: ${message}`);
+      return { status: 'failed', message };
+    }
     const controller = new AbortController();
     this.running = controller;
     const runId = `train-${Date.now()}`;
@@ -97,6 +103,9 @@ export class ModelTrainer implements vscode.Disposable {
           progress.report({ message: 'preparing the Python environment (the first time downloads PyTorch, several GB)...' });
           const extras = inputs.quantize ? ['quantize'] : [];
           const python = await ensureTrainerEnv({ trainerDir, venvDir, extras }, onEvent, controller.signal);
+          const loading = 'loading the base model and the data (a GGUF base is converted once, which takes a while)...';
+          progress.report({ message: loading });
+          this.panel.update({ message: `${loading[0].toUpperCase()}${loading.slice(1)}` });
           return runTrainer({ python, trainerDir, args: this.trainerArgs(inputs), signal: controller.signal, onEvent });
         });
       return this.succeed(done);
@@ -173,10 +182,12 @@ export class ModelTrainer implements vscode.Disposable {
       serveOffers: offers, etaS: 0 });
     if (done.gguf_adapter_note) this.log.info(`GGUF adapter: ${done.gguf_adapter_note}`);
     const actions = [...offers.map((o) => `Copy ${o.server} Command`), 'Reveal Adapter'];
+    // The notice's buttons act on this run, whichever run the panel shows by the time one is clicked.
+    const view = { adapterDir: done.adapter_dir, vllmCommand: done.vllm_command, serveOffers: offers };
     void vscode.window.showInformationMessage(`EntroPO: fine-tuning finished. The adapter is in ${done.adapter_dir}.`, ...actions).then((choice) => {
       const offer = offers.find((o) => choice === `Copy ${o.server} Command`);
-      if (offer) return this.onPanelMessage(offer.server === 'vLLM' ? { type: 'copyVllmCommand' } : { type: 'copyServeCommand', server: offer.server });
-      if (choice === 'Reveal Adapter') return this.onPanelMessage({ type: 'revealAdapter' });
+      if (offer) return this.act(offer.server === 'vLLM' ? { type: 'copyVllmCommand' } : { type: 'copyServeCommand', server: offer.server }, view);
+      if (choice === 'Reveal Adapter') return this.act({ type: 'revealAdapter' }, view);
       return undefined;
     });
     return { status: 'done', adapterDir: done.adapter_dir, ...(done.vllm_command ? { vllmCommand: done.vllm_command } : {}), serveOffers: offers };
@@ -218,9 +229,13 @@ export class ModelTrainer implements vscode.Disposable {
   }
 
   private async onPanelMessage(message: FromTrainWebview): Promise<void> {
-    const view = this.panel.current;
     if (message.type === 'cancel') this.running?.abort();
-    else if (message.type === 'copyVllmCommand' && view?.vllmCommand) {
+    else await this.act(message, this.panel.current);
+  }
+
+  // Copy a serve command or reveal the adapter of `view` (the panel's run, or the run a notice is about).
+  private async act(message: FromTrainWebview, view: { adapterDir?: string; vllmCommand?: string; serveOffers?: ServeOffer[] } | undefined): Promise<void> {
+    if (message.type === 'copyVllmCommand' && view?.vllmCommand) {
       await vscode.env.clipboard.writeText(view.vllmCommand);
       void vscode.window.showInformationMessage('EntroPO: copied the vLLM command. Then point "EntroPO: Configure Model" at the server, model name "entropo".');
     } else if (message.type === 'copyServeCommand') {

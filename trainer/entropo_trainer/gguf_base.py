@@ -105,11 +105,15 @@ def converted_dir(path: str | os.PathLike, cache_dir: str | os.PathLike | None =
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     work.mkdir(parents=True)
-    tokenizer.save_pretrained(str(work))
-    model.save_pretrained(str(work))
-    info = read_info(gguf_path)
-    (work / "entropo_gguf.json").write_text(json.dumps({**info.__dict__, "size": gguf_path.stat().st_size}, indent=2) + "\n",
-                                            encoding="utf-8")
+    try:
+        tokenizer.save_pretrained(str(work))
+        model.save_pretrained(str(work))
+        info = read_info(gguf_path)
+        (work / "entropo_gguf.json").write_text(json.dumps({**info.__dict__, "size": gguf_path.stat().st_size}, indent=2) + "\n",
+                                                encoding="utf-8")
+    except BaseException:  # a full disk, a stop (SIGTERM): no half-written model of many GB left in the cache
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     if target.exists():  # another run converted it meanwhile
         shutil.rmtree(work, ignore_errors=True)
     else:

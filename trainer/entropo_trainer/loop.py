@@ -20,6 +20,7 @@ from .data import Builder, Collator, build_examples
 from .formats import load_dataset
 from .gguf_base import GGUFBaseError, GGUFInfo, converted_dir, is_gguf, read_info
 from .model import ModelLoadError, add_lora, load_base, load_tokenizer, merge_adapter, trainable_parameters
+from .outputs import OUTPUTS, STAGING, remove_output
 from .serve import serve_offers
 from .steps import FIRST_SUM, METRICS, MethodStep, reference_logps, reference_names, to_device
 
@@ -207,36 +208,35 @@ def _run_steps(config, accelerator, model, optimizer, scheduler, loader, step_fn
                 return
 
 
-#: What a run writes in OUT; an earlier run's are removed before this one saves, so none is left stale.
-OUTPUTS = ("adapter", "merged", "adapter.gguf", "Modelfile", "train_config.json")
-
-
-def _clear_outputs(out: Path) -> None:
-    """Removes an earlier run's outputs from `out` (kept until now: a run that fails leaves them as they were)."""
-    for name in OUTPUTS:
-        path = out / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
-
-
 def _save(config, accelerator, model, tokenizer, total, report, base_dir: str, gguf: GGUFInfo | None) -> dict:
     out = Path(config.out)
-    adapter_dir = out / "adapter"
+    staging = out / STAGING
     if accelerator.is_main_process:
-        _clear_outputs(out)
+        remove_output(staging)  # left by a run stopped while saving
     accelerator.wait_for_everyone()
     unwrapped = accelerator.unwrap_model(model)
-    unwrapped.save_pretrained(str(adapter_dir), is_main_process=accelerator.is_main_process,
-                              save_function=accelerator.save, state_dict=accelerator.get_state_dict(model))
-    accelerator.wait_for_everyone()
     merged_dir, offers = None, {}
-    # Only rank 0 goes on; the other ranks are done, so a long CPU merge cannot time out a collective
+    try:
+        unwrapped.save_pretrained(str(staging / "adapter"), is_main_process=accelerator.is_main_process,
+                                  save_function=accelerator.save, state_dict=accelerator.get_state_dict(model))
+        accelerator.wait_for_everyone()
+        # Only rank 0 goes on; the other ranks are done, so a long CPU merge cannot time out a collective
+        if accelerator.is_main_process:
+            (staging / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
+            if config.merge:
+                merge_adapter(base_dir, staging / "adapter", staging / "merged", tokenizer)
+            for name in OUTPUTS:  # the earlier run's outputs go only now, and this run's take their place
+                remove_output(out / name)
+                if (staging / name).exists():
+                    (staging / name).rename(out / name)
+            staging.rmdir()
+    except BaseException:  # a full disk, a stop: the earlier run's outputs stay as they were
+        if accelerator.is_main_process:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    adapter_dir = out / "adapter"
     if accelerator.is_main_process:
-        (out / "train_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
-        if config.merge:
-            merged_dir = str(merge_adapter(base_dir, adapter_dir, out / "merged", tokenizer))
+        merged_dir = str(out / "merged") if config.merge else None
         offers = serve_offers(out, adapter_dir.resolve(), base_dir, gguf, config.lora_rank, config.chat_template)
     done = {"event": "done", "adapter_dir": str(adapter_dir.resolve()), "merged_dir": merged_dir, "steps": total,
             **offers}

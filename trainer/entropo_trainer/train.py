@@ -41,6 +41,9 @@ import signal
 import sys
 import threading
 import traceback
+from pathlib import Path
+
+from .outputs import foreign_outputs
 
 EXIT = {"ok": 0, "internal": 1, "usage": 2, "data": 3, "template": 3, "missing_package": 4, "no_gpu": 5,
         "model": 6, "oom": 7, "stopped": 130}  # stopped: 128 + the signal's number (130 is SIGINT's)
@@ -114,6 +117,11 @@ def parse_args(argv: list[str] | None):
             p.error(f"{flag} {value}: {'a directory, not a file' if os.path.isdir(value) else 'no such file'}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         p.error(f"--out {args.out} is a file; the trainer writes a directory there (adapter/, train_config.json)")
+    # Folders of that name that no earlier run wrote are the user's: never replaced
+    foreign = foreign_outputs(Path(args.out))
+    if foreign:
+        p.error(f"--out {args.out} already holds {', '.join(foreign)} that no training run wrote there (no train_config.json); "
+                "choose a new or empty folder")
     # A NaN or infinite weight trains to a NaN adapter (or none at all) that would still be reported done;
     # with alpha 0 or a rate of 0 the policy gets no update. Beta 0 (no reference) is a choice.
     for name, zero_ok in (("alpha", False), ("lr", False), ("beta", True)):

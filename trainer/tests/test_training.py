@@ -106,7 +106,7 @@ def test_a_run_of_one_optimizer_step_changes_the_adapter_and_replaces_an_earlier
     data = write_jsonl(tmp_path / "pairs.jsonl", synthetic_dpo(2))
     out = tmp_path / "one-step"
     # What an earlier run with --merge and a GGUF base left in the same --out; this run writes neither
-    for stale in ("merged/model.safetensors", "adapter/adapter_model.bin", "Modelfile", "adapter.gguf"):
+    for stale in ("merged/model.safetensors", "adapter/adapter_model.bin", "Modelfile", "adapter.gguf", "train_config.json"):
         (out / stale).parent.mkdir(parents=True, exist_ok=True)
         (out / stale).write_text("from an earlier run")
     (out / "notes.txt").write_text("the user's own")
@@ -118,6 +118,7 @@ def test_a_run_of_one_optimizer_step_changes_the_adapter_and_replaces_an_earlier
     adapter = load_file(str(out / "adapter" / "adapter_model.safetensors"))
     assert all(float(t.abs().max()) > 0 for k, t in adapter.items() if "lora_B" in k)
     assert sorted(p.name for p in out.iterdir()) == ["adapter", "adapter.gguf", "notes.txt", "train_config.json"]
+    assert json.loads((out / "train_config.json").read_text())["lr"] == pytest.approx(1e-2)
     assert not (out / "adapter" / "adapter_model.bin").exists()
     assert (out / "adapter.gguf").read_bytes()[:4] == b"GGUF" and events[-1]["ollama_modelfile"] is None
 
@@ -229,10 +230,13 @@ def test_data_and_usage_errors_are_events_with_their_exit_codes(tiny_model_dir, 
     assert main([*common, "--data", str(tmp_path / "latin1.jsonl")]) == 3
     assert "latin1.jsonl: not UTF-8 text" in error_event(capsys)["message"]
     (tmp_path / "a-file").write_text("")
+    (tmp_path / "mine" / "adapter").mkdir(parents=True)  # the user's own folders, never replaced
+    (tmp_path / "mine" / "Modelfile").write_text("FROM llama3\n")
     for args, says in [(["--data", str(tmp_path / "missing.jsonl")], "missing.jsonl: no such file"),
                        (["--data", str(tmp_path)], ": a directory, not a file"),
                        ([*data, "--chat-template", str(tmp_path / "t.jinja")], "--chat-template"),
-                       ([*data, "--out", str(tmp_path / "a-file")], "a-file is a file; the trainer writes a directory")]:
+                       ([*data, "--out", str(tmp_path / "a-file")], "a-file is a file; the trainer writes a directory"),
+                       ([*data, "--out", str(tmp_path / "mine")], "mine already holds adapter, Modelfile that no training run wrote")]:
         assert main([*common, *args]) == 2
         event = error_event(capsys)
         assert event["kind"] == "usage" and says in event["message"], (args, event)

@@ -104,7 +104,7 @@ export default suite('commands', ({ test, after }) => {
     assert.equal(readFileSync(out, 'utf8'), '');
   }, 30_000);
 
-  test('Fine-Tune trains a tiny model from the exported pair with the trainer the package ships', async () => {
+  test('Fine-Tune trains a tiny model from the exported pair with the trainer the package ships, on the CPU despite a 4-bit default', async () => {
     const venv = e2eEnv.trainerVenv;
     if (!venv || !existsSync(path.join(venv, 'bin', 'python'))) skip('no trainer environment: scripts/test.sh creates trainer/.venv before this suite');
     const trainerDir = path.join(ourExtension().extensionPath, 'trainer');
@@ -115,6 +115,8 @@ export default suite('commands', ({ test, after }) => {
     const config = vscode.workspace.getConfiguration('entropo.train');
     await config.update('pythonEnvironment', venv, vscode.ConfigurationTarget.Global);
     await config.update('extraArgs', ['--max-steps', '2', '--grad-accum', '1'], vscode.ConfigurationTarget.Global);
+    // A 4-bit default needs a GPU: a run on the CPU trains the base as it is instead of failing on the setting.
+    await config.update('quantize', '4bit', vscode.ConfigurationTarget.Global);
     try {
       const out = path.join(temp, 'adapter-out');
       const outcome = await runCommand<TrainOutcome>('entropo.train', { method: 'entropo-dpo', baseModel: model, data, out, cpuOk: true });
@@ -124,6 +126,7 @@ export default suite('commands', ({ test, after }) => {
     } finally {
       await config.update('pythonEnvironment', undefined, vscode.ConfigurationTarget.Global);
       await config.update('extraArgs', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('quantize', undefined, vscode.ConfigurationTarget.Global);
     }
   }, 300_000);
 
