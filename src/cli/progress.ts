@@ -41,7 +41,7 @@ export function progressPrinter(stream: NodeJS.WritableStream): (event: FixEvent
         write('entropo: removing workspaces');
         break;
       case 'verify_start':
-        write(`entropo: verifying ${event.candidates} candidates (signals: finished, validity, syntax, agreement, tests, verifiers)`);
+        write(`entropo: verifying ${event.candidates} candidates (${event.quickOnly ? 'quick checks only, the run was cancelled: ' : ''}signals: ${event.signals.join(', ')})`);
         break;
       default:
         break;

@@ -4,6 +4,7 @@
  * result.json, and no candidate recommended or offered for applying.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -66,6 +67,20 @@ describe('entropo run against a failing model server', () => {
     expect(run.lastLine).toBe(`entropo: failed: 2 of 2 rollouts failed: the model server at ${run.url} did not start answering within 1 s; check that it is running and not overloaded, or raise the request timeout.`);
     expectNothingRecommended(run);
     expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it('a closed port with a request timeout shorter than the retries: named as unreachable, not as slow', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const repo = exampleRepo();
+    const work = tempDir();
+    cleanups.push(repo.cleanup, work.cleanup);
+    const run = await runCli(['run', '--repo', repo.dir, '--issue', path.join(EXAMPLE_DIR, 'issue.md'), '--base-url', `http://127.0.0.1:${port}/v1`, '--model', 'm',
+      '--samples', '1', '--request-timeout', '2', '--out', path.join(work.dir, 'out'), '--no-record', '--allow-unsandboxed']);
+    expect(run.code).toBe(4);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^entropo: failed: 1 of 1 rollouts failed: cannot reach the model server at http://127\\.0\\.0\\.1:${port}/v1 \\(connect ECONNREFUSED [^;]+; retried until the 2 s request timeout\\)`));
   });
 
   it('a connection reset on every attempt: failed, exit 4', async () => {

@@ -64,7 +64,7 @@ describe('Ctrl-C', () => {
   it('during verification: exit 130, the patches and result.json written, the run recorded as cancelled, no snapshot ref left', async () => {
     const { repo, work } = setup();
     const cli = startCli(run(repo, work, ['--samples', '1', '--script', FIX, '--test-command', 'sleep 60; python3 -m unittest']));
-    await cli.waitForStderr(/^entropo: verifying 1 candidates/m);
+    await cli.waitForStderr(/^entropo: verifying 1 candidates \(signals: finished, validity, syntax, agreement, local, regression, reproduction\)$/m);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     cli.child.kill('SIGINT');
     const { code } = await cli.exited;
@@ -72,6 +72,7 @@ describe('Ctrl-C', () => {
     const saved = JSON.parse(readFileSync(path.join(work, 'out', 'result.json'), 'utf8')) as Saved;
     expect(saved.outcome.kind).toBe('cancelled');
     expect(saved.outcome.summary).toMatch(/; r0 finished before it but is untested/);
+    expect(cli.output.stderr).toMatch(/^entropo: verifying 1 candidates \(quick checks only, the run was cancelled: signals: finished, validity, syntax, agreement\)$/m);
     expect(readFileSync(path.join(work, 'out', 'patches', 'r0.patch'), 'utf8')).toContain('+    return (total + per_page - 1) // per_page');
     expect(storeLines(path.join(work, 'store')).filter((r) => r.kind === 'task').map((r) => r.status)).toEqual(['cancelled']);
     expect(git(repo, 'for-each-ref', 'refs/entropo')).toBe('');

@@ -9,6 +9,8 @@ export class CallGuard {
   private timer: NodeJS.Timeout | undefined;
   /** True once the deadline passed before `started()`. */
   timedOut = false;
+  /** When the call began (ms since the epoch). */
+  readonly began = Date.now();
   readonly signal = this.controller.signal;
 
   constructor(private readonly outer: AbortSignal | undefined, deadlineMs: number) {

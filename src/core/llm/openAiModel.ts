@@ -8,7 +8,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
+import { AgentError, ErrorReason, isAbort, throwIfAborted } from '../errors.js';
 import { CallGuard } from './callGuard.js';
 import { ContextOverflowError, parseContextOverflow } from './contextOverflow.js';
 import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
@@ -99,6 +99,8 @@ export class OpenAiModel implements Model {
   private readonly idleMs: number;
   private readonly maxReplyChars: number;
   private readonly maxRetries: number;
+  /** The last request that got no answer at all (refused, reset), and when: the SDK retries it unseen. */
+  private lastUnreached: { cause: string; at: number } | undefined;
   private detected: Promise<ServerKind> | undefined;
 
   constructor(options: OpenAiModelOptions) {
@@ -122,7 +124,10 @@ export class OpenAiModel implements Model {
       project: null,
       timeout: this.timeoutMs,
       maxRetries: this.maxRetries,
-      fetch: normalizingFetch,
+      fetch: (input, init) => normalizingFetch(input, init).catch((error: unknown) => {
+        if (error instanceof Error && !isAbort(error)) this.lastUnreached = { cause: rootCause(error), at: Date.now() };
+        throw error;
+      }),
       logLevel: 'off',
     });
   }
@@ -267,6 +272,11 @@ export class OpenAiModel implements Model {
 
   private toAgentError(error: unknown, signal: AbortSignal | undefined, guard: CallGuard): AgentError {
     if (signal?.aborted) return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
+    // The deadline may end the SDK's retries of a server that refuses every connection: say that, not "slow".
+    const unreached = this.lastUnreached && this.lastUnreached.at >= guard.began ? this.lastUnreached.cause : undefined;
+    if (guard.timedOut && unreached) {
+      return this.failure(ErrorReason.ModelUnavailable, `Cannot reach the model server at ${this.where} (${unreached}; retried until the ${seconds(this.timeoutMs)} s request timeout); check that the server is running and that the base URL is right (OpenAI-compatible servers usually end in /v1).`);
+    }
     if (guard.timedOut || error instanceof APIConnectionTimeoutError) {
       return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} did not start answering within ${seconds(this.timeoutMs)} s; check that it is running and not overloaded, or raise the request timeout.`);
     }

@@ -9,14 +9,16 @@ import type { TaskStatus } from '../store/storeTypes.js';
 import type { Model, ProcessRunner, Usage } from '../types.js';
 import { sumUsage } from '../usage.js';
 import { rankCandidates, type RankedCandidate } from '../verify/rankCandidates.js';
-import type { Ranking } from '../verify/signalTypes.js';
-import { verifyCandidates } from '../verify/verifyCandidates.js';
+import type { Ranking, SignalName } from '../verify/signalTypes.js';
+import { BUILT_IN, verifyCandidates } from '../verify/verifyCandidates.js';
 import { isAbort } from '../errors.js';
 import { batchOutcome, verifierNotes, type BatchOutcome } from './batchOutcome.js';
 import { agentConfigFrom, containmentFrom, endpointFrom, selectorFrom, verifierFactory } from './fromSettings.js';
 
 /** Events of the whole job: the batch's, then verification and ranking. */
-export type FixEvent = BatchEvent | { type: 'verify_start'; candidates: number } | { type: 'ranked'; ranking: Ranking; outcome: BatchOutcome; taskId?: string };
+export type FixEvent = BatchEvent
+  /** `signals`: what this verification measures (the quick ones, plus the verifiers' that run). */
+  | { type: 'verify_start'; candidates: number; signals: SignalName[]; quickOnly: boolean } | { type: 'ranked'; ranking: Ranking; outcome: BatchOutcome; taskId?: string };
 
 /** What a front end supplies besides the settings: the job's inputs and the places and people around it. */
 export interface FixHost {
@@ -87,7 +89,6 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
     model, config, runner: host.runner, containment, outDir: host.outDir, signal: host.signal, worktreeBaseDir: host.worktreeBaseDir,
     budget: { costUsd: settings.batchCostUsd || undefined, tokens: settings.batchTokens || undefined }, events: events as Emitter<BatchEvent> | undefined,
   });
-  events?.emit({ type: 'verify_start', candidates: made.length });
   // Test runs are contained like the rollouts' commands, in workspaces isolated the way the rollouts' were;
   // they may write only in this verification's own workspaces. After a cancel (before verification or
   // during it) only the quick static signals run: what was produced is still ranked and recorded.
@@ -95,6 +96,7 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
   const verify = (quickOnly: boolean) => {
     const these = verifiers({ issue: host.issue, snapshot: batch.snapshot, runner: host.runner, containment, isolation: batch.isolation.kind, quickOnly });
     used.push(...these);
+    events?.emit({ type: 'verify_start', candidates: made.length, signals: [...BUILT_IN, ...these.flatMap((v) => v.signals)], quickOnly });
     return verifyCandidates(made, {
       verifiers: these,
       checkout: { root: batch.snapshot.root, snapshotCommit: batch.snapshot.commit }, signal: quickOnly ? undefined : host.signal,

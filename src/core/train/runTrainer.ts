@@ -37,15 +37,28 @@ export function findTrainerDir(from: string): string | undefined {
 export async function ensureTrainerEnv(location: TrainerLocation, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<string> {
   const env = { ...scrubEnv(process.env), ...(location.venvDir ? { ENTROPO_TRAINER_VENV: location.venvDir } : {}) };
   const lines: string[] = [];
+  const stdout: string[] = [];
   const extras = location.extras?.length ? [location.extras.join(',')] : [];
   const code = await spawnLines('bash', [path.join(location.trainerDir, 'setup.sh'), ...extras], { env, signal }, (line, stream) => {
     lines.push(line);
     if (stream === 'stderr') onEvent({ event: 'setup', line });
+    else stdout.push(line);
   });
   if (code.exitCode === 4) throw new AgentError(ErrorReason.Config, 'Python 3.10 or newer was not found: install python3 with venv (Debian: apt-get install python3-venv), or set PYTHON to an interpreter.');
   if (code.exitCode !== 0) throw new AgentError(ErrorReason.Config, `Setting up the trainer's Python environment failed (exit ${code.exitCode ?? code.signal}): ${lines.slice(-3).join(' | ')}`);
-  return lines.filter((l) => l.trim()).at(-1)!.trim();
+  // setup.sh prints the interpreter as its one line on stdout; everything else goes to stderr.
+  return stdout.filter((l) => l.trim()).at(-1)!.trim();
 }
+
+// The trainer's own settings by environment, which the scrub of ENTROPO_* secrets would drop: no secrets.
+const TRAINER_VARIABLES = ['ENTROPO_GGUF_CACHE'];
+
+function kept(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(TRAINER_VARIABLES.flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
+}
+
+/** How long a stopped trainer may take to end on its own (save nothing, end its workers) before SIGKILL. */
+const STOP_GRACE_MS = 15_000;
 
 /** Options of one training run. */
 export interface RunTrainerOptions {
@@ -55,6 +68,8 @@ export interface RunTrainerOptions {
   args: string[];
   signal?: AbortSignal;
   onEvent: (event: TrainEvent) => void;
+  /** How long a cancelled trainer may take to end on SIGTERM before SIGKILL; default 15 s. */
+  stopGraceMs?: number;
 }
 
 /** Runs the trainer as a child process, forwarding its events; returns the done event or throws a clear error. */
@@ -63,7 +78,7 @@ export async function runTrainer(options: RunTrainerOptions): Promise<TrainDone>
   let failure: TrainError | undefined;
   const tail: string[] = [];
   const result = await spawnLines(options.python, ['-m', 'entropo_trainer.train', ...options.args],
-    { cwd: options.trainerDir, env: { ...scrubEnv(process.env), PYTHONUNBUFFERED: '1' }, signal: options.signal },
+    { cwd: options.trainerDir, env: { ...scrubEnv(process.env), ...kept(process.env), PYTHONUNBUFFERED: '1' }, signal: options.signal, stopGraceMs: options.stopGraceMs },
     (line, stream) => {
       const event = stream === 'stdout' ? parseTrainLine(line) : { event: 'log' as const, line };
       if (event.event === 'done') done = event;
@@ -90,17 +105,23 @@ function explain(result: SpawnResult, failure: TrainError | undefined, tail: str
 
 interface SpawnResult { exitCode: number | null; signal: string | null; spawnError?: string }
 
-async function spawnLines(file: string, args: string[], options: { cwd?: string; env: Record<string, string>; signal?: AbortSignal },
+async function spawnLines(file: string, args: string[], options: { cwd?: string; env: Record<string, string>; signal?: AbortSignal; stopGraceMs?: number },
   onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<SpawnResult> {
   // Own process group: cancelling stops the trainer and every worker accelerate started; SIGTERM lets it
   // end its own workers first.
   const started = spawnGroup(file, args, { cwd: options.cwd, env: options.env, noStdin: true });
-  const stop = () => started.kill('SIGTERM');
+  // A trainer stuck in native code (a CUDA call, a hung collective) that ignores SIGTERM is killed after a while.
+  let hard: NodeJS.Timeout | undefined;
+  const stop = () => {
+    started.kill('SIGTERM');
+    hard ??= setTimeout(() => started.kill('SIGKILL'), options.stopGraceMs ?? STOP_GRACE_MS);
+  };
   options.signal?.addEventListener('abort', stop, { once: true });
   if (options.signal?.aborted) stop();
   createInterface({ input: started.child.stdout! }).on('line', (l) => onLine(l, 'stdout'));
   createInterface({ input: started.child.stderr! }).on('line', (l) => onLine(l, 'stderr'));
   const { code, signal, spawnError } = await started.exit;
+  clearTimeout(hard);
   await started.closed;
   options.signal?.removeEventListener('abort', stop);
   return { exitCode: code, signal, spawnError };

@@ -20,8 +20,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
 }
 
-// The signals computed here for every candidate; a verifier measures each of the others.
-const BUILT_IN: readonly SignalName[] = ['finished', 'validity', 'syntax', 'agreement'];
+/** The signals computed here for every candidate; a verifier measures each of the others. */
+export const BUILT_IN: readonly SignalName[] = ['finished', 'validity', 'syntax', 'agreement'];
 
 // Why a signal is missing when no verifier measures it.
 function missingReason(name: SignalName, hasCheckout: boolean): string {
