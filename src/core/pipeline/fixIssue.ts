@@ -1,3 +1,4 @@
+import { isAbort } from '../errors.js';
 import type { Emitter } from '../events.js';
 import { createModelFactory } from '../llm/createModel.js';
 import type { BatchEvent, BatchResult, Candidate } from '../sampling/batchTypes.js';
@@ -11,7 +12,6 @@ import { sumUsage } from '../usage.js';
 import { rankCandidates, type RankedCandidate } from '../verify/rankCandidates.js';
 import type { Ranking, SignalName } from '../verify/signalTypes.js';
 import { BUILT_IN, verifyCandidates } from '../verify/verifyCandidates.js';
-import { isAbort } from '../errors.js';
 import { batchOutcome, verifierNotes, type BatchOutcome } from './batchOutcome.js';
 import { agentConfigFrom, containmentFrom, endpointFrom, selectorFrom, verifierFactory } from './fromSettings.js';
 

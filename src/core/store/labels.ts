@@ -25,9 +25,10 @@ export interface TaskSummary {
   status: TaskStatus;
   /**
    * `trainable`: the run is, the rollout was not stopped from outside, and the trajectory splits into prompt
-   * and turns; `stopped`: the rollout was stopped from outside (decisions.ts).
+   * and turns; `stopped`: the rollout was stopped from outside (decisions.ts); `evidence`: what its own
+   * execution says, for weak labels.
    */
-  candidates: { id: string; trainable: boolean; score?: number; stopped?: true; weak?: WeakEvidence }[];
+  candidates: { id: string; trainable: boolean; score?: number; stopped?: true; evidence?: WeakEvidence }[];
 }
 
 /**
@@ -50,9 +51,9 @@ export function summarizeTask(task: TaskRecord): TaskSummary {
     id: task.id, status: task.status ?? 'complete',
     candidates: task.candidates.map((c) => {
       const stopped = untrainableExit(c) !== undefined;
-      const weak = weakEvidence(c);
+      const evidence = weakEvidence(c);
       return { id: c.id, trainable: usable && !stopped && splitConversation(c.messages) !== null, score: verifierScore(c.signals),
-        ...(stopped ? { stopped: true as const } : {}), ...(weak.fixes || weak.unfit ? { weak } : {}) };
+        ...(stopped ? { stopped: true as const } : {}), ...(evidence.fixes || evidence.unfit ? { evidence } : {}) };
     }),
   };
 }
@@ -108,8 +109,8 @@ export function labelTask(task: TaskSummary, decisions: Map<string, DecisionKind
     } else if (weak && c.score !== undefined) {
       // A verifier's score never overrules the candidate's own tests: no weak positive for an unfit one, no
       // weak negative for one whose tests show it fixing something.
-      if (c.score >= weak.minConfidence && !c.weak?.unfit) labels.push({ candidateId: c.id, accepted: true, weak: true });
-      else if (c.score <= 1 - weak.minConfidence && !c.weak?.fixes) labels.push({ candidateId: c.id, accepted: false, weak: true });
+      if (c.score >= weak.minConfidence && !c.evidence?.unfit) labels.push({ candidateId: c.id, accepted: true, weak: true });
+      else if (c.score <= 1 - weak.minConfidence && !c.evidence?.fixes) labels.push({ candidateId: c.id, accepted: false, weak: true });
     }
   }
   return labels;
