@@ -28,6 +28,8 @@ export interface ScriptedReply {
   reset?: boolean;
   /** Send this text as the body with status 200 instead of a completion (streamed: as one SSE event's data). */
   rawBody?: string;
+  /** Send this page with status 200 and `text/html`, streamed or not (a web server or proxy where the API was meant). */
+  html?: string;
 }
 
 /** A failure to send instead of a scripted reply: an HTTP status, optionally with a body (a string is sent raw) and headers. */
@@ -138,6 +140,11 @@ async function handle(
     return;
   }
   if (reply.rawBody !== undefined) return sendRaw(res, reply.rawBody, body.stream === true);
+  if (reply.html !== undefined) {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(reply.html);
+    return;
+  }
   if (body.stream) return sendStream(res, reply, body, models[0]);
   if (reply.hang) return;
   const json = JSON.stringify(completion(reply, body, models[0]));

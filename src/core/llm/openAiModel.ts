@@ -101,6 +101,8 @@ export class OpenAiModel implements Model {
   private readonly maxRetries: number;
   /** The last request that got no answer at all (refused, reset), and when: the SDK retries it unseen. */
   private lastUnreached: { cause: string; at: number } | undefined;
+  /** The last request answered with another kind of body than asked for (an HTML page), and when. */
+  private lastForeign: ForeignBody | undefined;
   private detected: Promise<ServerKind> | undefined;
 
   constructor(options: OpenAiModelOptions) {
@@ -124,10 +126,21 @@ export class OpenAiModel implements Model {
       project: null,
       timeout: this.timeoutMs,
       maxRetries: this.maxRetries,
-      fetch: (input, init) => normalizingFetch(input, init).catch((error: unknown) => {
-        if (error instanceof Error && !isAbort(error)) this.lastUnreached = { cause: rootCause(error), at: Date.now() };
-        throw error;
-      }),
+      fetch: async (input, init) => {
+        const response = await normalizingFetch(input, init).catch((error: unknown) => {
+          if (error instanceof Error && !isAbort(error)) this.lastUnreached = { cause: rootCause(error), at: Date.now() };
+          throw error;
+        });
+        // The SDK reads such a body as a stream of no events, or as a completion without choices; what it
+        // was is worth saying.
+        const contentType = response.headers.get('content-type') ?? '(none)';
+        const streamed = typeof init?.body === 'string' && init.body.includes('"stream":true');
+        if (response.ok && !contentType.includes(streamed ? 'text/event-stream' : 'json')) {
+          const start = (await response.clone().text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, 80);
+          this.lastForeign = { contentType, start, at: Date.now() };
+        }
+        return response;
+      },
       logLevel: 'off',
     });
   }
@@ -195,6 +208,7 @@ export class OpenAiModel implements Model {
     );
     guard.started();
     const choice = completion.choices?.[0];
+    if (!choice) this.throwIfForeign(guard, 'a chat request', 'JSON');
     if (!choice) throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} answered without a choice (an empty "choices" list).`);
     const length = (choice.message.content?.length ?? 0) + (choice.message.tool_calls ?? []).reduce((n, c) => n + JSON.stringify(c).length, 0);
     if (length > this.maxReplyChars) throw this.tooLarge(length, request);
@@ -239,6 +253,7 @@ export class OpenAiModel implements Model {
     if (stopped === 'stalled') {
       throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} stopped sending for ${seconds(this.idleMs)} s in the middle of an answer (after ${acc.chunks} chunks); check that it is not overloaded, or raise the stream idle timeout.`);
     }
+    if (acc.chunks === 0) this.throwIfForeign(guard, 'a streamed chat request', 'server-sent events');
     if (!acc.sawChoice) throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} streamed no choice at all (${acc.chunks} chunks without "choices").`);
     if (acc.finishReason === undefined) throw this.truncated(acc, 'the stream ended without a finish reason');
     return this.response(request, acc.content, acc.toolCalls(), acc.usage, acc.finishReason, acc.logprobs);
@@ -268,6 +283,14 @@ export class OpenAiModel implements Model {
     const completionTokens = measured ? raw.completion_tokens : estimateTokens(content + toolCalls.map((c) => c.name + c.arguments).join(''));
     const usage = { promptTokens, completionTokens, costUsd: costUsd(promptTokens, completionTokens, this.options.pricing) };
     return { content, toolCalls, usage, finishReason, usageEstimated: !measured, ...(logprobs ? { logprobs } : {}) };
+  }
+
+  // A body of another kind than asked for, received during this call: named, with how it begins.
+  private throwIfForeign(guard: CallGuard, request: string, expected: string): void {
+    const page = this.lastForeign && this.lastForeign.at >= guard.began ? this.lastForeign : undefined;
+    if (!page) return;
+    throw new AgentError(ErrorReason.ModelUnavailable, `The server at ${this.where} answered ${request} with ${page.contentType}, not ${expected}`
+      + `${page.start ? ` (it begins "${page.start}")` : ''}: check that the base URL is the OpenAI-compatible API (it usually ends in /v1).`);
   }
 
   private toAgentError(error: unknown, signal: AbortSignal | undefined, guard: CallGuard): AgentError {
@@ -413,6 +436,9 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
+
+/** A successful answer whose body was not what the request asked for. */
+interface ForeignBody { contentType: string; start: string; at: number }
 
 /**
  * Rewrites error bodies into OpenAI's `{error: {message}}` shape: vLLM and FastAPI servers answer

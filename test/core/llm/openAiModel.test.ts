@@ -285,6 +285,17 @@ describe('OpenAiModel retries and failures', () => {
     expect((await failure(model(server, { stream: true }).complete({ messages: [user('Hi')] }))).message).toContain('streamed no choice at all');
   });
 
+  it('names a web page where the API was meant (200, text/html), streamed or not', async () => {
+    const page = '<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head><body>It works.</body></html>';
+    const server = await serve({ responses: [{ html: page }, { html: page }] });
+    const streamed = await failure(model(server, { stream: true }).complete({ messages: [user('Hi')] }));
+    expect(streamed.reason).toBe(ErrorReason.ModelUnavailable);
+    expect(streamed.message).toBe(`The server at ${server.url} answered a streamed chat request with text/html; charset=utf-8, not server-sent events `
+      + '(it begins "<!DOCTYPE html> <html><head><title>Welcome to nginx!</title></head><body>It work"): check that the base URL is the OpenAI-compatible API (it usually ends in /v1).');
+    const single = await failure(model(server).complete({ messages: [user('Hi')] }));
+    expect(single.message).toMatch(/^The server at \S+ answered a chat request with text\/html; charset=utf-8, not JSON \(it begins "<!DOCTYPE html> <html>/);
+  });
+
   it('refuses a reply far longer than any model answer, streamed or not', async () => {
     const server = await serve({ responses: [{ content: 'y'.repeat(3_000) }, { content: 'y'.repeat(3_000) }] });
     for (const stream of [false, true]) {
