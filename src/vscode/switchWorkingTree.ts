@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AgentError, ErrorReason } from '../core/errors.js';
@@ -17,6 +18,7 @@ export async function switchWorkingTree(root: string, plan: readonly FileSwitch[
     const names = dirty.map((d) => path.relative(root, d.uri.fsPath)).join(', ');
     throw new AgentError(ErrorReason.PatchDoesNotApply, `Not applied: ${names} has unsaved changes. Save or revert them first.`);
   }
+  await settled(uris.map((u) => u.fsPath));
   const edit = new vscode.WorkspaceEdit();
   const metadata = { label, needsConfirmation: false };
   const saved: vscode.Uri[] = [];
@@ -45,4 +47,18 @@ export async function switchWorkingTree(root: string, plan: readonly FileSwitch[
     const document = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath);
     if (document?.isDirty && !(await document.save())) throw new AgentError(ErrorReason.Io, `Could not save ${path.relative(root, uri.fsPath)}.`);
   }
+}
+
+// How long the editor may take to notice a file written on disk; until it has, it refuses to save over it.
+const EDITOR_CATCH_UP_MS = 1_500;
+
+/**
+ * Waits until every file was last written on disk at least EDITOR_CATCH_UP_MS ago. A file rewritten moments
+ * ago with the text the editor already has (a checkout, a formatter, a script) would otherwise make the
+ * editor refuse to save the switch ("file modified since"), leaving it applied in the editor only.
+ */
+async function settled(files: readonly string[]): Promise<void> {
+  const newest = Math.max(0, ...await Promise.all(files.map((f) => stat(f).then((s) => s.mtimeMs, () => 0))));
+  const wait = newest + EDITOR_CATCH_UP_MS - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, EDITOR_CATCH_UP_MS)));
 }
