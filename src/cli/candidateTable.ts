@@ -31,7 +31,7 @@ export function renderCandidates(report: FixReport, outDir: string, storeDir?: s
     `Diversity: ${describeDiversity(batch.diversity, ranked.filter((c) => c.patch !== '').length)}`,
     `Total: ${batch.usage.promptTokens + batch.usage.completionTokens} tokens, $${batch.usage.costUsd.toFixed(4)}, ${(batch.wallMs / 1000).toFixed(1)}s${judged(report)}`,
     `Patches and trajectories: ${outDir}`,
-    storeDir ? `Recorded as task ${report.taskId} in ${storeDir}` : 'Not recorded (--no-record).',
+    !storeDir ? 'Not recorded (--no-record).' : report.taskId ? `Recorded as task ${report.taskId} in ${storeDir}` : 'Not recorded: the preference store could not be written (see the note above).',
     // The repository's top level: run from a subfolder, `git apply` would skip the patch's other paths.
     outcome.recommended
       ? `Apply the best with: git -C ${shellQuote(batch.snapshot.root)} apply ${shellQuote(path.join(outDir, 'patches', `${outcome.recommended}.patch`))}`

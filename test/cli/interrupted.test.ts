@@ -3,9 +3,10 @@
  * during `rank`) or mistypes a path: the truth about what was tested, nothing recommended on no evidence,
  * nothing lost, a usage error before any work instead of a failure after it.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { segmentName } from '../../src/core/store/preferenceStore.js';
 import { cliTempFolder, runCli, startCli } from '../helpers/cli.js';
 import { EXAMPLE_DIR, exampleRepo, git, tempDir } from '../helpers/tempRepo.js';
 
@@ -117,6 +118,18 @@ describe('mistyped paths are usage errors before any rollout', () => {
     const store = await runCli([...base, '--issue', ISSUE, '--out', path.join(work, 'out'), '--store', file]);
     expect([store.code, store.stderr]).toEqual([2, `entropo: --store ${file}: it is a file, not a folder.\n`]);
     expect(existsSync(path.join(work, 'out'))).toBe(false);
+  });
+
+  it('a store that cannot be written costs the record, not the run: the candidates are written and shown, and the note says why', async () => {
+    const { repo, work } = setup();
+    // The month's segment is a folder: every append to the store fails, after the rollouts and the ranking.
+    mkdirSync(path.join(work, 'store', segmentName(new Date())), { recursive: true });
+    const result = await runCli(run(repo, work, ['--samples', '1', '--script', FIX, '--no-tests']));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^Note: The run is not recorded: the preference store in ${path.join(work, 'store')} could not be written \\(.*EISDIR`, 'm'));
+    expect(result.stdout).toContain('Not recorded: the preference store could not be written (see the note above).');
+    expect(result.stdout).toMatch(/^Apply the best with: /m);
+    expect(readFileSync(path.join(work, 'out', 'patches', 'r0.patch'), 'utf8')).toContain('+    return (total + per_page - 1) // per_page');
   });
 
   it('run from a subfolder: the apply command names the repository\'s top level, and works', async () => {

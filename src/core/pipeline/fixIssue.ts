@@ -120,8 +120,16 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
   const report: FixReport = { batch, candidates, ranking, outcome, status, verifierUsage: sumUsage(used.map((v) => v.spent?.())) };
   // Recorded in rollout order (r0, r1, ...); verifyCandidates gives the signals in that same order.
   const recorded = { ...batch, candidates: made.map((c, k) => ({ ...c, signals: signals[k].signals })) };
-  report.taskId = store.enabled ? await recordBatch(store, recorded, { issue: host.issue, config, ranking, status }) : undefined;
-  events?.emit({ type: 'ranked', ranking, outcome, taskId: report.taskId });
+  // A store that cannot be written (a full disk, a folder gone) costs the record, never the run: its
+  // candidates are still shown and can be applied, and the outcome says why nothing was recorded.
+  try {
+    report.taskId = store.enabled ? await recordBatch(store, recorded, { issue: host.issue, config, ranking, status }) : undefined;
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    report.outcome = { ...outcome, notes: [...(outcome.notes ?? []), `The run is not recorded: the preference store in ${host.storeDir} could not be written (${why}); decisions about its candidates are not recorded either.`] };
+  }
+  events?.emit({ type: 'ranked', ranking, outcome: report.outcome, taskId: report.taskId });
   return report;
 }
 
