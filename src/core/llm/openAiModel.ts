@@ -8,13 +8,14 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import { AgentError, ErrorReason, isAbort, throwIfAborted } from '../errors.js';
+import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { CallGuard } from './callGuard.js';
 import { ContextOverflowError, parseContextOverflow } from './contextOverflow.js';
 import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
 import { costUsd, estimateTokens, type Pricing } from './pricing.js';
 import { SETTINGS } from '../settings/settings.js';
 import { detectServer, extrasFor, PREFILL, type ServerKind } from './serverProfile.js';
+import { rootCause, ServerFetch } from './serverFetch.js';
 
 /** How to reach and bill an OpenAI-compatible server. */
 export interface OpenAiModelOptions {
@@ -99,10 +100,7 @@ export class OpenAiModel implements Model {
   private readonly idleMs: number;
   private readonly maxReplyChars: number;
   private readonly maxRetries: number;
-  /** The last request that got no answer at all (refused, reset), and when: the SDK retries it unseen. */
-  private lastUnreached: { cause: string; at: number } | undefined;
-  /** The last request answered with another kind of body than asked for (an HTML page), and when. */
-  private lastForeign: ForeignBody | undefined;
+  private readonly server = new ServerFetch();
   private detected: Promise<ServerKind> | undefined;
 
   constructor(options: OpenAiModelOptions) {
@@ -126,21 +124,7 @@ export class OpenAiModel implements Model {
       project: null,
       timeout: this.timeoutMs,
       maxRetries: this.maxRetries,
-      fetch: async (input, init) => {
-        const response = await normalizingFetch(input, init).catch((error: unknown) => {
-          if (error instanceof Error && !isAbort(error)) this.lastUnreached = { cause: rootCause(error), at: Date.now() };
-          throw error;
-        });
-        // The SDK reads such a body as a stream of no events, or as a completion without choices; what it
-        // was is worth saying.
-        const contentType = response.headers.get('content-type') ?? '(none)';
-        const streamed = typeof init?.body === 'string' && init.body.includes('"stream":true');
-        if (response.ok && !contentType.includes(streamed ? 'text/event-stream' : 'json')) {
-          const start = (await response.clone().text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, 80);
-          this.lastForeign = { contentType, start, at: Date.now() };
-        }
-        return response;
-      },
+      fetch: this.server.fetch,
       logLevel: 'off',
     });
   }
@@ -287,7 +271,7 @@ export class OpenAiModel implements Model {
 
   // A body of another kind than asked for, received during this call: named, with how it begins.
   private throwIfForeign(guard: CallGuard, request: string, expected: string): void {
-    const page = this.lastForeign && this.lastForeign.at >= guard.began ? this.lastForeign : undefined;
+    const page = this.server.foreignSince(guard.began);
     if (!page) return;
     throw new AgentError(ErrorReason.ModelUnavailable, `The server at ${this.where} answered ${request} with ${page.contentType}, not ${expected}`
       + `${page.start ? ` (it begins "${page.start}")` : ''}: check that the base URL is the OpenAI-compatible API (it usually ends in /v1).`);
@@ -296,7 +280,7 @@ export class OpenAiModel implements Model {
   private toAgentError(error: unknown, signal: AbortSignal | undefined, guard: CallGuard): AgentError {
     if (signal?.aborted) return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
     // The deadline may end the SDK's retries of a server that refuses every connection: say that, not "slow".
-    const unreached = this.lastUnreached && this.lastUnreached.at >= guard.began ? this.lastUnreached.cause : undefined;
+    const unreached = this.server.unreachedSince(guard.began);
     if (guard.timedOut && unreached) {
       return this.failure(ErrorReason.ModelUnavailable, `Cannot reach the model server at ${this.where} (${unreached}; retried until the ${seconds(this.timeoutMs)} s request timeout); check that the server is running and that the base URL is right (OpenAI-compatible servers usually end in /v1).`);
     }
@@ -437,48 +421,9 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
-/** A successful answer whose body was not what the request asked for. */
-interface ForeignBody { contentType: string; start: string; at: number }
-
-/**
- * Rewrites error bodies into OpenAI's `{error: {message}}` shape: vLLM and FastAPI servers answer
- * `{message}` or `{detail}`, which the SDK would reduce to "status code (no body)".
- */
-async function normalizingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const response = await fetch(input, init);
-  if (response.ok) return response;
-  const text = await response.text().catch(() => '');
-  const headers = new Headers(response.headers);
-  headers.delete('content-length');
-  headers.delete('content-encoding');
-  headers.set('content-type', 'application/json');
-  const body = JSON.stringify({ error: { message: errorText(text) } });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
-}
-
-function errorText(text: string): string {
-  try {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    const error = json.error;
-    const candidate = typeof error === 'string' ? error
-      : error && typeof error === 'object' && 'message' in error ? (error as { message: unknown }).message
-        : json.message ?? json.detail;
-    if (candidate !== undefined) return typeof candidate === 'string' ? candidate : JSON.stringify(candidate);
-  } catch {
-    // Not JSON: a proxy's HTML page or plain text, shown as is below.
-  }
-  return text.trim().slice(0, 1000) || '(empty body)';
-}
-
 function serverMessage(error: APIError): string {
   const inner = (error.error as { message?: unknown } | undefined)?.message;
   return typeof inner === 'string' ? inner : error.message;
-}
-
-function rootCause(error: Error): string {
-  let current: unknown = error;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
 }
 
 /** Catches bad settings at construction, where the SDK would only fail at the first call with a vaguer message. */
