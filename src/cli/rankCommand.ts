@@ -9,6 +9,7 @@ import { numberFlag, parseFlags } from './options.js';
 import { offered, settingFlags, settingsFromFlags } from './settingFlags.js';
 import { signalsFromFlags } from './signalsFlag.js';
 import { readRankInput } from './rankInput.js';
+import { cancelOnSigint } from './sigint.js';
 import { UsageError } from './usageError.js';
 
 const USAGE = `Usage: entropo rank --candidates FILE.jsonl [--out FILE] [--repo-dir DIR] [options]
@@ -59,12 +60,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
     await writeFile(out, '');
   }
   // Ctrl-C stops the verifications and removes their workspaces; the issues finished by then are written.
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(EXIT.cancelled);
-    process.stderr.write('entropo: cancelling; cleaning up worktrees (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const stopListening = cancelOnSigint(controller);
   // Records are written one at a time, in the order instances finish, so a crash keeps every finished one.
   let writing = Promise.resolve();
   const done = { ranked: 0, failed: 0 };
@@ -84,7 +80,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
     process.stderr.write(`entropo: cancelled: ${done.ranked} issue(s) ranked and ${done.failed} failed before the cancel, written${out ? ` to ${out}` : ''}; the rest not ranked\n`);
     return EXIT.cancelled;
   } finally {
-    process.off('SIGINT', onSigint);
+    stopListening();
   }
 }
 

@@ -11,6 +11,7 @@ import { renderCandidates } from './candidateTable.js';
 import { EXIT, outcomeExitCode } from './exitCodes.js';
 import { parseFlags } from './options.js';
 import { progressPrinter } from './progress.js';
+import { cancelOnSigint } from './sigint.js';
 import { offered, settingFlags, settingsFromFlags } from './settingFlags.js';
 import { UsageError } from './usageError.js';
 
@@ -50,17 +51,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const outDir = path.resolve(String(flags.out ?? path.join(homedir(), '.local', 'state', 'entropo', 'runs', new Date().toISOString().replace(/[:.]/g, '-'))));
   const events = new Emitter<FixEvent>();
   events.subscribe(progressPrinter(process.stderr));
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('entropo: cancelling; cleaning up worktrees (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
   const storeDir = settings.storeDirectory || defaultStoreDir(repoDir);
   // Before any rollout: a folder that cannot be made would otherwise fail the run at its end, its work lost.
   folderOrUsage('--out', outDir);
   folderOrUsage('--store', storeDir);
+  const controller = new AbortController();
+  const stopListening = cancelOnSigint(controller);
   try {
     const report = await fixIssue(settings, {
       repoDir, issue, outDir, storeDir, events, signal: controller.signal,
@@ -80,7 +76,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (controller.signal.aborted) return EXIT.cancelled;
     return outcomeExitCode(report.outcome.kind);
   } finally {
-    process.off('SIGINT', onSigint);
+    stopListening();
   }
 }
 
