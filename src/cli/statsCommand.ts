@@ -56,7 +56,7 @@ function render(s: StoreStats): string {
     ['skipped lines', `${s.skipped.length} (${s.torn} torn by a crash)`],
   ];
   const { cancelled, failed } = s.excludedTasks;
-  const stopped = s.excludedCandidates > 0 ? `${s.excludedCandidates} candidate(s) whose rollout failed or was cancelled` : '';
+  const stopped = s.excludedCandidates > 0 ? `${s.excludedCandidates} candidate(s) whose rollout was stopped from outside (a failure, a cancel, the batch budget)` : '';
   const runs = cancelled + failed > 0 ? `${cancelled} cancelled and ${failed} failed run(s)` : '';
   if (runs || stopped) rows.push(['not for training', [runs, stopped].filter(Boolean).join('; ')]);
   if (s.orphanDecisions > 0) rows.push(['orphan decisions', String(s.orphanDecisions)]);

@@ -14,8 +14,9 @@
  * The latest decision about a candidate stands. Runs that were cancelled or failed (TaskInput.status) are
  * kept in the store, marked, and never become training data, whatever was decided about their candidates.
  * Neither does a candidate whose rollout was stopped from outside (the model server failed, the rollout
- * crashed, the user cancelled it, the batch's shared budget ran out) in a complete run: its trajectory ends where an outage cut it, not where
- * the model chose to, and rejecting it would teach the model to avoid what it had not yet finished.
+ * crashed, the user cancelled it, the batch's shared budget ran out) in a complete run: its trajectory ends
+ * where an outage cut it, not where the model chose to, and rejecting it would teach the model to avoid what
+ * it had not yet finished.
  */
 import type { ExitReason } from '../types.js';
 import type { DecisionKind, TaskStatus } from './storeTypes.js';

@@ -65,7 +65,7 @@ describe('entropo export and entropo stats', () => {
     await store.appendTask({ ...syntheticTask(4, { steps: 1, candidates: 2 }), status: 'cancelled' });
     const human = io();
     expect(await statsCommand(['--store', store.dir], human.streams)).toBe(0);
-    expect(human.text.out).toContain('not for training     1 cancelled and 0 failed run(s); 1 candidate(s) whose rollout failed or was cancelled');
+    expect(human.text.out).toContain('not for training     1 cancelled and 0 failed run(s); 1 candidate(s) whose rollout was stopped from outside (a failure, a cancel, the batch budget)');
   });
 
   it('reports torn lines, refuses bad flags, and deletes only with --yes', async () => {
