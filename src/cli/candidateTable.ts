@@ -1,5 +1,6 @@
 import type { FixReport } from '../core/pipeline/fixIssue.js';
 import * as path from 'node:path';
+import { shellQuote as quoteWord } from '../core/process/shellQuote.js';
 import { describeDiversity } from '../core/worktree/diversity.js';
 import { patchLineCounts } from '../core/worktree/patchStats.js';
 
@@ -48,5 +49,5 @@ function judged(report: FixReport): string {
 
 // A path with spaces or quotes must survive being pasted into a shell.
 function shellQuote(text: string): string {
-  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : quoteWord(text);
 }

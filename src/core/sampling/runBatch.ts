@@ -11,6 +11,7 @@ import { NodeWorkspace } from '../node/nodeWorkspace.js';
 import { SETTINGS } from '../settings/settings.js';
 import { createProcessRunner, decideRunner, type ContainedRunner } from '../sandbox/createProcessRunner.js';
 import { detectSandbox } from '../sandbox/detectSandbox.js';
+import type { HelperSandbox } from '../sandbox/helperSandbox.js';
 import { inNamespace } from '../sandbox/namespacedRunner.js';
 import type { ContainmentPolicy } from '../sandbox/sandboxTypes.js';
 import type { Model, ProcessRunner, Usage } from '../types.js';
@@ -98,9 +99,11 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   });
   events?.emit({ type: 'worktrees_ready', paths: batch.workspaces.map((w) => w.path) });
   const guard = new BatchGuard(options.signal, options.budget);
+  // Git runs the repository's filter drivers when it reads a patch out of a workspace the agent wrote in.
+  const filterSandbox = sandboxed ? { ...options.containment?.sandbox, bwrapPath: sandboxed } : undefined;
   let candidates: Candidate[];
   try {
-    candidates = await mapLimited(batch.workspaces, concurrency, (ws, k) => runRollout(options, snap.commit, ws, k, guard));
+    candidates = await mapLimited(batch.workspaces, concurrency, (ws, k) => runRollout(options, { commit: snap.commit, filterSandbox }, ws, k, guard));
   } finally {
     events?.emit({ type: 'cleanup' });
     guard.dispose();
@@ -114,7 +117,13 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   return result;
 }
 
-async function runRollout(options: RunBatchOptions, snapshotCommit: string, ws: IsolatedWorkspace, k: number, guard: BatchGuard): Promise<Candidate> {
+interface PatchBase {
+  /** The snapshot's commit, which the patch is taken against. */
+  commit: string;
+  filterSandbox?: HelperSandbox;
+}
+
+async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: IsolatedWorkspace, k: number, guard: BatchGuard): Promise<Candidate> {
   const id = `r${k}`;
   const seed = options.seed === undefined ? undefined : options.seed + k;
   const config: AgentConfig = { ...options.config, sampling: { ...options.config.sampling, seed } };
@@ -143,7 +152,7 @@ async function runRollout(options: RunBatchOptions, snapshotCommit: string, ws: 
       workspace: new NodeWorkspace(ws.inside, { hostRoot: ws.namespace?.hostRoot }),
       runner: contained ?? inNamespace(options.runner ?? new NodeProcessRunner(), ws.namespace),
     });
-    const patch = await workspacePatch(ws, snapshotCommit, { keep: mentionedPaths(run.result) });
+    const patch = await workspacePatch(ws, patchBase.commit, { keep: mentionedPaths(run.result), filterSandbox: patchBase.filterSandbox });
     const stoppedByBudget = run.exitReason === 'cancelled' && guard.budgetHit;
     candidate = { ...base, patch, changedFiles: changedFiles(patch), result: run.result,
       exitReason: stoppedByBudget ? 'limits_exceeded' : run.exitReason,

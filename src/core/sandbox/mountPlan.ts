@@ -13,8 +13,8 @@ export interface MountInput {
   readOnly: string[];
   /** Paths to hide (missing ones are skipped). */
   hidden: string[];
-  /** Host folder the command sees as /tmp, private to its runner. */
-  privateTmp: string;
+  /** Host folder the command sees as /tmp, private to its runner; without one, an empty /tmp of the sandbox's own. */
+  privateTmp?: string;
   /** An empty read-only file, mounted over hidden files (so they read as empty rather than failing). */
   emptyFile: string;
   network: NetworkMode;
@@ -58,7 +58,8 @@ export function bwrapArgs(input: MountInput): string[] {
     .filter((h) => !isUnder(h.path, tmpRoots) || isUnder(h.path, visible))
     .filter((h, _, all) => !all.some((o) => o !== h && o.dir && isStrictlyUnder(h.path, [o.path]) && !isUnder(h.path, writable)));
   const [inner, outer] = partition(hidden, (h) => isUnder(h.path, writable));
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', input.privateTmp, '/tmp'];
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc',
+    ...(input.privateTmp ? ['--bind', input.privateTmp, '/tmp'] : ['--tmpfs', '/tmp'])];
   for (const root of tmpRoots.filter((r) => r !== '/tmp')) args.push('--tmpfs', root);
   args.push(...maskArgs(outer, input.emptyFile));
   for (const path of writable) args.push('--bind', path, path);

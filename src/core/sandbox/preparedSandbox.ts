@@ -1,6 +1,7 @@
 /** A sandbox started ahead of its command: built, placed in its cgroup, and waiting to be told what to run. */
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { shellQuote } from '../process/shellQuote.js';
 import type { ProcessResult, RunOptions } from '../types.js';
 import { collectBwrap, launchBwrap, type BwrapChild } from './bwrapProcess.js';
 import type { CommandCgroup } from './cgroups.js';
@@ -83,7 +84,7 @@ export class PreparedSandbox {
 /** The instruction: bash code that closes the instruction pipe and becomes `command` with exactly `env`. */
 function instruction(command: string[], env: Record<string, string>): string {
   const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-  const code = `exec ${SPEC_FD}<&-; exec env -i -- ${[...assignments, ...command].map(quote).join(' ')}`;
+  const code = `exec ${SPEC_FD}<&-; exec env -i -- ${[...assignments, ...command].map(shellQuote).join(' ')}`;
   return `${Buffer.byteLength(code)}\n${code}`;
 }
 
@@ -108,11 +109,6 @@ async function readyWithin(ready: Promise<boolean>, options: RunOptions): Promis
 function spellable(command: string[], env: Record<string, string>): boolean {
   const names = Object.keys(env);
   return names.every((name) => name !== '' && !name.includes('=')) && ![...names, ...Object.values(env), ...command].some((word) => word.includes('\0'));
-}
-
-// Single quotes keep everything literal but a quote, which closes, adds an escaped quote, and reopens.
-function quote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 function setRef(launched: BwrapChild, on: boolean): void {

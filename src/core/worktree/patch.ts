@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
+import type { HelperSandbox } from '../sandbox/helperSandbox.js';
+import { containedFilters } from './filterDrivers.js';
 import { copyIndex, errorLine, git, gitResult, type GitOptions } from './git.js';
 import { parsePatch } from './parse.js';
 
@@ -35,6 +37,11 @@ export interface ExtractPatchOptions {
   scratchPatterns?: readonly string[];
   /** Paths (relative to the worktree root, or absolute inside it) kept even if they look like scratch. */
   keep?: readonly string[];
+  /**
+   * Where the repository's filter drivers run, since the agent wrote in this tree: a helper sandbox of it
+   * (sandbox/helperSandbox.ts); without one they run as configured (see filterDrivers.ts).
+   */
+  filterSandbox?: HelperSandbox;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -45,6 +52,8 @@ export interface ApplyPatchOptions {
   check?: boolean;
   /** The namespace of an overlay workspace, whose files git must see. */
   namespace?: GitOptions['namespace'];
+  /** Where filter drivers run in a tree that patches from the agent are applied to (see `ExtractPatchOptions`). */
+  filterSandbox?: HelperSandbox;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -77,7 +86,8 @@ export async function extractPatch(dir: string, snapshotCommit: string, options:
   try {
     const tempIndex = join(scratch, 'index');
     await copyIndex(indexPath, tempIndex);
-    const opts = { signal: options.signal, timeoutMs: options.timeoutMs, cwd: root, env: { GIT_INDEX_FILE: tempIndex } };
+    const base = { signal: options.signal, timeoutMs: options.timeoutMs, cwd: root };
+    const opts = { ...base, env: { GIT_INDEX_FILE: tempIndex }, filters: await containedFilters(options.filterSandbox, base) };
     // Stats every file of the tree: on a large checkout and a slow disk that has no useful time limit.
     await git(['add', '-A', '--', ':/'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
     return await patchOfIndex(opts, root, snapshotCommit, options);
@@ -105,7 +115,8 @@ export async function patchOfIndex(opts: GitOptions, root: string, snapshotCommi
 /** Applies a patch to the files under `dir` (a worktree's top level), after checking that all of it applies. */
 export async function applyPatch(dir: string, patch: string, options: ApplyPatchOptions = {}): Promise<void> {
   if (patch.trim() === '') return;
-  const opts = { ...options, cwd: dir, input: patch };
+  const base = { signal: options.signal, timeoutMs: options.timeoutMs, namespace: options.namespace, cwd: dir };
+  const opts = { ...base, input: patch, filters: await containedFilters(options.filterSandbox, base) };
   const checked = await gitResult(['apply', '--check', '--whitespace=nowarn', '-'], opts);
   if (checked.code !== 0) {
     const files = failingFiles(checked.stderr);

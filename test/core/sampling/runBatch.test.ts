@@ -160,8 +160,15 @@ describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspac
     const outside = tempDir();
     cleanups.push(outside.cleanup);
     const target = path.join(outside.dir, 'escaped.txt');
+    // A filter driver that runs a script of the tree, as git runs it while reading each patch
+    writeFileSync(path.join(s.repo, 'strip.sh'), '#!/bin/sh\ncat\n', { mode: 0o755 });
+    writeFileSync(path.join(s.repo, '.gitattributes'), '*.txt filter=strip\n');
+    s.before = hashUserState(s.repo);
+    Object.assign(process.env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'filter.strip.clean', GIT_CONFIG_VALUE_0: './strip.sh' });
+    cleanups.push(() => { for (const name of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0']) delete process.env[name]; });
+    const driver = `echo '#!/bin/sh' > strip.sh; echo 'echo pwned >> ${target}' >> strip.sh; echo cat >> strip.sh`;
     const script = new ScriptedModel([
-      { content: `<function=execute_bash>\n<parameter=cmd>echo pwned > ${target}; echo inside > inside.txt; pwd</parameter>\n</function>` },
+      { content: `<function=execute_bash>\n<parameter=cmd>echo pwned > ${target}; echo inside > inside.txt; ${driver}; pwd</parameter>\n</function>` },
       { content: '<function=finish>\n<parameter=command>submit</parameter>\n</function>' },
     ]);
     const result = await runBatch({ ...(await options(s, kind)), samples: 2, model: () => script.fork(),
@@ -170,6 +177,7 @@ describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspac
     for (const c of result.candidates) {
       expect(c.exitReason).toBe('submitted');
       expect(c.patch).toContain('+++ b/inside.txt');
+      expect(c.patch).toContain('+echo pwned');
     }
     await releaseSnapshot(result.snapshot);
     await expectUntouched(s, kind);

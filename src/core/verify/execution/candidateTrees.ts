@@ -5,6 +5,7 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mapLimited } from '../../concurrency.js';
 import { isAbort } from '../../errors.js';
+import type { HelperSandbox } from '../../sandbox/helperSandbox.js';
 import type { MountNamespace } from '../../types.js';
 import type { IsolationKind } from '../../worktree/batchMarker.js';
 import { chooseIsolation } from '../../worktree/isolation.js';
@@ -45,6 +46,8 @@ export interface PrepareTreesOptions {
    * dependencies that a checkout of the snapshot lacks. Defaults to node_modules, .venv and venv.
    */
   linkDependencies?: readonly string[];
+  /** Where the repository's filter drivers run as the patches are applied (see worktree/filterDrivers.ts). */
+  filterSandbox?: HelperSandbox;
 }
 
 /** Folders with installed dependencies that git ignores and tests need. */
@@ -75,7 +78,7 @@ export async function prepareCandidateTrees(
     const applied = await mapLimited(candidates, options.concurrency ?? 4, async (candidate, k): Promise<[string, string | Error]> => {
       const ws = batch.workspaces[k + 1];
       try {
-        await applyPatch(ws.path, candidate.patch, { signal: options.signal, timeoutMs: options.timeoutMs, namespace: ws.namespace });
+        await applyPatch(ws.path, candidate.patch, { signal: options.signal, timeoutMs: options.timeoutMs, namespace: ws.namespace, filterSandbox: options.filterSandbox });
         return [candidate.id, ws.path];
       } catch (error) {
         if (isAbort(error)) throw error;

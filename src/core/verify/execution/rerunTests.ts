@@ -1,4 +1,5 @@
 /** Runs tests that newly failed once more, on their own, to tell a regression from a flake. */
+import { shellQuote } from '../../process/shellQuote.js';
 import type { TestCommand } from './detectTestCommand.js';
 import { runTests, type RunTestsOptions } from './runTests.js';
 
@@ -52,8 +53,4 @@ export async function rerunFailed(dir: string, test: TestCommand, failed: readon
   }
   const flaky = failed.filter((id) => run.results.get(id) === 'passed');
   return { confirmed: failed.filter((id) => !flaky.includes(id)), flaky };
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
+import { shellQuote } from '../../process/shellQuote.js';
 import type { ProcessRunner } from '../../types.js';
 import type { TestCommand } from './detectTestCommand.js';
 import { parseCargoTest } from './parseCargo.js';
@@ -152,8 +153,4 @@ function relativeIds(results: TestResults, roots: string[]): TestResults {
   const out: TestResults = new Map();
   for (const [id, status] of results) record(out, prefixes.reduce((text, p) => text.split(p).join(''), id), status);
   return out;
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -75,9 +75,12 @@ export async function testSignals(
   if (changing.length === 0) {
     return { regression: { values: empty(new Map()) }, reproduction: { values: empty(new Map()), tests: [], valid: [], discarded: [] } };
   }
-  const kind = await isolationFor(options);
+  const bwrapPath = await sandboxFor(options);
+  const kind = await isolationFor(options, bwrapPath);
+  // Git runs the repository's filter drivers as it applies each patch, which the agent wrote.
+  const filterSandbox = bwrapPath ? { ...options.containment?.sandbox, bwrapPath } : undefined;
   const trees = await prepareCandidateTrees(snap, changing, {
-    baseDir: options.baseDir, kind, concurrency: options.concurrency, signal: options.signal,
+    baseDir: options.baseDir, kind, concurrency: options.concurrency, signal: options.signal, filterSandbox,
   });
   let contained: ContainedRunner | undefined;
   try {
@@ -110,15 +113,17 @@ export function testVerifier(snap: Snapshot, options: Omit<TestSignalsOptions, '
   };
 }
 
+/** bubblewrap's path when this verification contains its test runs in sandboxes of its own. */
+async function sandboxFor(options: TestSignalsOptions): Promise<string | undefined> {
+  if (options.runner || !options.containment) return undefined;
+  const support = await detectSandbox();
+  return decideRunner(options.containment, support).kind === 'sandbox' ? support.bwrapPath : undefined;
+}
+
 // A sandboxed runner made by the caller runs bubblewrap where it was made, outside any overlay's namespace,
 // so its test runs need worktrees; so do sandboxes where bubblewrap does not work inside the namespace.
-async function isolationFor(options: TestSignalsOptions): Promise<IsolationKind> {
+async function isolationFor(options: TestSignalsOptions, bwrapPath: string | undefined): Promise<IsolationKind> {
   if ((options.runner as Partial<ContainedRunner> | undefined)?.sandboxed === true) return 'worktree';
-  let bwrapPath: string | undefined;
-  if (!options.runner && options.containment) {
-    const support = await detectSandbox();
-    if (decideRunner(options.containment, support).kind === 'sandbox') bwrapPath = support.bwrapPath;
-  }
   return (await chooseIsolation(options.isolation, { baseDir: options.baseDir, bwrapPath })).kind;
 }
 
