@@ -213,7 +213,7 @@ main() {
   log "installed at $extension; code-server on 127.0.0.1:$port"
 
   ENTROPO_E2E_WORKSPACE=$WORK/pagination ENTROPO_E2E_ARTIFACTS=$ARTIFACTS ENTROPO_E2E_PACKAGED=1 ENTROPO_E2E_EXAMPLE=$ROOT/examples/pagination \
-    ENTROPO_E2E_RESULTS=$WORK/host-results.json ENTROPO_E2E_GREP=${E2E_GREP:-} ENTROPO_E2E_TRAINER_VENV=$ROOT/trainer/.venv \
+    ENTROPO_E2E_RESULTS=$WORK/host-results.json ENTROPO_E2E_GREP=${E2E_GREP:-} ENTROPO_E2E_TRAINER_VENV=$ROOT/trainer/.venv ENTROPO_E2E_USER_DATA=$WORK/user-data \
     setsid env TMPDIR="$WORK/tmp" XDG_CONFIG_HOME="$WORK/xdg-config" XDG_DATA_HOME="$WORK/xdg-data" XDG_CACHE_HOME="$WORK/xdg-cache" \
     e2e/node_modules/.bin/code-server --auth none --bind-addr "127.0.0.1:$port" \
       --user-data-dir "$WORK/user-data" --extensions-dir "$WORK/extensions" \

@@ -1,3 +1,4 @@
+import { readdir, rm } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { totalDecisions } from '../core/store/storeStats.js';
@@ -8,36 +9,43 @@ export interface DeleteOutcome {
   tasks: number;
   decisions: number;
   files: number;
+  /** Training data Fine-Tune had exported from this store. */
+  exports: number;
 }
 
 /**
  * Delete Recorded Data for This Workspace: says how many tasks and decisions will go, asks in a modal
- * dialog (unless `argument` is `{confirm: true}`), then deletes the store's own files. Returns undefined
- * when the user backs out.
+ * dialog (unless `argument` is `{confirm: true}`), then deletes the store's own files and the copies of them
+ * that Fine-Tune exported to `exportsDir`. Returns undefined when the user backs out.
  */
-export async function deleteRecordedData(storeDir: string, log: vscode.LogOutputChannel, argument?: unknown): Promise<DeleteOutcome | undefined> {
+export async function deleteRecordedData(storeDir: string, exportsDir: string, log: vscode.LogOutputChannel, argument?: unknown): Promise<DeleteOutcome | undefined> {
   const store = PreferenceStore.open(storeDir);
   const stats = await store.stats();
   const decisions = totalDecisions(stats.decisions);
   const lines = stats.skipped.length;
-  if (stats.tasks === 0 && decisions === 0 && lines === 0) {
+  const exports = await readdir(exportsDir).catch(() => [] as string[]);
+  if (stats.tasks === 0 && decisions === 0 && lines === 0 && exports.length === 0) {
     void vscode.window.showInformationMessage(`EntroPO: nothing is recorded for this workspace (${store.dir}).`);
-    return { dir: store.dir, tasks: 0, decisions: 0, files: 0 };
+    return { dir: store.dir, tasks: 0, decisions: 0, files: 0, exports: 0 };
   }
-  const confirmed = (argument as { confirm?: unknown } | undefined)?.confirm === true || await ask(store.dir, stats.tasks, decisions, lines);
+  const confirmed = (argument as { confirm?: unknown } | undefined)?.confirm === true
+    || await ask(store.dir, { tasks: stats.tasks, decisions, unreadable: lines, exports: exports.length });
   if (!confirmed) return undefined;
   const { files } = await store.deleteAll();
-  log.info(`deleted ${stats.tasks} task(s) and ${decisions} decision(s) (${files} file(s)) from ${store.dir}`);
-  void vscode.window.showInformationMessage(`EntroPO: deleted ${count(stats.tasks, 'task')} and ${count(decisions, 'decision')} recorded for this workspace. `
+  await rm(exportsDir, { recursive: true, force: true });
+  log.info(`deleted ${stats.tasks} task(s) and ${decisions} decision(s) (${files} file(s)) from ${store.dir}, and ${exports.length} training export(s) from ${exportsDir}`);
+  const copies = exports.length > 0 ? `, and ${count(exports.length, 'training data file')} Fine-Tune exported from them` : '';
+  void vscode.window.showInformationMessage(`EntroPO: deleted ${count(stats.tasks, 'task')} and ${count(decisions, 'decision')} recorded for this workspace${copies}. `
     + 'Past runs stay in the Runs view; what you decide about their candidates is no longer recorded.');
-  return { dir: store.dir, tasks: stats.tasks, decisions, files };
+  return { dir: store.dir, tasks: stats.tasks, decisions, files, exports: exports.length };
 }
 
-async function ask(dir: string, tasks: number, decisions: number, unreadable: number): Promise<boolean> {
-  const extra = unreadable > 0 ? ` and ${count(unreadable, 'unreadable line')}` : '';
-  const choice = await vscode.window.showWarningMessage(`Delete ${count(tasks, 'task')} and ${count(decisions, 'decision')}${extra} recorded for this workspace?`, {
+async function ask(dir: string, n: { tasks: number; decisions: number; unreadable: number; exports: number }): Promise<boolean> {
+  const extra = n.unreadable > 0 ? ` and ${count(n.unreadable, 'unreadable line')}` : '';
+  const copies = n.exports > 0 ? `, with the ${count(n.exports, 'training data file')} that Fine-Tune exported from them,` : '';
+  const choice = await vscode.window.showWarningMessage(`Delete ${count(n.tasks, 'task')} and ${count(n.decisions, 'decision')}${extra} recorded for this workspace?`, {
     modal: true,
-    detail: `Every trajectory, candidate patch and decision in ${dir} goes, and cannot be restored. Export them first if you may want to train on them.`,
+    detail: `Every trajectory, candidate patch and decision in ${dir}${copies} goes, and cannot be restored. Export them first if you may want to train on them.`,
   }, 'Delete');
   return choice === 'Delete';
 }

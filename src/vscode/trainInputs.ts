@@ -8,6 +8,7 @@ import { exportPreferences } from '../core/store/exportPreferences.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { QUANTIZE_MODES, TRAIN_METHODS } from '../core/train/runTrainer.js';
 import { readSetting } from './settings.js';
+import { trainDataDir } from './trainData.js';
 
 /** A method of the trainer. */
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
@@ -130,7 +131,7 @@ async function askData(method: TrainMethod, sources: TrainInputSources, stamp: s
     const files = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Train on This File', filters: { 'JSON Lines': ['jsonl'], All: ['*'] } });
     return files?.[0]?.fsPath;
   }
-  const out = path.join(sources.storageDir, 'train-data', `${stamp}-${format}.jsonl`);
+  const out = path.join(trainDataDir(sources.storageDir, sources.storeDir), `${stamp}-${format}.jsonl`);
   const summary = await exportPreferences(PreferenceStore.open(sources.storeDir), { format, out });
   if (summary.lines === 0) {
     await rm(out, { force: true });

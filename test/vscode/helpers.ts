@@ -15,6 +15,8 @@ export const e2eEnv = {
   example: process.env.ENTROPO_E2E_EXAMPLE ?? '',
   /** The trainer's virtual environment that scripts/test.sh creates (trainer/.venv): Fine-Tune runs in it. */
   trainerVenv: process.env.ENTROPO_E2E_TRAINER_VENV ?? '',
+  /** The editor's user data folder (`--user-data-dir`), which holds the extensions' global storage. */
+  userData: process.env.ENTROPO_E2E_USER_DATA ?? '',
   /** True when the extension under test is the installed .vsix rather than the repository folder. */
   packaged: process.env.ENTROPO_E2E_PACKAGED === '1',
 };

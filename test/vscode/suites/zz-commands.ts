@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,8 +10,9 @@ import type { ExportSummary } from '../../../src/core/store/exportPreferences.js
 import { PreferenceStore } from '../../../src/core/store/preferenceStore.js';
 import type { StoredCandidate, TaskInput } from '../../../src/core/store/storeTypes.js';
 import type { DeleteOutcome } from '../../../src/vscode/deleteRecordedData.js';
+import { trainDataDir } from '../../../src/vscode/trainData.js';
 import type { TrainOutcome } from '../../../src/vscode/trainModel.js';
-import { e2eEnv, ourExtension, runCommand } from '../helpers.js';
+import { e2eEnv, EXTENSION_ID, ourExtension, runCommand } from '../helpers.js';
 import { skip, suite } from '../suite.js';
 
 const execFileAsync = promisify(execFile);
@@ -86,15 +87,26 @@ export default suite('commands', ({ test, after }) => {
     assert.equal(existsSync(out), false);
   }, 30_000);
 
-  test('Delete Recorded Data removes every task and decision of the store, and only its files', async () => {
+  test('Delete Recorded Data removes every task and decision of the store, the copies Fine-Tune exported from it, and only those', async () => {
+    // Training data exported by Fine-Tune, from this store and from another workspace's
+    const globalStorage = path.join(e2eEnv.userData, 'User', 'globalStorage', EXTENSION_ID);
+    const ours = trainDataDir(globalStorage, store);
+    const theirs = trainDataDir(globalStorage, path.join(temp, 'other-store'));
+    for (const dir of [ours, theirs]) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, '2026-01-01-entropo-dpo.jsonl'), '{}\n');
+    }
     const outcome = await runCommand<DeleteOutcome>('entropo.deleteRecordedData', { confirm: true });
-    assert.deepEqual(outcome, { dir: store, tasks: 1, decisions: 2, files: 1 });
+    assert.deepEqual(outcome, { dir: store, tasks: 1, decisions: 2, files: 1, exports: 1 });
     assert.equal(existsSync(store), false);
+    assert.equal(existsSync(ours), false);
+    assert.ok(existsSync(path.join(theirs, '2026-01-01-entropo-dpo.jsonl')), 'another store\'s exports stay');
+    rmSync(theirs, { recursive: true });
     assert.ok(existsSync(path.join(temp, 'pairs.jsonl')), 'the exports outside the store stay');
     const stats = await PreferenceStore.open(store).stats();
     assert.deepEqual([stats.tasks, stats.candidates, stats.decisions.applied + stats.decisions.rejected], [0, 0, 0]);
     const again = await runCommand<DeleteOutcome>('entropo.deleteRecordedData', { confirm: true });
-    assert.deepEqual(again, { dir: store, tasks: 0, decisions: 0, files: 0 });
+    assert.deepEqual(again, { dir: store, tasks: 0, decisions: 0, files: 0, exports: 0 });
   }, 30_000);
 
   test('Export after the delete writes an empty file and says so', async () => {
