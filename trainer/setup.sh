@@ -9,6 +9,7 @@
 #
 # Environment: PYTHON (interpreter to create the venv with, default python3, needs >= 3.10),
 # ENTROPO_TRAINER_VENV (venv location, default trainer/.venv).
+# Exit 4: no suitable Python; 6: the venv runs the trainer of another source checkout, left as it is.
 # Idempotent and quick when nothing changed: a stamp in the venv records the hash of pyproject.toml and
 # the extras installed. The first install downloads torch with its CUDA libraries (several GB, a few minutes).
 set -euo pipefail
@@ -46,6 +47,20 @@ fi
 previous=""
 if [[ -f "$stamp" && "$(sed -n 1p "$stamp")" == "$hash" ]]; then previous="$(sed -n 2p "$stamp")"; fi
 all="$(printf '%s\n' ${previous//,/ } ${extras//,/ } | sort -u | paste -sd, -)"
+
+# An environment whose trainer is an editable install from another source checkout (a developer's venv
+# that a setting points at) is not ours to repoint: installing here would make it run this copy instead.
+if [[ -x "$venv/bin/python" ]]; then
+  from="$("$venv/bin/python" -I -c 'import importlib.util, os
+spec = importlib.util.find_spec("entropo_trainer")
+print(os.path.dirname(os.path.dirname(os.path.realpath(spec.origin))) if spec and spec.origin else "")' 2>/dev/null || true)"
+  if [[ -n "$from" && "$from" != "$(realpath "$here")" && -e "$from/../.git" ]]; then
+    echo "error: $venv runs the trainer of the checkout $from, and setting it up for $here would replace that install." \
+      "Use another folder for this environment (or the default one), or add what is missing to it yourself:" \
+      "$venv/bin/python -m pip install -e '$from${all:+[$all]}'" >&2
+    exit 6
+  fi
+fi
 
 echo "setting up the trainer environment in $venv (extras: ${all:-none})" >&2
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"

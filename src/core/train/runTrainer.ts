@@ -45,6 +45,8 @@ export async function ensureTrainerEnv(location: TrainerLocation, onEvent: (e: T
     else stdout.push(line);
   });
   if (code.exitCode === 4) throw new AgentError(ErrorReason.Config, 'Python 3.10 or newer was not found: install python3 with venv (Debian: apt-get install python3-venv), or set PYTHON to an interpreter.');
+  // The environment runs another checkout's trainer; setup.sh left it alone and said why.
+  if (code.exitCode === 6) throw new AgentError(ErrorReason.Config, lines.filter((l) => l.startsWith('error: ')).at(-1)!.slice('error: '.length));
   if (code.exitCode !== 0) throw new AgentError(ErrorReason.Config, `Setting up the trainer's Python environment failed (exit ${code.exitCode ?? code.signal}): ${lines.slice(-3).join(' | ')}`);
   // setup.sh prints the interpreter as its one line on stdout; everything else goes to stderr.
   return stdout.filter((l) => l.trim()).at(-1)!.trim();

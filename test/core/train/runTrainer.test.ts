@@ -1,13 +1,15 @@
 /**
  * runTrainer's process handling, with a stand-in for the trainer's Python (a shell script speaking its JSON
- * protocol): what reaches the trainer's environment, and a cancel of a trainer that ignores SIGTERM.
+ * protocol): what reaches the trainer's environment, and a cancel of a trainer that ignores SIGTERM. And
+ * the setup of an environment that is not the product's own.
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
-import { runTrainer } from '../../../src/core/train/runTrainer.js';
-import { tempDir } from '../../helpers/tempRepo.js';
+import { ensureTrainerEnv, runTrainer } from '../../../src/core/train/runTrainer.js';
+import { PROJECT_ROOT, tempDir } from '../../helpers/tempRepo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -53,5 +55,43 @@ describe('runTrainer', () => {
     expect((error as AgentError).reason).toBe(ErrorReason.Cancelled);
     expect(events).toContain('start');
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('ensureTrainerEnv', () => {
+  /**
+   * A virtual environment (without pip: nothing can be installed into it) whose `entropo_trainer` is an
+   * editable install of the trainer folder of another tree, a source checkout when `checkout` is set.
+   */
+  function foreignVenv(checkout: boolean): { venvDir: string; theirs: string } {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const theirs = path.join(temp.dir, 'their-checkout', 'trainer');
+    mkdirSync(path.join(theirs, 'entropo_trainer'), { recursive: true });
+    writeFileSync(path.join(theirs, 'entropo_trainer', '__init__.py'), '');
+    if (checkout) mkdirSync(path.join(temp.dir, 'their-checkout', '.git'));
+    const venvDir = path.join(temp.dir, 'venv');
+    execFileSync('python3', ['-m', 'venv', '--without-pip', venvDir]);
+    const lib = path.join(venvDir, 'lib');
+    writeFileSync(path.join(lib, readdirSync(lib)[0], 'site-packages', 'their_trainer.pth'), `${theirs}\n`);
+    return { venvDir, theirs };
+  }
+
+  const trainerDir = path.join(PROJECT_ROOT, 'trainer');
+
+  it('leaves an environment that runs another checkout\'s trainer as it is, and says how to add what is missing', async () => {
+    const { venvDir, theirs } = foreignVenv(true);
+    const setup = ensureTrainerEnv({ trainerDir, venvDir, extras: ['quantize'] }, () => undefined);
+    await expect(setup).rejects.toThrow(AgentError);
+    await expect(setup).rejects.toThrow(`runs the trainer of the checkout ${theirs}`);
+    await expect(setup).rejects.toThrow(`${venvDir}/bin/python -m pip install -e '${theirs}[quantize]'`);
+    expect(existsSync(path.join(venvDir, '.entropo-setup-stamp'))).toBe(false);
+  });
+
+  it('updates one whose trainer came from a copy that is no checkout (an earlier version of the extension)', async () => {
+    const { venvDir } = foreignVenv(false);
+    // It goes on to install, which this environment without pip cannot: the failure of the install, not the refusal.
+    const setup = ensureTrainerEnv({ trainerDir, venvDir, extras: ['quantize'] }, () => undefined);
+    await expect(setup).rejects.toThrow(/Setting up the trainer's Python environment failed \(exit 1\).*No module named pip/);
   });
 });
