@@ -189,7 +189,7 @@ async function createCheckout(snap: Snapshot, dir: string, options: AcquireCheck
   // without copying refs either: it only ever needs the snapshot commits, which live there.
   const common = resolve(snap.root, (await git(['rev-parse', '--git-common-dir'], { cwd: snap.root })).trim());
   await writeFile(join(dir, '.git', 'objects', 'info', 'alternates'), `${await realpath(join(common, 'objects'))}\n`);
-  await copyExcludes(common, dir);
+  await copyRepositoryFiles(snap.root, common, dir);
   await checkout(snap, dir, 'create', options);
   // A fresh index marks the files written in its last instant "racily clean", and every later `git status`
   // would hash them again; one refresh, now that time has moved on, settles them for every overlay.
@@ -197,7 +197,7 @@ async function createCheckout(snap: Snapshot, dir: string, options: AcquireCheck
 }
 
 async function updateCheckout(snap: Snapshot, dir: string, options: AcquireCheckoutOptions): Promise<void> {
-  await copyExcludes(resolve(snap.root, (await git(['rev-parse', '--git-common-dir'], { cwd: snap.root })).trim()), dir);
+  await copyRepositoryFiles(snap.root, resolve(snap.root, (await git(['rev-parse', '--git-common-dir'], { cwd: snap.root })).trim()), dir);
   await checkout(snap, dir, 'update', options);
 }
 
@@ -219,12 +219,30 @@ async function checkout(snap: Snapshot, dir: string, phase: CheckoutProgress['ph
     { cwd: dir, timeoutMs: Infinity, signal: options.signal, onStderr });
 }
 
-// What the user's repository ignores through .git/info/exclude, the overlays must ignore too: a patch must
-// not gain files that `git status` in the user's tree would never show.
-async function copyExcludes(common: string, dir: string): Promise<void> {
+// The file of the checkout's config that holds what it takes over from the repository's own.
+const CONVERSION_CONFIG = 'config.repository';
+// What turns the repository's stored files into its working files and back: its own filter drivers (Git LFS
+// installed with --local), Git LFS's settings, and line endings.
+const CONVERSION_KEYS = /^(filter\..+\.(clean|smudge|process|required)|lfs\..+|core\.(autocrlf|eol|safecrlf|checkroundtripencoding))$/;
+
+// What the user's repository ignores through .git/info/exclude, the overlays must ignore too: a patch must not
+// gain files that `git status` in the user's tree would never show. And the checkout, whose `.git` is its own,
+// must convert files as the repository's config says, as a worktree (which shares that config) does: without
+// a driver configured only there, it would hold an LFS pointer where the user's tree holds the file.
+async function copyRepositoryFiles(root: string, common: string, dir: string): Promise<void> {
   const target = join(dir, '.git', 'info', 'exclude');
   await mkdir(dirname(target), { recursive: true });
   await copyFile(join(common, 'info', 'exclude'), target).catch(() => writeFile(target, ''));
+  const listed = await gitResult(['config', '--local', '--includes', '-z', '--list'], { cwd: root });
+  const file = join(dir, '.git', CONVERSION_CONFIG);
+  await writeFile(file, '');
+  // Set on every update too: a checkout made by an earlier version has no such include yet.
+  await git(['config', 'include.path', CONVERSION_CONFIG], { cwd: dir });
+  for (const entry of listed.code === 0 ? listed.stdout.split('\0') : []) {
+    const cut = entry.indexOf('\n');
+    const [key, value] = cut < 0 ? [entry, undefined] : [entry.slice(0, cut), entry.slice(cut + 1)];
+    if (value !== undefined && CONVERSION_KEYS.test(key)) await git(['config', '--file', file, '--add', key, value], { cwd: dir });
+  }
 }
 
 type Choice = 'wait' | { checkout: SharedCheckout; mode: 'reuse' | 'update' | 'create' };

@@ -91,13 +91,11 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     // Outside the system temp folder, so that the sandbox's private /tmp is not what hides it.
     secretDir = mkdtempSync('/var/tmp/entropo-filter-secret-');
     writeFileSync(join(secretDir, 'token'), 'SECRET-MATERIAL\n');
-    // An overlay's checkout has a `.git` of its own, which reads the user's global config, not the repository's.
-    const scope = kind === 'overlay' ? '--global' : '--local';
     for (const [key, value] of Object.entries({
       'filter.case.clean': './tools/clean.sh', 'filter.case.smudge': './tools/smudge.sh',
       'filter.named.clean': 'sh tools/name.sh %f', 'filter.pct.clean': 'echo 100%%; cat',
       'filter.peek.clean': `cat '${secretDir}/token' 2>/dev/null; echo "env=$PEEK"; cat`,
-    })) sh(repo, ['config', scope, key, value]);
+    })) sh(repo, ['config', key, value]);
     sh(repo, ['add', '-A']);
     sh(repo, ['commit', '-q', '-m', 'filters']);
     expect(sh(repo, ['show', 'HEAD:a.dat'])).toBe('HELLO\n');
@@ -110,7 +108,6 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
 
   afterAll(async () => {
     delete process.env.PEEK;
-    if (kind === 'overlay' && !missing) for (const name of ['case', 'named', 'pct', 'peek']) sh(tempDir(), ['config', '--global', '--remove-section', `filter.${name}`]);
     if (batch) await removeWorkspaces(batch);
     if (snap) await releaseSnapshot(snap);
     if (secretDir) rmSync(secretDir, { recursive: true, force: true });

@@ -66,6 +66,36 @@ describe('overlay workspaces', () => {
     expect(stateDigest(root)).toEqual(before);
   });
 
+  it('converts files as the repository\'s own config says (a filter driver and line endings set only there), like a worktree', async (context) => {
+    needs(context);
+    const root = makeRepo(null);
+    write(root, { '.gitattributes': '*.dat filter=upper\n*.txt text\n', 'a.dat': 'hello\n', 'b.txt': 'one\ntwo\n' });
+    for (const [key, value] of [['filter.upper.smudge', 'tr a-z A-Z'], ['filter.upper.clean', 'tr A-Z a-z'], ['core.eol', 'crlf']]) sh(root, ['config', key, value]);
+    sh(root, ['add', '-A']);
+    sh(root, ['commit', '-q', '-m', 'conversions']);
+    const snap = await snapshot(root);
+    const baseDir = tempDir('entropo-base-');
+    const overlay = await createWorkspaces(snap, 1, { kind: 'overlay', baseDir });
+    const worktree = await createWorkspaces(snap, 1, { kind: 'worktree', baseDir });
+    for (const ws of [overlay.workspaces[0], worktree.workspaces[0]]) {
+      expect(readFileSync(join(ws.path, 'a.dat'), 'utf8')).toBe('HELLO\n');
+      expect(readFileSync(join(ws.path, 'b.txt'), 'utf8')).toBe('one\r\ntwo\r\n');
+    }
+    expect(nsGit(overlay.workspaces[0], ['status', '--porcelain'])).toBe('');
+    await removeWorkspaces(overlay);
+    await removeWorkspaces(worktree);
+    // Changed later in the repository, it reaches the shared checkout as it is updated for the next snapshot.
+    sh(root, ['config', 'filter.upper.smudge', 'sed s/^/x/']);
+    write(root, { 'c.dat': 'new\n' });
+    const next = await snapshot(root);
+    const updated = await createWorkspaces(next, 1, { kind: 'overlay', baseDir });
+    expect(readFileSync(join(updated.workspaces[0].path, 'c.dat'), 'utf8')).toBe('xnew\n');
+    expect(readdirSync(sharedCheckoutsDir(root, baseDir)).sort()).toEqual(['c0', 'c0.json']);
+    await removeWorkspaces(updated);
+    await releaseSnapshot(next);
+    await releaseSnapshot(snap);
+  });
+
   it('reuses the shared checkout for the same tree, updates it in place for a new one, and makes a second only while the first is in use', async (context) => {
     needs(context);
     const root = makeRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' });
