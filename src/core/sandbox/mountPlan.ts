@@ -35,6 +35,11 @@ export interface MountInput {
 /** Where the allow-list proxy's socket appears inside the sandbox. */
 export const PROXY_SOCKET_INSIDE = '/tmp/.entropo-proxy.sock';
 
+// The kernel's settings under the sandbox's /proc. bwrap covers them only where it sees them writable, and as
+// root it does not see them so; yet root writes a 0644 sysctl without any capability, and one of them,
+// kernel.core_pattern, names a program the host kernel runs as root.
+const KERNEL_SETTINGS = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus'];
+
 const NAMESPACES = ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent',
   // A new session detaches the command from any terminal, so it cannot push keystrokes into it (TIOCSTI).
   '--new-session',
@@ -58,7 +63,7 @@ export function bwrapArgs(input: MountInput): string[] {
     .filter((h) => !isUnder(h.path, tmpRoots) || isUnder(h.path, visible))
     .filter((h, _, all) => !all.some((o) => o !== h && o.dir && isStrictlyUnder(h.path, [o.path]) && !isUnder(h.path, writable)));
   const [inner, outer] = partition(hidden, (h) => isUnder(h.path, writable));
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc',
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', ...KERNEL_SETTINGS.flatMap((path) => ['--ro-bind-try', path, path]),
     ...(input.privateTmp ? ['--bind', input.privateTmp, '/tmp'] : ['--tmpfs', '/tmp'])];
   for (const root of tmpRoots.filter((r) => r !== '/tmp')) args.push('--tmpfs', root);
   args.push(...maskArgs(outer, input.emptyFile));

@@ -72,6 +72,13 @@ describe.skipIf(!sandbox.available)('SandboxedProcessRunner: containment', () =>
     expect(result.stderr).toContain(`${elsewhere}/target.txt: No such file or directory`);
   });
 
+  it('cannot change the kernel\'s settings, even as root', async () => {
+    // A write would change the host: ask whether one could be made, without making it.
+    const result = await run('for f in /proc/sys/vm/stat_interval /proc/sys/kernel/core_pattern /proc/sysrq-trigger; do [ -e $f ] && { [ -w $f ] && echo "writable $f" || echo "read-only $f"; }; done');
+    expect(result.stdout).toContain('read-only /proc/sys/kernel/core_pattern');
+    expect(result.stdout).not.toContain('writable');
+  });
+
   it('gives each runner a private /tmp that lasts across its commands', async () => {
     const marker = `entropo-sbx-private-${process.pid}`;
     expect((await run(`mkdir -p /tmp/${marker} && echo kept > /tmp/${marker}/f && ls /tmp | grep -c entropo-sbx-elsewhere`)).stdout).toBe('0\n');

@@ -28,7 +28,8 @@ describe('bwrapArgs', () => {
 
   it('starts from a read-only host with private /dev, /proc and /tmp, and ends with namespaces and the cwd', async () => {
     const args = bwrapArgs(base);
-    expect(args.slice(0, 10)).toEqual(['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', '/var/tmp/private', '/tmp']);
+    const kernel = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus'].flatMap((path) => ['--ro-bind-try', path, path]);
+    expect(args.slice(0, 22)).toEqual(['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', ...kernel, '--bind', '/var/tmp/private', '/tmp']);
     expect(args.slice(-2)).toEqual(['--chdir', worktree]);
     for (const flag of ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--die-with-parent', '--new-session']) expect(args).toContain(flag);
     expect(args.join(' ')).toContain('--cap-drop ALL');
