@@ -14,8 +14,9 @@ export interface HelperSandbox extends Pick<SandboxOptions, 'hiddenPaths' | 'hom
  * The argv that a command is appended to (after `--`) to run it in `workspace` contained like the agent's own
  * commands, but writing nothing: the agent's mounts with the workspace read-only too, an empty private /tmp,
  * the user's secrets and the caller's hidden paths masked, no network, its own pid and IPC namespaces without
- * capabilities, and the agent's scrubbed environment without the configured secrets. `hostRoot`: the
- * workspace lies in an overlay's mount namespace, where the command starts, and is looked at through this.
+ * capabilities. It keeps the environment it is started with: start it with `helperSandboxEnv` only.
+ * `hostRoot`: the workspace lies in an overlay's mount namespace, where the command starts, and is looked at
+ * through this.
  */
 export function helperSandboxArgv(sandbox: HelperSandbox, workspace: string, hostRoot?: string): string[] {
   const home = sandbox.home ?? homedir();
@@ -24,6 +25,10 @@ export function helperSandboxArgv(sandbox: HelperSandbox, workspace: string, hos
     emptyFile: '/dev/null', network: 'off', expose: [], home, cwd: workspace,
     view: hostRoot ? { hostRoot, roots: [workspace] } : undefined,
   });
-  const env = Object.entries(sandboxEnv(process.env, sandbox.secrets)).flatMap(([name, value]) => ['--setenv', name, value]);
-  return [sandbox.bwrapPath, ...mounts, '--remount-ro', workspace, '--clearenv', ...env];
+  return [sandbox.bwrapPath, ...mounts, '--remount-ro', workspace];
+}
+
+/** The environment of a helper sandbox's command: the agent's, scrubbed, without the configured secrets. */
+export function helperSandboxEnv(sandbox: HelperSandbox): Record<string, string> {
+  return sandboxEnv(process.env, sandbox.secrets);
 }

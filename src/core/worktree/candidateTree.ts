@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
+import { detectSandbox } from '../sandbox/detectSandbox.js';
 import { errorLine, git, gitResult } from './git.js';
 import { applyPatch, changedFiles } from './patch.js';
 
@@ -55,7 +56,9 @@ export async function holdsCandidate(root: string, snapshotCommit: string, patch
 /**
  * Applies a candidate to the user's working tree as ordinary uncommitted changes (the index is not touched),
  * after checking that every file it changes is still as it was in the snapshot; otherwise refuses and names
- * the files that changed. Returns the changed paths.
+ * the files that changed. Returns the changed paths. Where bubblewrap works, the repository's filter drivers
+ * run contained (filterDrivers.ts) meanwhile: the patch may rewrite one's script before git runs it on a file
+ * the patch writes later.
  */
 export async function applyToWorkingTree(root: string, snapshotCommit: string, patch: string): Promise<string[]> {
   const files = changedFiles(patch);
@@ -64,7 +67,8 @@ export async function applyToWorkingTree(root: string, snapshotCommit: string, p
     throw new AgentError(ErrorReason.PatchDoesNotApply,
       `Not applied: ${changed.join(', ')} changed since the candidates were made. Commit or stash those changes, or run again.`);
   }
-  await applyPatch(root, patch);
+  const support = await detectSandbox();
+  await applyPatch(root, patch, { filterSandbox: support.available && support.bwrapPath ? { bwrapPath: support.bwrapPath } : undefined });
   return files;
 }
 

@@ -3,62 +3,136 @@
  * `.process` in any git config the repository reads) is a shell command that git runs on file contents during
  * `add`, `update-index`, `apply` and `checkout`, in the work tree's top folder. One that names a file of the
  * tree (`./tools/clean.sh`, `python -m tool`) runs whatever the agent left there, and our git runs on the
- * host. So in those workspaces each driver runs inside a helper sandbox of the workspace (sandbox/helperSandbox.ts): it still
- * turns contents into what git stores, so untouched files stay equal and a patch means what it would, but it
- * writes nothing, reaches no network and sees no secret. Git LFS's driver runs as configured: it must write
- * its object store, it is a program of the machine rather than a file of the tree, and it reads only its own
+ * host. So in those workspaces each driver runs inside a helper sandbox of the workspace
+ * (sandbox/helperSandbox.ts), through a script of ours that expands its command exactly as git would: it
+ * still turns contents into what git stores, so untouched files stay equal and a patch means what it would,
+ * but it writes nothing, reaches no network, sees no secret and is stopped after a while. Git LFS's own
+ * driver, exactly as its installer writes it, runs as configured, by its absolute path: it must write its
+ * object store, it is a program of the machine rather than a file of the tree, and it reads only its own
  * transfer settings from the tree's `.lfsconfig`.
  */
+import { accessSync, constants } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { shellQuote } from '../process/shellQuote.js';
-import { helperSandboxArgv, type HelperSandbox } from '../sandbox/helperSandbox.js';
+import { helperSandboxArgv, helperSandboxEnv, type HelperSandbox } from '../sandbox/helperSandbox.js';
+import { isUnder } from '../sandbox/mountPlan.js';
 import { gitFailed, gitResult, type GitOptions } from './git.js';
 
 type DriverKind = 'clean' | 'smudge' | 'process';
 
 const DRIVER_KEY = /^filter\.(.+)\.(clean|smudge|process)$/;
-// As Git LFS's installer sets it (`git-lfs clean -- %f`, `git-lfs filter-process`), found on PATH or by an
-// absolute path; `./git-lfs` would be a file of the tree.
-const GIT_LFS = /^\s*(git-lfs|\/\S*\/git-lfs|git\s+lfs)(\s|$)/;
+// Git LFS's driver as `git lfs install` writes it (with --skip-smudge: `--skip`), and nothing more.
+const GIT_LFS = /^git-lfs (clean -- %f|smudge (--skip )?-- %f|filter-process( --skip)?)$/;
+// A run of one clean or smudge command, and of a long-running `process` driver, which serves a whole git command.
+const SECONDS = { clean: 120, smudge: 120, process: 1800 };
+// The memory of a driver's processes (RLIMIT_DATA, KiB), as for the agent's commands.
+const MEMORY_KIB = 4 * 1024 * 1024;
 
 /**
- * The `-c` arguments under which git, run with `opts` in a workspace's top folder, starts every configured
- * filter driver but Git LFS's inside a helper sandbox of that workspace; none without `sandbox`, where the
- * agent's own commands ran uncontained, with the user's consent.
+ * Runs `body` with the environment under which git, run with `opts` in a workspace's top folder, starts every
+ * configured filter driver inside a helper sandbox of that workspace (none to add without `sandbox`, where the
+ * agent's own commands ran uncontained, with the user's consent; nor without drivers). The entries are git's
+ * configuration by environment (GIT_CONFIG_COUNT), after any the caller's environment holds: a driver's name
+ * may hold a `=`, which a `-c` argument cannot say. Their scripts live in a private folder for `body`'s time.
  */
-export async function containedFilters(sandbox: HelperSandbox | undefined, opts: GitOptions): Promise<string[]> {
-  if (!sandbox) return [];
+export async function withContainedFilters<T>(sandbox: HelperSandbox | undefined, opts: GitOptions,
+  body: (filters: Record<string, string> | undefined) => Promise<T>): Promise<T> {
+  const drivers = sandbox ? await configuredDrivers(opts) : [];
+  if (!sandbox || drivers.length === 0) return body(undefined);
+  const scratch = await mkdtemp(join(tmpdir(), 'entropo-drivers-'));
+  try {
+    // The workspace as git, and so each driver, sees it: inside the overlay's namespace, given one.
+    const hostRoot = opts.namespace?.hostRoot;
+    const inside = hostRoot && opts.cwd.startsWith(`${hostRoot}/`) ? opts.cwd.slice(hostRoot.length) : opts.cwd;
+    const argv = helperSandboxArgv(sandbox, inside, hostRoot);
+    const env = helperSandboxEnv(sandbox);
+    const first = Number(process.env.GIT_CONFIG_COUNT ?? 0) || 0;
+    const filters: Record<string, string> = { GIT_CONFIG_COUNT: String(first + drivers.length) };
+    for (const [i, { key, kind, command }] of drivers.entries()) {
+      const lfs = GIT_LFS.test(command.trim()) ? gitLfs(inside) : undefined;
+      let value: string;
+      if (lfs) value = command.trim().replace(/^git-lfs/, shellQuote(lfs).replace(/%/g, '%%'));
+      else {
+        const script = join(scratch, `driver-${i}`);
+        await writeFile(script, driverScript(kind, command, argv, env));
+        await chmod(script, 0o700);
+        // git expands %f (the path, quoted) in a clean or smudge command; a process driver is started as it is.
+        value = kind === 'process' ? shellQuote(script) : `${shellQuote(script).replace(/%/g, '%%')} %f`;
+      }
+      filters[`GIT_CONFIG_KEY_${first + i}`] = key;
+      filters[`GIT_CONFIG_VALUE_${first + i}`] = value;
+    }
+    return await body(filters);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The drivers git would use: the last value of each key (system, global, the repository's, the environment's), none switched off. */
+async function configuredDrivers(opts: GitOptions): Promise<{ key: string; kind: DriverKind; command: string }[]> {
   const args = ['config', '-z', '--get-regexp', DRIVER_KEY.source];
-  const listed = await gitResult(args, opts);
+  const listed = await gitResult(args, { ...opts, filters: undefined });
   // Exit 1: no driver is configured.
   if (listed.code === 1) return [];
   if (listed.code !== 0) throw gitFailed(args, opts.cwd, listed);
-  // Later configs override earlier ones (system, global, the repository's); the last value is the one git uses.
-  const drivers = new Map<string, string>();
+  const last = new Map<string, string>();
   for (const entry of listed.stdout.split('\0')) {
     const cut = entry.indexOf('\n');
-    if (cut > 0) drivers.set(entry.slice(0, cut), entry.slice(cut + 1));
+    if (cut > 0) last.set(entry.slice(0, cut), entry.slice(cut + 1));
   }
-  // The workspace as git, and so the driver, sees it: inside the overlay's namespace, given one.
-  const hostRoot = opts.namespace?.hostRoot;
-  const inside = hostRoot && opts.cwd.startsWith(`${hostRoot}/`) ? opts.cwd.slice(hostRoot.length) : opts.cwd;
-  const argv = helperSandboxArgv(sandbox, inside, hostRoot);
-  return [...drivers].flatMap(([key, command]) => {
-    const kind = DRIVER_KEY.exec(key)?.[2] as DriverKind | undefined;
-    // An empty command is no driver at all (a config that turns one off): there is nothing to contain.
-    if (!kind || command.trim() === '' || GIT_LFS.test(command)) return [];
-    return ['-c', `${key}=${containedDriver(kind, command, argv)}`];
-  });
+  // An empty command is no driver at all (a config that turns one off): there is nothing to run.
+  return [...last].filter(([, command]) => command.trim() !== '')
+    .map(([key, command]) => ({ key, kind: DRIVER_KEY.exec(key)![2] as DriverKind, command }));
+}
+
+/** git-lfs's absolute path on PATH, looked for only in absolute folders outside the workspace. */
+function gitLfs(workspace: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (!isAbsolute(dir) || isUnder(dir, [workspace])) continue;
+    try {
+      accessSync(join(dir, 'git-lfs'), constants.X_OK);
+      return join(dir, 'git-lfs');
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return undefined;
 }
 
 /**
- * The driver command that runs `command` inside the sandbox that `argv` starts. Git expands `%f` (the file's path, quoted) and `%%`
- * in a clean or smudge command before its shell runs it: the sandboxed shell gets the path as `$1` instead, and
- * every other `%` is doubled so that git's expansion gives it back. A `process` driver is started once and
- * never expanded.
+ * The bash script git runs as the driver: with the sandbox's environment only (git's holds the user's keys,
+ * and a script's environment, unlike its arguments, is not for every user to read), the command expanded as
+ * git's convert.c expands it (see `expansion`; `%f` is the path, quoted), run the way git runs a shell
+ * command (`sh -c CMD CMD`), inside the sandbox, with a memory cap and a time limit.
  */
-export function containedDriver(kind: DriverKind, command: string, argv: readonly string[]): string {
-  const prefix = [...argv.map(shellQuote), '--', 'sh', '-c'].join(' ');
-  if (kind === 'process') return `${prefix} ${shellQuote(command)}`;
-  const inner = command.replace(/%([%f]?)/g, (_, code: string) => (code === 'f' ? '"$1"' : '%'));
-  return `${prefix} ${shellQuote(inner)} sh`.replace(/%/g, '%%') + ' %f';
+export function driverScript(kind: DriverKind, command: string, argv: readonly string[], env: Record<string, string>): string {
+  const exports = Object.entries(env).filter(([name]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)).map(([name, value]) => `export ${name}=${shellQuote(value)}`);
+  const expand = kind === 'process' ? [`cmd=${shellQuote(command)}`] : [QUOTE_PATH, `cmd=${expansion(command).map(shellQuote).join('"$q"')}`];
+  return [
+    '#!/bin/bash',
+    '# A filter driver of the repository, run contained (see src/core/worktree/filterDrivers.ts).',
+    'for name in $(compgen -e); do unset "$name" 2>/dev/null; done',
+    ...exports,
+    ...expand,
+    `ulimit -d ${MEMORY_KIB} 2>/dev/null; ulimit -c 0`,
+    `exec timeout -k 5 ${SECONDS[kind]} ${argv.map(shellQuote).join(' ')} -- sh -c "$cmd" "$cmd"`,
+    '',
+  ].join('\n');
+}
+
+// Bash: the script's first argument (the path) single-quoted as git's sq_quote does, `'` as '\'' and `!` as '\!'.
+const QUOTE_PATH = 'q=$' + "{1//\\'/\\'\\\\\\'\\'}; q=$" + "{q//!/\\'\\\\!\\'}; q=\"'$q'\"";
+
+/** The literal pieces of a clean or smudge command between its `%f`s, with `%%` read as `%` and any other `%` kept, as git's strbuf_expand reads it. */
+export function expansion(command: string): string[] {
+  const parts = [''];
+  for (let i = 0; i < command.length; i++) {
+    const next = command[i] === '%' ? command[i + 1] : undefined;
+    if (next === 'f') parts.push('');
+    else parts[parts.length - 1] += next === '%' ? '%' : command[i];
+    if (next === 'f' || next === '%') i++;
+  }
+  return parts;
 }

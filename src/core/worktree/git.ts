@@ -24,11 +24,11 @@ export interface GitOptions {
   /** Sees git's stderr as it arrives, e.g. the progress of a checkout. */
   onStderr?: (text: string) => void;
   /**
-   * The `-c` arguments of `containedFilters`, put before the command. Git then enters an overlay's namespace
-   * keeping the host's pid namespace, as the agent's sandboxes start: bubblewrap started from inside it
-   * leaves git waiting on its second driver run forever (bubblewrap 0.8).
+   * The configuration from `withContainedFilters` (filterDrivers.ts), set on top of `env`. Git then enters an
+   * overlay's namespace keeping the host's pid namespace, as the agent's sandboxes start: bubblewrap started
+   * from inside it leaves git waiting on its second driver run forever (bubblewrap 0.8).
    */
-  filters?: readonly string[];
+  filters?: Readonly<Record<string, string>>;
 }
 
 /** What git printed and how it exited; returned by `gitResult` for commands whose exit code is an answer. */
@@ -84,11 +84,11 @@ export async function gitResult(args: string[], options: GitOptions): Promise<Gi
   if (options.signal?.aborted) throw stopError('abort', args, options.cwd, timeoutMs);
   // Its own process group, so that a timeout or cancel also ends what git started (filters, aliases);
   // inside a workspace's mount namespace when given one.
-  const command = ['git', ...NO_PROGRAMS, ...(options.filters ?? []), ...args];
-  const enter = options.filters?.length ? options.namespace?.enterKeepingPids : options.namespace?.enter;
+  const command = ['git', ...NO_PROGRAMS, ...args];
+  const enter = options.filters ? options.namespace?.enterKeepingPids : options.namespace?.enter;
   const [file, ...argv] = enter ? [...enter, ...command] : command;
   const run = await runProcess(file, argv, {
-    cwd: options.cwd, env: gitEnv(options.env), stdin: options.input, timeoutMs, signal: options.signal,
+    cwd: options.cwd, env: gitEnv({ ...options.env, ...options.filters }), stdin: options.input, timeoutMs, signal: options.signal,
     maxOutputBytes: options.maxBuffer ?? DEFAULT_MAX_BUFFER, overflow: 'stop', killSignal: 'SIGTERM', onStderr: options.onStderr,
   });
   if (run.spawnError !== undefined) throw launchError(run.spawnError, args, options.cwd);

@@ -6,7 +6,7 @@ import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
-import { containedFilters } from './filterDrivers.js';
+import { withContainedFilters } from './filterDrivers.js';
 import { copyIndex, git, gitResult, type GitOptions } from './git.js';
 import { patchOfIndex, type ExtractPatchOptions } from './patch.js';
 import type { IsolatedWorkspace } from './workspaceTypes.js';
@@ -36,12 +36,13 @@ export async function extractOverlayPatch(ws: IsolatedWorkspace, snapshotCommit:
     await copyIndex(join(ws.layers.lower, '.git', 'index'), tempIndex);
     // Pathspecs are read literally: a file may be named `*` or `:(glob)x`.
     const base = { signal: options.signal, timeoutMs: options.timeoutMs, cwd: ws.path, namespace: ws.namespace };
-    const opts: GitOptions = { ...base, env: { GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1' },
-      filters: await containedFilters(options.filterSandbox, base) };
     const changes = await upperChanges(ws.layers.upper, ws.layers.lower, ws.path).catch(() => null);
-    if (changes === null) await git(['add', '-A', '--', '.'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
-    else await stage(changes, opts);
-    return await patchOfIndex(opts, ws.inside, snapshotCommit, options);
+    return await withContainedFilters(options.filterSandbox, base, async (filters) => {
+      const opts: GitOptions = { ...base, env: { GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1' }, filters };
+      if (changes === null) await git(['add', '-A', '--', '.'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
+      else await stage(changes, opts);
+      return patchOfIndex(opts, ws.inside, snapshotCommit, options);
+    });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

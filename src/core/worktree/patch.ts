@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import type { HelperSandbox } from '../sandbox/helperSandbox.js';
-import { containedFilters } from './filterDrivers.js';
+import { withContainedFilters } from './filterDrivers.js';
 import { copyIndex, errorLine, git, gitResult, type GitOptions } from './git.js';
 import { parsePatch } from './parse.js';
 
@@ -87,10 +87,12 @@ export async function extractPatch(dir: string, snapshotCommit: string, options:
     const tempIndex = join(scratch, 'index');
     await copyIndex(indexPath, tempIndex);
     const base = { signal: options.signal, timeoutMs: options.timeoutMs, cwd: root };
-    const opts = { ...base, env: { GIT_INDEX_FILE: tempIndex }, filters: await containedFilters(options.filterSandbox, base) };
-    // Stats every file of the tree: on a large checkout and a slow disk that has no useful time limit.
-    await git(['add', '-A', '--', ':/'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
-    return await patchOfIndex(opts, root, snapshotCommit, options);
+    return await withContainedFilters(options.filterSandbox, base, async (filters) => {
+      const opts = { ...base, env: { GIT_INDEX_FILE: tempIndex }, filters };
+      // Stats every file of the tree: on a large checkout and a slow disk that has no useful time limit.
+      await git(['add', '-A', '--', ':/'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
+      return patchOfIndex(opts, root, snapshotCommit, options);
+    });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -116,18 +118,20 @@ export async function patchOfIndex(opts: GitOptions, root: string, snapshotCommi
 export async function applyPatch(dir: string, patch: string, options: ApplyPatchOptions = {}): Promise<void> {
   if (patch.trim() === '') return;
   const base = { signal: options.signal, timeoutMs: options.timeoutMs, namespace: options.namespace, cwd: dir };
-  const opts = { ...base, input: patch, filters: await containedFilters(options.filterSandbox, base) };
-  const checked = await gitResult(['apply', '--check', '--whitespace=nowarn', '-'], opts);
-  if (checked.code !== 0) {
-    const files = failingFiles(checked.stderr);
-    const where = files.length > 0 ? ` to ${files.join(', ')}` : '';
-    throw new AgentError(
-      ErrorReason.PatchDoesNotApply,
-      `The patch does not apply${where}: those files changed since the patch was made (${errorLine(checked.stderr)}).`,
-      { cause: checked },
-    );
-  }
-  if (!options.check) await git(['apply', '--whitespace=nowarn', '-'], opts);
+  await withContainedFilters(options.filterSandbox, base, async (filters) => {
+    const opts = { ...base, input: patch, filters };
+    const checked = await gitResult(['apply', '--check', '--whitespace=nowarn', '-'], opts);
+    if (checked.code !== 0) {
+      const files = failingFiles(checked.stderr);
+      const where = files.length > 0 ? ` to ${files.join(', ')}` : '';
+      throw new AgentError(
+        ErrorReason.PatchDoesNotApply,
+        `The patch does not apply${where}: those files changed since the patch was made (${errorLine(checked.stderr)}).`,
+        { cause: checked },
+      );
+    }
+    if (!options.check) await git(['apply', '--whitespace=nowarn', '-'], opts);
+  });
 }
 
 /** Files a patch touches, in patch order: new paths, deleted paths, and both sides of a rename. */

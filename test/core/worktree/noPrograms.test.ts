@@ -3,13 +3,14 @@
  * core.fsmonitor resolves inside the work tree, where the agent's commands write, and git would run what
  * they put there outside the sandbox. Filter drivers run, but contained.
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectSandbox } from '../../../src/core/sandbox/detectSandbox.js';
 import type { HelperSandbox } from '../../../src/core/sandbox/helperSandbox.js';
 import { testSignals } from '../../../src/core/verify/execution/testSignals.js';
-import { containedFilters } from '../../../src/core/worktree/filterDrivers.js';
+import { expansion, withContainedFilters } from '../../../src/core/worktree/filterDrivers.js';
+import { applyToWorkingTree } from '../../../src/core/worktree/candidateTree.js';
 import { applyPatch, changedFiles, extractPatch } from '../../../src/core/worktree/patch.js';
 import { releaseSnapshot, snapshot, type Snapshot } from '../../../src/core/worktree/snapshot.js';
 import type { IsolatedWorkspace, WorkspaceBatch } from '../../../src/core/worktree/workspaceTypes.js';
@@ -84,7 +85,7 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     write(repo, {
       'tools/clean.sh': '#!/bin/sh\ntr a-z A-Z\n', 'tools/smudge.sh': '#!/bin/sh\ntr A-Z a-z\n',
       'tools/name.sh': '#!/bin/sh\nprintf "%s:" "$1"; cat\n',
-      '.gitattributes': '*.dat filter=case\n*.named filter=named\n*.pct filter=pct\n*.peek filter=peek\n',
+      '.gitattributes': '*.dat filter=case\n*.named filter=named\n*.pct filter=pct\n*.peek filter=peek\n*.eq filter=a=b\n*.show filter=show\n',
       'a.dat': 'hello\n',
     });
     for (const tool of ['clean', 'smudge', 'name']) chmodSync(join(repo, `tools/${tool}.sh`), 0o755);
@@ -95,6 +96,10 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
       'filter.case.clean': './tools/clean.sh', 'filter.case.smudge': './tools/smudge.sh',
       'filter.named.clean': 'sh tools/name.sh %f', 'filter.pct.clean': 'echo 100%%; cat',
       'filter.peek.clean': `cat '${secretDir}/token' 2>/dev/null; echo "env=$PEEK"; cat`,
+      // A name a `-c name=value` argument cannot say
+      'filter.a=b.clean': './tools/clean.sh',
+      // What git's own expansion gives: the path quoted, inside quotes or not; the command as $0, no arguments
+      'filter.show.clean': `printf '[%s|%s] %s (%s)\\n' %f "%f" "$#" "$0"; cat`,
     })) sh(repo, ['config', key, value]);
     sh(repo, ['add', '-A']);
     sh(repo, ['commit', '-q', '-m', 'filters']);
@@ -118,7 +123,8 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     write(ws.path, {
       'tools/clean.sh': `#!/bin/sh\necho clean >> '${marker}'\ntr a-z A-Z\n`,
       'tools/smudge.sh': `#!/bin/sh\necho smudge >> '${marker}'\ntr A-Z a-z\n`,
-      'z.dat': 'fresh\n', 'dir/a b%f.named': 'x\n', 'p.pct': 'y\n', 'q.peek': 'z\n',
+      'z.dat': 'fresh\n', 'dir/a b%f.named': 'x\n', 'p.pct': 'y\n', 'q.peek': 'z\n', 'e.eq': 'equal\n',
+      'a b.show': '1\n', "it's.show": '2\n', '100%.show': '3\n', 'x!y.show': '4\n', 'st*r.show': '5\n',
     });
     // Rewritten in place, the same: git must hash it again, through the driver.
     const future = new Date(Date.now() + 5_000);
@@ -134,17 +140,23 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     writeFileSync(marker, '');
     const patch = await workspacePatch(ws, snap.commit, { filterSandbox });
     expect(ran()).toBe('');
-    expect(changedFiles(patch).sort()).toEqual(['dir/a b%f.named', 'p.pct', 'q.peek', 'tools/clean.sh', 'tools/smudge.sh', 'z.dat']);
+    expect(changedFiles(patch).sort()).toEqual(['100%.show', 'a b.show', 'dir/a b%f.named', 'e.eq', "it's.show", 'p.pct', 'q.peek',
+      'st*r.show', 'tools/clean.sh', 'tools/smudge.sh', 'x!y.show', 'z.dat']);
     // Converted by the agent's own clean.sh, whose write outside failed
     expect(patch).toContain('+FRESH');
+    expect(patch).toContain('+EQUAL');
     expect(patch).toContain('+dir/a b%f.named:x');
     expect(patch).toContain('+100%\n+y');
     expect(patch).toContain('+env=\n+z');
     expect(patch).not.toContain(KEY);
     expect(patch).not.toContain('SECRET-MATERIAL');
-    // Git itself runs them: the check that the setup is live
-    await workspacePatch(ws, snap.commit);
+    // Git itself runs them: the check that the setup is live; and it expands their commands as the sandbox's do.
+    const plain = await workspacePatch(ws, snap.commit);
     expect(ran()).toMatch(/clean/);
+    const shown = (text: string) => text.split(/^(?=diff --git )/m).filter((file) => file.includes('.show'));
+    expect(shown(patch)).toHaveLength(5);
+    expect(shown(patch)).toEqual(shown(plain));
+    expect(patch).toContain(`+[a b.show|'a b.show'] 0 (printf`);
   });
 
   it('applies a patch through the drivers, contained', async (context) => {
@@ -175,23 +187,73 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     // No test command in this repository: the candidate's tree was made, and nothing ran in it.
     expect(signals.regression.values.get('r0')).toMatchObject({ status: 'unavailable' });
   });
+
+  // Last: it changes the repository the others snapshot.
+  it('applying a candidate to the user\'s own tree runs the drivers contained too', async (context) => {
+    if (missing) context.skip(missing);
+    const source = batch!.workspaces[0];
+    tamper(source);
+    const patch = await workspacePatch(source, snap.commit, { filterSandbox });
+    writeFileSync(marker, '');
+    await applyToWorkingTree(snap.root, snap.commit, patch);
+    expect(ran()).toBe('');
+    expect(readFileSync(join(snap.root, 'z.dat'), 'utf8')).toBe('fresh\n');
+    expect(readFileSync(join(snap.root, 'tools/smudge.sh'), 'utf8')).toContain('echo smudge');
+  });
 });
 
-describe('containedFilters', () => {
-  it('leaves Git LFS and switched-off drivers as configured and wraps every other', async () => {
+describe('withContainedFilters', () => {
+  it('passes Git LFS\'s own driver by its absolute path, and contains every other driver, whatever its name', async () => {
     const repo = makeRepo({ 'a.txt': 'a\n' });
+    const bin = tempDir('entropo-bin-');
+    write(bin, { 'git-lfs': '#!/bin/sh\n' });
+    chmodSync(join(bin, 'git-lfs'), 0o755);
+    // A git-lfs of the work tree, which a relative PATH entry would find
+    write(repo, { 'git-lfs': '#!/bin/sh\n' });
+    chmodSync(join(repo, 'git-lfs'), 0o755);
     for (const [key, value] of Object.entries({
-      'filter.lfs.clean': 'git-lfs clean -- %f', 'filter.lfs.process': 'git-lfs filter-process',
-      'filter.abs.clean': '/usr/local/bin/git-lfs clean -- %f', 'filter.fake.clean': './git-lfs clean -- %f',
-      'filter.off.clean': '', 'filter.Mixed.Case.process': 'tools/serve --long', 'filter.sub.smudge': 'git lfs smudge -- %f',
+      'filter.lfs.clean': 'git-lfs clean -- %f', 'filter.lfs.process': 'git-lfs filter-process', 'filter.lfs.smudge': 'git-lfs smudge --skip -- %f',
+      'filter.more.clean': 'git-lfs clean -- %f; ./tools/x.sh', 'filter.old.clean': 'git lfs clean %f', 'filter.off.clean': '',
+      'filter.a=b.smudge': './tools/s.sh %f', 'filter.Mixed.Case.process': 'tools/serve --long',
     })) sh(repo, ['config', key, value]);
-    const config = await containedFilters({ bwrapPath: '/usr/bin/bwrap' }, { cwd: repo });
-    const keys = config.filter((_, i) => i % 2 === 1).map((arg) => arg.slice(0, arg.indexOf('=')));
-    expect(keys).toEqual(['filter.fake.clean', 'filter.Mixed.Case.process']);
-    const [fake, serve] = config.filter((_, i) => i % 2 === 1);
-    expect(fake).toMatch(/^filter\.fake\.clean='\/usr\/bin\/bwrap' .* -- sh -c '\.\/git-lfs clean -- "\$1"' sh %f$/);
-    // A long-running driver is started once, never expanded: no %f, nothing doubled.
-    expect(serve).toMatch(/ -- sh -c 'tools\/serve --long'$/);
-    expect(await containedFilters(undefined, { cwd: repo })).toEqual([]);
+    const path = process.env.PATH;
+    const sandbox = { bwrapPath: '/usr/bin/bwrap' };
+    try {
+      process.env.PATH = `.:${bin}:${path}`;
+      const seen = await withContainedFilters(sandbox, { cwd: repo }, async (env) => {
+        const pairs = new Map<string, string>();
+        for (let i = 0; i < Number(env!.GIT_CONFIG_COUNT); i++) pairs.set(env![`GIT_CONFIG_KEY_${i}`], env![`GIT_CONFIG_VALUE_${i}`]);
+        // Each contained driver is a private script of ours, whose command is its own
+        for (const [key, value] of pairs) {
+          if (key.startsWith('filter.lfs.')) continue;
+          const script = /^'([^']+)'/.exec(value)![1];
+          expect((statSync(script).mode & 0o777).toString(8)).toBe('700');
+          expect(readFileSync(script, 'utf8')).toContain("'/usr/bin/bwrap'");
+        }
+        return { pairs, scripts: [...pairs.values()].map((v) => /^'([^']+)'/.exec(v)![1]) };
+      });
+      expect([...seen.pairs.keys()].sort()).toEqual(['filter.Mixed.Case.process', 'filter.a=b.smudge', 'filter.lfs.clean', 'filter.lfs.process',
+        'filter.lfs.smudge', 'filter.more.clean', 'filter.old.clean']);
+      expect(seen.pairs.get('filter.lfs.clean')).toBe(`'${bin}/git-lfs' clean -- %f`);
+      expect(seen.pairs.get('filter.lfs.process')).toBe(`'${bin}/git-lfs' filter-process`);
+      expect(seen.pairs.get('filter.lfs.smudge')).toBe(`'${bin}/git-lfs' smudge --skip -- %f`);
+      for (const key of ['filter.more.clean', 'filter.old.clean', 'filter.a=b.smudge']) expect(seen.pairs.get(key)).toMatch(/^'[^']+\/driver-\d+' %f$/);
+      // A long-running driver is started as it is: no path to expand.
+      expect(seen.pairs.get('filter.Mixed.Case.process')).toMatch(/^'[^']+\/driver-\d+'$/);
+      // The scripts are gone with the call.
+      for (const script of seen.scripts.filter((s) => s.includes('driver-'))) expect(existsSync(script)).toBe(false);
+      // Not found but in the work tree (".", or no git-lfs installed): contained like any other.
+      process.env.PATH = `.:${path}`;
+      const found = await withContainedFilters(sandbox, { cwd: repo }, async (env) => env!.GIT_CONFIG_VALUE_0);
+      expect(found).toMatch(/driver-0' %f$/);
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(await withContainedFilters(undefined, { cwd: repo }, async (env) => env)).toBeUndefined();
+  });
+
+  it('splits a command at its %f as git expands it', () => {
+    expect(expansion("printf '[%s]' %f \"%f\" 100%% %x end%")).toEqual(["printf '[%s]' ", ' "', '" 100% %x end%']);
+    expect(expansion('./clean.sh')).toEqual(['./clean.sh']);
   });
 });
