@@ -3,6 +3,7 @@
  * snapshot has the same tree reuses it as it is, and one whose tree differs updates an idle checkout in place,
  * which costs what changed rather than the whole repository.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -43,6 +44,8 @@ export interface AcquireCheckoutOptions {
 
 interface CheckoutState {
   tree: string;
+  /** The hash of the repository's conversion settings it was checked out with (see `Conversion`). */
+  conversion?: string;
   commit: string;
   status: 'ready' | 'building';
   pid: number;
@@ -68,23 +71,28 @@ export async function acquireSharedCheckout(snap: Snapshot, options: AcquireChec
   const shared = sharedCheckoutsDir(snap.root, options.baseDir);
   await mkdir(shared, { recursive: true });
   const tree = (await git(['rev-parse', `${snap.commit}^{tree}`], { cwd: snap.root, signal: options.signal })).trim();
+  const conversion = await repositoryConversion(snap.root);
+  // The files a checkout holds are the tree as these settings convert it: another tree, or other settings, make others.
+  const holds = (s: CheckoutState) => s.tree === tree && s.conversion === conversion.hash;
   for (;;) {
     throwIfAborted(options.signal);
     const choice = await withLock(shared, async (): Promise<Choice> => {
       const states = await readStates(shared);
       const busy = await checkoutsInUse(dirname(shared));
-      const ready = [...states].find(([, s]) => s.tree === tree && s.status === 'ready');
+      const ready = [...states].find(([, s]) => holds(s) && s.status === 'ready');
       if (ready) {
         const found = { name: ready[0], dir: join(shared, ready[0]), tree };
         await options.claim(found);
         return { checkout: found, mode: 'reuse' };
       }
-      if ([...states].some(([, s]) => s.tree === tree && s.status === 'building' && isAlive(s.pid))) return 'wait';
+      if ([...states].some(([, s]) => holds(s) && s.status === 'building' && isAlive(s.pid))) return 'wait';
       // An idle checkout is updated in place: the most recently used one is likely the nearest to this tree.
+      // `checkout -f` rewrites only the files whose content changed, so one made with other settings is made afresh.
       const idle = idleCheckouts(states, busy);
       const name = idle[0]?.[0] ?? freeName(states);
-      await writeState(shared, name, { tree, commit: snap.commit, status: 'building', pid: process.pid, updatedAt: new Date().toISOString() });
-      return { checkout: { name, dir: join(shared, name), tree }, mode: idle[0]?.[1].status === 'ready' ? 'update' : 'create' };
+      const updatable = idle[0]?.[1].status === 'ready' && idle[0][1].conversion === conversion.hash;
+      await writeState(shared, name, { tree, conversion: conversion.hash, commit: snap.commit, status: 'building', pid: process.pid, updatedAt: new Date().toISOString() });
+      return { checkout: { name, dir: join(shared, name), tree }, mode: updatable ? 'update' : 'create' };
     });
     if (choice === 'wait') {
       await sleep(POLL_MS, options.signal);
@@ -93,9 +101,9 @@ export async function acquireSharedCheckout(snap: Snapshot, options: AcquireChec
     const { checkout, mode } = choice;
     if (mode === 'reuse') return checkout;
     try {
-      await (mode === 'create' ? createCheckout(snap, checkout.dir, options) : updateCheckout(snap, checkout.dir, options));
+      await (mode === 'create' ? createCheckout(snap, checkout.dir, conversion, options) : updateCheckout(snap, checkout.dir, conversion, options));
       await withLock(shared, async () => {
-        await writeState(shared, checkout.name, { tree, commit: snap.commit, status: 'ready', pid: process.pid, updatedAt: new Date().toISOString() });
+        await writeState(shared, checkout.name, { tree, conversion: conversion.hash, commit: snap.commit, status: 'ready', pid: process.pid, updatedAt: new Date().toISOString() });
         await options.claim(checkout);
       });
     } catch (error) {
@@ -179,7 +187,7 @@ export async function pruneOrphanCheckouts(baseDir = defaultBaseDir()): Promise<
   return removed;
 }
 
-async function createCheckout(snap: Snapshot, dir: string, options: AcquireCheckoutOptions): Promise<void> {
+async function createCheckout(snap: Snapshot, dir: string, conversion: Conversion, options: AcquireCheckoutOptions): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   await mkdir(dir, { recursive: true });
   const format = (await gitResult(['rev-parse', '--show-object-format'], { cwd: snap.root })).stdout.trim() || 'sha1';
@@ -189,15 +197,15 @@ async function createCheckout(snap: Snapshot, dir: string, options: AcquireCheck
   // without copying refs either: it only ever needs the snapshot commits, which live there.
   const common = resolve(snap.root, (await git(['rev-parse', '--git-common-dir'], { cwd: snap.root })).trim());
   await writeFile(join(dir, '.git', 'objects', 'info', 'alternates'), `${await realpath(join(common, 'objects'))}\n`);
-  await copyRepositoryFiles(snap.root, common, dir);
+  await copyRepositoryFiles(common, dir, conversion);
   await checkout(snap, dir, 'create', options);
   // A fresh index marks the files written in its last instant "racily clean", and every later `git status`
   // would hash them again; one refresh, now that time has moved on, settles them for every overlay.
   await git(['update-index', '-q', '--refresh'], { cwd: dir, timeoutMs: Infinity, signal: options.signal }).catch(() => undefined);
 }
 
-async function updateCheckout(snap: Snapshot, dir: string, options: AcquireCheckoutOptions): Promise<void> {
-  await copyRepositoryFiles(snap.root, resolve(snap.root, (await git(['rev-parse', '--git-common-dir'], { cwd: snap.root })).trim()), dir);
+async function updateCheckout(snap: Snapshot, dir: string, conversion: Conversion, options: AcquireCheckoutOptions): Promise<void> {
+  await copyRepositoryFiles(resolve(snap.root, (await git(['rev-parse', '--git-common-dir'], { cwd: snap.root })).trim()), dir, conversion);
   await checkout(snap, dir, 'update', options);
 }
 
@@ -222,27 +230,52 @@ async function checkout(snap: Snapshot, dir: string, phase: CheckoutProgress['ph
 // The file of the checkout's config that holds what it takes over from the repository's own.
 const CONVERSION_CONFIG = 'config.repository';
 // What turns the repository's stored files into its working files and back: its own filter drivers (Git LFS
-// installed with --local), Git LFS's settings, and line endings.
-const CONVERSION_KEYS = /^(filter\..+\.(clean|smudge|process|required)|lfs\..+|core\.(autocrlf|eol|safecrlf|checkroundtripencoding))$/;
+// installed with --local or --worktree), line endings, and an attributes file of its own. Not Git LFS's own
+// settings: it finds the user's objects through the checkout's alternates, and its URLs and transfer programs
+// have no place in a checkout that fetches nothing.
+const CONVERSION_KEYS = /^(filter\..+\.(clean|smudge|process|required)|core\.(autocrlf|eol|safecrlf|checkroundtripencoding|attributesfile))$/;
+
+/** The repository's own settings that decide its working files, and their hash. */
+interface Conversion {
+  /** Entries of the repository's config (its local and worktree scopes) among CONVERSION_KEYS, in order. */
+  config: [string, string][];
+  /** Its `info/attributes`, if any. */
+  attributes: string | null;
+  hash: string;
+}
+
+async function repositoryConversion(root: string): Promise<Conversion> {
+  const common = resolve(root, (await git(['rev-parse', '--git-common-dir'], { cwd: root })).trim());
+  const listed = await gitResult(['config', '--includes', '--show-scope', '-z', '--list'], { cwd: root });
+  const tokens = listed.code === 0 ? listed.stdout.split('\0') : [];
+  const config: [string, string][] = [];
+  // Pairs of a scope and an entry, `key\nvalue`, or a bare `key` (true, for git).
+  for (let i = 0; i + 1 < tokens.length; i += 2) {
+    const [scope, entry] = [tokens[i], tokens[i + 1]];
+    const cut = entry.indexOf('\n');
+    const [key, value] = cut < 0 ? [entry, 'true'] : [entry.slice(0, cut), entry.slice(cut + 1)];
+    if ((scope === 'local' || scope === 'worktree') && CONVERSION_KEYS.test(key)) config.push([key, value]);
+  }
+  const attributes = await readFile(join(common, 'info', 'attributes'), 'utf8').catch(() => null);
+  const hash = createHash('sha256').update(JSON.stringify([config, attributes])).digest('hex');
+  return { config, attributes, hash };
+}
 
 // What the user's repository ignores through .git/info/exclude, the overlays must ignore too: a patch must not
 // gain files that `git status` in the user's tree would never show. And the checkout, whose `.git` is its own,
-// must convert files as the repository's config says, as a worktree (which shares that config) does: without
-// a driver configured only there, it would hold an LFS pointer where the user's tree holds the file.
-async function copyRepositoryFiles(root: string, common: string, dir: string): Promise<void> {
-  const target = join(dir, '.git', 'info', 'exclude');
-  await mkdir(dirname(target), { recursive: true });
-  await copyFile(join(common, 'info', 'exclude'), target).catch(() => writeFile(target, ''));
-  const listed = await gitResult(['config', '--local', '--includes', '-z', '--list'], { cwd: root });
+// must convert files as the repository's settings say, as a worktree (which shares them) does: without a driver
+// configured only there, it would hold an LFS pointer where the user's tree holds the file.
+async function copyRepositoryFiles(common: string, dir: string, conversion: Conversion): Promise<void> {
+  const info = join(dir, '.git', 'info');
+  await mkdir(info, { recursive: true });
+  await copyFile(join(common, 'info', 'exclude'), join(info, 'exclude')).catch(() => writeFile(join(info, 'exclude'), ''));
+  await (conversion.attributes === null ? rm(join(info, 'attributes'), { force: true }) : writeFile(join(info, 'attributes'), conversion.attributes));
   const file = join(dir, '.git', CONVERSION_CONFIG);
-  await writeFile(file, '');
+  // An object the user's store lacks (a file fetched without its LFS content) stays a pointer, as in the user's tree.
+  await writeFile(file, '[lfs]\n\tskipdownloaderrors = true\n');
   // Set on every update too: a checkout made by an earlier version has no such include yet.
   await git(['config', 'include.path', CONVERSION_CONFIG], { cwd: dir });
-  for (const entry of listed.code === 0 ? listed.stdout.split('\0') : []) {
-    const cut = entry.indexOf('\n');
-    const [key, value] = cut < 0 ? [entry, undefined] : [entry.slice(0, cut), entry.slice(cut + 1)];
-    if (value !== undefined && CONVERSION_KEYS.test(key)) await git(['config', '--file', file, '--add', key, value], { cwd: dir });
-  }
+  for (const [key, value] of conversion.config) await git(['config', '--file', file, '--add', key, value], { cwd: dir });
 }
 
 type Choice = 'wait' | { checkout: SharedCheckout; mode: 'reuse' | 'update' | 'create' };
