@@ -9,7 +9,8 @@
 #
 # Environment: PYTHON (interpreter to create the venv with, default python3, needs >= 3.10),
 # ENTROPO_TRAINER_VENV (venv location, default trainer/.venv).
-# Exit 4: no suitable Python; 6: the venv runs the trainer of another source checkout, left as it is.
+# ENTROPO_TRAINER_VENV_CHOSEN=1: the user chose that folder (see below).
+# Exit 4: no suitable Python; 6: the venv runs the trainer of another source checkout and lacks the extras.
 # Idempotent and quick when nothing changed: a stamp in the venv records the hash of pyproject.toml and
 # the extras installed. The first install downloads torch with its CUDA libraries (several GB, a few minutes).
 set -euo pipefail
@@ -21,15 +22,19 @@ extras="${1:-}"
 stamp="$venv/.entropo-setup-stamp"
 hash="$(sha256sum "$here/pyproject.toml" | cut -d' ' -f1)"
 
-have_extras() {
+# The stamp lists every extra asked for, whichever pyproject.toml it was made from.
+stamp_has_extras() {
   [[ -x "$venv/bin/python" && -f "$stamp" ]] || return 1
-  [[ "$(sed -n 1p "$stamp")" == "$hash" ]] || return 1
   local installed wanted
   installed=",$(sed -n 2p "$stamp"),"
   IFS=',' read -ra wanted <<< "$extras"
   for e in "${wanted[@]}"; do
     [[ -z "$e" || "$installed" == *",$e,"* ]] || return 1
   done
+}
+
+have_extras() {
+  stamp_has_extras && [[ "$(sed -n 1p "$stamp")" == "$hash" ]]
 }
 
 if have_extras; then
@@ -48,16 +53,22 @@ previous=""
 if [[ -f "$stamp" && "$(sed -n 1p "$stamp")" == "$hash" ]]; then previous="$(sed -n 2p "$stamp")"; fi
 all="$(printf '%s\n' ${previous//,/ } ${extras//,/ } | sort -u | paste -sd, -)"
 
-# An environment whose trainer is an editable install from another source checkout (a developer's venv
-# that a setting points at) is not ours to repoint: installing here would make it run this copy instead.
-if [[ -x "$venv/bin/python" ]]; then
+# A folder the user chose (ENTROPO_TRAINER_VENV_CHOSEN=1) whose trainer is an editable install of another
+# source checkout is a developer's environment, not ours to repoint: it is used as it is when its own setup
+# installed the extras asked for (the trainer's code runs from this folder anyway), and left alone otherwise.
+if [[ "${ENTROPO_TRAINER_VENV_CHOSEN:-}" == 1 && -x "$venv/bin/python" ]]; then
   from="$("$venv/bin/python" -I -c 'import importlib.util, os
 spec = importlib.util.find_spec("entropo_trainer")
 print(os.path.dirname(os.path.dirname(os.path.realpath(spec.origin))) if spec and spec.origin else "")' 2>/dev/null || true)"
-  if [[ -n "$from" && "$from" != "$(realpath "$here")" && -e "$from/../.git" ]]; then
-    echo "error: $venv runs the trainer of the checkout $from, and setting it up for $here would replace that install." \
-      "Use another folder for this environment (or the default one), or add what is missing to it yourself:" \
-      "$venv/bin/python -m pip install -e '$from${all:+[$all]}'" >&2
+  if [[ -n "$from" && "$from" != "$(cd "$here" && pwd -P)" && -e "$from/../.git" ]]; then
+    if stamp_has_extras; then
+      echo "using the trainer environment $venv as it is (its trainer is installed from the checkout $from)" >&2
+      echo "$venv/bin/python"
+      exit 0
+    fi
+    echo "error: $venv runs the trainer of the checkout $from, and setting it up here would replace that install." \
+      "Set it up from that checkout: ENTROPO_TRAINER_VENV='$venv' bash '$from/setup.sh'${extras:+ $extras}," \
+      "or choose another folder for this environment." >&2
     exit 6
   fi
 fi

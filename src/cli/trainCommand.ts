@@ -46,7 +46,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const render = progressBar(process.stderr);
   try {
     const venvDir = settings.pythonEnvironment || undefined;
-    const python = await ensureTrainerEnv({ trainerDir, venvDir, extras: quantize ? ['quantize'] : [] }, render, controller.signal);
+    const python = await ensureTrainerEnv({ trainerDir, venvDir, chosen: venvDir !== undefined, extras: quantize ? ['quantize'] : [] }, render, controller.signal);
     const out = path.resolve(String(flags.out ?? `entropo-adapter-${method}`));
     const done = await runTrainer({
       python, trainerDir, signal: controller.signal, onEvent: render,

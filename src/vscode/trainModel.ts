@@ -102,7 +102,10 @@ export class ModelTrainer implements vscode.Disposable {
           const onEvent = this.eventHandler(progress, (kind) => { failureKind = kind; });
           progress.report({ message: 'preparing the Python environment (the first time downloads PyTorch, several GB)...' });
           const extras = inputs.quantize ? ['quantize'] : [];
-          const python = await ensureTrainerEnv({ trainerDir, venvDir, extras }, onEvent, controller.signal);
+          // The setting names it, or it is the extension's own.
+          const setting = readSetting('pythonEnvironment').trim();
+          const chosen = setting !== '' && path.resolve(setting) === venvDir;
+          const python = await ensureTrainerEnv({ trainerDir, venvDir, chosen, extras }, onEvent, controller.signal);
           const loading = 'loading the base model and the data (a GGUF base is converted once, which takes a while)...';
           progress.report({ message: loading });
           this.panel.update({ message: `${loading[0].toUpperCase()}${loading.slice(1)}` });

@@ -12,6 +12,11 @@ export interface TrainerLocation {
   trainerDir: string;
   /** The virtual environment; default `trainer/.venv`. */
   venvDir?: string;
+  /**
+   * The user chose `venvDir` (a setting, `--venv`): one that runs another source checkout's trainer is then
+   * used as it is when it has the extras, and never set up again from here (setup.sh).
+   */
+  chosen?: boolean;
   /** Optional dependency groups of `trainer/pyproject.toml` to install too, e.g. `quantize`. */
   extras?: string[];
 }
@@ -35,7 +40,8 @@ export function findTrainerDir(from: string): string | undefined {
  * first run downloads PyTorch) and returns its python. Missing Python or a failed install is a clear error.
  */
 export async function ensureTrainerEnv(location: TrainerLocation, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<string> {
-  const env = { ...scrubEnv(process.env), ...(location.venvDir ? { ENTROPO_TRAINER_VENV: location.venvDir } : {}) };
+  const env = { ...scrubEnv(process.env), ...(location.venvDir ? { ENTROPO_TRAINER_VENV: location.venvDir } : {}),
+    ...(location.venvDir && location.chosen ? { ENTROPO_TRAINER_VENV_CHOSEN: '1' } : {}) };
   const lines: string[] = [];
   const stdout: string[] = [];
   const extras = location.extras?.length ? [location.extras.join(',')] : [];
@@ -46,7 +52,8 @@ export async function ensureTrainerEnv(location: TrainerLocation, onEvent: (e: T
   });
   if (code.exitCode === 4) throw new AgentError(ErrorReason.Config, 'Python 3.10 or newer was not found: install python3 with venv (Debian: apt-get install python3-venv), or set PYTHON to an interpreter.');
   // The environment runs another checkout's trainer; setup.sh left it alone and said why.
-  if (code.exitCode === 6) throw new AgentError(ErrorReason.Config, lines.filter((l) => l.startsWith('error: ')).at(-1)!.slice('error: '.length));
+  const said = lines.filter((l) => l.startsWith('error: ')).at(-1)?.slice('error: '.length);
+  if (code.exitCode === 6 && said) throw new AgentError(ErrorReason.Config, said);
   if (code.exitCode !== 0) throw new AgentError(ErrorReason.Config, `Setting up the trainer's Python environment failed (exit ${code.exitCode ?? code.signal}): ${lines.slice(-3).join(' | ')}`);
   // setup.sh prints the interpreter as its one line on stdout; everything else goes to stderr.
   return stdout.filter((l) => l.trim()).at(-1)!.trim();

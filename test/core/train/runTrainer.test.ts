@@ -4,7 +4,7 @@
  * the setup of an environment that is not the product's own.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
@@ -61,37 +61,49 @@ describe('runTrainer', () => {
 describe('ensureTrainerEnv', () => {
   /**
    * A virtual environment (without pip: nothing can be installed into it) whose `entropo_trainer` is an
-   * editable install of the trainer folder of another tree, a source checkout when `checkout` is set.
+   * editable install of the trainer folder of another tree, a source checkout when `checkout` is set, whose
+   * own setup installed `extras` when given.
    */
-  function foreignVenv(checkout: boolean): { venvDir: string; theirs: string } {
+  function foreignVenv(checkout: boolean, extras?: string): { venvDir: string; theirs: string } {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
-    const theirs = path.join(temp.dir, 'their-checkout', 'trainer');
+    const theirs = path.join(temp.dir, 'their checkout', 'trainer');
     mkdirSync(path.join(theirs, 'entropo_trainer'), { recursive: true });
     writeFileSync(path.join(theirs, 'entropo_trainer', '__init__.py'), '');
-    if (checkout) mkdirSync(path.join(temp.dir, 'their-checkout', '.git'));
+    if (checkout) mkdirSync(path.join(temp.dir, 'their checkout', '.git'));
     const venvDir = path.join(temp.dir, 'venv');
     execFileSync('python3', ['-m', 'venv', '--without-pip', venvDir]);
     const lib = path.join(venvDir, 'lib');
     writeFileSync(path.join(lib, readdirSync(lib)[0], 'site-packages', 'their_trainer.pth'), `${theirs}\n`);
+    // Their setup's stamp: another pyproject.toml's hash, and the extras it installed
+    if (extras !== undefined) writeFileSync(path.join(venvDir, '.entropo-setup-stamp'), `${'0'.repeat(64)}\n${extras}\n`);
     return { venvDir, theirs };
   }
 
   const trainerDir = path.join(PROJECT_ROOT, 'trainer');
+  const quiet = () => undefined;
 
-  it('leaves an environment that runs another checkout\'s trainer as it is, and says how to add what is missing', async () => {
-    const { venvDir, theirs } = foreignVenv(true);
-    const setup = ensureTrainerEnv({ trainerDir, venvDir, extras: ['quantize'] }, () => undefined);
+  it('leaves a chosen environment that runs another checkout\'s trainer as it is, and says how to set it up there', async () => {
+    const { venvDir, theirs } = foreignVenv(true, 'test');
+    const setup = ensureTrainerEnv({ trainerDir, venvDir, chosen: true, extras: ['quantize'] }, quiet);
     await expect(setup).rejects.toThrow(AgentError);
     await expect(setup).rejects.toThrow(`runs the trainer of the checkout ${theirs}`);
-    await expect(setup).rejects.toThrow(`${venvDir}/bin/python -m pip install -e '${theirs}[quantize]'`);
-    expect(existsSync(path.join(venvDir, '.entropo-setup-stamp'))).toBe(false);
+    await expect(setup).rejects.toThrow(`ENTROPO_TRAINER_VENV='${venvDir}' bash '${theirs}/setup.sh' quantize`);
+    expect(readFileSync(path.join(venvDir, '.entropo-setup-stamp'), 'utf8')).toMatch(/^0{64}\ntest\n$/);
   });
 
-  it('updates one whose trainer came from a copy that is no checkout (an earlier version of the extension)', async () => {
-    const { venvDir } = foreignVenv(false);
-    // It goes on to install, which this environment without pip cannot: the failure of the install, not the refusal.
-    const setup = ensureTrainerEnv({ trainerDir, venvDir, extras: ['quantize'] }, () => undefined);
-    await expect(setup).rejects.toThrow(/Setting up the trainer's Python environment failed \(exit 1\).*No module named pip/);
+  it('uses such an environment as it is once its own setup installed the extras asked for', async () => {
+    const { venvDir } = foreignVenv(true, 'test,quantize');
+    const lines: string[] = [];
+    const python = await ensureTrainerEnv({ trainerDir, venvDir, chosen: true, extras: ['quantize'] }, (e) => { if (e.event === 'setup') lines.push(e.line); });
+    expect(python).toBe(path.join(venvDir, 'bin', 'python'));
+    expect(lines.join('\n')).toMatch(/as it is/);
+  });
+
+  it('sets up its own environments, and one whose trainer came from a copy that is no checkout (an earlier version of the extension)', async () => {
+    // It goes on to install, which these environments without pip cannot: the failure of the install, not a refusal.
+    const failed = /Setting up the trainer's Python environment failed \(exit 1\).*No module named pip/;
+    await expect(ensureTrainerEnv({ trainerDir, venvDir: foreignVenv(true).venvDir, extras: ['quantize'] }, quiet)).rejects.toThrow(failed);
+    await expect(ensureTrainerEnv({ trainerDir, venvDir: foreignVenv(false).venvDir, chosen: true, extras: ['quantize'] }, quiet)).rejects.toThrow(failed);
   });
 });
