@@ -23,7 +23,6 @@ import type { Settings } from '../core/settings/settings.js';
 import { readSetting, readSettings } from './settings.js';
 import type { RunsView } from './runsView.js';
 import { toStepView } from './stepViews.js';
-import { trainDataDir } from './trainData.js';
 import { ModelTrainer, type TrainOutcome } from './trainModel.js';
 
 const LAST_RUN = 'entropo.lastRunFile';
@@ -194,8 +193,11 @@ export class Controller implements vscode.Disposable {
   /** Delete Recorded Data for This Workspace; `{confirm: true}` skips the modal question. */
   async deleteRecordedData(argument?: unknown): Promise<DeleteOutcome | undefined> {
     try {
-      const storeDir = this.storeDir();
-      const outcome = await deleteRecordedData(storeDir, trainDataDir(this.context.globalStorageUri.fsPath, storeDir), this.log, argument);
+      if (this.trainer.busy) {
+        void vscode.window.showWarningMessage('EntroPO: a training run is in progress, and may be reading the recorded data. Cancel it or let it finish first.');
+        return undefined;
+      }
+      const outcome = await deleteRecordedData(this.storeDir(), this.context.globalStorageUri.fsPath, this.log, argument);
       if (outcome && outcome.files > 0) await this.forgetTasksIn(outcome.dir);
       return outcome;
     } catch (error) {

@@ -1,5 +1,6 @@
 /** Where Fine-Tune keeps the training data it exports from a preference store (no `vscode` here: tests compute it too). */
 import { createHash } from 'node:crypto';
+import { readdirSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 
 /**
@@ -7,6 +8,23 @@ import * as path from 'node:path';
  * `storeDir`, one per store, so that Delete Recorded Data for that store deletes them as well.
  */
 export function trainDataDir(globalStorageDir: string, storeDir: string): string {
-  const key = createHash('sha256').update(path.resolve(storeDir)).digest('hex').slice(0, 16);
+  // The store's real path: a link to it, or the setting spelled another way, is the same store.
+  const real = (() => {
+    try {
+      return realpathSync(storeDir);
+    } catch {
+      return path.resolve(storeDir);
+    }
+  })();
+  const key = createHash('sha256').update(real).digest('hex').slice(0, 16);
   return path.join(globalStorageDir, 'train-data', key);
+}
+
+/** Exports made before they were kept per store, directly in `train-data/`: they cannot be told apart by store. */
+export function unattributedExports(globalStorageDir: string): string[] {
+  try {
+    return readdirSync(path.join(globalStorageDir, 'train-data')).filter((name) => name.endsWith('.jsonl'));
+  } catch {
+    return [];
+  }
 }

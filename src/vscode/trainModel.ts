@@ -33,6 +33,11 @@ export class ModelTrainer implements vscode.Disposable {
     this.panel = new TrainPanel(context.extensionUri, (m) => void this.onPanelMessage(m));
   }
 
+  /** Whether a training run goes on in this window (it may be reading an export of the store). */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
   /** Runs the command; `argument` may carry any of TrainInputs' fields, which are then not asked for. */
   async train(argument?: unknown): Promise<TrainOutcome | undefined> {
     if (this.running) {

@@ -96,12 +96,17 @@ export default suite('commands', ({ test, after }) => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, '2026-01-01-entropo-dpo.jsonl'), '{}\n');
     }
+    // And one of an earlier version, of no known store
+    const older = path.join(globalStorage, 'train-data', '2025-12-01-entropo-dpo.jsonl');
+    writeFileSync(older, '{}\n');
     const outcome = await runCommand<DeleteOutcome>('entropo.deleteRecordedData', { confirm: true });
     assert.deepEqual(outcome, { dir: store, tasks: 1, decisions: 2, files: 1, exports: 1 });
     assert.equal(existsSync(store), false);
     assert.equal(existsSync(ours), false);
     assert.ok(existsSync(path.join(theirs, '2026-01-01-entropo-dpo.jsonl')), 'another store\'s exports stay');
+    assert.ok(existsSync(older), 'an export of no known store stays (the message says so)');
     rmSync(theirs, { recursive: true });
+    rmSync(older);
     assert.ok(existsSync(path.join(temp, 'pairs.jsonl')), 'the exports outside the store stay');
     const stats = await PreferenceStore.open(store).stats();
     assert.deepEqual([stats.tasks, stats.candidates, stats.decisions.applied + stats.decisions.rejected], [0, 0, 0]);
