@@ -133,6 +133,12 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
 
   const ran = () => (existsSync(marker) ? readFileSync(marker, 'utf8') : '');
 
+  /** The patch of the first workspace, tampered with, read out contained. */
+  async function tamperedPatch(): Promise<string> {
+    tamper(batch!.workspaces[0]);
+    return workspacePatch(batch!.workspaces[0], snap.commit, { filterSandbox });
+  }
+
   it('reads a patch through the drivers, contained', async (context) => {
     if (missing) context.skip(missing);
     const ws = batch!.workspaces[0];
@@ -161,9 +167,7 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
 
   it('applies a patch through the drivers, contained', async (context) => {
     if (missing) context.skip(missing);
-    const source = batch!.workspaces[0];
-    tamper(source);
-    const patch = await workspacePatch(source, snap.commit, { filterSandbox });
+    const patch = await tamperedPatch();
     const [, contained, open] = batch!.workspaces;
     writeFileSync(marker, '');
     // tools/smudge.sh comes before z.dat in the patch: git writes the agent's script, then runs it on z.dat.
@@ -176,9 +180,7 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
 
   it('verification applies each candidate contained, like the rollouts', async (context) => {
     if (missing) context.skip(missing);
-    const source = batch!.workspaces[0];
-    tamper(source);
-    const patch = await workspacePatch(source, snap.commit, { filterSandbox });
+    const patch = await tamperedPatch();
     writeFileSync(marker, '');
     const signals = await testSignals(snap, [{ id: 'r0', patch }], {
       baseDir: tempDir('entropo-verify-'), isolation: kind, containment: { mode: 'required', sandbox: { network: 'off' } },
@@ -191,9 +193,7 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
   // Last: it changes the repository the others snapshot.
   it('applying a candidate to the user\'s own tree runs the drivers contained too', async (context) => {
     if (missing) context.skip(missing);
-    const source = batch!.workspaces[0];
-    tamper(source);
-    const patch = await workspacePatch(source, snap.commit, { filterSandbox });
+    const patch = await tamperedPatch();
     writeFileSync(marker, '');
     await applyToWorkingTree(snap.root, snap.commit, patch);
     expect(ran()).toBe('');
