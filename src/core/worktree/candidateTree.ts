@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import { detectSandbox } from '../sandbox/detectSandbox.js';
+import type { HelperSandbox } from '../sandbox/helperSandbox.js';
+import { withContainedFilters } from './filterDrivers.js';
 import { errorLine, git, gitResult } from './git.js';
 import { applyPatch, changedFiles } from './patch.js';
 
@@ -33,17 +35,35 @@ export async function readBlob(root: string, treeish: string, path: string, sign
   return result.code === 0 ? result.stdout : undefined;
 }
 
+/** Reads a file of a commit or tree as it belongs in the working tree; undefined when the path does not exist there. */
+export type WorkingReader = (treeish: string, path: string) => Promise<string | undefined>;
+
 /**
- * The paths among `files` whose content in the working tree of `root` differs from the snapshot's (missing
- * counts); `snapshot` may be any commit or tree.
+ * Runs `body` with a reader of files as a checkout in `root` would write them: line endings and filter
+ * drivers applied as the repository's attributes and config say (`git cat-file --filters`), the drivers
+ * contained where bubblewrap works (filterDrivers.ts), since the tree may hold a candidate's files. A patch
+ * holds files in git's stored form; the working tree holds them converted.
+ */
+export async function withWorkingReader<T>(root: string, body: (read: WorkingReader) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return withContainedFilters(await treeSandbox(), { cwd: root, signal }, (filters) => body(async (treeish, path) => {
+    const result = await gitResult(['cat-file', '--filters', `${treeish}:${path}`], { cwd: root, signal, filters });
+    return result.code === 0 ? result.stdout : undefined;
+  }));
+}
+
+/**
+ * The paths among `files` whose content in the working tree of `root` differs from the snapshot's, as a
+ * checkout would write it (missing counts); `snapshot` may be any commit or tree.
  */
 export async function changedSinceSnapshot(root: string, snapshot: string, files: readonly string[]): Promise<string[]> {
-  const changed: string[] = [];
-  for (const file of files) {
-    const now = await readFile(join(root, file), 'utf8').catch(() => undefined);
-    if (now !== await readBlob(root, snapshot, file)) changed.push(file);
-  }
-  return changed;
+  return withWorkingReader(root, async (read) => {
+    const changed: string[] = [];
+    for (const file of files) {
+      const now = await readFile(join(root, file), 'utf8').catch(() => undefined);
+      if (now !== await read(snapshot, file)) changed.push(file);
+    }
+    return changed;
+  });
 }
 
 /** Whether every file the candidate changes is, in the working tree of `root`, exactly the candidate's version. */
@@ -67,9 +87,14 @@ export async function applyToWorkingTree(root: string, snapshotCommit: string, p
     throw new AgentError(ErrorReason.PatchDoesNotApply,
       `Not applied: ${changed.join(', ')} changed since the candidates were made. Commit or stash those changes, or run again.`);
   }
-  const support = await detectSandbox();
-  await applyPatch(root, patch, { filterSandbox: support.available && support.bwrapPath ? { bwrapPath: support.bwrapPath } : undefined });
+  await applyPatch(root, patch, { filterSandbox: await treeSandbox() });
   return files;
+}
+
+// Where the user's tree may hold a candidate's files, its filter drivers run contained when they can be.
+async function treeSandbox(): Promise<HelperSandbox | undefined> {
+  const support = await detectSandbox();
+  return support.available && support.bwrapPath ? { bwrapPath: support.bwrapPath } : undefined;
 }
 
 /**

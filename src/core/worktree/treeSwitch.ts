@@ -9,7 +9,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
-import { patchedTree, readBlob } from './candidateTree.js';
+import { patchedTree, withWorkingReader } from './candidateTree.js';
 import { parsePatch } from './parse.js';
 
 /** One file of a switch: its content now and after (undefined: the file does not exist). */
@@ -36,12 +36,13 @@ export interface SwitchRequest {
 export async function planSwitch(root: string, snapshotCommit: string, request: SwitchRequest, signal?: AbortSignal): Promise<FileSwitch[]> {
   const [removeTree, addTree] = await Promise.all([request.remove, request.add].map((patch) => (patch ? treeOf(root, snapshotCommit, patch, signal) : undefined)));
   const paths = [...new Set([...textPaths(request.remove ?? ''), ...textPaths(request.add ?? '')])];
-  return Promise.all(paths.map(async (file) => {
-    const inSnapshot = () => readBlob(root, snapshotCommit, file, signal);
-    const expected = removeTree && touches(request.remove!, file) ? await readBlob(root, removeTree, file, signal) : await inSnapshot();
-    const next = addTree && touches(request.add!, file) ? await readBlob(root, addTree, file, signal) : await inSnapshot();
+  // Contents as they belong on disk: a file with CRLF line endings or a filter driver is not stored as it is written.
+  return withWorkingReader(root, (read) => Promise.all(paths.map(async (file) => {
+    const inSnapshot = () => read(snapshotCommit, file);
+    const expected = removeTree && touches(request.remove!, file) ? await read(removeTree, file) : await inSnapshot();
+    const next = addTree && touches(request.add!, file) ? await read(addTree, file) : await inSnapshot();
     return { path: file, expected, next };
-  }));
+  })), signal);
 }
 
 /** The files of a plan whose content on disk is not what the plan expects (changed by the user meanwhile). */

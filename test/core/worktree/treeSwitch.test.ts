@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../src/core/errors.js';
 import { snapshot } from '../../../src/core/worktree/snapshot.js';
+import { changedSinceSnapshot } from '../../../src/core/worktree/candidateTree.js';
 import { planSwitch, unexpectedFiles, writeSwitch } from '../../../src/core/worktree/treeSwitch.js';
 import { git, tempDir } from '../../helpers/tempRepo.js';
 
@@ -32,6 +33,40 @@ async function setup(cleanups: (() => void)[]) {
 describe('switching the working tree between candidates', () => {
   const cleanups: (() => void)[] = [];
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+  it('works with files git converts: line endings and a filter driver, compared and written in their working form', async () => {
+    const repo = tempDir();
+    cleanups.push(repo.cleanup);
+    const file = (name: string) => path.join(repo.dir, name);
+    git(repo.dir, 'init', '-q', '-b', 'main');
+    git(repo.dir, 'config', 'filter.upper.smudge', 'tr a-z A-Z');
+    git(repo.dir, 'config', 'filter.upper.clean', 'tr A-Z a-z');
+    writeFileSync(file('.gitattributes'), '*.txt text eol=crlf\n*.up filter=upper\n');
+    writeFileSync(file('win.txt'), 'one\r\ntwo\r\n');
+    writeFileSync(file('loud.up'), 'HELLO\n');
+    git(repo.dir, 'add', '-A');
+    git(repo.dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'base');
+    // Stored as LF and lower case; the working files are CRLF and upper case, as a checkout writes them.
+    expect([git(repo.dir, 'show', 'HEAD:win.txt'), git(repo.dir, 'show', 'HEAD:loud.up')]).toEqual(['one\ntwo\n', 'hello\n']);
+    const snap = await snapshot(repo.dir);
+    // The candidate, as a rollout's patch holds it: in git's stored form.
+    writeFileSync(file('win.txt'), 'one\r\nTWO\r\n');
+    writeFileSync(file('loud.up'), 'BYE\n');
+    git(repo.dir, 'add', '-A');
+    const patch = git(repo.dir, 'diff', '--cached', '--no-color');
+    git(repo.dir, 'reset', '-q', '--hard');
+    expect(patch).toContain('-hello\n+bye\n');
+    const plan = await planSwitch(repo.dir, snap.commit, { add: patch });
+    expect(await unexpectedFiles(repo.dir, plan)).toEqual([]);
+    await writeSwitch(repo.dir, plan);
+    expect([readFileSync(file('win.txt'), 'utf8'), readFileSync(file('loud.up'), 'utf8')]).toEqual(['one\r\nTWO\r\n', 'BYE\n']);
+    // Git sees exactly the candidate's change, nothing of line endings or case.
+    expect(git(repo.dir, 'diff', '--no-color', '--src-prefix=a/', '--dst-prefix=b/').split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual(['-hello', '+bye', '-two', '+TWO']);
+    // And back: Undo Apply finds the candidate where it put it.
+    await writeSwitch(repo.dir, await planSwitch(repo.dir, snap.commit, { remove: patch }));
+    expect(git(repo.dir, 'status', '--porcelain')).toBe('');
+    expect((await changedSinceSnapshot(repo.dir, snap.commit, ['win.txt', 'loud.up']))).toEqual([]);
+  });
 
   it('applies, replaces (the first one\'s files back to the snapshot) and takes out again', async () => {
     const { root, snap, file, one, two } = await setup(cleanups);
