@@ -152,7 +152,8 @@ async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: Is
       workspace: new NodeWorkspace(ws.inside, { hostRoot: ws.namespace?.hostRoot }),
       runner: contained ?? inNamespace(options.runner ?? new NodeProcessRunner(), ws.namespace),
     });
-    const patch = await workspacePatch(ws, patchBase.commit, { keep: mentionedPaths(run.result), filterSandbox: patchBase.filterSandbox });
+    const patch = await workspacePatch(ws, patchBase.commit, { keep: mentionedPaths(run.result), filterSandbox: patchBase.filterSandbox,
+      onWarning: (message) => options.containment?.onWarning?.(`${id}: ${message}`) });
     const stoppedByBudget = run.exitReason === 'cancelled' && guard.budgetHit;
     candidate = { ...base, patch, changedFiles: changedFiles(patch), result: run.result,
       exitReason: stoppedByBudget ? 'limits_exceeded' : run.exitReason,

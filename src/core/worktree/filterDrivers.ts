@@ -136,3 +136,15 @@ export function expansion(command: string): string[] {
   }
   return parts;
 }
+
+// How git says that a filter driver could not convert a file, which it then stores as it is.
+const DRIVER_FAILED = /^error: (cannot fork to run external filter|cannot feed the input to external filter|read from external filter|external filter) .*/;
+
+/**
+ * Tells `warn` once when git's stderr says a driver failed (a contained one that needs to write, or needs a
+ * hidden file): git went on and stored those files unconverted, so the patch holds them as they are on disk.
+ */
+export function warnOfFailedDrivers(stderr: string, warn: ((message: string) => void) | undefined, where: string): void {
+  const failed = stderr.split('\n').find((line) => DRIVER_FAILED.test(line.trim()));
+  if (failed && warn) warn(`a filter driver of the repository failed in its sandbox in ${where}, so git took files as they are on disk, unconverted (${failed.trim()}).`);
+}

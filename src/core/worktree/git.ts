@@ -102,9 +102,14 @@ export async function gitResult(args: string[], options: GitOptions): Promise<Gi
 
 /** Runs git and resolves with its stdout; throws AgentError(GitFailed) with git's error line and the command. */
 export async function git(args: string[], options: GitOptions): Promise<string> {
+  return (await gitSucceeded(args, options)).stdout;
+}
+
+/** Runs git and resolves with its output, stderr included (warnings of a command that succeeded); throws like `git`. */
+export async function gitSucceeded(args: string[], options: GitOptions): Promise<GitResult> {
   const result = await gitResult(args, options);
   if (result.code !== 0) throw gitFailed(args, options.cwd, result);
-  return result.stdout;
+  return result;
 }
 
 /** The AgentError for a git command that exited non-zero. */

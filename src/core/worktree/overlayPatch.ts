@@ -6,8 +6,8 @@ import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
-import { withContainedFilters } from './filterDrivers.js';
-import { copyIndex, git, gitResult, type GitOptions } from './git.js';
+import { warnOfFailedDrivers, withContainedFilters } from './filterDrivers.js';
+import { copyIndex, git, gitResult, gitSucceeded, type GitOptions } from './git.js';
 import { patchOfIndex, type ExtractPatchOptions } from './patch.js';
 import type { IsolatedWorkspace } from './workspaceTypes.js';
 
@@ -39,8 +39,10 @@ export async function extractOverlayPatch(ws: IsolatedWorkspace, snapshotCommit:
     const changes = await upperChanges(ws.layers.upper, ws.layers.lower, ws.path).catch(() => null);
     return await withContainedFilters(options.filterSandbox, base, async (filters) => {
       const opts: GitOptions = { ...base, env: { GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1' }, filters };
-      if (changes === null) await git(['add', '-A', '--', '.'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
-      else await stage(changes, opts);
+      const stderr = changes === null
+        ? (await gitSucceeded(['add', '-A', '--', '.'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity })).stderr
+        : await stage(changes, opts);
+      warnOfFailedDrivers(stderr, options.onWarning, ws.inside);
       return patchOfIndex(opts, ws.inside, snapshotCommit, options);
     });
   } finally {
@@ -80,7 +82,9 @@ export async function upperChanges(upper: string, lower: string, merged: string)
 const ARGV_SLICE = 500;
 
 // Removals first, so that a path that became a folder (or stopped being one) is added cleanly afterwards.
-async function stage(changes: UpperChanges, opts: GitOptions): Promise<void> {
+// Resolves with what git said while it hashed files (a filter driver's failure).
+async function stage(changes: UpperChanges, opts: GitOptions): Promise<string> {
+  let said = '';
   const nul = (paths: string[]) => paths.join('\0') + '\0';
   if (changes.removed.length > 0) {
     const paths: string[] = [];
@@ -100,9 +104,10 @@ async function stage(changes: UpperChanges, opts: GitOptions): Promise<void> {
     if (checked.code !== 0 && checked.code !== 1) throw new AgentError(ErrorReason.GitFailed, `git check-ignore failed: ${checked.stderr.trim()}`);
     const ignored = new Set(checked.stdout.split('\0').filter(Boolean));
     const paths = changes.written.filter((path) => !ignored.has(path));
-    if (paths.length > 0) await git(['update-index', '--add', '--replace', '-z', '--stdin'], { ...opts, input: nul(paths) });
+    if (paths.length > 0) said += (await gitSucceeded(['update-index', '--add', '--replace', '-z', '--stdin'], { ...opts, input: nul(paths) })).stderr;
   }
-  for (let at = 0; at < changes.nested.length; at += ARGV_SLICE) await git(['add', '-A', '--', ...changes.nested.slice(at, at + ARGV_SLICE)], opts);
+  for (let at = 0; at < changes.nested.length; at += ARGV_SLICE) said += (await gitSucceeded(['add', '-A', '--', ...changes.nested.slice(at, at + ARGV_SLICE)], opts)).stderr;
+  return said;
 }
 
 async function kind(path: string): Promise<'dir' | 'other' | 'none'> {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import type { HelperSandbox } from '../sandbox/helperSandbox.js';
-import { withContainedFilters } from './filterDrivers.js';
-import { copyIndex, errorLine, git, gitResult, type GitOptions } from './git.js';
+import { warnOfFailedDrivers, withContainedFilters } from './filterDrivers.js';
+import { copyIndex, errorLine, git, gitResult, gitSucceeded, type GitOptions } from './git.js';
 import { parsePatch } from './parse.js';
 
 /**
@@ -37,6 +37,8 @@ export interface ExtractPatchOptions {
   scratchPatterns?: readonly string[];
   /** Paths (relative to the worktree root, or absolute inside it) kept even if they look like scratch. */
   keep?: readonly string[];
+  /** Told when a contained filter driver failed, so that files went into the patch unconverted. */
+  onWarning?: (message: string) => void;
   /**
    * Where the repository's filter drivers run, since the agent wrote in this tree: a helper sandbox of it
    * (sandbox/helperSandbox.ts); without one they run as configured (see filterDrivers.ts).
@@ -90,7 +92,8 @@ export async function extractPatch(dir: string, snapshotCommit: string, options:
     return await withContainedFilters(options.filterSandbox, base, async (filters) => {
       const opts = { ...base, env: { GIT_INDEX_FILE: tempIndex }, filters };
       // Stats every file of the tree: on a large checkout and a slow disk that has no useful time limit.
-      await git(['add', '-A', '--', ':/'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
+      const added = await gitSucceeded(['add', '-A', '--', ':/'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
+      warnOfFailedDrivers(added.stderr, options.onWarning, root);
       return patchOfIndex(opts, root, snapshotCommit, options);
     });
   } finally {

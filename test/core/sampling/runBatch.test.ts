@@ -162,18 +162,23 @@ describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspac
     const target = path.join(outside.dir, 'escaped.txt');
     // A filter driver that runs a script of the tree, as git runs it while reading each patch
     writeFileSync(path.join(s.repo, 'strip.sh'), '#!/bin/sh\ncat\n', { mode: 0o755 });
-    writeFileSync(path.join(s.repo, '.gitattributes'), '*.txt filter=strip\n');
+    // and one that must write in the tree, which fails contained: said, as a warning of the rollout
+    writeFileSync(path.join(s.repo, '.gitattributes'), '*.txt filter=strip\n*.w filter=writer\n');
     s.before = hashUserState(s.repo);
-    Object.assign(process.env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'filter.strip.clean', GIT_CONFIG_VALUE_0: './strip.sh' });
-    cleanups.push(() => { for (const name of ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0']) delete process.env[name]; });
+    const config = { GIT_CONFIG_COUNT: '2', GIT_CONFIG_KEY_0: 'filter.strip.clean', GIT_CONFIG_VALUE_0: './strip.sh',
+      GIT_CONFIG_KEY_1: 'filter.writer.clean', GIT_CONFIG_VALUE_1: 'touch .written && cat' };
+    Object.assign(process.env, config);
+    cleanups.push(() => { for (const name of Object.keys(config)) delete process.env[name]; });
+    const warnings: string[] = [];
     const driver = `echo '#!/bin/sh' > strip.sh; echo 'echo pwned >> ${target}' >> strip.sh; echo cat >> strip.sh`;
     const script = new ScriptedModel([
-      { content: `<function=execute_bash>\n<parameter=cmd>echo pwned > ${target}; echo inside > inside.txt; ${driver}; pwd</parameter>\n</function>` },
+      { content: `<function=execute_bash>\n<parameter=cmd>echo pwned > ${target}; echo inside > inside.txt; echo w > out.w; ${driver}; pwd</parameter>\n</function>` },
       { content: '<function=finish>\n<parameter=command>submit</parameter>\n</function>' },
     ]);
     const result = await runBatch({ ...(await options(s, kind)), samples: 2, model: () => script.fork(),
-      containment: { mode: 'required', sandbox: { network: 'off' } } });
+      containment: { mode: 'required', sandbox: { network: 'off' }, onWarning: (m) => warnings.push(m) } });
     expect(existsSync(target)).toBe(false);
+    expect(warnings.filter((w) => /filter driver .* failed in its sandbox/.test(w)).map((w) => w.slice(0, 3)).sort()).toEqual(['r0:', 'r1:']);
     for (const c of result.candidates) {
       expect(c.exitReason).toBe('submitted');
       expect(c.patch).toContain('+++ b/inside.txt');

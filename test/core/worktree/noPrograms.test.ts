@@ -85,7 +85,7 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     write(repo, {
       'tools/clean.sh': '#!/bin/sh\ntr a-z A-Z\n', 'tools/smudge.sh': '#!/bin/sh\ntr A-Z a-z\n',
       'tools/name.sh': '#!/bin/sh\nprintf "%s:" "$1"; cat\n',
-      '.gitattributes': '*.dat filter=case\n*.named filter=named\n*.pct filter=pct\n*.peek filter=peek\n*.eq filter=a=b\n*.show filter=show\n',
+      '.gitattributes': '*.dat filter=case\n*.named filter=named\n*.pct filter=pct\n*.peek filter=peek\n*.eq filter=a=b\n*.show filter=show\n*.w filter=writer\n',
       'a.dat': 'hello\n',
     });
     for (const tool of ['clean', 'smudge', 'name']) chmodSync(join(repo, `tools/${tool}.sh`), 0o755);
@@ -100,6 +100,8 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
       'filter.a=b.clean': './tools/clean.sh',
       // What git's own expansion gives: the path quoted, inside quotes or not; the command as $0, no arguments
       'filter.show.clean': `printf '[%s|%s] %s (%s)\\n' %f "%f" "$#" "$0"; cat`,
+      // One that must write in the work tree, which the sandbox does not let it
+      'filter.writer.clean': 'touch .written && tr a-z A-Z',
     })) sh(repo, ['config', key, value]);
     sh(repo, ['add', '-A']);
     sh(repo, ['commit', '-q', '-m', 'filters']);
@@ -124,7 +126,7 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
       'tools/clean.sh': `#!/bin/sh\necho clean >> '${marker}'\ntr a-z A-Z\n`,
       'tools/smudge.sh': `#!/bin/sh\necho smudge >> '${marker}'\ntr A-Z a-z\n`,
       'z.dat': 'fresh\n', 'dir/a b%f.named': 'x\n', 'p.pct': 'y\n', 'q.peek': 'z\n', 'e.eq': 'equal\n',
-      'a b.show': '1\n', "it's.show": '2\n', '100%.show': '3\n', 'x!y.show': '4\n', 'st*r.show': '5\n',
+      'w.w': 'raw\n', 'a b.show': '1\n', "it's.show": '2\n', '100%.show': '3\n', 'x!y.show': '4\n', 'st*r.show': '5\n',
     });
     // Rewritten in place, the same: git must hash it again, through the driver.
     const future = new Date(Date.now() + 5_000);
@@ -144,10 +146,15 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     const ws = batch!.workspaces[0];
     tamper(ws);
     writeFileSync(marker, '');
-    const patch = await workspacePatch(ws, snap.commit, { filterSandbox });
+    const warnings: string[] = [];
+    const patch = await workspacePatch(ws, snap.commit, { filterSandbox, onWarning: (m) => warnings.push(m) });
     expect(ran()).toBe('');
     expect(changedFiles(patch).sort()).toEqual(['100%.show', 'a b.show', 'dir/a b%f.named', 'e.eq', "it's.show", 'p.pct', 'q.peek',
-      'st*r.show', 'tools/clean.sh', 'tools/smudge.sh', 'x!y.show', 'z.dat']);
+      'st*r.show', 'tools/clean.sh', 'tools/smudge.sh', 'w.w', 'x!y.show', 'z.dat']);
+    // The driver that needs to write failed there; git took the file as it is, and that is said.
+    expect(patch).toContain('+raw');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/a filter driver of the repository failed in its sandbox .*unconverted \(error: external filter/);
     // Converted by the agent's own clean.sh, whose write outside failed
     expect(patch).toContain('+FRESH');
     expect(patch).toContain('+EQUAL');
