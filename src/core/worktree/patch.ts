@@ -56,6 +56,8 @@ export interface ApplyPatchOptions {
   namespace?: GitOptions['namespace'];
   /** Where filter drivers run in a tree that patches from the agent are applied to (see `ExtractPatchOptions`). */
   filterSandbox?: HelperSandbox;
+  /** Told when a contained filter driver failed, so that files were written unconverted. */
+  onWarning?: (message: string) => void;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -133,7 +135,7 @@ export async function applyPatch(dir: string, patch: string, options: ApplyPatch
         { cause: checked },
       );
     }
-    if (!options.check) await git(['apply', '--whitespace=nowarn', '-'], opts);
+    if (!options.check) warnOfFailedDrivers((await gitSucceeded(['apply', '--whitespace=nowarn', '-'], opts)).stderr, options.onWarning, dir);
   });
 }
 

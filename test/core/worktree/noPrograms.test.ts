@@ -101,7 +101,7 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
       // What git's own expansion gives: the path quoted, inside quotes or not; the command as $0, no arguments
       'filter.show.clean': `printf '[%s|%s] %s (%s)\\n' %f "%f" "$#" "$0"; cat`,
       // One that must write in the work tree, which the sandbox does not let it
-      'filter.writer.clean': 'touch .written && tr a-z A-Z',
+      'filter.writer.clean': 'touch .written && tr a-z A-Z', 'filter.writer.smudge': 'touch .written && cat',
     })) sh(repo, ['config', key, value]);
     sh(repo, ['add', '-A']);
     sh(repo, ['commit', '-q', '-m', 'filters']);
@@ -189,10 +189,13 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     if (missing) context.skip(missing);
     const patch = await tamperedPatch();
     writeFileSync(marker, '');
+    const warnings: string[] = [];
     const signals = await testSignals(snap, [{ id: 'r0', patch }], {
-      baseDir: tempDir('entropo-verify-'), isolation: kind, containment: { mode: 'required', sandbox: { network: 'off' } },
+      baseDir: tempDir('entropo-verify-'), isolation: kind, containment: { mode: 'required', sandbox: { network: 'off' }, onWarning: (m) => warnings.push(m) },
     });
     expect(ran()).toBe('');
+    // The driver that must write could not smudge w.w in the candidate's tree: said, with the candidate.
+    expect(warnings).toEqual([expect.stringMatching(/^r0: a filter driver of the repository failed in its sandbox/)]);
     // No test command in this repository: the candidate's tree was made, and nothing ran in it.
     expect(signals.regression.values.get('r0')).toMatchObject({ status: 'unavailable' });
   });

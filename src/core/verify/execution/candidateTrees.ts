@@ -48,6 +48,8 @@ export interface PrepareTreesOptions {
   linkDependencies?: readonly string[];
   /** Where the repository's filter drivers run as the patches are applied (see worktree/filterDrivers.ts). */
   filterSandbox?: HelperSandbox;
+  /** Told, with the candidate's id, when such a driver failed and a file was written unconverted. */
+  onWarning?: (message: string) => void;
 }
 
 /** Folders with installed dependencies that git ignores and tests need. */
@@ -78,7 +80,8 @@ export async function prepareCandidateTrees(
     const applied = await mapLimited(candidates, options.concurrency ?? 4, async (candidate, k): Promise<[string, string | Error]> => {
       const ws = batch.workspaces[k + 1];
       try {
-        await applyPatch(ws.path, candidate.patch, { signal: options.signal, timeoutMs: options.timeoutMs, namespace: ws.namespace, filterSandbox: options.filterSandbox });
+        await applyPatch(ws.path, candidate.patch, { signal: options.signal, timeoutMs: options.timeoutMs, namespace: ws.namespace,
+          filterSandbox: options.filterSandbox, onWarning: (message) => options.onWarning?.(`${candidate.id}: ${message}`) });
         return [candidate.id, ws.path];
       } catch (error) {
         if (isAbort(error)) throw error;

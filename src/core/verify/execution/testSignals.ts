@@ -81,6 +81,7 @@ export async function testSignals(
   const filterSandbox = bwrapPath ? { ...options.containment?.sandbox, bwrapPath } : undefined;
   const trees = await prepareCandidateTrees(snap, changing, {
     baseDir: options.baseDir, kind, concurrency: options.concurrency, signal: options.signal, filterSandbox,
+    onWarning: options.containment?.onWarning,
   });
   let contained: ContainedRunner | undefined;
   try {
