@@ -85,7 +85,10 @@ export class CandidateActions {
         throw error;
       });
       if (plan) await switchWorkingTree(run.root, plan, label);
-      else await applyToWorkingTree(run.root, run.snapshotCommit, request.add ?? '');
+      else await applyToWorkingTree(run.root, run.snapshotCommit, request.add ?? '', (message) => {
+        this.log.warn(message);
+        void vscode.window.showWarningMessage(`EntroPO: ${message}`);
+      });
     } catch (error) {
       if (out) this.reverts.watch(run, out);
       throw error;

@@ -78,16 +78,16 @@ export async function holdsCandidate(root: string, snapshotCommit: string, patch
  * after checking that every file it changes is still as it was in the snapshot; otherwise refuses and names
  * the files that changed. Returns the changed paths. Where bubblewrap works, the repository's filter drivers
  * run contained (filterDrivers.ts) meanwhile: the patch may rewrite one's script before git runs it on a file
- * the patch writes later.
+ * the patch writes later. `onWarning` hears of one that failed there, leaving a file unconverted.
  */
-export async function applyToWorkingTree(root: string, snapshotCommit: string, patch: string): Promise<string[]> {
+export async function applyToWorkingTree(root: string, snapshotCommit: string, patch: string, onWarning?: (message: string) => void): Promise<string[]> {
   const files = changedFiles(patch);
   const changed = await changedSinceSnapshot(root, snapshotCommit, files);
   if (changed.length > 0) {
     throw new AgentError(ErrorReason.PatchDoesNotApply,
       `Not applied: ${changed.join(', ')} changed since the candidates were made. Commit or stash those changes, or run again.`);
   }
-  await applyPatch(root, patch, { filterSandbox: await treeSandbox() });
+  await applyPatch(root, patch, { filterSandbox: await treeSandbox(), onWarning });
   return files;
 }
 

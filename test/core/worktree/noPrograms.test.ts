@@ -205,8 +205,10 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('filt
     if (missing) context.skip(missing);
     const patch = await tamperedPatch();
     writeFileSync(marker, '');
-    await applyToWorkingTree(snap.root, snap.commit, patch);
+    const warnings: string[] = [];
+    await applyToWorkingTree(snap.root, snap.commit, patch, (m) => warnings.push(m));
     expect(ran()).toBe('');
+    expect(warnings).toEqual([expect.stringMatching(/filter driver of the repository failed in its sandbox/)]);
     expect(readFileSync(join(snap.root, 'z.dat'), 'utf8')).toBe('fresh\n');
     expect(readFileSync(join(snap.root, 'tools/smudge.sh'), 'utf8')).toContain('echo smudge');
   });
