@@ -1,6 +1,5 @@
 /** Finds out, once per process, whether bubblewrap can sandbox commands on this machine. */
-import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { findProgram, isExecutable, pathDirs } from '../process/findProgram.js';
 import { runProcess } from '../process/groupProcess.js';
 import { detectCgroups } from './cgroups.js';
 import type { SandboxSupport } from './sandboxTypes.js';
@@ -37,8 +36,8 @@ async function probe(explicitPath: string | undefined): Promise<SandboxSupport> 
   if (process.platform !== 'linux') {
     return unavailable(`The command sandbox uses bubblewrap, which needs Linux; this machine runs ${process.platform}.`);
   }
-  if (explicitPath && !(await executable(explicitPath))) return unavailable(`No bubblewrap executable at ${explicitPath}.`);
-  const bwrapPath = explicitPath ?? await findOnPath('bwrap');
+  if (explicitPath && !(await isExecutable(explicitPath))) return unavailable(`No bubblewrap executable at ${explicitPath}.`);
+  const bwrapPath = explicitPath ?? await findProgram('bwrap', pathDirs(process.env.PATH ?? '/usr/bin:/bin'));
   if (!bwrapPath) {
     return unavailable('bubblewrap is not installed (no `bwrap` on PATH): install it, e.g. `sudo apt-get install bubblewrap` or `sudo dnf install bubblewrap`.');
   }
@@ -71,13 +70,3 @@ async function runProbe(bwrapPath: string): Promise<string | null> {
   return line?.trim() ?? run.spawnError ?? (run.timedOut ? `bwrap did not finish within ${PROBE_TIMEOUT_MS / 1000} s` : `bwrap exited with ${run.exitCode ?? run.signal}`);
 }
 
-async function findOnPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).filter(Boolean)) {
-    if (await executable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
-async function executable(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(() => true, () => false);
-}

@@ -11,10 +11,10 @@
  * object store, it is a program of the machine rather than a file of the tree, and it reads only its own
  * transfer settings from the tree's `.lfsconfig`.
  */
-import { accessSync, constants } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { findProgram, pathDirs } from '../process/findProgram.js';
 import { shellQuote } from '../process/shellQuote.js';
 import { helperSandboxArgv, helperSandboxEnv, type HelperSandbox } from '../sandbox/helperSandbox.js';
 import { isUnder } from '../sandbox/mountPlan.js';
@@ -51,7 +51,9 @@ export async function withContainedFilters<T>(sandbox: HelperSandbox | undefined
     const first = Number(process.env.GIT_CONFIG_COUNT ?? 0) || 0;
     const filters: Record<string, string> = { GIT_CONFIG_COUNT: String(first + drivers.length) };
     for (const [i, { key, kind, command }] of drivers.entries()) {
-      const lfs = GIT_LFS.test(command.trim()) ? gitLfs(inside) : undefined;
+      // Looked for only in absolute folders outside the workspace: a relative PATH entry is the work tree.
+      const lfs = GIT_LFS.test(command.trim())
+        ? await findProgram('git-lfs', pathDirs().filter((dir) => isAbsolute(dir) && !isUnder(dir, [inside]))) : undefined;
       let value: string;
       if (lfs) value = command.trim().replace(/^git-lfs/, shellQuote(lfs).replace(/%/g, '%%'));
       else {
@@ -85,20 +87,6 @@ async function configuredDrivers(opts: GitOptions): Promise<{ key: string; kind:
   // An empty command is no driver at all (a config that turns one off): there is nothing to run.
   return [...last].filter(([, command]) => command.trim() !== '')
     .map(([key, command]) => ({ key, kind: DRIVER_KEY.exec(key)![2] as DriverKind, command }));
-}
-
-/** git-lfs's absolute path on PATH, looked for only in absolute folders outside the workspace. */
-function gitLfs(workspace: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!isAbsolute(dir) || isUnder(dir, [workspace])) continue;
-    try {
-      accessSync(join(dir, 'git-lfs'), constants.X_OK);
-      return join(dir, 'git-lfs');
-    } catch {
-      // Not in this folder.
-    }
-  }
-  return undefined;
 }
 
 /**

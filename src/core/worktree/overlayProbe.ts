@@ -1,8 +1,9 @@
 /** Finds out, once per process and folder, whether copy-on-write overlay workspaces work on this machine. */
-import { access, constants, mkdir, mkdtemp, readFile, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { mkdir, mkdtemp, readFile, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { defaultBaseDir } from './batchMarker.js';
 import { isSafeMountPath, startNamespace, type NamespaceTools } from './namespaceHolder.js';
+import { findProgram, pathDirs } from '../process/findProgram.js';
 import { runProcess } from '../process/groupProcess.js';
 
 /** Whether overlays can be made under a folder here, with the programs to make them, or why not. */
@@ -50,7 +51,7 @@ export function probeOverlays(options: ProbeOverlayOptions = {}): Promise<Overla
 async function probe(baseDir: string, bwrapPath: string | undefined): Promise<OverlaySupport> {
   const no = (reason: string): OverlaySupport => ({ available: false, reason });
   if (process.platform !== 'linux') return no(`overlay workspaces need Linux; this machine runs ${process.platform}`);
-  const found = await Promise.all(['unshare', 'nsenter', 'mount'].map(findProgram));
+  const found = await Promise.all(['unshare', 'nsenter', 'mount'].map((name) => findProgram(name, [...pathDirs(), ...SYSTEM_DIRS])));
   const missing = ['unshare', 'nsenter', 'mount'].filter((_, k) => !found[k]);
   if (missing.length > 0) return no(`${missing.join(', ')} not found (util-linux)`);
   const tools: NamespaceTools = { unshare: found[0]!, nsenter: found[1]!, mount: found[2]! };
@@ -118,11 +119,3 @@ async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
   }
 }
 
-async function findProgram(name: string): Promise<string | undefined> {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SYSTEM_DIRS];
-  for (const dir of dirs) {
-    const path = join(dir, name);
-    if (await access(path, constants.X_OK).then(() => true, () => false)) return path;
-  }
-  return undefined;
-}
