@@ -189,6 +189,15 @@ describe('entropo CLI', () => {
     expect(existsSync(out)).toBe(true);
   });
 
+  it('rank: twelve issues at once are ranked without a listener warning (one cancel signal watched by all their processes)', async () => {
+    const { repo, line, inFile, out } = rankSetup();
+    writeFileSync(inFile, Array.from({ length: 12 }, (_, k) => line(`i${k}`)).join('\n'));
+    const result = await cli(['rank', '--candidates', inFile, '--out', out, '--repo-dir', repo.dir, '--concurrency', '12', '--signals', 'validity,syntax']);
+    expect(result.code).toBe(0);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(12);
+    expect(result.stderr).not.toMatch(/MaxListenersExceededWarning|memory leak/);
+  });
+
   it('rank: refuses unknown --signals names with the list of valid ones', async () => {
     const work = tempDir();
     cleanups.push(work.cleanup);

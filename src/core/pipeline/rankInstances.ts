@@ -14,6 +14,7 @@ import { locateRepository } from '../worktree/snapshot.js';
 import { defaultBaseDir, pruneStale } from '../worktree/worktrees.js';
 import { verifierNotes } from './batchOutcome.js';
 import { containmentFrom, selectorFrom, verifierFactory } from './fromSettings.js';
+import { shareSignal } from '../concurrency.js';
 
 /** One issue with its candidates; a line that could not be read arrives as `invalid` with the reason. */
 export type RankInput =
@@ -62,6 +63,7 @@ export async function rankInstances(
   onRecord: (record: RankRecord) => Promise<void> | void,
 ): Promise<{ ranked: number; failed: number }> {
   const baseDir = options.worktreeBaseDir ?? defaultBaseDir();
+  shareSignal(options.signal);
   const root = options.repoDir === undefined ? undefined : (await locateRepository(options.repoDir, { signal: options.signal })).root;
   const { settings } = options;
   const wantsTests = settings.tests && root !== undefined && (!options.keep || options.keep.has('regression') || options.keep.has('reproduction'));

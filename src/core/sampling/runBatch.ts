@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { AgentEvent } from '../agent/agentEvents.js';
 import type { AgentConfig } from '../agent/config.js';
 import { runAgent } from '../agent/runAgent.js';
-import { mapLimited } from '../concurrency.js';
+import { mapLimited, shareSignal } from '../concurrency.js';
 import { AgentError, ErrorReason } from '../errors.js';
 import { Emitter } from '../events.js';
 import { NodeProcessRunner } from '../node/nodeProcessRunner.js';
@@ -195,6 +195,7 @@ class BatchGuard {
   readonly signal = this.controller.signal;
 
   constructor(private readonly outer: AbortSignal | undefined, private readonly budget: BatchBudget = {}) {
+    shareSignal(this.signal);
     if (outer?.aborted) this.controller.abort();
     outer?.addEventListener('abort', this.onAbort, { once: true });
     if (budget.wallTimeMs) this.timer = setTimeout(() => this.stop(), budget.wallTimeMs);

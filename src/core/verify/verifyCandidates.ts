@@ -8,6 +8,7 @@ import { syntaxSignal } from './syntax.js';
 import { escapingSymlinks, validitySignal } from './validity.js';
 import { unavailable, type VerifiableCandidate } from './verifiable.js';
 import type { SignalValues, Verifier } from './verifier.js';
+import { shareSignal } from '../concurrency.js';
 
 /** What verification can use; a signal that no verifier measures is unavailable, with the reason. */
 export interface VerifyOptions {
@@ -34,6 +35,7 @@ function missingReason(name: SignalName, hasCheckout: boolean): string {
 /** Computes every available signal for every candidate, one entry per candidate in their order (never completion order). */
 export async function verifyCandidates(candidates: readonly VerifiableCandidate[], options: VerifyOptions): Promise<CandidateSignals[]> {
   const { checkout, signal } = options;
+  shareSignal(signal);
   const perCandidate = await Promise.all(candidates.map(async (c) => {
     const signals: CandidateSignals['signals'] = { finished: finishedSignal(c) };
     const applies = checkout ? await appliesToSnapshot(checkout, c, signal) : undefined;
