@@ -15,7 +15,7 @@ import type { SignalValue } from '../signalTypes.js';
 import { unavailable, type VerifiableCandidate } from '../verifiable.js';
 import type { CandidateTrees } from './candidateTrees.js';
 import { pythonFor } from './detectTestCommand.js';
-import { issueReproTests, looksLikePython, NOT_A_REPRODUCTION_EXIT, NOT_A_REPRODUCTION_PREFIX } from './issueCode.js';
+import { issueReproTests, looksLikePython, NOT_A_REPRODUCTION_EXIT, NOT_A_REPRODUCTION_PREFIX, PRINTED_PREFIX } from './issueCode.js';
 import { collectReproTests, REPRO_PATTERNS, type ReproTest } from './reproTests.js';
 
 /** Options of `reproductionSignal`. */
@@ -41,6 +41,8 @@ export interface ReproRun {
   why: string;
   /** Set when the script says it is no reproduction at all (the issue's code that cannot run here), with why. */
   notAReproduction?: string;
+  /** What the issue's code printed where that output itself is the failure (see `issueReproTests`). */
+  printed?: string;
 }
 
 /** The signal per candidate, with the scripts it was measured with. */
@@ -89,14 +91,26 @@ export async function reproductionSignal(
     return { values: all(`none of the ${tests.length} reproduction script(s) reproduces the issue on the snapshot (${discarded.map((d) => `${d.testId}: ${d.reason}`).join('; ')})`), ...summary };
   }
   const snapshotWhy = new Map(tests.map((t, k) => [t.id, onSnapshot[k].why]));
+  const withCandidates = forCandidates(valid, tests, onSnapshot, fromIssue.length > 0 ? options.issue : undefined);
   const values = await Promise.all(candidates.map(async (candidate): Promise<[string, SignalValue]> => {
     const tree = trees.byCandidate.get(candidate.id);
     if (tree === undefined) return [candidate.id, unavailable('no checkout was prepared for this candidate')];
     if (tree instanceof Error) return [candidate.id, unavailable(tree.message)];
-    const runs = await limiter.run(() => runAll(tree, valid, options));
+    const runs = await limiter.run(() => runAll(tree, withCandidates, options));
     return [candidate.id, score(runs, valid, discarded, snapshotWhy)];
   }));
   return { values: new Map(values), ...summary };
+}
+
+/**
+ * The valid scripts as they run with the candidates: the issue's code made again with what it printed on the
+ * snapshot, where that output was the failure, so that a fix must print another output the issue shows.
+ */
+function forCandidates(valid: ReproTest[], tests: readonly ReproTest[], onSnapshot: readonly ReproRun[], issue: string | undefined): ReproTest[] {
+  if (issue === undefined) return valid;
+  const printed = new Map(tests.flatMap((t, k) => (onSnapshot[k].printed === undefined ? [] : [[t.id, onSnapshot[k].printed as string] as const])));
+  const again = new Map(issueReproTests(issue, printed).map((t) => [t.id, t]));
+  return valid.map((t) => (t.origin === 'issue' ? again.get(t.id) ?? t : t));
 }
 
 /** Why there is no script at all, naming every place one was looked for. */
@@ -169,12 +183,28 @@ export async function runOne(dir: string, test: ReproTest, options: Reproduction
       const notAReproduction = refusal.slice(NOT_A_REPRODUCTION_PREFIX.length).trim();
       return { testId: test.id, passed: false, why: `not a reproduction: ${notAReproduction}`, notAReproduction };
     }
-    if (result.exitCode !== 0) return { testId: test.id, passed: false, why: `exit ${result.exitCode ?? result.signal}: ${lastLine(output)}` };
+    const printed = test.origin === 'issue' ? printedOutput(result.stdout) : undefined;
+    // The harness of the issue's code says why its output failed on stdout's last line; noise on stderr (a
+    // pyenv shim that cannot write) would otherwise come after it.
+    const said = test.origin === 'issue' && lastLine(result.stdout).startsWith('entropo: ') ? lastLine(result.stdout) : lastLine(output);
+    if (result.exitCode !== 0) return { testId: test.id, passed: false, why: `exit ${result.exitCode ?? result.signal}: ${said}`, ...(printed === undefined ? {} : { printed }) };
     const failure = output.split('\n').find((line) => FAILURE_TEXT.test(line));
     if (failure !== undefined) return { testId: test.id, passed: false, why: `exit 0 but printed ${failure.trim().slice(0, 200)}` };
     return { testId: test.id, passed: true, why: 'exit 0' };
   } finally {
     await rm(file, { force: true });
+  }
+}
+
+// The harness prints the output as the line before its last, then exits.
+function printedOutput(stdout: string): string | undefined {
+  const line = stdout.trimEnd().split('\n').at(-2);
+  if (!line?.startsWith(PRINTED_PREFIX)) return undefined;
+  try {
+    const value: unknown = JSON.parse(line.slice(PRINTED_PREFIX.length));
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 

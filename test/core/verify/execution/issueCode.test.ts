@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { prepareCandidateTrees } from '../../../../src/core/verify/execution/candidateTrees.js';
-import { issueCodeBlocks } from '../../../../src/core/verify/execution/issueCode.js';
+import { issueBlocks, issueCodeBlocks } from '../../../../src/core/verify/execution/issueCode.js';
 import { reproductionSignal } from '../../../../src/core/verify/execution/reproductionSignal.js';
 import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
 import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';
@@ -28,6 +28,27 @@ describe('the code blocks of an issue', () => {
     ]);
     expect(issueCodeBlocks('No code here, only `page_count(3, 10)` inline.')).toEqual([]);
     expect(issueCodeBlocks(`Unclosed:\n${FENCE}python\nimport shapes\nshapes.area("hexagon", 1)\n`)).toEqual(['import shapes\nshapes.area("hexagon", 1)\n']);
+  });
+});
+
+describe('what an issue shows its code printing', () => {
+  it('takes a session\'s output lines and the unmarked or text fences after a Python block, pooled over blocks of the same code', () => {
+    const issue = [
+      'Describing a circle:', `${FENCE}python`, 'describe("circle")', FENCE,
+      'used to print', FENCE, "'round'", FENCE, 'but now prints', `${FENCE}text`, "'0 sides'", FENCE,
+      `${FENCE}sh`, 'pip install shapes', FENCE,
+      '  >>> area("square", 2)', '  Out[1]: 8', '',
+      'while it should be', '', '>>> area("square", 2)', '4', '',
+      `${FENCE}python`, 'area("square", 3)', FENCE,
+    ].join('\n');
+    expect(issueBlocks(issue)).toEqual([
+      { code: 'describe("circle")', shown: ["'round'", "'0 sides'"] },
+      // The unmarked fence may be code too: it stays a block of its own, with nothing shown for it.
+      { code: "'round'", shown: [] },
+      { code: 'area("square", 2)', shown: ['8', '4'] },
+      { code: 'area("square", 2)', shown: ['8', '4'] },
+      { code: 'area("square", 3)', shown: [] },
+    ]);
   });
 });
 
@@ -89,6 +110,38 @@ describe('the issue\'s code as reproduction tests', () => {
     const failed = wrong.data?.failed as { testId: string; why: string }[];
     expect(failed.map((f) => [f.testId, f.why])).toEqual([
       ['replicate_bug.py', "exit 1: KeyError: 'hexagon'"], ['issue code 1', "exit 1: KeyError: 'hexagon'"], ['issue code 3', "exit 1: KeyError: 'hexagon'"],
+    ]);
+  });
+
+  it('a block whose issue shows two outputs reproduces a wrong value: it must print the other one with a fix', async (context) => {
+    // The bug prints a wrong value and raises nothing; the issue shows what it prints and what it should.
+    // Its package also writes to stderr on import, as a pyenv shim that cannot rehash does: the harness's own line still says why.
+    const buggy = `import sys\nprint("shim: cannot rehash", file=sys.stderr)\n${SHAPES}`
+      .replace('return SIDES[kind] * size', 'return SIDES[kind] * size if kind != "triangle" else 3 * size * size');
+    const issue = [
+      'The area of a triangle is wrong:', `${FENCE}python`, 'from shapes import area', 'area("triangle", 2)', FENCE,
+      'prints', FENCE, '12', FENCE, 'but should print', FENCE, '6', FENCE,
+      'and describing a hexagon fails, where it should say:', `${FENCE}python`, 'from shapes import describe', 'describe("hexagon")', FENCE,
+      FENCE, "'6 sides'", FENCE, 'or perhaps', FENCE, "'hexagon'", FENCE,
+    ].join('\n');
+    const hexagon = (text: string) => text.replace('"triangle": 3', '"triangle": 3, "hexagon": 6');
+    const { trees, candidates } = await treesFor(context, { 'shapes/__init__.py': buggy }, {
+      fix: { 'shapes/__init__.py': hexagon(SHAPES) },
+      other: { 'shapes/__init__.py': hexagon(buggy.replace('3 * size * size', '2 * size')) },
+      none: { 'shapes/__init__.py': `${buggy}\n` },
+    });
+    const result = await reproductionSignal(trees, candidates, { issue, timeoutMs: 30_000, concurrency: 2 });
+    // Blocks 2, 3, 5 and 6 are the shown outputs, which run as code too and pass.
+    expect(result.valid).toEqual(['issue code 1', 'issue code 4']);
+    const [fix, other, none] = ['fix', 'other', 'none'].map((id) => ok(result.values.get(id)));
+    expect([fix.score, other.score, none.score]).toEqual([2, 1, 0]);
+    // The hexagon block failed by an exception on the snapshot: it passes when it runs cleanly, whatever it prints.
+    expect((other.data?.failed as { testId: string; why: string }[])).toEqual([
+      { testId: 'issue code 1', why: 'exit 1: entropo: prints "4", which the issue does not show' },
+    ]);
+    expect(none.detail).toContain('2 fail as on the snapshot');
+    expect((none.data?.failed as { testId: string; why: string }[]).map((f) => f.why)).toEqual([
+      'exit 1: entropo: prints "12", one of the 2 outputs the issue shows, as on the snapshot', "exit 1: KeyError: 'hexagon'",
     ]);
   });
 
