@@ -1,4 +1,5 @@
 /** Turns decisions (and, if asked, confident verifier scores) into accepted/rejected labels per candidate. */
+import { createHash } from 'node:crypto';
 import { signalTone } from '../verify/signalTone.js';
 import type { SignalName, SignalValue } from '../verify/signalTypes.js';
 import { splitConversation } from './chatMessages.js';
@@ -10,6 +11,8 @@ export interface Label {
   candidateId: string;
   accepted: boolean;
   weak: boolean;
+  /** The candidate's patch up to what the agreement signal ignores (see `TaskSummary`); pairs need two. */
+  patch?: string;
 }
 
 /** Weak labels: candidates without a decision whose verifier score is at least this sure either way. */
@@ -26,9 +29,10 @@ export interface TaskSummary {
   /**
    * `trainable`: the run is, the rollout was not stopped from outside, and the trajectory splits into prompt
    * and turns; `stopped`: the rollout was stopped from outside (decisions.ts); `evidence`: what its own
-   * execution says, for weak labels.
+   * execution says, for weak labels; `patch`: a key equal for candidates whose patches are the same up to
+   * whitespace and comments (the agreement signal's cluster, else the whitespace-normalized text).
    */
-  candidates: { id: string; trainable: boolean; score?: number; stopped?: true; evidence?: WeakEvidence }[];
+  candidates: { id: string; trainable: boolean; score?: number; stopped?: true; evidence?: WeakEvidence; patch?: string }[];
 }
 
 /**
@@ -53,9 +57,16 @@ export function summarizeTask(task: TaskRecord): TaskSummary {
       const stopped = untrainableExit(c) !== undefined;
       const evidence = weakEvidence(c);
       return { id: c.id, trainable: usable && !stopped && splitConversation(c.messages) !== null, score: verifierScore(c.signals),
-        ...(stopped ? { stopped: true as const } : {}), ...(evidence.fixes || evidence.unfit ? { evidence } : {}) };
+        ...(stopped ? { stopped: true as const } : {}), ...(evidence.fixes || evidence.unfit ? { evidence } : {}), patch: patchKey(c) };
     }),
   };
+}
+
+function patchKey(c: TaskRecord['candidates'][number]): string {
+  const agreement = c.signals.agreement;
+  const cluster = agreement?.status === 'ok' && Array.isArray(agreement.data?.cluster) ? (agreement.data.cluster as unknown[]).map(String).sort() : undefined;
+  const key = cluster ? `cluster\0${cluster.join('\0')}` : `text\0${c.patch.replace(/\s+/g, ' ').trim()}`;
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
 function weakEvidence(c: TaskRecord['candidates'][number]): WeakEvidence {
@@ -94,31 +105,42 @@ export function latestDecisions(decisions: readonly DecisionRecord[]): Map<strin
  * Labels of a task's trainable candidates, from the latest decision about each (decisions.ts): accepted
  * (applied, kept), rejected (rejected); a candidate replaced, undone or reverted has no label. Candidates
  * without a decision are unlabelled, unless weak labels are on, the verifier is confident, and the
- * candidate's own execution does not say otherwise (WeakEvidence).
+ * candidate's own execution does not say otherwise (WeakEvidence), and the user decided on no candidate with
+ * the same patch (the user's word on a patch is not second-guessed through its twin).
  */
 export function labelTask(task: TaskSummary, decisions: Map<string, DecisionKind> | undefined, weak?: WeakLabelOptions): Label[] {
   const labels: Label[] = [];
+  const meaningOf = (id: string) => {
+    const decision = decisions?.get(id);
+    return decision ? DECISION_MEANING[decision] : undefined;
+  };
+  const decided = new Set(task.candidates.filter((c) => c.trainable && ['accepted', 'rejected'].includes(meaningOf(c.id) ?? '')).map((c) => c.patch));
   for (const c of task.candidates) {
     if (!c.trainable) continue;
-    const decision = decisions?.get(c.id);
-    const meaning = decision ? DECISION_MEANING[decision] : undefined;
+    const meaning = meaningOf(c.id);
+    const patch = c.patch === undefined ? {} : { patch: c.patch };
     if (meaning === 'accepted' || meaning === 'rejected') {
-      labels.push({ candidateId: c.id, accepted: meaning === 'accepted', weak: false });
-    } else if (decision) {
+      labels.push({ candidateId: c.id, accepted: meaning === 'accepted', weak: false, ...patch });
+    } else if (decisions?.get(c.id) || decided.has(c.patch)) {
       continue;
     } else if (weak && c.score !== undefined) {
       // A verifier's score never overrules the candidate's own tests: no weak positive for an unfit one, no
       // weak negative for one whose tests show it fixing something.
-      if (c.score >= weak.minConfidence && !c.evidence?.unfit) labels.push({ candidateId: c.id, accepted: true, weak: true });
-      else if (c.score <= 1 - weak.minConfidence && !c.evidence?.fixes) labels.push({ candidateId: c.id, accepted: false, weak: true });
+      if (c.score >= weak.minConfidence && !c.evidence?.unfit) labels.push({ candidateId: c.id, accepted: true, weak: true, ...patch });
+      else if (c.score <= 1 - weak.minConfidence && !c.evidence?.fixes) labels.push({ candidateId: c.id, accepted: false, weak: true, ...patch });
     }
   }
   return labels;
 }
 
-/** Accepted x rejected pairs of a task's labels; a pair is weak when either side is. */
+/**
+ * Accepted x rejected pairs of a task's labels; a pair is weak when either side is. Two candidates with the
+ * same patch (up to whitespace and comments) make no pair: their outcome is the same code, so the pair would
+ * teach only how the two trajectories differ in wording.
+ */
 export function preferencePairs(labels: readonly Label[]): { chosen: Label; rejected: Label; weak: boolean }[] {
   const accepted = labels.filter((l) => l.accepted);
   const rejected = labels.filter((l) => !l.accepted);
-  return accepted.flatMap((chosen) => rejected.map((r) => ({ chosen, rejected: r, weak: chosen.weak || r.weak })));
+  return accepted.flatMap((chosen) => rejected.filter((r) => r.patch === undefined || r.patch !== chosen.patch)
+    .map((r) => ({ chosen, rejected: r, weak: chosen.weak || r.weak })));
 }

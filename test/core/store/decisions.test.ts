@@ -69,6 +69,16 @@ describe('decision semantics', () => {
     expect(rejected.pairs).toEqual(['r1>r0']);
   });
 
+  it('two candidates with the same patch (up to whitespace) make no pair, though each keeps its own label', async () => {
+    const patch = 'diff --git a/f.py b/f.py\n--- a/f.py\n+++ b/f.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n';
+    const { pairs, labels } = await decide(
+      [{ candidateId: 'r0', decision: 'applied' }, { candidateId: 'r1', decision: 'rejected' }, { candidateId: 'r2', decision: 'rejected' }],
+      undefined, { r0: { patch }, r1: { patch: patch.replace('+x = 2', '+x  =  2 ') } },
+    );
+    expect(pairs).toEqual(['r0>r2']);
+    expect(labels).toEqual({ r0: true, r1: false, r2: false });
+  });
+
   it('a candidate kept after a commit is accepted', async () => {
     const { pairs } = await decide([{ candidateId: 'r3', decision: 'applied' }, { candidateId: 'r3', decision: 'kept' }, { candidateId: 'r2', decision: 'rejected' }]);
     expect(pairs).toEqual(['r3>r2']);

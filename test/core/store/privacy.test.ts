@@ -18,12 +18,13 @@ const CONFIGURED_KEY = 'local-vllm-key-7781';
 const SECRETS = [ENV_KEY, GITHUB_TOKEN, DOTENV_PASSWORD, CONFIGURED_KEY];
 
 /** A rollout that reads the secrets into its observations, repeats them in its own words and writes one into the patch. */
-function leakyScript(): { content: string }[] {
+// Two rollouts write the secrets to different files, so that their patches differ and make a preference pair.
+function leakyScript(file: string): { content: string }[] {
   const fn = (name: string, params: Record<string, string>) =>
     `<function=${name}>\n${Object.entries(params).map(([k, v]) => `<parameter=${k}>${v}</parameter>`).join('\n')}\n</function>`;
   return [
     { content: `Let me look at the configuration.\n\n${fn('execute_bash', { cmd: 'cat .env deploy/notes.txt' })}` },
-    { content: `The service key is ${ENV_KEY} and the configured key ${CONFIGURED_KEY}; I will hard-code the token.\n\n${fn('file_editor', { command: 'create', path: 'pager/settings.py', file_text: `GITHUB_TOKEN = "${GITHUB_TOKEN}"\nDB = "postgres://app:${DOTENV_PASSWORD}@db/app"\n` })}` },
+    { content: `The service key is ${ENV_KEY} and the configured key ${CONFIGURED_KEY}; I will hard-code the token.\n\n${fn('file_editor', { command: 'create', path: file, file_text: `GITHUB_TOKEN = "${GITHUB_TOKEN}"\nDB = "postgres://app:${DOTENV_PASSWORD}@db/app"\n` })}` },
     { content: `Done.\n\n${fn('finish', { command: 'submit', result: `uses ${DOTENV_PASSWORD}` })}` },
   ];
 }
@@ -45,12 +46,15 @@ describe('secrets never reach the store or an export', () => {
       if (previous === undefined) delete process.env.MY_SERVICE_API_KEY;
       else process.env.MY_SERVICE_API_KEY = previous;
     });
-    const script = path.join(work.dir, 'leaky.json');
-    writeFileSync(script, JSON.stringify({ model: 'leaky', responses: leakyScript() }));
+    const scripts = ['settings', 'secrets'].map((name) => {
+      const script = path.join(work.dir, `leaky-${name}.json`);
+      writeFileSync(script, JSON.stringify({ model: 'leaky', responses: leakyScript(`pager/${name}.py`) }));
+      return script;
+    });
     const config = resolveConfig({ format: 'text' });
     const issue = `Pagination is broken. (My key for the server is ${CONFIGURED_KEY}.)`;
     const batch = await runBatch({ repoDir: repo.dir, issue, samples: 2, config, outDir: path.join(work.dir, 'out'),
-      worktreeBaseDir: path.join(work.dir, 'wt'), model: await createModelFactory({ kind: 'scripts', files: [script] }) });
+      worktreeBaseDir: path.join(work.dir, 'wt'), model: await createModelFactory({ kind: 'scripts', files: scripts }) });
     // The secrets really are in what the batch produced.
     const raw = JSON.stringify(batch);
     for (const secret of SECRETS) expect(raw).toContain(secret);

@@ -1,6 +1,6 @@
 /** Weak labels (export --weak-labels T): a confident verifier labels undecided candidates, unless their own tests disagree. */
 import { describe, expect, it } from 'vitest';
-import { labelTask, summarizeTask } from '../../../src/core/store/labels.js';
+import { labelTask, preferencePairs, summarizeTask } from '../../../src/core/store/labels.js';
 import type { TaskRecord } from '../../../src/core/store/storeTypes.js';
 import type { SignalValue } from '../../../src/core/verify/signalTypes.js';
 import { syntheticTask } from './syntheticTask.js';
@@ -21,6 +21,23 @@ describe('weak labels', () => {
     };
     const record = { ...task, id: 'task-1', kind: 'task', candidates: task.candidates.map((c) => ({ ...c, signals: signals[c.id] })) } as unknown as TaskRecord;
     const labels = labelTask(summarizeTask(record), undefined, { minConfidence: 0.9 });
-    expect(labels).toEqual([{ candidateId: 'r2', accepted: false, weak: true }, { candidateId: 'r3', accepted: true, weak: true }]);
+    expect(labels.map(({ patch: _, ...l }) => l)).toEqual([{ candidateId: 'r2', accepted: false, weak: true }, { candidateId: 'r3', accepted: true, weak: true }]);
+  });
+
+  it('never go against the user\'s decision on the same patch, and a patch is never paired with itself', () => {
+    const task = syntheticTask(12, { candidates: 4, steps: 1 });
+    const agree = (cluster: string[]) => ok(cluster.length, `${cluster.length} agree`, { cluster });
+    const signals: Record<string, TaskRecord['candidates'][number]['signals']> = {
+      // r0 and r1 are one patch (the agreement signal's cluster); the judge is sure of r1, the user rejected r0.
+      r0: { finished: ok(1, 'submitted'), validity: ok(1, '1 file'), agreement: agree(['r0', 'r1']), judge: ok(0.3, 'P(YES) 0.3') },
+      r1: { finished: ok(1, 'submitted'), validity: ok(1, '1 file'), agreement: agree(['r0', 'r1']), judge: ok(0.95, 'P(YES) 0.95') },
+      // r2 and r3 are another patch, both weakly labelled, in opposite ways.
+      r2: { finished: ok(1, 'submitted'), validity: ok(1, '1 file'), agreement: agree(['r2', 'r3']), judge: ok(0.97, 'P(YES) 0.97') },
+      r3: { finished: ok(1, 'submitted'), validity: ok(1, '1 file'), agreement: agree(['r2', 'r3']), judge: ok(0.02, 'P(YES) 0.02') },
+    };
+    const record = { ...task, id: 'task-2', kind: 'task', candidates: task.candidates.map((c) => ({ ...c, signals: signals[c.id] })) } as unknown as TaskRecord;
+    const labels = labelTask(summarizeTask(record), new Map([['r0', 'rejected' as const]]), { minConfidence: 0.9 });
+    expect(labels.map((l) => [l.candidateId, l.accepted, l.weak])).toEqual([['r0', false, false], ['r2', true, true], ['r3', false, true]]);
+    expect(preferencePairs(labels).map((p) => `${p.chosen.candidateId}>${p.rejected.candidateId}`)).toEqual(['r2>r0']);
   });
 });
