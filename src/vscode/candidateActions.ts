@@ -7,8 +7,11 @@ import type { RevertWatcher } from './revertWatcher.js';
 import type { RunRecord } from './runRecord.js';
 import { switchWorkingTree } from './switchWorkingTree.js';
 
-/** Records one decision about a candidate of a run (the card, run.json and the preference store). */
-export type RecordDecision = (run: RunRecord, candidateId: string, decision: DecisionKind, by?: string) => Promise<void>;
+/**
+ * Records one decision about a candidate of a run (the card, run.json and the preference store); resolves with
+ * why the store does not get it, when it does not (recording off, the run's task not in the store).
+ */
+export type RecordDecision = (run: RunRecord, candidateId: string, decision: DecisionKind, by?: string) => Promise<string | undefined>;
 
 /** Skips the questions (tests and scripted use): `confirm: true` answers yes to each. */
 export interface ActionOptions {
@@ -40,6 +43,8 @@ export class CandidateActions {
     if (current && !options.confirm && !(await ask(`Replace ${current} with ${id}?`, 'Replace',
       `${current}'s change is taken out of your working tree (its files go back to how they were in the snapshot), then ${id} is applied: one undo step.`))) return false;
     const label = current ? `EntroPO: replace ${current} with ${id}` : `EntroPO: apply ${id}`;
+    // Watched for coming back if the panel took it out before: this write is no Undo of that.
+    this.reverts.unwatch(run, id);
     await this.switch(run, current, { remove: current ? run.patches.get(current) : undefined, add: patch }, label);
     if (current) await this.record(run, current, 'replaced', id);
     await this.record(run, id, 'applied');
@@ -59,19 +64,34 @@ export class CandidateActions {
     return true;
   }
 
-  /** Reject: recorded as a rejection; an applied candidate's change is taken out first (after asking). */
+  /**
+   * Reject: recorded as a rejection; an applied candidate's change is taken out first (after asking). When
+   * it cannot be taken out (the user edited its files since), the rejection is still what the user said: it is
+   * recorded, and the change stays in the working tree, with why.
+   */
   async reject(run: RunRecord, id: string, options: ActionOptions = {}): Promise<boolean> {
     const card = run.review.candidates.find((c) => c.id === id);
     if (!card) throw new AgentError(ErrorReason.InvalidArgument, `This run has no candidate ${id}.`);
     if (card.untrainable && this.applied(run) !== id) return this.tell(`${id} is not for training: ${card.untrainable}. There is nothing of the model's to reject.`);
+    let stays: string | undefined;
     if (this.applied(run) === id) {
       if (!options.confirm && !(await ask(`Reject ${id}? Its change is taken out of your working tree.`, 'Reject and Remove'))) return false;
-      await this.switch(run, id, { remove: run.patches.get(id) }, `EntroPO: reject ${id}`);
+      try {
+        await this.switch(run, id, { remove: run.patches.get(id) }, `EntroPO: reject ${id}`);
+      } catch (error) {
+        if (!(error instanceof AgentError) || error.reason !== ErrorReason.PatchDoesNotApply) throw error;
+        stays = error.message;
+        this.reverts.unwatch(run, id);
+      }
+    } else {
+      // A candidate taken back outside the panel is watched for coming back; rejected, it no longer is.
+      this.reverts.unwatch(run, id);
     }
-    // A candidate taken back outside the panel is watched for coming back; rejected, it no longer is.
-    this.reverts.unwatch(run, id);
-    await this.record(run, id, 'rejected');
-    void vscode.window.showInformationMessage(`EntroPO: recorded that ${id} is rejected.`);
+    const unrecorded = await this.record(run, id, 'rejected');
+    const said = unrecorded ? `${id} is rejected, but not recorded: ${unrecorded}.` : `recorded that ${id} is rejected.`;
+    if (stays) void vscode.window.showWarningMessage(`EntroPO: ${said} ${stays}`);
+    else void vscode.window.showInformationMessage(`EntroPO: ${said}`);
+    this.log.info(`rejected ${id}${stays ? ' (its change stays in the working tree)' : ''}${unrecorded ? ` (not recorded: ${unrecorded})` : ''}`);
     return true;
   }
 
@@ -84,7 +104,7 @@ export class CandidateActions {
         if (request.remove === undefined && error instanceof AgentError && /binary file/.test(error.message)) return undefined;
         throw error;
       });
-      if (plan) await switchWorkingTree(run.root, plan, label);
+      if (plan) await switchWorkingTree(run.root, plan, label, out);
       else await applyToWorkingTree(run.root, run.snapshotCommit, request.add ?? '', (message) => {
         this.log.warn(message);
         void vscode.window.showWarningMessage(`EntroPO: ${message}`);
@@ -93,6 +113,8 @@ export class CandidateActions {
       if (out) this.reverts.watch(run, out);
       throw error;
     }
+    // An Undo in the editor puts it back: watched for that (revertWatcher.ts).
+    if (out) this.reverts.takenOut(run, out);
   }
 
   private tell(message: string): false {

@@ -293,13 +293,14 @@ export class Controller implements vscode.Disposable {
 
   /**
    * What became of an applied candidate outside the panel: taken back (reverted), back in the working tree
-   * after that (restored: recorded as applied again), or committed as it was (kept).
+   * after that or after the panel took it out (restored, e.g. by an Undo in the editor: recorded as applied
+   * again), or committed as it was (kept).
    */
   private async onWatched(runId: string, candidateId: string, what: WatchedChange): Promise<void> {
     const run = this.runs.get(runId);
     const decision = run?.review.candidates.find((c) => c.id === candidateId)?.decision;
-    if (!run || decision !== (what === 'restored' ? 'reverted' : 'applied')) return;
-    await this.decide(run, candidateId, what === 'restored' ? 'applied' : what, undefined, what === 'restored' ? 'back in the working tree after a revert' : undefined);
+    if (!run || !(what === 'restored' ? decision !== undefined && decision !== 'applied' && decision !== 'kept' : decision === 'applied')) return;
+    await this.decide(run, candidateId, what === 'restored' ? 'applied' : what, undefined, what === 'restored' ? `back in the working tree after it was ${decision}` : undefined);
     void vscode.window.showInformationMessage({
       kept: `EntroPO: ${candidateId} was committed; recorded as kept.`,
       reverted: `EntroPO: ${candidateId} was taken back; recorded as reverted (not as a rejection: Reject says that).`,
@@ -309,7 +310,8 @@ export class Controller implements vscode.Disposable {
 
   // The card shows what happened to the working tree; the store gets the decision, after any it could not
   // take before. A store that cannot take it now is said at once, and the decision waits in run.json.
-  private async decide(run: RunRecord, candidateId: string, decision: DecisionKind, by?: string, note?: string): Promise<void> {
+  // Resolves with why the store does not get it at all, if so.
+  private async decide(run: RunRecord, candidateId: string, decision: DecisionKind, by?: string, note?: string): Promise<string | undefined> {
     const candidate = run.review.candidates.find((c) => c.id === candidateId);
     if (candidate) candidate.decision = decision;
     // A run in the background (an applied candidate of it committed or taken back) does not take the panel over.
@@ -330,6 +332,9 @@ export class Controller implements vscode.Disposable {
       run.unrecorded = pending.length > 0 ? pending : undefined;
     }
     await this.save(run);
+    if (!readSetting('recordDecisions')) return 'recording decisions is off (entropo.recordDecisions)';
+    if (!taskId) return 'this run is not in the preference store (it could not be written when the run ended, or Delete Recorded Data removed it)';
+    return undefined;
   }
 
   private async askConsent(error: Error): Promise<boolean> {
@@ -423,7 +428,10 @@ export class Controller implements vscode.Disposable {
       const raw = JSON.parse(await readFile(file, 'utf8')) as RunRecord & { patches: Record<string, string> };
       const run: RunRecord = { ...raw, patches: new Map(Object.entries(raw.patches)) };
       this.runs.set(run.runId, run);
-      for (const c of run.review.candidates) if (c.decision === 'applied') this.reverts.watch(run, c.id);
+      for (const c of run.review.candidates) {
+        if (c.decision === 'applied') this.reverts.watch(run, c.id);
+        else if (c.decision === 'reverted') this.reverts.takenOut(run, c.id);
+      }
       await vscode.commands.executeCommand('setContext', HAS_CANDIDATES, run.review.candidates.length > 0);
       return run;
     } catch {

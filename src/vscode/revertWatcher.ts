@@ -30,8 +30,13 @@ const SETTLE_MS = 300;
  * runs, and the candidate is watched for coming back: once the files are exactly the candidate's again
  * (`git stash pop`, a redo), `onChange(.., 'restored')`, and it is watched as applied. Once a commit holds
  * exactly its change, `onChange(.., 'kept')`, and it is no longer watched. Editing it further is none of these.
- * At most one candidate of a run is watched (the working tree holds at most one), and a reverted one only
- * until the next Apply.
+ *
+ * At most one candidate of a run is watched as applied (the working tree holds at most one). A candidate the
+ * panel took out (Replace, Undo Apply, Reject) is watched for coming back too (`takenOut`): an Undo in the
+ * editor puts it back. When a candidate comes back while another of its run is applied and no longer in the
+ * tree, that one is reported reverted first, so that the run never has two applied. Candidates of other runs
+ * taken back before are no longer expected back once one is applied: the same change coming back is this
+ * apply, not a restore of that one.
  */
 export class RevertWatcher implements vscode.Disposable {
   private readonly applied = new Map<string, Applied>();
@@ -57,14 +62,17 @@ export class RevertWatcher implements vscode.Disposable {
     const key = `${run.runId}/${candidateId}`;
     const files = changedFiles(run.patches.get(candidateId) ?? '');
     if (this.applied.get(key)?.state === 'applied' || files.length === 0) return;
-    // The run's other candidates are out of the tree now, and a candidate of another run taken back before is
-    // no longer expected back: the same change coming back is this apply, not a restore of that one.
     for (const other of this.applied.values()) {
-      if (other.run.runId === run.runId || other.state === 'reverted') this.unwatch(other.run, other.candidateId);
+      const sameRun = other.run.runId === run.runId;
+      if ((sameRun && other.state === 'applied') || (!sameRun && other.state === 'reverted')) this.unwatch(other.run, other.candidateId);
     }
-    const entry: Applied = { key, run, candidateId, files, absolute: new Set(files.map((f) => path.join(run.root, f))), state: 'applied' };
-    this.applied.set(key, entry);
-    this.schedule(entry);
+    this.add(run, candidateId, files, 'applied');
+  }
+
+  /** Watches a candidate that the panel took out of the working tree (or a reverted one of a reloaded run) for coming back. */
+  takenOut(run: Applied['run'], candidateId: string): void {
+    const files = changedFiles(run.patches.get(candidateId) ?? '');
+    if (files.length > 0) this.add(run, candidateId, files, 'reverted');
   }
 
   /** Stops watching a candidate that the panel itself takes out or decides on (Replace, Undo Apply, Reject). */
@@ -72,6 +80,14 @@ export class RevertWatcher implements vscode.Disposable {
     const key = `${run.runId}/${candidateId}`;
     clearTimeout(this.applied.get(key)?.timer);
     this.applied.delete(key);
+  }
+
+  private add(run: Applied['run'], candidateId: string, files: string[], state: Applied['state']): void {
+    const key = `${run.runId}/${candidateId}`;
+    clearTimeout(this.applied.get(key)?.timer);
+    const entry: Applied = { key, run, candidateId, files, absolute: new Set(files.map((f) => path.join(run.root, f))), state };
+    this.applied.set(key, entry);
+    this.schedule(entry);
   }
 
   dispose(): void {
@@ -90,16 +106,36 @@ export class RevertWatcher implements vscode.Disposable {
       const { root, snapshotCommit, patches } = entry.run;
       const patch = patches.get(entry.candidateId) ?? '';
       let what: WatchedChange | undefined;
-      if (entry.state === 'reverted') what = await holdsCandidate(root, snapshotCommit, patch) ? 'restored' : undefined;
+      if (entry.state === 'reverted') what = await holdsCandidate(root, snapshotCommit, patch) && !(await this.anotherHeld(entry)) ? 'restored' : undefined;
       else if ((await changedSinceSnapshot(root, snapshotCommit, entry.files)).length === 0) what = 'reverted';
       else if (await committedAsCandidate(root, snapshotCommit, patch)) what = 'kept';
       // A second check may have finished first, or the entry was unwatched meanwhile: only a current entry reports.
       if (!what || this.applied.get(entry.key) !== entry || entry.state !== (what === 'restored' ? 'reverted' : 'applied')) return;
       if (what === 'kept') this.applied.delete(entry.key);
       else entry.state = what === 'reverted' ? 'reverted' : 'applied';
+      if (what === 'restored') {
+        // The run's applied candidate is out of the tree now (anotherHeld said so): taken back, as by an Undo.
+        for (const other of this.sameRun(entry)) {
+          if (other.state !== 'applied') continue;
+          other.state = 'reverted';
+          await this.onChange(other.run, other.candidateId, 'reverted');
+        }
+      }
       await this.onChange(entry.run, entry.candidateId, what);
     } catch (error) {
       this.log.warn(`could not check what became of ${entry.candidateId}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  private sameRun(entry: Applied): Applied[] {
+    return [...this.applied.values()].filter((other) => other !== entry && other.run.runId === entry.run.runId);
+  }
+
+  // Two candidates of one run with the same patch cannot be told apart in the tree: the applied one stays.
+  private async anotherHeld(entry: Applied): Promise<boolean> {
+    for (const other of this.sameRun(entry)) {
+      if (other.state === 'applied' && await holdsCandidate(other.run.root, other.run.snapshotCommit, other.run.patches.get(other.candidateId) ?? '')) return true;
+    }
+    return false;
   }
 }

@@ -9,14 +9,14 @@ import { changedFilesError, unexpectedFiles, type FileSwitch } from '../core/wor
  * one Undo in the editor takes it back, then saves the files so that git, the tests and Source Control see
  * it. Refuses, writing nothing, when a file is not what the plan expects on disk or has unsaved edits.
  */
-export async function switchWorkingTree(root: string, plan: readonly FileSwitch[], label: string): Promise<void> {
+export async function switchWorkingTree(root: string, plan: readonly FileSwitch[], label: string, applied?: string): Promise<void> {
   const changed = await unexpectedFiles(root, plan);
-  if (changed.length > 0) throw changedFilesError(changed);
+  if (changed.length > 0) throw changedFilesError(changed, applied);
   const uris = plan.map((file) => vscode.Uri.file(path.join(root, file.path)));
   const dirty = vscode.workspace.textDocuments.filter((d) => d.isDirty && uris.some((u) => u.fsPath === d.uri.fsPath));
   if (dirty.length > 0) {
     const names = dirty.map((d) => path.relative(root, d.uri.fsPath)).join(', ');
-    throw new AgentError(ErrorReason.PatchDoesNotApply, `Not applied: ${names} has unsaved changes. Save or revert them first.`);
+    throw new AgentError(ErrorReason.PatchDoesNotApply, `${applied ? `${applied}'s change was not taken out` : 'Not applied'}: ${names} has unsaved changes. Save or revert them first.`);
   }
   await settled(uris.map((u) => u.fsPath));
   const edit = new vscode.WorkspaceEdit();

@@ -42,4 +42,15 @@ describe('the review state carries the batch outcome', () => {
       r2: 'its rollout was cancelled before it finished', r3: undefined, r4: undefined,
     });
   });
+
+  it.each(['cancelled', 'failed'] as const)('a %s run offers no candidate for training, and says so', (status) => {
+    const candidates = [candidate('r0', 'diff --git a/pager/core.py b/pager/core.py\n'), candidate('r1', '', status === 'failed' ? 'format_error' : 'cancelled')];
+    const { ranking, candidates: ranked } = rankCandidates(candidates, candidates.map((c) => ({ candidateId: c.id, signals: {} })));
+    const report = { batch: { diversity: { distinct: 1, meanPairwiseSimilarity: 0 }, usage: { promptTokens: 0, completionTokens: 0, costUsd: 0 }, wallMs: 1 },
+      candidates: ranked, ranking, outcome: batchOutcome(ranked, ranking, status === 'cancelled'), status,
+      verifierUsage: { promptTokens: 0, completionTokens: 0, costUsd: 0 } } as unknown as FixReport;
+    const state = rankedReview(startReview('run', 'Issue', 2), report, status === 'cancelled');
+    expect(state.status).toBe(status);
+    expect(state.candidates.map((c) => c.untrainable)).toEqual([expect.stringMatching(new RegExp(`a ${status} run never becomes training data$`)), expect.any(String)]);
+  });
 });

@@ -55,10 +55,15 @@ export async function unexpectedFiles(root: string, plan: readonly FileSwitch[])
   return changed;
 }
 
-/** The refusal for files the user changed: named, with what to do. */
-export function changedFilesError(files: readonly string[]): AgentError {
-  return new AgentError(ErrorReason.PatchDoesNotApply,
-    `Not applied: ${files.join(', ')} changed since the candidates were made. Commit or stash those changes, or run again.`);
+/**
+ * The refusal for files the user changed: named, with what to do. With `applied`, the switch was to take that
+ * candidate out (Undo Apply, Reject, Replace), and the files changed since it was applied.
+ */
+export function changedFilesError(files: readonly string[], applied?: string): AgentError {
+  const names = files.join(', ');
+  return new AgentError(ErrorReason.PatchDoesNotApply, applied
+    ? `${applied}'s change was not taken out: ${names} changed since it was applied, and your edits are never overwritten. Take it out by hand (Source Control), or put those files back as ${applied} left them.`
+    : `Not applied: ${names} changed since the candidates were made. Commit or stash those changes, or run again.`);
 }
 
 /** Checks the plan against the disk, then writes it there: new content, new files, deleted files. */

@@ -119,6 +119,23 @@ export default suite('fix issue', ({ test, after }) => {
     await runCommand('workbench.action.closeAllEditors');
   }, 60_000);
 
+  test('Undoing the Replace in the editor and saving puts r0 back: r1 is recorded as reverted, r0 as applied; a Redo swaps them back', async () => {
+    const editor = await openFile('pager/core.py');
+    await runCommand('undo');
+    assert.match(editor.document.getText(), R0);
+    await editor.document.save();
+    await waitFor(() => decisions(store).slice(3).join(', ') === 'r1 reverted, r0 applied', { timeoutMs: 20_000, what: 'r1 reverted and r0 applied' });
+    let review = await runCommand<ReviewState>('entropo.showRun');
+    assert.deepEqual(review.candidates.filter((c) => c.decision).map((c) => [c.id, c.decision]).sort(), [['r0', 'applied'], ['r1', 'reverted']]);
+    await runCommand('redo');
+    assert.match(editor.document.getText(), R1);
+    await editor.document.save();
+    await waitFor(() => decisions(store).slice(5).join(', ') === 'r0 reverted, r1 applied', { timeoutMs: 20_000, what: 'r0 reverted and r1 applied' });
+    review = await runCommand<ReviewState>('entropo.showRun');
+    assert.deepEqual(review.candidates.filter((c) => c.decision).map((c) => [c.id, c.decision]).sort(), [['r0', 'reverted'], ['r1', 'applied']]);
+    await runCommand('workbench.action.closeAllEditors');
+  }, 60_000);
+
   test('Apply refuses, naming the file, when the user changed it since the candidates were made', async () => {
     const file = path.join(workspaceRoot().fsPath, 'pager/core.py');
     const applied = core();
@@ -138,11 +155,26 @@ export default suite('fix issue', ({ test, after }) => {
     assert.equal(await git(['status', '--porcelain']), '', 'the rejected candidate\'s change is gone');
     await runCommand('entropo.rejectCandidate', 'r2');
     await runCommand('entropo.applyCandidate', 'r0');
-    assert.deepEqual(decisions(store).slice(3), ['r1 undone', 'r1 applied', 'r1 rejected', 'r2 rejected', 'r0 applied']);
+    assert.deepEqual(decisions(store).slice(7), ['r1 undone', 'r1 applied', 'r1 rejected', 'r2 rejected', 'r0 applied']);
     const review = await runCommand<ReviewState>('entropo.showRun');
     assert.deepEqual(review.candidates.map((c) => [c.id, c.decision]).sort(), [['r0', 'applied'], ['r1', 'rejected'], ['r2', 'rejected'], ['r3', undefined]]);
     // What the training data makes of it: r0 over each rejected one; r3 was never decided on.
     assert.deepEqual(await exportedPairs(), ['r0>r1', 'r0>r2']);
+  }, 60_000);
+
+  test('Reject on an applied candidate the user edited since is recorded; its change stays, with their edit', async () => {
+    const file = path.join(workspaceRoot().fsPath, 'pager/core.py');
+    const edited = `${core()}# my note\n`;
+    writeFileSync(file, edited);
+    await runCommand('entropo.rejectCandidate', { candidateId: 'r0', confirm: true });
+    assert.equal(core(), edited, 'the user\'s edit is never overwritten');
+    assert.equal(decisions(store).at(-1), 'r0 rejected');
+    assert.equal((await runCommand<ReviewState>('entropo.showRun')).candidates.find((c) => c.id === 'r0')?.decision, 'rejected');
+    assert.deepEqual(await exportedLabels(), { r0: false, r1: false, r2: false });
+    // Back to r0 applied, as the tests after this one expect.
+    await git(['checkout', '-q', '--', 'pager/core.py']);
+    await runCommand('entropo.applyCandidate', 'r0');
+    assert.equal(decisions(store).at(-1), 'r0 applied');
   }, 60_000);
 
   test('Compare opens the native diff editor over read-only documents of the two candidates', async () => {
@@ -196,9 +228,10 @@ export default suite('fix issue', ({ test, after }) => {
   test('Taking an applied candidate back (git stash) records it as reverted, which is no rejection; editing it further does not; popping it back records it as applied again', async () => {
     const file = path.join(workspaceRoot().fsPath, 'pager/core.py');
     const applied = core();
+    const before = decisions(store).length;
     writeFileSync(file, `${applied}\n# reviewed\n`);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    assert.ok(!decisions(store).includes('r0 reverted'), 'an edit on top of the candidate is not a revert');
+    assert.equal(decisions(store).length, before, 'an edit on top of the candidate is not a revert');
     writeFileSync(file, applied);
     await git(['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'stash', '-q']);
     await waitFor(() => decisions(store).at(-1) === 'r0 reverted', { timeoutMs: 20_000, what: 'a reverted decision' });
@@ -251,7 +284,7 @@ export default suite('fix issue', ({ test, after }) => {
     await runCommand('entropo.applyCandidate', { candidateId: stopped[0].id, confirm: true });
     assert.equal(decisions(store).length, before, 'an empty candidate of the cancelled run is never applied');
     // A rollout the cancel cut short is nothing of the model's to reject: no Reject, and none recorded.
-    assert.match(stopped[0].untrainable ?? '', /cancelled before it finished/);
+    assert.match(stopped[0].untrainable ?? '', /a cancelled run never becomes training data$/);
     await runCommand('entropo.rejectCandidate', { candidateId: stopped[0].id, confirm: true });
     assert.equal(decisions(store).length, before);
     assert.equal(await git(['status', '--porcelain']), '');
