@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 /**
  * Secret-bearing paths relative to the home folder: cloud and registry credentials, keys, token stores,
- * editor server state (which holds the extension's secrets) and shell histories (pasted tokens). `.config` is
+ * editor server state (which holds the extension's secrets), shell startup files and histories (exported and
+ * pasted tokens), and the preference stores of every repository. `.config` is
  * hidden as a whole: gh, gcloud, Code and most CLIs keep their tokens there. `~/.cache` stays readable
  * (poetry and pre-commit keep environments there) except the Hugging Face token.
  */
@@ -14,6 +15,10 @@ export const DEFAULT_HOME_SECRETS: readonly string[] = [
   '.cargo/credentials.toml', '.m2/settings.xml', '.gradle/gradle.properties', '.terraform.d', '.vault-token',
   '.huggingface', '.ollama', '.pulumi', '.bash_history', '.zsh_history', '.python_history', '.node_repl_history',
   '.psql_history', '.mysql_history', '.lesshst', '.viminfo',
+  // Shell startup files: where people export API keys (ENTROPO_API_KEY, OPENAI_API_KEY) and tokens.
+  '.bashrc', '.bash_profile', '.bash_login', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin', '.kshrc', '.cshrc', '.tcshrc',
+  // The preference stores of every repository (issues, trajectories, patches), not only the current one's.
+  '.local/state/entropo',
 ];
 
 /**

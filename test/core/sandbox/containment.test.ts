@@ -30,6 +30,9 @@ describe.skipIf(!sandbox.available)('SandboxedProcessRunner: containment', () =>
       '.aws/credentials': '[default]\naws_secret_access_key=AWS-SECRET-MATERIAL\n',
       '.netrc': 'machine example.com password NETRC-SECRET-MATERIAL\n',
       '.config/gh/hosts.yml': 'oauth_token: GH-SECRET-MATERIAL\n',
+      '.bashrc': 'export ENTROPO_API_KEY=BASHRC-SECRET-MATERIAL\n',
+      '.profile': 'export GITHUB_TOKEN=PROFILE-SECRET-MATERIAL\n',
+      '.local/state/entropo/store/0123456789abcdef/records-2026-12.jsonl': '{"issue": "OTHER-STORE-SECRET-MATERIAL"}\n',
       'settings.json': '{"entropo.apiBase": "http://localhost"}\n',
       'notes.txt': 'visible note\n',
     });
@@ -87,12 +90,13 @@ describe.skipIf(!sandbox.available)('SandboxedProcessRunner: containment', () =>
   });
 
   it('hides the secrets of the home folder but not the rest of it', async () => {
-    const result = await run('cat ~/notes.txt; cat ~/.ssh/id_rsa ~/.aws/credentials ~/.netrc ~/.config/gh/hosts.yml; '
-      + 'find ~/.ssh ~/.aws ~/.config -mindepth 1 | wc -l; echo k > ~/.ssh/authorized_keys', { ...process.env as Record<string, string>, HOME: home });
+    const result = await run('cat ~/notes.txt; cat ~/.ssh/id_rsa ~/.aws/credentials ~/.netrc ~/.config/gh/hosts.yml ~/.bashrc ~/.profile; '
+      + 'cat ~/.local/state/entropo/store/*/records-*.jsonl; '
+      + 'find ~/.ssh ~/.aws ~/.config ~/.local/state/entropo -mindepth 1 | wc -l; echo k > ~/.ssh/authorized_keys', { ...process.env as Record<string, string>, HOME: home });
     expect(result.stdout).toBe('visible note\n0\n');
     expect(result.stdout + result.stderr).not.toMatch(/SECRET-MATERIAL|PRIVATE-KEY/);
     // Hidden folders are empty, hidden files read as empty.
-    expect(result.stderr.match(/No such file or directory/g)).toHaveLength(3);
+    expect(result.stderr.match(/No such file or directory/g)).toHaveLength(4);
     expect(result.stderr).toContain('Read-only file system');
     expect(existsSync(join(home, '.ssh', 'authorized_keys'))).toBe(false);
   });
