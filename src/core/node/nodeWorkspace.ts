@@ -1,5 +1,4 @@
 import { realpathSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import type { Workspace } from '../types.js';
@@ -40,7 +39,8 @@ export class NodeWorkspace implements Workspace {
     const mapped = unhosted.replace(/^\/testbed(?=\/|$)/, this.inside);
     const absolute = path.resolve(this.inside, mapped);
     this.assertInside(absolute, given);
-    const real = this.hostRoot ? await realpathInside(this.hostRoot, absolute) : await realExistingPrefix(absolute);
+    // Link by link, so that a dangling link (whose target realpath(3) cannot find) is followed to where it points.
+    const real = await realpathInside(this.hostRoot, absolute);
     this.assertInside(real, given);
     return this.hostRoot + absolute;
   }
@@ -56,21 +56,5 @@ export class NodeWorkspace implements Workspace {
       ErrorReason.PathOutsideWorkspace,
       `The path ${given} is outside the repository (${this.inside}). Use a path inside the repository.`,
     );
-  }
-}
-
-/** Resolves symlinks of the longest existing prefix of `absolute`, so a file about to be created is checked too. */
-async function realExistingPrefix(absolute: string): Promise<string> {
-  let current = absolute;
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      return path.join(await realpath(current), ...rest);
-    } catch {
-      const parent = path.dirname(current);
-      if (parent === current) return absolute;
-      rest.unshift(path.basename(current));
-      current = parent;
-    }
   }
 }

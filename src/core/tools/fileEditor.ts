@@ -1,4 +1,5 @@
-import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { skeleton } from '../code/skeleton.js';
 import { AgentError, ErrorReason } from '../errors.js';
@@ -80,7 +81,7 @@ async function create(target: string, args: Record<string, unknown>, context: To
     throw new AgentError(ErrorReason.InvalidArgument, `File already exists at ${shown}. Use str_replace or insert to change it.`);
   }
   await mkdir(path.dirname(target), { recursive: true });
-  await writeFile(target, text);
+  await writeText(target, text);
   remember(context, target, null);
   return { observation: `File created successfully at ${shown}.` };
 }
@@ -103,7 +104,7 @@ async function strReplace(target: string, args: Record<string, unknown>, context
       `No replacement was performed: old_str appears ${lineNumbers.length} times in ${shown} (lines ${lineNumbers.join(', ')}). Include more context to make it unique.`);
   }
   const updated = text.slice(0, first) + newStr + text.slice(first + oldStr.length);
-  await writeFile(target, updated);
+  await writeText(target, updated);
   remember(context, target, text);
   const startLine = text.slice(0, first).split('\n').length;
   return { observation: `The file ${shown} has been edited. ${snippet(updated, startLine, newStr.split('\n').length, shown)}` };
@@ -120,7 +121,7 @@ async function insert(target: string, args: Record<string, unknown>, context: To
   }
   lines.splice(line, 0, ...newStr.split('\n'));
   const updated = lines.join('\n');
-  await writeFile(target, updated);
+  await writeText(target, updated);
   remember(context, target, text);
   return { observation: `The file ${shown} has been edited. ${snippet(updated, line + 1, newStr.split('\n').length, shown)}` };
 }
@@ -131,12 +132,27 @@ async function undoEdit(target: string, context: ToolContext): Promise<ToolResul
   if (!stack || stack.length === 0) throw new AgentError(ErrorReason.InvalidArgument, `No edit to undo for ${shown}.`);
   const previous = stack.pop()!;
   if (previous === null) {
-    const { rm } = await import('node:fs/promises');
     await rm(target, { force: true });
     return { observation: `Undid the creation of ${shown}; the file is removed.` };
   }
-  await writeFile(target, previous);
+  await writeText(target, previous);
   return { observation: `Last edit to ${shown} undone.` };
+}
+
+/**
+ * Writes a file the agent names, never through a symbolic link at its last component: one the agent's own
+ * command put there since the path was resolved would otherwise point the write anywhere this process can write.
+ */
+async function writeText(target: string, text: string): Promise<void> {
+  const handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
+    throw new AgentError(ErrorReason.PathOutsideWorkspace, `${path.basename(target)} is a symbolic link now; the file editor does not write through links.`);
+  });
+  try {
+    await handle.writeFile(text);
+  } finally {
+    await handle.close();
+  }
 }
 
 function remember(context: ToolContext, target: string, previous: string | null): void {

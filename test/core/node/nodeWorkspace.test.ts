@@ -50,6 +50,11 @@ describe('NodeWorkspace path confinement', () => {
     await refused(ws.resolve('link/secret.txt'));
     await refused(ws.resolve('link/new-file.txt'));
     await refused(ws.resolve('src/file-link'));
+    // A dangling link, to a file that does not exist yet outside: a write through it would create that file.
+    symlinkSync(path.join(outside, 'planted.py'), path.join(ws.root, 'src', 'dangling'));
+    await refused(ws.resolve('src/dangling'));
+    symlinkSync(path.join(outside, 'no-folder', 'x'), path.join(ws.root, 'dangling-dir'));
+    await refused(ws.resolve('dangling-dir/y.py'));
   });
 
   it('accepts a symlink that stays inside', async () => {

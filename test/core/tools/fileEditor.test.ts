@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../src/core/errors.js';
@@ -92,6 +92,17 @@ describe('file_editor', () => {
     await run({ command: 'undo_edit', path: 'pkg/mod.py' }, ctx);
     expect(readFileSync(path.join(dir, 'pkg/mod.py'), 'utf8')).toBe('def f():\n    return 1\n\ndef g():\n    return 1\n');
     expect(await fails({ command: 'undo_edit', path: 'pkg/mod.py' }, ctx)).toMatch(/No edit to undo/);
+  });
+
+  it('undo writes nothing through a link the agent put in place of the file since, to a file that does not exist yet', async () => {
+    const { dir, ctx } = setup();
+    const outside = tempDir();
+    cleanups.push(outside.cleanup);
+    await run({ command: 'str_replace', path: 'pkg/mod.py', old_str: 'def g():\n    return 1', new_str: 'def g():\n    return 2' }, ctx);
+    rmSync(path.join(dir, 'pkg/mod.py'));
+    symlinkSync(path.join(outside.dir, 'planted.py'), path.join(dir, 'pkg/mod.py'));
+    expect(await fails({ command: 'undo_edit', path: 'pkg/mod.py' }, ctx)).toMatch(/outside the repository/);
+    expect(existsSync(path.join(outside.dir, 'planted.py'))).toBe(false);
   });
 
   it('inserts after a line and validates the line number', async () => {
