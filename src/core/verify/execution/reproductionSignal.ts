@@ -3,8 +3,7 @@
  * on the snapshot and pass with a fix.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AgentError, ErrorReason } from '../../errors.js';
 import { Limiter } from '../../limiter.js';
@@ -161,39 +160,45 @@ async function runAll(dir: string, tests: readonly ReproTest[], options: Reprodu
   return runs;
 }
 
+// The script is written, run and removed by the runner (inside the sandbox), never by this process: the tree
+// is the agent's, and a link planted at the script's path or on its folder (by an earlier script, or the
+// patch) would lead a write or a removal from here to any file this process can reach.
+const WRITE_RUN_REMOVE = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1" || { echo "entropo: could not write the script at $1" >&2; exit 96; }; '
+  + '"$2" "$1"; code=$?; rm -f -- "$1"; exit $code';
+const NOT_WRITTEN_EXIT = 96;
+
 /** Runs one script in `dir`; exported for tests of the verdict rules. */
 export async function runOne(dir: string, test: ReproTest, options: ReproductionOptions): Promise<ReproRun> {
   const runner = options.runner ?? new NodeProcessRunner();
   // The script's folder decides what it imports, so it runs where it was written; a file of the repository
   // (or the candidate's patch) at that path is not overwritten, the script runs beside it under another name.
   let path = test.path;
-  if (existsSync(join(dir, path))) path = join(dirname(path), `entropo_${randomBytes(4).toString('hex')}_${basename(path)}`);
-  const file = join(dir, path);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, test.content);
-  try {
-    const program = test.interpreter === 'python3' ? pythonFor(dir) : test.interpreter;
-    const result = await runner.exec(program, [path], { cwd: dir, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal });
-    const output = result.stdout + result.stderr;
-    if (result.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
-    if (result.timedOut) return { testId: test.id, passed: false, why: `timed out after ${(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s` };
-    const refusal = test.origin === 'issue' && result.exitCode === NOT_A_REPRODUCTION_EXIT
-      ? output.split('\n').find((line) => line.startsWith(NOT_A_REPRODUCTION_PREFIX)) : undefined;
-    if (refusal !== undefined) {
-      const notAReproduction = refusal.slice(NOT_A_REPRODUCTION_PREFIX.length).trim();
-      return { testId: test.id, passed: false, why: `not a reproduction: ${notAReproduction}`, notAReproduction };
-    }
-    const printed = test.origin === 'issue' ? printedOutput(result.stdout) : undefined;
-    // The harness of the issue's code says why its output failed on stdout's last line; noise on stderr (a
-    // pyenv shim that cannot write) would otherwise come after it.
-    const said = test.origin === 'issue' && lastLine(result.stdout).startsWith('entropo: ') ? lastLine(result.stdout) : lastLine(output);
-    if (result.exitCode !== 0) return { testId: test.id, passed: false, why: `exit ${result.exitCode ?? result.signal}: ${said}`, ...(printed === undefined ? {} : { printed }) };
-    const failure = output.split('\n').find((line) => FAILURE_TEXT.test(line));
-    if (failure !== undefined) return { testId: test.id, passed: false, why: `exit 0 but printed ${failure.trim().slice(0, 200)}` };
-    return { testId: test.id, passed: true, why: 'exit 0' };
-  } finally {
-    await rm(file, { force: true });
+  if (lstatSync(join(dir, path), { throwIfNoEntry: false }) !== undefined) path = join(dirname(path), `entropo_${randomBytes(4).toString('hex')}_${basename(path)}`);
+  const program = test.interpreter === 'python3' ? pythonFor(dir) : test.interpreter;
+  const result = await runner.exec('sh', ['-c', WRITE_RUN_REMOVE, 'sh', path, program],
+    { cwd: dir, stdin: test.content, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal });
+  // Killed before it could remove the script: removed the same way.
+  if (result.timedOut || result.cancelled) await runner.exec('rm', ['-f', '--', path], { cwd: dir, timeoutMs: 10_000 }).catch(() => undefined);
+  const output = result.stdout + result.stderr;
+  if (result.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
+  if (result.timedOut) return { testId: test.id, passed: false, why: `timed out after ${(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s` };
+  if (result.exitCode === NOT_WRITTEN_EXIT && /^entropo: could not write the script/m.test(result.stderr)) {
+    return { testId: test.id, passed: false, why: `could not be written in the checkout (${lastLine(result.stderr)})` };
   }
+  const refusal = test.origin === 'issue' && result.exitCode === NOT_A_REPRODUCTION_EXIT
+    ? output.split('\n').find((line) => line.startsWith(NOT_A_REPRODUCTION_PREFIX)) : undefined;
+  if (refusal !== undefined) {
+    const notAReproduction = refusal.slice(NOT_A_REPRODUCTION_PREFIX.length).trim();
+    return { testId: test.id, passed: false, why: `not a reproduction: ${notAReproduction}`, notAReproduction };
+  }
+  const printed = test.origin === 'issue' ? printedOutput(result.stdout) : undefined;
+  // The harness of the issue's code says why its output failed on stdout's last line; noise on stderr (a
+  // pyenv shim that cannot write) would otherwise come after it.
+  const said = test.origin === 'issue' && lastLine(result.stdout).startsWith('entropo: ') ? lastLine(result.stdout) : lastLine(output);
+  if (result.exitCode !== 0) return { testId: test.id, passed: false, why: `exit ${result.exitCode ?? result.signal}: ${said}`, ...(printed === undefined ? {} : { printed }) };
+  const failure = output.split('\n').find((line) => FAILURE_TEXT.test(line));
+  if (failure !== undefined) return { testId: test.id, passed: false, why: `exit 0 but printed ${failure.trim().slice(0, 200)}` };
+  return { testId: test.id, passed: true, why: 'exit 0' };
 }
 
 // The harness prints the output as the line before its last, then exits.
