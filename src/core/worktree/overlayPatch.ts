@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import { warnOfFailedDrivers, withContainedFilters } from './filterDrivers.js';
 import { copyIndex, git, gitResult, gitSucceeded, type GitOptions } from './git.js';
-import { patchOfIndex, type ExtractPatchOptions } from './patch.js';
+import { patchOfIndex, submoduleExcludes, type ExtractPatchOptions } from './patch.js';
 import type { IsolatedWorkspace } from './workspaceTypes.js';
 
 /** What the upper layer says changed, relative to the workspace's top level. */
@@ -39,9 +39,10 @@ export async function extractOverlayPatch(ws: IsolatedWorkspace, snapshotCommit:
     const changes = await upperChanges(ws.layers.upper, ws.layers.lower, ws.path).catch(() => null);
     return await withContainedFilters(options.filterSandbox, base, async (filters) => {
       const opts: GitOptions = { ...base, env: { GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1' }, filters };
+      const excludes = await submoduleExcludes(opts);
       const stderr = changes === null
-        ? (await gitSucceeded(['add', '-A', '--', '.'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity })).stderr
-        : await stage(changes, opts);
+        ? (await gitSucceeded(['add', '-A', '--', '.', ...excludes], { ...opts, env: withMagic(opts), timeoutMs: options.timeoutMs ?? Infinity })).stderr
+        : await stage({ ...changes, nested: changes.nested.filter((path) => !excludes.includes(`:(exclude,literal)${path}`)) }, opts);
       warnOfFailedDrivers(stderr, options.onWarning, ws.inside);
       return patchOfIndex(opts, ws.inside, snapshotCommit, options);
     });
@@ -98,9 +99,7 @@ async function stage(changes: UpperChanges, opts: GitOptions): Promise<string> {
   if (changes.written.length > 0) {
     // `git add -A` skips untracked files that .gitignore covers (build output, caches); so must we.
     // check-ignore reads plain paths and refuses the literal-pathspec switch.
-    const env = { ...opts.env };
-    delete env.GIT_LITERAL_PATHSPECS;
-    const checked = await gitResult(['check-ignore', '-z', '--stdin'], { ...opts, env, input: nul(changes.written) });
+    const checked = await gitResult(['check-ignore', '-z', '--stdin'], { ...opts, env: withMagic(opts), input: nul(changes.written) });
     if (checked.code !== 0 && checked.code !== 1) throw new AgentError(ErrorReason.GitFailed, `git check-ignore failed: ${checked.stderr.trim()}`);
     const ignored = new Set(checked.stdout.split('\0').filter(Boolean));
     const paths = changes.written.filter((path) => !ignored.has(path));
@@ -108,6 +107,14 @@ async function stage(changes: UpperChanges, opts: GitOptions): Promise<string> {
   }
   for (let at = 0; at < changes.nested.length; at += ARGV_SLICE) said += (await gitSucceeded(['add', '-A', '--', ...changes.nested.slice(at, at + ARGV_SLICE)], opts)).stderr;
   return said;
+}
+
+// The environment of `opts` without GIT_LITERAL_PATHSPECS, for pathspecs with magic (an exclusion) and for
+// check-ignore, which refuses the switch.
+function withMagic(opts: GitOptions): Record<string, string> {
+  const env = { ...opts.env };
+  delete env.GIT_LITERAL_PATHSPECS;
+  return env;
 }
 
 async function kind(path: string): Promise<'dir' | 'other' | 'none'> {

@@ -94,13 +94,24 @@ export async function extractPatch(dir: string, snapshotCommit: string, options:
     return await withContainedFilters(options.filterSandbox, base, async (filters) => {
       const opts = { ...base, env: { GIT_INDEX_FILE: tempIndex }, filters };
       // Stats every file of the tree: on a large checkout and a slow disk that has no useful time limit.
-      const added = await gitSucceeded(['add', '-A', '--', ':/'], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
+      const added = await gitSucceeded(['add', '-A', '--', ':/', ...await submoduleExcludes(opts)], { ...opts, timeoutMs: options.timeoutMs ?? Infinity });
       warnOfFailedDrivers(added.stderr, options.onWarning, root);
       return patchOfIndex(opts, root, snapshotCommit, options);
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Pathspecs that keep `git add` out of the submodules the index records (gitlinks). For a submodule folder
+ * that holds a repository, `add` runs git inside it, which reads that repository's own config and attributes:
+ * a filter driver the agent wrote there would run outside the sandbox, on the host. So a candidate never
+ * changes the commit a submodule records; changes inside a submodule are not the repository's anyway.
+ */
+export async function submoduleExcludes(opts: GitOptions): Promise<string[]> {
+  const listed = await git(['ls-files', '--stage', '-z'], opts);
+  return listed.split('\0').filter((entry) => entry.startsWith('160000 ')).map((entry) => `:(exclude,literal)${entry.slice(entry.indexOf('\t') + 1)}`);
 }
 
 /**
