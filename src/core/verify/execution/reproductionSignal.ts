@@ -163,7 +163,7 @@ async function runAll(dir: string, tests: readonly ReproTest[], options: Reprodu
 // The script is written, run and removed by the runner (inside the sandbox), never by this process: the tree
 // is the agent's, and a link planted at the script's path or on its folder (by an earlier script, or the
 // patch) would lead a write or a removal from here to any file this process can reach.
-const WRITE_RUN_REMOVE = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1" || { echo "entropo: could not write the script at $1" >&2; exit 96; }; '
+const WRITE_RUN_REMOVE = '{ case "$1" in */*) mkdir -p -- "${1%/*}" ;; esac && cat > "$1"; } || { echo "entropo: could not write the script at $1" >&2; exit 96; }; '
   + '"$2" "$1"; code=$?; rm -f -- "$1"; exit $code';
 const NOT_WRITTEN_EXIT = 96;
 
