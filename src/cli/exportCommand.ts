@@ -48,19 +48,25 @@ export async function exportCommand(argv: string[], io: { out: NodeJS.WritableSt
   }
   if (format === VERIFIER_FEATURES_FORMAT) {
     const summary = await exportVerifierFeatures(store, flags.out);
-    io.out.write(`Wrote ${summary.rows} labelled candidates (${summary.positives} accepted) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
     reportScan(summary, io.err);
-    if (summary.rows === 0) io.err.write('entropo: nothing to export: no candidate has a decision yet\n');
+    if (!summary.written) return nothingToExport(io.err, 'no candidate has a decision yet', summary.out);
+    io.out.write(`Wrote ${summary.rows} labelled candidates (${summary.positives} accepted) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
     return 0;
   }
   const summary = await exportPreferences(store, { format: format as ExportFormat, out: flags.out, weakLabels: weak === undefined ? undefined : { minConfidence: weak } });
   const noun = isPairFormat(summary.format) ? 'preference pairs' : 'labelled trajectories';
-  io.out.write(`Wrote ${summary.lines} ${noun} (${summary.weakLines} weakly labelled) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
   reportScan(summary, io.err);
-  if (summary.lines === 0) {
-    io.err.write(`entropo: nothing to export: ${isPairFormat(summary.format) ? 'a pair needs a task with an accepted and a rejected candidate' : 'no candidate has a decision yet'}\n`);
+  if (!summary.written) {
+    return nothingToExport(io.err, isPairFormat(summary.format) ? 'a pair needs a task with an accepted and a rejected candidate whose patches differ' : 'no candidate has a decision yet', summary.out);
   }
+  io.out.write(`Wrote ${summary.lines} ${noun} (${summary.weakLines} weakly labelled) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
   return 0;
+}
+
+// An empty file in place of an earlier export would read as "no data": the file is left as it was.
+function nothingToExport(err: NodeJS.WritableStream, why: string, out: string): number {
+  err.write(`entropo: nothing to export: ${why} (decisions are recorded by the extension's review panel and by \`entropo apply\` / \`entropo reject\`); ${out} was left as it was\n`);
+  return 1;
 }
 
 /** What the store held that the export could not use. */

@@ -77,8 +77,8 @@ async function report(summary: ExportSummary): Promise<void> {
   const pairs = isPairFormat(summary.format);
   const skipped = summary.skipped.length > 0 ? ` ${summary.skipped.length} unreadable line(s) of the store were skipped (${summary.torn} torn by a crash).` : '';
   if (summary.lines === 0) {
-    const why = pairs ? 'a pair needs a task with an applied and a rejected candidate' : 'no candidate has a decision yet';
-    void vscode.window.showWarningMessage(`EntroPO: nothing to export as ${summary.format}: ${why}.${skipped}`);
+    const why = pairs ? 'a pair needs a task with an applied and a rejected candidate whose patches differ' : 'no candidate has a decision yet';
+    void vscode.window.showWarningMessage(`EntroPO: nothing to export as ${summary.format}: ${why}; ${path.basename(summary.out)} was not written.${skipped}`);
     return;
   }
   const noun = pairs ? (summary.lines === 1 ? 'preference pair' : 'preference pairs') : (summary.lines === 1 ? 'labelled trajectory' : 'labelled trajectories');

@@ -10,7 +10,7 @@ import { writeAtomically } from './writeAtomically.js';
 /** Options of `exportPreferences`. */
 export interface ExportOptions {
   format: ExportFormat;
-  /** The JSONL file to write; replaced atomically, so a failed export never leaves half a file. */
+  /** The JSONL file to write; replaced atomically, so a failed export never leaves half a file, and left as it was when nothing is exported. */
   out: string;
   /** Also label candidates the user did not decide on, from confident verifier scores (`weak_label: true`). */
   weakLabels?: WeakLabelOptions;
@@ -25,6 +25,8 @@ export interface ExportSummary extends LabelledScan {
   weakLines: number;
   /** Tasks that contributed at least one line. */
   tasks: number;
+  /** False when there was nothing to export: `out` is then as it was (an empty file would read as "no data" in place of an earlier export). */
+  written: boolean;
 }
 
 /** Writes the labelled tasks' lines in one format; see `forEachLabelledTask` for how the store is read. */
@@ -34,7 +36,7 @@ export async function exportPreferences(store: PreferenceStore, options: ExportO
   const counts = { lines: 0, weakLines: 0, tasks: 0 };
   const exportedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   let scan: LabelledScan | undefined;
-  await writeAtomically(out, async (write) => {
+  const written = await writeAtomically(out, async (write) => {
     scan = await forEachLabelledTask(store, options.weakLabels, async (task, labels) => {
       const entries = exportTaskLines(task, labels, options.format, exportedAt);
       if (entries.length > 0) counts.tasks += 1;
@@ -44,8 +46,9 @@ export async function exportPreferences(store: PreferenceStore, options: ExportO
         if (weak) counts.weakLines += 1;
       }
     });
+    return counts.lines > 0;
   });
-  return { format: options.format, out, ...counts, ...scan! };
+  return { format: options.format, out, ...counts, ...scan!, written };
 }
 
 function validate(options: ExportOptions): void {

@@ -15,6 +15,8 @@ export interface VerifierFeaturesSummary extends LabelledScan {
   rows: number;
   positives: number;
   tasks: number;
+  /** False when no candidate had a label: `out` is then as it was. */
+  written: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function exportVerifierFeatures(store: PreferenceStore, file: strin
   const out = path.resolve(file);
   const counts = { rows: 0, positives: 0, tasks: 0 };
   let scan: LabelledScan | undefined;
-  await writeAtomically(out, async (write) => {
+  const written = await writeAtomically(out, async (write) => {
     await write(`${JSON.stringify({ header: true, schema: FEATURE_SCHEMA, feature_names: FEATURE_NAMES, source: 'entropo preference store' })}\n`);
     scan = await forEachLabelledTask(store, undefined, async (task, labels) => {
       const vectors = instanceFeatures(task.issue, task.candidates.map((c) => c.patch));
@@ -41,6 +43,7 @@ export async function exportVerifierFeatures(store: PreferenceStore, file: strin
       }
       counts.tasks += 1;
     });
+    return counts.rows > 0;
   });
-  return { out, ...counts, ...scan! };
+  return { out, ...counts, ...scan!, written };
 }

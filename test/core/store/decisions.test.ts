@@ -3,7 +3,7 @@
  * candidate is a comparison, not a rejection; only an explicit Reject rejects; cancelled and failed runs
  * never become training data.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../src/core/errors.js';
@@ -36,7 +36,8 @@ describe('decision semantics', () => {
     await exportPreferences(store, { format: 'entropo-dpo', out: dpo });
     const kto = path.join(temp.dir, 'kto.jsonl');
     await exportPreferences(store, { format: 'entropo-kto', out: kto });
-    const read = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { label?: boolean; meta: { candidate_ids?: string[]; candidate_id?: string } });
+    // Nothing to export leaves no file.
+    const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { label?: boolean; meta: { candidate_ids?: string[]; candidate_id?: string } });
     const pairs = read(dpo).map((l) => l.meta.candidate_ids!.join('>'));
     const labels = Object.fromEntries(read(kto).map((l) => [l.meta.candidate_id!, l.label]));
     return { pairs, labels, stats: await store.stats() };

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportCommand } from '../../../src/cli/exportCommand.js';
@@ -54,6 +54,26 @@ describe('entropo export and entropo stats', () => {
     await statsCommand(['--store', storeDir], human.streams);
     expect(human.text.out).toContain('tasks                2');
     expect(human.text.out).toContain('exportable           2 DPO pairs, 3 KTO examples');
+  });
+
+  it('an export with nothing to write leaves an earlier export as it was, says why and where decisions come from, and exits 1', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const storeDir = path.join(dir, 'store');
+    await PreferenceStore.open(storeDir, { env: {} }).appendTask(syntheticTask(3, { steps: 1, candidates: 2 }));
+    for (const format of ['entropo-dpo', 'trl-kto', 'verifier-features']) {
+      const out = path.join(dir, `${format}.jsonl`);
+      writeFileSync(out, '{"earlier": "export"}\n');
+      const run = io();
+      expect(await exportCommand(['--format', format, '--out', out, '--store', storeDir], run.streams)).toBe(1);
+      expect(readFileSync(out, 'utf8')).toBe('{"earlier": "export"}\n');
+      expect(run.text.out).toBe('');
+      expect(run.text.err).toMatch(new RegExp(`^entropo: nothing to export: .*\\(decisions are recorded by the extension's review panel and by \`entropo apply\` / \`entropo reject\`\\); ${out} was left as it was\n$`));
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    }
+    // A place that cannot be written is an error that names it, not a crash of an unhandled stream error.
+    await expect(exportCommand(['--format', 'entropo-kto', '--out', '/proc/entropo-export.jsonl', '--store', storeDir], io().streams))
+      .rejects.toThrow(/^Cannot write the export \/proc\/entropo-export\.jsonl: /);
   });
 
   it('stats names what is kept out of training: cancelled or failed runs, and candidates whose rollout failed', async () => {
