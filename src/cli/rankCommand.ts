@@ -55,10 +55,15 @@ export async function rankCommand(argv: string[]): Promise<number> {
     onWarning: (message) => process.stderr.write(`entropo: warning: ${message}\n`),
   };
   if (out && existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder; give the file to write.`);
-  if (out) {
-    await mkdir(path.dirname(out), { recursive: true });
-    await writeFile(out, '');
-  }
+  // --out is replaced only once there is something to put in it: a mistake found before the first record
+  // (a --repo-dir that is no checkout, a cancel) leaves the results of an earlier run as they were.
+  if (out) await mkdir(path.dirname(out), { recursive: true });
+  let started = false;
+  const toOut = (line: string) => {
+    const first = !started;
+    started = true;
+    return first ? writeFile(out!, line) : appendFile(out!, line);
+  };
   // Ctrl-C stops the verifications and removes their workspaces; the issues finished by then are written.
   const stopListening = cancelOnSigint(controller);
   // Records are written one at a time, in the order instances finish, so a crash keeps every finished one.
@@ -68,11 +73,13 @@ export async function rankCommand(argv: string[]): Promise<number> {
     done[record.status === 'ranked' ? 'ranked' : 'failed'] += 1;
     process.stderr.write(`entropo: ${describe(record)}\n`);
     const line = `${JSON.stringify(record)}\n`;
-    writing = writing.then(() => (out ? appendFile(out, line) : new Promise<void>((resolve) => process.stdout.write(line, () => resolve()))));
+    writing = writing.then(() => (out ? toOut(line) : new Promise<void>((resolve) => process.stdout.write(line, () => resolve()))));
     return writing;
   };
   try {
     const { failed } = await rankInstances(readRankInput(String(flags.candidates)), options, onRecord);
+    await writing;
+    if (out && !started) await toOut('');
     return failed > 0 ? EXIT.error : EXIT.ok;
   } catch (error) {
     if (!controller.signal.aborted || !isAbort(error)) throw error;

@@ -116,7 +116,7 @@ describe('entropo CLI', () => {
     const refused = await cli(['rank', '--candidates', inFile, '--out', out, '--repo-dir', repo.dir], { PATH: bin });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^entropo: No sandbox is available \(bubblewrap is not installed.*Pass --allow-unsandboxed to do so\.\n$/s);
-    expect(readFileSync(out, 'utf8')).toBe('');
+    expect(existsSync(out)).toBe(false);
     const off = await cli(['rank', '--candidates', inFile, '--repo-dir', repo.dir, '--sandbox', 'off']);
     expect([off.code, off.stdout]).toEqual([1, '']);
     expect(off.stderr).toMatch(/The sandbox is turned off.*Pass --allow-unsandboxed to do so\.\n$/s);
@@ -196,6 +196,20 @@ describe('entropo CLI', () => {
     expect(result.code).toBe(0);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(12);
     expect(result.stderr).not.toMatch(/MaxListenersExceededWarning|memory leak/);
+  });
+
+  it('rank: a --repo-dir that is no checkout fails before --out is touched, so an earlier run\'s results stay', async () => {
+    const { work, line, inFile, out } = rankSetup();
+    writeFileSync(inFile, `${line('pager-1')}\n`);
+    writeFileSync(out, '{"earlier": "results"}\n');
+    const result = await cli(['rank', '--candidates', inFile, '--out', out, '--repo-dir', path.join(work.dir, 'typo')]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/typo does not exist or is not a folder/);
+    expect(readFileSync(out, 'utf8')).toBe('{"earlier": "results"}\n');
+    // An input with no line at all ranks nothing, and says so with an empty --out.
+    writeFileSync(inFile, '');
+    expect((await cli(['rank', '--candidates', inFile, '--out', out])).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('');
   });
 
   it('rank: refuses unknown --signals names with the list of valid ones', async () => {
