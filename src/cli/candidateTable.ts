@@ -37,6 +37,10 @@ export function renderCandidates(report: FixReport, outDir: string, storeDir?: s
     outcome.recommended
       ? `Apply the best with: git -C ${shellQuote(batch.snapshot.root)} apply ${shellQuote(path.join(outDir, 'patches', `${outcome.recommended}.patch`))}`
       : `Nothing to apply: ${{ failed: 'no rollout produced a candidate', cancelled: 'the run was cancelled before its candidates were tested', ready: '', no_fit_candidate: 'no candidate is worth applying' }[outcome.kind]}.`,
+    // What the panel's Apply and Reject record, on the command line: the only way to make training data here.
+    ...(report.taskId && report.status === 'complete'
+      ? [`Record your decision: entropo apply ${outcome.recommended ?? 'ID'} --run ${shellQuote(outDir)} (applies and records it), entropo reject ID... --run ${shellQuote(outDir)}`]
+      : []),
     '',
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { AgentError } from '../core/errors.js';
 import { needsUnsandboxedConsent } from '../core/sandbox/createProcessRunner.js';
 import { cliFlag } from '../core/settings/resolveSettings.js';
+import { applyCommand, rejectCommand } from './decideCommand.js';
 import { EXIT } from './exitCodes.js';
 import { exportCommand } from './exportCommand.js';
 import { rankCommand } from './rankCommand.js';
@@ -12,6 +13,8 @@ import { UsageError } from './usageError.js';
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
   run: { summary: 'Fix an issue with N rollouts in parallel worktrees; verify, rank and record the candidates.', run: runCommand },
   rank: { summary: 'Rank externally produced candidates (JSON lines) with the hybrid verifier.', run: rankCommand },
+  apply: { summary: 'Apply a candidate of a run to the working tree and record it as accepted (the panel\'s Apply).', run: applyCommand },
+  reject: { summary: 'Record candidates of a run as rejected; an applied one is taken out first (the panel\'s Reject).', run: rejectCommand },
   export: { summary: 'Write recorded accept/reject decisions as training data (EntroPO or TRL, DPO or KTO).', run: exportCommand },
   train: { summary: 'Fine-tune the model on exported preferences with EntroPO (LoRA, on your GPU).', run: trainCommand },
   stats: { summary: 'Count recorded tasks, decisions and exportable pairs; --delete-all --yes erases the store.', run: statsCommand },

@@ -10,15 +10,19 @@ export interface Flag {
   help: string;
 }
 
-/** Parses argv against documented flags; `--help` prints them and returns undefined. */
-export function parseFlags(argv: string[], usage: string, flags: Record<string, Flag>): Record<string, unknown> | undefined {
+/**
+ * Parses argv against documented flags; `--help` prints them and returns undefined. With `positionals`, the
+ * arguments that are no flag come back as `_` (a list); without, any is a usage error.
+ */
+export function parseFlags(argv: string[], usage: string, flags: Record<string, Flag>, positionals = false): Record<string, unknown> | undefined {
   const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
   for (const [name, flag] of Object.entries(flags)) {
     options[name] = { type: flag.type, multiple: flag.multiple === true, ...(flag.short ? { short: flag.short } : {}) };
   }
   let values: Record<string, unknown>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
+    values = positionals ? { ...parsed.values, _: parsed.positionals } : parsed.values;
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\nRun with --help for the options.`);
   }

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { isAbort } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import { fixIssue, type FixEvent } from '../core/pipeline/fixIssue.js';
 import { CONTAINMENT_SETTINGS, LIMIT_SETTINGS, MODEL_SETTINGS, RECORD_SETTINGS, SAMPLING_SETTINGS, VERIFY_SETTINGS } from '../core/settings/settings.js';
@@ -54,6 +55,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const storeDir = settings.storeDirectory || defaultStoreDir(repoDir);
   // Before any rollout: a folder that cannot be made would otherwise fail the run at its end, its work lost.
   folderOrUsage('--out', outDir);
+  freshOutOrUsage(outDir);
   folderOrUsage('--store', storeDir);
   const controller = new AbortController();
   const stopListening = cancelOnSigint(controller);
@@ -66,7 +68,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     });
     await mkdir(path.join(outDir, 'patches'), { recursive: true });
     await Promise.all(report.candidates.map((c) => writeFile(path.join(outDir, 'patches', `${c.id}.patch`), c.patch)));
-    const summary = { ...report, candidates: report.candidates.map(({ messages: _messages, ...rest }) => rest) };
+    const summary = { ...report, candidates: report.candidates.map(({ messages: _messages, ...rest }) => rest), ...(report.taskId ? { storeDir } : {}) };
     await writeFile(path.join(outDir, 'result.json'), `${JSON.stringify(summary, null, 2)}\n`);
     // The patches are on disk; the snapshot commit need not be kept alive any longer.
     await releaseSnapshot(report.batch.snapshot);
@@ -75,16 +77,38 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`entropo: ${report.outcome.kind}: ${report.outcome.summary}\n`);
     if (controller.signal.aborted) return EXIT.cancelled;
     return outcomeExitCode(report.outcome.kind);
+  } catch (error) {
+    // Cancelled while the run was set up (the snapshot, the shared checkout): nothing ran, nothing to write.
+    if (!controller.signal.aborted || !isAbort(error)) throw error;
+    process.stderr.write('entropo: cancelled while the run was being prepared: no rollout ran, nothing was recorded\n');
+    return EXIT.cancelled;
   } finally {
     stopListening();
   }
 }
 
-/** Throws a usage error when `dir` cannot be a folder: it, or the nearest of its parents that exists, is a file. */
+/**
+ * Throws a usage error when `dir` cannot be a folder of ours: it, or the nearest of its parents that exists,
+ * is a file or cannot be written.
+ */
 function folderOrUsage(flag: string, dir: string): void {
   let at = dir;
   while (!existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
   if (existsSync(at) && !statSync(at).isDirectory()) throw new UsageError(`${flag} ${dir}: ${at === dir ? 'it' : at} is a file, not a folder.`);
+  try {
+    accessSync(at, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${dir}: ${at === dir ? 'it' : at} cannot be written.`);
+  }
+}
+
+/** Throws a usage error when `dir` holds the results of an earlier run, which this run's would mix with. */
+function freshOutOrUsage(dir: string): void {
+  if (!existsSync(dir)) return;
+  const earlier = readdirSync(dir).filter((name) => name === 'result.json' || name === 'patches' || name.endsWith('.trajectory.jsonl')).sort();
+  if (earlier.length > 0) {
+    throw new UsageError(`--out ${dir} holds the results of an earlier run (${earlier.slice(0, 3).join(', ')}${earlier.length > 3 ? ', ...' : ''}); give a new folder, or remove it first.`);
+  }
 }
 
 // One word with a path separator or a file extension: meant as a file, never as the issue's text.

@@ -1,16 +1,24 @@
-/** Ctrl-C for the commands that run long work: the first cancels it cleanly, a second quits at once. */
+/**
+ * Ctrl-C (and SIGTERM, SIGHUP: `timeout`, a closed terminal, CI) for the commands that run long work: the first
+ * cancels it cleanly, a second quits at once.
+ */
 import { EXIT } from './exitCodes.js';
 
+const STOPPING = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /**
- * Until the returned function is called, Ctrl-C aborts `controller` (the work then removes its workspaces
- * and ends on its own), and a second Ctrl-C exits at once with the cancelled code.
+ * Until the returned function is called, Ctrl-C, SIGTERM or SIGHUP aborts `controller` (the work then
+ * removes its workspaces, writes what it finished and ends on its own), and a second one exits at once with
+ * the cancelled code.
  */
 export function cancelOnSigint(controller: AbortController): () => void {
-  const onSigint = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT.cancelled);
-    process.stderr.write('entropo: cancelling; cleaning up worktrees (Ctrl-C again to quit at once)\n');
+    process.stderr.write(`entropo: ${signal === 'SIGINT' ? '' : `${signal}: `}cancelling; cleaning up worktrees (Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
-  return () => process.off('SIGINT', onSigint);
+  for (const signal of STOPPING) process.on(signal, onSignal);
+  return () => {
+    for (const signal of STOPPING) process.off(signal, onSignal);
+  };
 }

@@ -1,8 +1,11 @@
+import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { isAbort } from '../core/errors.js';
 import { TRAIN_SETTINGS } from '../core/settings/settings.js';
 import { ensureTrainerEnv, findTrainerDir, runTrainer, TRAIN_METHODS } from '../core/train/runTrainer.js';
 import { serveOffers } from '../core/train/serveOffers.js';
 import type { TrainDone, TrainEvent } from '../core/train/trainEvents.js';
+import { EXIT } from './exitCodes.js';
 import { parseFlags } from './options.js';
 import { offered, settingFlags, settingsFromFlags } from './settingFlags.js';
 import { UsageError } from './usageError.js';
@@ -36,6 +39,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const method = String(flags.method ?? 'entropo-dpo');
   if (!(TRAIN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${TRAIN_METHODS.join(', ')}.`);
   if (!flags['base-model'] || !flags.data) throw new UsageError('--base-model DIR|FILE.gguf and --data FILE are required.');
+  // Checked before the trainer's environment is set up, which can download gigabytes first.
+  const baseModel = path.resolve(String(flags['base-model']));
+  const data = path.resolve(String(flags.data));
+  if (!existsSync(baseModel)) throw new UsageError(`--base-model ${baseModel} does not exist: give a model's folder or a .gguf file.`);
+  if (!existsSync(data) || !statSync(data).isFile()) throw new UsageError(`--data ${data} is not a file: give the JSON lines \`entropo export\` wrote.`);
   const settings = settingsFromFlags(flags, TRAIN_FLAGS);
   const quantize = settings.quantize === 'none' ? undefined : settings.quantize;
   const trainerDir = findTrainerDir(__dirname);
@@ -50,12 +58,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const out = path.resolve(String(flags.out ?? `entropo-adapter-${method}`));
     const done = await runTrainer({
       python, trainerDir, signal: controller.signal, onEvent: render,
-      args: ['--method', method, '--base-model', path.resolve(String(flags['base-model'])), '--data', path.resolve(String(flags.data)),
+      args: ['--method', method, '--base-model', baseModel, '--data', data,
         '--out', out, '--alpha', String(settings.trainAlpha), '--beta', String(settings.trainBeta),
         ...(flags['cpu-ok'] ? ['--cpu-ok'] : []), ...(quantize ? ['--quantize', quantize] : []), ...passthrough],
     });
     process.stdout.write(servingText(done));
     return 0;
+  } catch (error) {
+    // Ctrl-C while the environment was set up or the trainer ran: cancelled, not a failure of either.
+    if (!controller.signal.aborted) throw error;
+    process.stderr.write(`entropo: cancelled${isAbort(error) ? '' : ` (${error instanceof Error ? error.message : String(error)})`}; no adapter was written\n`);
+    return EXIT.cancelled;
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -62,12 +62,13 @@ describe('Ctrl-C', () => {
     expect(git(repo, 'status', '--porcelain')).toBe('');
   });
 
-  it('during verification: exit 130, the patches and result.json written, the run recorded as cancelled, no snapshot ref left', async () => {
+  // SIGTERM is what `timeout`, CI and a closed terminal (SIGHUP) send: it stops the run the same way.
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s during verification: exit 130, the patches and result.json written, the run recorded as cancelled, no snapshot ref left', async (signal) => {
     const { repo, work } = setup();
     const cli = startCli(run(repo, work, ['--samples', '1', '--script', FIX, '--test-command', 'sleep 60; python3 -m unittest']));
     await cli.waitForStderr(/^entropo: verifying 1 candidates \(signals: finished, validity, syntax, agreement, local, regression, reproduction\)$/m);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    cli.child.kill('SIGINT');
+    cli.child.kill(signal);
     const { code } = await cli.exited;
     expect(code).toBe(130);
     const saved = JSON.parse(readFileSync(path.join(work, 'out', 'result.json'), 'utf8')) as Saved;
@@ -118,6 +119,12 @@ describe('mistyped paths are usage errors before any rollout', () => {
     const store = await runCli([...base, '--issue', ISSUE, '--out', path.join(work, 'out'), '--store', file]);
     expect([store.code, store.stderr]).toEqual([2, `entropo: --store ${file}: it is a file, not a folder.\n`]);
     expect(existsSync(path.join(work, 'out'))).toBe(false);
+    // An --out of an earlier run: this run's files would sit among that run's (r2.patch of a run of two).
+    const earlier = path.join(work, 'earlier');
+    mkdirSync(path.join(earlier, 'patches'), { recursive: true });
+    writeFileSync(path.join(earlier, 'result.json'), '{}\n');
+    const reused = await runCli([...base, '--issue', ISSUE, '--out', earlier]);
+    expect([reused.code, reused.stderr]).toEqual([2, `entropo: --out ${earlier} holds the results of an earlier run (patches, result.json); give a new folder, or remove it first.\n`]);
   });
 
   it('a store that cannot be written costs the record, not the run: the candidates are written and shown, and the note says why', async () => {

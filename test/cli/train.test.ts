@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../src/core/errors.js';
 import { ensureTrainerEnv, runTrainer } from '../../src/core/train/runTrainer.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/tempRepo.js';
 
 const run = promisify(execFile);
@@ -74,6 +74,11 @@ describe('entropo train (tiny model on the CPU)', () => {
     const result = await cli(['train', '--method', 'ppo', '--base-model', model, '--data', FIXTURE]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--method must be one of entropo-dpo, entropo-kto, dpo, kto, judge/);
+    // Paths that cannot be right are refused before the trainer's environment is set up (gigabytes of downloads).
+    const noModel = await cli(['train', '--base-model', path.join(work.dir, 'nope'), '--data', FIXTURE]);
+    expect([noModel.code, noModel.stderr]).toEqual([2, `entropo: --base-model ${path.join(work.dir, 'nope')} does not exist: give a model's folder or a .gguf file.\n`]);
+    const noData = await cli(['train', '--base-model', model, '--data', path.join(work.dir, 'prefs.jsonl')]);
+    expect([noData.code, noData.stderr]).toEqual([2, `entropo: --data ${path.join(work.dir, 'prefs.jsonl')} is not a file: give the JSON lines \`entropo export\` wrote.\n`]);
   });
 
   it('explains a trainer killed from outside (as the out-of-memory killer does)', async () => {
@@ -94,5 +99,11 @@ describe('entropo train (tiny model on the CPU)', () => {
     const error = await started.then(() => undefined, (e: unknown) => e as AgentError);
     expect(error?.message).toBe('Training was cancelled.');
     expect(seen).toContain('start');
+    // From the command line: Ctrl-C is a cancel (exit 130), not a failed training.
+    const running = startCli(['train', '--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--out', path.join(work.dir, 'c'), '--cpu-ok', '--', '--max-steps', '100000']);
+    await running.waitForStderr(/entropo: training dpo on /, 120_000);
+    running.child.kill('SIGINT');
+    expect((await running.exited).code).toBe(130);
+    expect(running.output.stderr).toMatch(/^entropo: cancelled; no adapter was written$/m);
   }, 300_000);
 });

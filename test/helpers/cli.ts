@@ -2,12 +2,15 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll } from 'vitest';
 import { PROJECT_ROOT } from './tempRepo.js';
 
 const run = promisify(execFile);
+// tsx by its own path, so that the CLI can run from any folder (a package name resolves from the working folder).
+const TSX = pathToFileURL(path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 // The CLI keeps a shared checkout per repository in its temp folder for the next run; each test file's runs
 // get a temp folder of their own, removed after the file's last test, so the tests leave nothing behind.
@@ -28,11 +31,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `entropo ARGS` from the sources in a real child process; a non-zero exit is a result, not a throw. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs `entropo ARGS` from the sources in a real child process (in `cwd`); a non-zero exit is a result, not a throw. */
+export async function runCli(args: string[], env: Record<string, string> = {}, cwd = PROJECT_ROOT): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: cliTmpDir(), ...env }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', TSX, path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
+      { cwd, env: { ...process.env, TMPDIR: cliTmpDir(), ...env }, maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -61,7 +64,7 @@ export interface RunningCli {
 
 /** Starts `entropo ARGS` from the sources in a child process, like `runCli`, without waiting for it. */
 export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
+  const child = spawn(process.execPath, ['--import', TSX, path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
     { cwd: PROJECT_ROOT, env: { ...process.env, TMPDIR: cliTmpDir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout!.on('data', (c: Buffer) => { output.stdout += c.toString(); });

@@ -66,10 +66,13 @@ export function changedFilesError(files: readonly string[], applied?: string): A
     : `Not applied: ${names} changed since the candidates were made. Commit or stash those changes, or run again.`);
 }
 
-/** Checks the plan against the disk, then writes it there: new content, new files, deleted files. */
-export async function writeSwitch(root: string, plan: readonly FileSwitch[]): Promise<void> {
+/**
+ * Checks the plan against the disk, then writes it there: new content, new files, deleted files. `applied`
+ * names the candidate the plan takes out, for the refusal (see `changedFilesError`).
+ */
+export async function writeSwitch(root: string, plan: readonly FileSwitch[], applied?: string): Promise<void> {
   const changed = await unexpectedFiles(root, plan);
-  if (changed.length > 0) throw changedFilesError(changed);
+  if (changed.length > 0) throw changedFilesError(changed, applied);
   for (const file of plan) {
     const target = path.join(root, file.path);
     if (file.next === undefined) await rm(target, { force: true });

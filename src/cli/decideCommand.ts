@@ -1,0 +1,169 @@
+/**
+ * `entropo apply` and `entropo reject`: the review panel's Apply (and Replace) and Reject on the command line,
+ * recorded with the same meaning (core/store/decisions.ts), so that `run`, `export` and `train` make training
+ * data without the editor.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+import { AgentError, ErrorReason } from '../core/errors.js';
+import { untrainableExit } from '../core/store/decisions.js';
+import { latestDecisions } from '../core/store/labels.js';
+import { PreferenceStore } from '../core/store/preferenceStore.js';
+import { defaultStoreDir } from '../core/store/storeLocation.js';
+import type { DecisionKind, DecisionRecord, TaskStatus } from '../core/store/storeTypes.js';
+import type { ExitReason } from '../core/types.js';
+import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
+import { locateRepository } from '../core/worktree/snapshot.js';
+import { planSwitch, writeSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
+import { EXIT } from './exitCodes.js';
+import { parseFlags } from './options.js';
+import { UsageError } from './usageError.js';
+
+const RUN_HELP = 'The run\'s --out folder (default: the latest run of the repository in the current folder, under ~/.local/state/entropo/runs).';
+const FLAGS = {
+  run: { type: 'string', value: 'DIR', help: RUN_HELP },
+  store: { type: 'string', value: 'DIR', help: 'Preference store (default: the one the run recorded into).' },
+} as const;
+
+const APPLY_USAGE = `Usage: entropo apply ID [--run DIR]
+
+Writes candidate ID of a run into the repository's working tree as an uncommitted change, and records it as
+applied (accepted). A file it touches that changed since the run's snapshot stops it, writing nothing. When
+another candidate of the run is applied, it is taken out first (Replace: recorded as replaced, which is no
+rejection).`;
+
+const REJECT_USAGE = `Usage: entropo reject ID... [--run DIR]
+
+Records that each candidate is not acceptable (rejected). An applied one is taken out of the working tree
+first; when its files changed since it was applied, the rejection is recorded and the change stays.`;
+
+/** What of a run's result.json these commands read. */
+interface SavedRun {
+  candidates: { id: string; patch: string; exitReason?: ExitReason; batchBudget?: boolean }[];
+  batch: { snapshot: { root: string; commit: string } };
+  status?: TaskStatus;
+  taskId?: string;
+  storeDir?: string;
+}
+
+interface Decided {
+  run: SavedRun;
+  dir: string;
+  store?: PreferenceStore;
+  /** The candidate of the run now applied, by the latest decisions recorded. */
+  applied?: string;
+}
+
+/** `entropo apply ID`. */
+export async function applyCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, APPLY_USAGE, FLAGS, true);
+  if (!flags) return 0;
+  const ids = flags._ as string[];
+  if (ids.length !== 1) throw new UsageError('Give the one candidate to apply, e.g. `entropo apply r1`.');
+  const decided = await load(flags);
+  const id = candidate(decided, ids[0]).id;
+  const patch = candidate(decided, id).patch;
+  if (patch.trim() === '') throw new UsageError(`${id} changes nothing: there is nothing to apply.`);
+  if (decided.applied === id) throw new UsageError(`${id} is already applied (\`entropo reject ${id}\` takes it out and rejects it).`);
+  const current = decided.applied;
+  await write(decided, { remove: current ? candidate(decided, current).patch : undefined, add: patch }, current);
+  const said = current ? `replaced ${current} with ${id}` : `applied ${id}`;
+  const unrecorded = current ? await record(decided, current, 'replaced', id) : undefined;
+  const why = (await record(decided, id, 'applied')) ?? unrecorded;
+  process.stdout.write(`entropo: ${said} in ${decided.run.batch.snapshot.root}, uncommitted; ${why ? `not recorded: ${why}` : `recorded in task ${decided.run.taskId}`}.\n`);
+  return EXIT.ok;
+}
+
+/** `entropo reject ID...`. */
+export async function rejectCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, REJECT_USAGE, FLAGS, true);
+  if (!flags) return 0;
+  const ids = flags._ as string[];
+  if (ids.length === 0) throw new UsageError('Give the candidates to reject, e.g. `entropo reject r0 r2`.');
+  const decided = await load(flags);
+  const notForTraining = decided.run.status === 'cancelled' || decided.run.status === 'failed' ? `the run ${decided.run.status === 'cancelled' ? 'was cancelled' : 'failed'}, and such a run never becomes training data` : undefined;
+  for (const given of ids) {
+    const c = candidate(decided, given);
+    const why = notForTraining ?? untrainableExit(c);
+    if (why && decided.applied !== c.id) throw new UsageError(`${c.id} is not for training: ${why}. There is nothing of the model's to reject.`);
+  }
+  for (const id of ids.map((given) => candidate(decided, given).id)) {
+    let stays = '';
+    if (decided.applied === id) {
+      try {
+        await write(decided, { remove: candidate(decided, id).patch }, id);
+      } catch (error) {
+        if (!(error instanceof AgentError) || error.reason !== ErrorReason.PatchDoesNotApply) throw error;
+        stays = ` ${error.message}`;
+      }
+      decided.applied = undefined;
+    }
+    const unrecorded = await record(decided, id, 'rejected');
+    process.stdout.write(`entropo: ${unrecorded ? `${id} is rejected, but not recorded: ${unrecorded}` : `recorded that ${id} is rejected`}.${stays}\n`);
+  }
+  return EXIT.ok;
+}
+
+async function load(flags: Record<string, unknown>): Promise<Decided> {
+  const dir = typeof flags.run === 'string' ? path.resolve(flags.run) : await latestRun();
+  const file = path.join(dir, 'result.json');
+  if (!existsSync(file)) throw new UsageError(`--run ${dir} holds no result.json: give the --out folder of an \`entropo run\`.`);
+  let run: SavedRun;
+  try {
+    run = JSON.parse(readFileSync(file, 'utf8')) as SavedRun;
+  } catch (error) {
+    throw new UsageError(`${file} is not a run's result: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(run.candidates) || !run.batch?.snapshot?.commit) throw new UsageError(`${file} is not a run's result (no candidates or snapshot).`);
+  const storeDir = typeof flags.store === 'string' ? path.resolve(flags.store) : run.storeDir ?? defaultStoreDir(run.batch.snapshot.root);
+  const store = run.taskId && existsSync(storeDir) ? PreferenceStore.open(storeDir) : undefined;
+  const decisions: DecisionRecord[] = [];
+  if (store) await store.scan((record) => { if (record.kind === 'decision' && record.taskId === run.taskId) decisions.push(record); });
+  const latest = latestDecisions(decisions).get(run.taskId ?? '');
+  const applied = [...(latest ?? [])].find(([, decision]) => decision === 'applied')?.[0];
+  return { run, dir, store, applied };
+}
+
+// The newest run folder whose snapshot is of the repository in the current folder.
+async function latestRun(): Promise<string> {
+  const { root } = await locateRepository(process.cwd());
+  const runs = path.join(homedir(), '.local', 'state', 'entropo', 'runs');
+  const names = existsSync(runs) ? readdirSync(runs).sort().reverse() : [];
+  for (const name of names) {
+    const file = path.join(runs, name, 'result.json');
+    if (!existsSync(file) || !statSync(file).isFile()) continue;
+    try {
+      if ((JSON.parse(readFileSync(file, 'utf8')) as SavedRun).batch?.snapshot?.root === root) return path.join(runs, name);
+    } catch {
+      // Not a run's result: skipped.
+    }
+  }
+  throw new UsageError(`No run of ${root} under ${runs}: give --run DIR, the --out folder of the run.`);
+}
+
+function candidate(decided: Decided, id: string): SavedRun['candidates'][number] {
+  const found = decided.run.candidates.find((c) => c.id === id);
+  if (!found) throw new UsageError(`The run in ${decided.dir} has no candidate ${id}; its candidates are ${decided.run.candidates.map((c) => c.id).join(', ')}.`);
+  return found;
+}
+
+// The switch as the panel plans it, written on disk; a binary file or a mode change goes through git apply.
+async function write(decided: Decided, request: SwitchRequest, applied?: string): Promise<void> {
+  const { root, commit } = decided.run.batch.snapshot;
+  const plan = await planSwitch(root, commit, request).catch((error: unknown) => {
+    if (request.remove === undefined && error instanceof AgentError && /binary file/.test(error.message)) return undefined;
+    throw error;
+  });
+  if (plan) await writeSwitch(root, plan, applied);
+  else await applyToWorkingTree(root, commit, request.add ?? '', (message) => process.stderr.write(`entropo: warning: ${message}\n`));
+}
+
+// Resolves with why the store does not get the decision, when it does not.
+async function record(decided: Decided, candidateId: string, decision: DecisionKind, by?: string): Promise<string | undefined> {
+  if (!decided.run.taskId) return 'the run was not recorded (--no-record, or its store could not be written)';
+  if (!decided.store) return `its preference store is gone (${decided.run.storeDir ?? 'the repository\'s default store'})`;
+  await decided.store.appendDecision({ taskId: decided.run.taskId, candidateId, decision, ...(by ? { by } : {}), note: 'entropo CLI' });
+  if (decision === 'applied') decided.applied = candidateId;
+  return undefined;
+}
