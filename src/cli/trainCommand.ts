@@ -83,8 +83,8 @@ function servingText(done: TrainDone): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Renders trainer events on stderr: a bar with loss, reward margin, accuracy, entropy and ETA. */
-function progressBar(stream: NodeJS.WriteStream): (event: TrainEvent) => void {
+/** Renders trainer events on stderr: a bar with loss, reward margin, accuracy, entropy and ETA; exported for its test. */
+export function progressBar(stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>): (event: TrainEvent) => void {
   const tty = stream.isTTY === true;
   let lastLine = 0;
   return (event) => {
@@ -93,9 +93,10 @@ function progressBar(stream: NodeJS.WriteStream): (event: TrainEvent) => void {
     else if (event.event === 'step') {
       const width = 24;
       const filled = Math.round((event.step / Math.max(1, event.total_steps)) * width);
-      const facts = [`loss ${event.loss.toFixed(4)}`, event.reward_margin !== undefined ? `margin ${event.reward_margin.toFixed(3)}` : '',
-        event.pref_accuracy !== undefined ? `acc ${event.pref_accuracy.toFixed(2)}` : '', event.entropy !== undefined ? `entropy ${event.entropy.toFixed(3)}` : '',
-        event.eta_s !== undefined ? `ETA ${Math.round(event.eta_s)}s` : ''].filter(Boolean).join('  ');
+      // A figure the step could not measure (a margin of a batch without a rejected example) comes as null.
+      const shown = (label: string, value: number | null | undefined, digits: number) => (typeof value === 'number' ? `${label} ${value.toFixed(digits)}` : '');
+      const facts = [shown('loss', event.loss, 4), shown('margin', event.reward_margin, 3), shown('acc', event.pref_accuracy, 2), shown('entropy', event.entropy, 3),
+        typeof event.eta_s === 'number' ? `ETA ${Math.round(event.eta_s)}s` : ''].filter(Boolean).join('  ');
       const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${event.step}/${event.total_steps}  ${facts}`;
       if (tty) stream.write(`\r${line}`);
       else if (event.step === event.total_steps || Date.now() - lastLine > 2000) {

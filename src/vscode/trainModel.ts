@@ -271,7 +271,7 @@ function toPoint(step: TrainStep): TrainPoint {
 
 function stepLine(e: TrainStep): string {
   const parts = [`step ${e.step}/${e.total_steps}`];
-  if (numberOr(e.loss) !== undefined) parts.push(`loss ${e.loss.toFixed(4)}`);
+  if (numberOr(e.loss) !== undefined) parts.push(`loss ${e.loss!.toFixed(4)}`);
   if (numberOr(e.reward_margin) !== undefined) parts.push(`margin ${e.reward_margin!.toFixed(3)}`);
   if (numberOr(e.eta_s) !== undefined) parts.push(`ETA ${formatEta(e.eta_s!)}`);
   return parts.join(' · ');

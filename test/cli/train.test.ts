@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../src/core/errors.js';
 import { ensureTrainerEnv, runTrainer } from '../../src/core/train/runTrainer.js';
+import { progressBar } from '../../src/cli/trainCommand.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { PROJECT_ROOT, tempDir } from '../helpers/tempRepo.js';
 
@@ -13,6 +14,15 @@ const TRAINER = path.join(PROJECT_ROOT, 'trainer');
 const FIXTURE = path.join(PROJECT_ROOT, 'schemas', 'fixtures', 'entropo-dpo.jsonl');
 
 const cli = (args: string[]) => runCli(args, { OMP_NUM_THREADS: '1' });
+
+describe('the progress bar of entropo train', () => {
+  it('leaves out a figure the step could not measure (null), as a KTO batch without a rejected example has no margin', () => {
+    const lines: string[] = [];
+    const render = progressBar({ isTTY: false, write: (text: string) => lines.push(text) > 0 } as never);
+    render({ event: 'step', step: 2, total_steps: 2, loss: 0.5, reward_margin: null, pref_accuracy: null, entropy: 1.25, eta_s: 0 });
+    expect(lines).toEqual(['[########################] 2/2  loss 0.5000  entropy 1.250  ETA 0s\n']);
+  });
+});
 
 // The trainer's environment is created by the project's test script before this suite runs (trainer/setup.sh);
 // here it is only checked, so a missing environment fails clearly rather than downloading PyTorch mid-test.

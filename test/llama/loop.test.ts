@@ -1,7 +1,8 @@
 /**
  * The whole loop on a CPU with a real model: rollouts of SmolLM2-135M-Instruct through llama.cpp's server
- * are recorded by `entropo run`, decisions are made on them, `entropo export` writes the pair, `entropo
- * train` fine-tunes the same GGUF model, and llama.cpp serves it back with the adapter, which a new
+ * are recorded by `entropo run`, decisions are made on them, `entropo export` writes them as KTO examples (the
+ * model fixes nothing, so both patches are empty: the same patch, which makes no DPO pair), `entropo train`
+ * fine-tunes the same GGUF model, and llama.cpp serves it back with the adapter, which a new
  * rollout then runs against.
  */
 import { execFile } from 'node:child_process';
@@ -50,21 +51,21 @@ describe.skipIf(why !== undefined)(`the loop closed on a CPU with SmolLM2-135M-I
         expect(c.usage.promptTokens).toBeGreaterThan(0);
       }
 
-      // 2. Decisions, recorded as the CLI and the extension record them; 3. the pair exported
+      // 2. Decisions, recorded as the CLI and the extension record them; 3. exported as labelled trajectories
       const recorded = PreferenceStore.open(store);
       await recorded.appendDecision({ taskId: result.taskId, candidateId: 'r0', decision: 'applied' });
       await recorded.appendDecision({ taskId: result.taskId, candidateId: 'r1', decision: 'rejected' });
       const prefs = path.join(work.dir, 'prefs.jsonl');
-      const exported = await cli(['export', '--format', 'entropo-dpo', '--store', store, '--out', prefs]);
+      const exported = await cli(['export', '--format', 'entropo-kto', '--store', store, '--out', prefs]);
       expect(exported.code, exported.stderr).toBe(0);
-      const pairs = readFileSync(prefs, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { format: string; chosen: unknown[]; rejected: unknown[] });
-      expect(pairs).toHaveLength(1);
-      expect(pairs[0].format).toMatch(/^entropo-dpo-1\./);
+      const lines = readFileSync(prefs, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { format: string; label: boolean });
+      expect(lines.map((l) => l.label).sort()).toEqual([false, true]);
+      expect(lines[0].format).toMatch(/^entropo-kto-1\./);
 
       // 4. Fine-tuned on the GGUF file the server runs: 2 steps at a high rate, so that the updates show
       // through the quantization
       const out = path.join(work.dir, 'adapter');
-      const trained = await cli(['train', '--method', 'entropo-dpo', '--base-model', setup!.model, '--data', prefs, '--out', out, '--cpu-ok', '--',
+      const trained = await cli(['train', '--method', 'entropo-kto', '--base-model', setup!.model, '--data', prefs, '--out', out, '--cpu-ok', '--',
         '--epochs', '2', '--grad-accum', '1', '--lr', '1.5e-2', '--max-length', '2048', '--no-gradient-checkpointing', '--gguf-cache', GGUF_CACHE]);
       expect(trained.code, trained.stderr.slice(-2000)).toBe(0);
       const adapter = path.join(out, 'adapter.gguf');

@@ -8,14 +8,15 @@ export interface TrainStep {
   event: 'step';
   step: number;
   total_steps: number;
-  loss: number;
-  reward_margin?: number;
-  pref_accuracy?: number;
-  logit_scale?: number;
-  entropy?: number;
-  tokens_per_s?: number;
-  eta_s?: number;
-  lr?: number;
+  /** Each figure is null where the step could not measure it (the trainer writes no NaN): a KTO batch of desirable examples only has no margin. */
+  loss: number | null;
+  reward_margin?: number | null;
+  pref_accuracy?: number | null;
+  logit_scale?: number | null;
+  entropy?: number | null;
+  tokens_per_s?: number | null;
+  eta_s?: number | null;
+  lr?: number | null;
 }
 
 /**

@@ -61,8 +61,10 @@ export default suite('fix issue', ({ test, after }) => {
   /** The DPO pairs and KTO labels an export of the store writes now, by candidate id. */
   const exported = async (format: string) => {
     const out = path.join(store, `export-${format}.jsonl`);
+    // Nothing to export leaves no file: the one of an earlier call must not be read as this one's.
+    rmSync(out, { force: true });
     await runCommand('entropo.exportPreferences', { format, out });
-    return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { label?: boolean; meta: { candidate_ids?: string[]; candidate_id?: string } });
+    return (existsSync(out) ? readFileSync(out, 'utf8') : '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { label?: boolean; meta: { candidate_ids?: string[]; candidate_id?: string } });
   };
   const exportedPairs = async () => (await exported('entropo-dpo')).map((l) => l.meta.candidate_ids!.join('>')).sort();
   const exportedLabels = async () => Object.fromEntries((await exported('entropo-kto')).map((l) => [l.meta.candidate_id!, l.label]));

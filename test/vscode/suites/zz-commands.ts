@@ -114,11 +114,11 @@ export default suite('commands', ({ test, after }) => {
     assert.deepEqual(again, { dir: store, tasks: 0, decisions: 0, files: 0, exports: 0 });
   }, 30_000);
 
-  test('Export after the delete writes an empty file and says so', async () => {
+  test('Export after the delete writes nothing and says so', async () => {
     const out = path.join(temp, 'after-delete.jsonl');
     const summary = await runCommand<ExportSummary>('entropo.exportPreferences', { format: 'entropo-dpo', out });
-    assert.deepEqual([summary.lines, summary.tasks], [0, 0]);
-    assert.equal(readFileSync(out, 'utf8'), '');
+    assert.deepEqual([summary.lines, summary.tasks, summary.written], [0, 0, false]);
+    assert.equal(existsSync(out), false, 'no empty file in place of an export');
   }, 30_000);
 
   test('Fine-Tune trains a tiny model from the exported pair with the trainer the package ships, on the CPU despite a 4-bit default', async () => {
