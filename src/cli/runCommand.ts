@@ -116,11 +116,13 @@ const LOOKS_LIKE_A_PATH = /^\S*(\/|\.(md|markdown|txt|rst)$)\S*$/i;
 
 function readIssue(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError('--issue is required: a file or the issue text.');
+  if (value === '-') throw new UsageError('--issue - (standard input) is not read: give the issue\'s file, or its text in quotes.');
   if (existsSync(value) && statSync(value).isDirectory()) throw new UsageError(`--issue ${value} is a folder; give the issue's file or its text.`);
   if (!existsSync(value) && LOOKS_LIKE_A_PATH.test(value.trim())) {
     throw new UsageError(`--issue ${value}: no such file. Give the issue's file, or its text (in quotes, with spaces).`);
   }
   const text = existsSync(value) && statSync(value).isFile() ? readFileSync(value, 'utf8') : value;
   if (text.trim() === '') throw new UsageError(`The issue ${value} is empty.`);
+  if (text.includes('\0')) throw new UsageError(`--issue ${value} is a binary file, not an issue's text.`);
   return text;
 }

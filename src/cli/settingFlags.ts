@@ -44,6 +44,8 @@ export function settingsFromFlags(flags: Record<string, unknown>, names: readonl
   }
 }
 
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
+
 // What the user typed, as the value its definition expects; text that is no number or JSON stays text, so
 // that the check says what was wrong with it.
 function fromText(def: SettingDef, raw: unknown): GivenValue {
@@ -51,7 +53,8 @@ function fromText(def: SettingDef, raw: unknown): GivenValue {
   if (def.kind === 'list') return { value: raw };
   const text = String(raw);
   const typed = JSON.stringify(text);
-  if (def.kind === 'integer' || def.kind === 'number') return { value: text.trim() === '' ? Number.NaN : Number(text), typed };
+  // Decimal only: Number() would also take 0x4, 0b11 and 1_0-free forms nobody means as a count.
+  if (def.kind === 'integer' || def.kind === 'number') return { value: DECIMAL.test(text.trim()) ? Number(text) : Number.NaN, typed };
   if (def.kind === 'object') {
     try {
       return { value: JSON.parse(text), typed };

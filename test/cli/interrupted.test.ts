@@ -114,6 +114,11 @@ describe('mistyped paths are usage errors before any rollout', () => {
     expect(existsSync(path.join(work, 'out'))).toBe(false);
     const folder = await runCli([...base, '--issue', work]);
     expect(folder.stderr).toMatch(/is a folder; give the issue's file or its text/);
+    const binary = path.join(work, 'issue.bin');
+    writeFileSync(binary, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08]));
+    expect(await runCli([...base, '--issue', binary])).toMatchObject({ code: 2, stderr: `entropo: --issue ${binary} is a binary file, not an issue's text.\n` });
+    expect(await runCli([...base, '--issue', '-'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^entropo: --issue - \(standard input\) is not read/) });
+    expect(await runCli([...base, '--issue', ISSUE, '--samples', '0x4'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/samples/) });
     const out = await runCli([...base, '--issue', ISSUE, '--out', path.join(file, 'out')]);
     expect([out.code, out.stderr]).toEqual([2, `entropo: --out ${path.join(file, 'out')}: ${file} is a file, not a folder.\n`]);
     const store = await runCli([...base, '--issue', ISSUE, '--out', path.join(work, 'out'), '--store', file]);
