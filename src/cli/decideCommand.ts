@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { AgentError, ErrorReason } from '../core/errors.js';
-import { untrainableExit } from '../core/store/decisions.js';
+import { untrainableExit, untrainableRun } from '../core/store/decisions.js';
 import { latestDecisions } from '../core/store/labels.js';
 import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
@@ -15,7 +15,7 @@ import type { DecisionKind, DecisionRecord, TaskStatus } from '../core/store/sto
 import type { ExitReason } from '../core/types.js';
 import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
 import { locateRepository } from '../core/worktree/snapshot.js';
-import { planSwitch, writeSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
+import { planSwitchOrGitApply, writeSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
 import { EXIT } from './exitCodes.js';
 import { parseFlags } from './options.js';
 import { UsageError } from './usageError.js';
@@ -82,10 +82,9 @@ export async function rejectCommand(argv: string[]): Promise<number> {
   const ids = flags._ as string[];
   if (ids.length === 0) throw new UsageError('Give the candidates to reject, e.g. `entropo reject r0 r2`.');
   const decided = await load(flags);
-  const notForTraining = decided.run.status === 'cancelled' || decided.run.status === 'failed' ? `the run ${decided.run.status === 'cancelled' ? 'was cancelled' : 'failed'}, and such a run never becomes training data` : undefined;
   for (const given of ids) {
     const c = candidate(decided, given);
-    const why = notForTraining ?? untrainableExit(c);
+    const why = untrainableRun(decided.run.status) ?? untrainableExit(c);
     if (why && decided.applied !== c.id) throw new UsageError(`${c.id} is not for training: ${why}. There is nothing of the model's to reject.`);
   }
   for (const id of ids.map((given) => candidate(decided, given).id)) {
@@ -151,10 +150,7 @@ function candidate(decided: Decided, id: string): SavedRun['candidates'][number]
 // The switch as the panel plans it, written on disk; a binary file or a mode change goes through git apply.
 async function write(decided: Decided, request: SwitchRequest, applied?: string): Promise<void> {
   const { root, commit } = decided.run.batch.snapshot;
-  const plan = await planSwitch(root, commit, request).catch((error: unknown) => {
-    if (request.remove === undefined && error instanceof AgentError && /binary file/.test(error.message)) return undefined;
-    throw error;
-  });
+  const plan = await planSwitchOrGitApply(root, commit, request);
   if (plan) await writeSwitch(root, plan, applied);
   else await applyToWorkingTree(root, commit, request.add ?? '', (message) => process.stderr.write(`entropo: warning: ${message}\n`));
 }

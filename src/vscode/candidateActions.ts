@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { AgentError, ErrorReason } from '../core/errors.js';
 import type { DecisionKind } from '../core/store/storeTypes.js';
 import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
-import { planSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
+import { planSwitchOrGitApply, type SwitchRequest } from '../core/worktree/treeSwitch.js';
 import type { RevertWatcher } from './revertWatcher.js';
 import type { RunRecord } from './runRecord.js';
 import { switchWorkingTree } from './switchWorkingTree.js';
@@ -99,11 +99,8 @@ export class CandidateActions {
   private async switch(run: RunRecord, out: string | undefined, request: SwitchRequest, label: string): Promise<void> {
     if (out) this.reverts.unwatch(run, out);
     try {
-      const plan = await planSwitch(run.root, run.snapshotCommit, request).catch((error: unknown) => {
-        // A binary file or a mode change: plain git apply writes it, when nothing needs taking out.
-        if (request.remove === undefined && error instanceof AgentError && /binary file/.test(error.message)) return undefined;
-        throw error;
-      });
+      // A binary file or a mode change: plain git apply writes it, when nothing needs taking out.
+      const plan = await planSwitchOrGitApply(run.root, run.snapshotCommit, request);
       if (plan) await switchWorkingTree(run.root, plan, label, out);
       else await applyToWorkingTree(run.root, run.snapshotCommit, request.add ?? '', (message) => {
         this.log.warn(message);

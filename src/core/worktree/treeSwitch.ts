@@ -45,6 +45,17 @@ export async function planSwitch(root: string, snapshotCommit: string, request: 
   })), signal);
 }
 
+/**
+ * `planSwitch`, or undefined when the switch only puts a patch in and that patch changes a binary file, a file
+ * mode or a symbolic link: nothing needs taking out then, and plain `git apply` writes it (`applyToWorkingTree`).
+ */
+export async function planSwitchOrGitApply(root: string, snapshotCommit: string, request: SwitchRequest): Promise<FileSwitch[] | undefined> {
+  return planSwitch(root, snapshotCommit, request).catch((error: unknown) => {
+    if (request.remove === undefined && error instanceof AgentError && error.message.startsWith(SPECIAL_FILES)) return undefined;
+    throw error;
+  });
+}
+
 /** The files of a plan whose content on disk is not what the plan expects (changed by the user meanwhile). */
 export async function unexpectedFiles(root: string, plan: readonly FileSwitch[]): Promise<string[]> {
   const changed: string[] = [];
@@ -83,12 +94,14 @@ export async function writeSwitch(root: string, plan: readonly FileSwitch[], app
   }
 }
 
+const SPECIAL_FILES = 'The candidate changes a binary file, a file mode or a symbolic link';
+
 async function treeOf(root: string, snapshotCommit: string, patch: string, signal?: AbortSignal): Promise<string> {
   // A mode change (old/new mode), an executable or a link as a new or deleted file: not plain text edits.
   const special = parsePatch(patch).filter((f) => f.binary || f.header.some((l) => /^(old|new) mode /.test(l) || /^(new|deleted) file mode (?!100644$)/.test(l)));
   if (special.length > 0) {
     const names = special.map((f) => f.newPath ?? f.oldPath).join(', ');
-    throw new AgentError(ErrorReason.PatchDoesNotApply, `The candidate changes a binary file, a file mode or a symbolic link (${names}); apply it with git apply.`);
+    throw new AgentError(ErrorReason.PatchDoesNotApply, `${SPECIAL_FILES} (${names}); apply it with git apply.`);
   }
   return patchedTree(root, snapshotCommit, patch, signal);
 }
