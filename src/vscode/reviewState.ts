@@ -1,6 +1,5 @@
 import type { FixEvent, FixReport } from '../core/pipeline/fixIssue.js';
-import { untrainableExit } from '../core/store/decisions.js';
-import type { TaskStatus } from '../core/store/storeTypes.js';
+import { untrainableExit, untrainableRun } from '../core/store/decisions.js';
 import { sumUsage } from '../core/usage.js';
 import { signalTone } from '../core/verify/signalTone.js';
 import { summaryLine } from '../core/verify/summaryLine.js';
@@ -11,12 +10,6 @@ import type { CandidateView, ReviewState } from '../protocol/messages.js';
 
 // Candidates that made no real attempt: the panel folds them under "Not recommended".
 const FOLDED = new Set<UnfitReason>(['empty', 'unfinished', 'invalid', 'cancelled', 'failed']);
-
-// Why no decision about any candidate of such a run becomes training data (store/README.md).
-const RUN_NOT_FOR_TRAINING: Partial<Record<TaskStatus, string>> = {
-  cancelled: 'the run was cancelled, and a cancelled run never becomes training data',
-  failed: 'no rollout of the run produced a candidate, and a failed run never becomes training data',
-};
 
 /** The panel's state when a run starts. */
 export function startReview(runId: string, issue: string, samples: number): ReviewState {
@@ -43,7 +36,7 @@ export function reviewEvent(review: ReviewState, event: FixEvent): void {
 export function rankedReview(review: ReviewState, report: FixReport, cancelled: boolean): ReviewState {
   const candidates: CandidateView[] = report.candidates.map((c) => {
     const { added, removed } = patchLineCounts(c.patch);
-    const untrainable = RUN_NOT_FOR_TRAINING[report.status] ?? untrainableExit(c);
+    const untrainable = untrainableRun(report.status) ?? untrainableExit(c);
     return {
       id: c.id, rank: c.rank, exitReason: c.exitReason, steps: c.steps, tokens: c.usage.promptTokens + c.usage.completionTokens,
       costUsd: c.usage.costUsd, wallMs: c.wallMs, changedFiles: c.changedFiles, added, removed, explanation: c.explanation,

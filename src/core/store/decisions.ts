@@ -34,6 +34,13 @@ export function trainable(status: TaskStatus | undefined): boolean {
   return status === undefined || status === 'complete';
 }
 
+/** Why no decision about a run that ended so becomes training data, or undefined when it may (see `trainable`). */
+export function untrainableRun(status: TaskStatus | undefined): string | undefined {
+  if (status === 'cancelled') return 'the run was cancelled, and a cancelled run never becomes training data';
+  if (status === 'failed') return 'no rollout of the run produced a candidate, and a failed run never becomes training data';
+  return undefined;
+}
+
 // Rollouts that ended for a reason outside the model: an outage, a crash, a cancel.
 const STOPPED_FROM_OUTSIDE: ReadonlySet<ExitReason> = new Set(['model_error', 'crashed', 'cancelled']);
 
