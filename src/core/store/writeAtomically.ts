@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { WriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
@@ -9,7 +10,7 @@ import { AgentError, ErrorReason } from '../errors.js';
  */
 export async function writeAtomically(file: string, body: (write: (text: string) => Promise<void>) => Promise<boolean | void>): Promise<boolean> {
   const temp = `${file}.${process.pid}.tmp`;
-  let stream: ReturnType<Awaited<ReturnType<typeof open>>['createWriteStream']> | undefined;
+  let stream: WriteStream | undefined;
   try {
     await mkdir(path.dirname(file), { recursive: true });
     // Opened first, so that a folder that cannot be written fails here, not as a stream's unhandled error.
