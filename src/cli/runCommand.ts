@@ -44,9 +44,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   const issue = readIssue(flags.issue);
   const scripts = ((flags.script as string[] | undefined) ?? []).map((s) => path.resolve(s));
   if (scripts.length > 0 && flags['base-url'] !== undefined) throw new UsageError('Give either --script or --base-url, not both.');
-  if (scripts.length === 0 && flags.model === undefined) {
+  if (scripts.length === 0 && String(flags.model ?? '').trim() === '') {
     throw new UsageError('Give --base-url and --model for a live model (or --script FILE to replay a recorded one).');
   }
+  const unreadable = scripts.find((file) => !isReadableFile(file));
+  if (unreadable !== undefined) throw new UsageError(`--script ${unreadable}: no such file, or it cannot be read.`);
   // Recorded scripts are in the text format unless told otherwise.
   const settings = settingsFromFlags(scripts.length > 0 && flags.format === undefined ? { ...flags, format: 'text' } : flags, RUN_SETTINGS);
   const outDir = path.resolve(String(flags.out ?? path.join(homedir(), '.local', 'state', 'entropo', 'runs', new Date().toISOString().replace(/[:.]/g, '-'))));
@@ -108,6 +110,15 @@ function freshOutOrUsage(dir: string): void {
   const earlier = readdirSync(dir).filter((name) => name === 'result.json' || name === 'patches' || name.endsWith('.trajectory.jsonl')).sort();
   if (earlier.length > 0) {
     throw new UsageError(`--out ${dir} holds the results of an earlier run (${earlier.slice(0, 3).join(', ')}${earlier.length > 3 ? ', ...' : ''}); give a new folder, or remove it first.`);
+  }
+}
+
+function isReadableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -104,7 +104,7 @@ describe('Ctrl-C', () => {
 });
 
 describe('mistyped paths are usage errors before any rollout', () => {
-  it('--issue naming no file, --out or --store naming a file', async () => {
+  it('--issue naming no file, --out or --store naming a file, a missing --script, a --base-url that is no URL, an empty --model', async () => {
     const { repo, work } = setup();
     const file = path.join(work, 'a-file');
     writeFileSync(file, '');
@@ -119,6 +119,11 @@ describe('mistyped paths are usage errors before any rollout', () => {
     expect(await runCli([...base, '--issue', binary])).toMatchObject({ code: 2, stderr: `entropo: --issue ${binary} is a binary file, not an issue's text.\n` });
     expect(await runCli([...base, '--issue', '-'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^entropo: --issue - \(standard input\) is not read/) });
     expect(await runCli([...base, '--issue', ISSUE, '--samples', '0x4'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/samples/) });
+    const missing = path.join(work, 'no-script.json');
+    expect(await runCli(['run', '--repo', repo, '--issue', ISSUE, '--script', missing])).toMatchObject({ code: 2, stderr: `entropo: --script ${missing}: no such file, or it cannot be read.\n` });
+    const live = ['run', '--repo', repo, '--issue', ISSUE, '--out', path.join(work, 'out')];
+    expect(await runCli([...live, '--base-url', 'localhost:8000', '--model', 'm'])).toMatchObject({ code: 2, stderr: 'entropo: --base-url must be an http(s) URL such as http://127.0.0.1:8000/v1, got "localhost:8000".\n' });
+    expect(await runCli([...live, '--base-url', 'http://127.0.0.1:9/v1', '--model', ' '])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^entropo: Give --base-url and --model/) });
     const out = await runCli([...base, '--issue', ISSUE, '--out', path.join(file, 'out')]);
     expect([out.code, out.stderr]).toEqual([2, `entropo: --out ${path.join(file, 'out')}: ${file} is a file, not a folder.\n`]);
     const store = await runCli([...base, '--issue', ISSUE, '--out', path.join(work, 'out'), '--store', file]);

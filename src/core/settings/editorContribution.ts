@@ -36,6 +36,9 @@ function typeOf(def: SettingDef): EditorProperty {
       return { type: 'string', enum: [...def.values], ...(def.valueDocs ? { enumDescriptions: [...def.valueDocs] } : {}), default: def.default };
     case 'list':
       return { type: 'array', items: { type: 'string' }, default: def.default };
+    case 'string':
+      // The Settings editor marks a value that is no URL as the core would refuse it.
+      return { type: 'string', default: def.default, ...(def.url ? { pattern: '^(https?://.+)?$', patternErrorMessage: 'An http(s) URL such as http://127.0.0.1:8000/v1, or empty.' } : {}) };
     default:
       return { type: def.kind, default: def.default };
   }

@@ -41,9 +41,10 @@ export interface NumberDef extends BaseDef<number> { kind: 'number'; min?: numbe
 export interface BooleanDef extends BaseDef<boolean> { kind: 'boolean' }
 /**
  * Free text; empty usually means "the default", which `doc` says. A `path` is resolved against the current
- * folder by the CLI; one that `mustExist` is checked to exist when it is not empty.
+ * folder by the CLI; one that `mustExist` is checked to exist when it is not empty. A `url` that is not empty
+ * must be an http(s) URL.
  */
-export interface StringDef extends BaseDef<string> { kind: 'string'; path?: 'file' | 'folder'; mustExist?: boolean }
+export interface StringDef extends BaseDef<string> { kind: 'string'; path?: 'file' | 'folder'; mustExist?: boolean; url?: boolean }
 /** One of a few words, each with a one-line description. */
 export interface ChoiceDef<V extends string = string> extends BaseDef<V> { kind: 'choice'; values: readonly V[]; valueDocs?: readonly string[] }
 /** A list of text items; a repeatable flag on the CLI. */
@@ -138,6 +139,7 @@ export function checkValue(def: SettingDef, raw: unknown, name: string, typed = 
     case 'string':
       if (typeof raw !== 'string') throw wrong();
       if (def.mustExist && raw.trim() !== '' && !existsSync(raw)) throw new SettingError(`${name} ${raw} does not exist.`);
+      if (def.url && raw.trim() !== '' && !isHttpUrl(raw)) throw wrong('an http(s) URL such as http://127.0.0.1:8000/v1');
       return raw;
     case 'choice':
       if (typeof raw !== 'string' || !def.values.includes(raw)) throw wrong();
@@ -149,6 +151,10 @@ export function checkValue(def: SettingDef, raw: unknown, name: string, typed = 
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw wrong();
       return { ...raw };
   }
+}
+
+function isHttpUrl(text: string): boolean {
+  return URL.canParse(text) && /^https?:$/.test(new URL(text).protocol);
 }
 
 /** A setting given a value it cannot take; the message names the setting and what it must be. */

@@ -10,7 +10,7 @@ import { boolean, choice, integer, list, number, object, optionalInteger, text, 
 /** Where the agent's model is and how it is called. */
 export const MODEL_SETTINGS = {
   endpoint: text({
-    default: 'http://localhost:8000/v1', flag: 'base-url', placeholder: 'URL',
+    default: 'http://localhost:8000/v1', flag: 'base-url', placeholder: 'URL', url: true,
     doc: 'Base URL of an OpenAI-compatible endpoint: vLLM, SGLang, Ollama (http://localhost:11434/v1), llama.cpp, LM Studio (http://localhost:1234/v1) or a hosted API.',
     more: 'The API key is never a setting: the extension keeps it in the editor\'s secret storage (run **EntroPO: Configure Model**); the CLI reads `ENTROPO_API_KEY`, else `OPENAI_API_KEY`.',
   }),
@@ -89,7 +89,7 @@ export const VERIFY_SETTINGS = {
     doc: 'Ask an LLM judge for P(YES) per candidate: the judge endpoint and model below, else the agent\'s own (one more call per candidate, counted in the cost); an endpoint that returns no logprobs is asked once, and the run says so.',
   }),
   judgeEndpoint: text({
-    default: '', key: 'verifier.judgeEndpoint', flag: 'judge-url', placeholder: 'URL', cliEnables: 'judge',
+    default: '', key: 'verifier.judgeEndpoint', flag: 'judge-url', placeholder: 'URL', cliEnables: 'judge', url: true,
     doc: 'Base URL of the judge; empty: the agent\'s endpoint (`rank`, and runs that replay scripts, have none: they need this). On the command line, giving it turns the judge on.',
   }),
   judgeModel: text({

@@ -95,6 +95,9 @@ describe('the settings definition', () => {
     expect(() => settingsFromFlags({ 'top-p': '0' }, ['topP'])).toThrow('--top-p must be a number above 0 up to 1, got "0".');
     expect(() => settingsFromFlags({ format: 'xml' }, ['actionFormat'])).toThrow('--format must be one of tools, text, got "xml".');
     expect(() => settingsFromFlags({ extra: '[1]' }, ['extraSamplingParameters'])).toThrow('--extra must be a JSON object, got "[1]".');
+    expect(() => settingsFromFlags({ 'judge-url': 'ftp://judge/v1' }, ['judgeEndpoint'])).toThrow('--judge-url must be an http(s) URL such as http://127.0.0.1:8000/v1, got "ftp://judge/v1".');
+    expect(() => resolveSettings({ endpoint: { value: 'localhost:8000' } }, (name) => `entropo.${editorKey(name)}`)).toThrow('entropo.endpoint must be an http(s) URL');
+    expect(resolveSettings({ judgeEndpoint: { value: '' } }, (name) => name).judgeEndpoint).toBe('');
     expect(() => resolveSettings({ seed: { value: 'x' }, samples: { value: 0 } }, (name) => name)).toThrow('samples must be a number from 1 to 16, got 0.\nseed must be a number of at least 0, got "x".');
   });
 
