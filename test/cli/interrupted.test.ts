@@ -124,6 +124,11 @@ describe('mistyped paths are usage errors before any rollout', () => {
     const live = ['run', '--repo', repo, '--issue', ISSUE, '--out', path.join(work, 'out')];
     expect(await runCli([...live, '--base-url', 'localhost:8000', '--model', 'm'])).toMatchObject({ code: 2, stderr: 'entropo: --base-url must be an http(s) URL such as http://127.0.0.1:8000/v1, got "localhost:8000".\n' });
     expect(await runCli([...live, '--base-url', 'http://127.0.0.1:9/v1', '--model', ' '])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^entropo: Give --base-url and --model/) });
+    const pasted = path.join(work, 'pasted.md');
+    writeFileSync(pasted, `${readFileSync(ISSUE, 'utf8')}\n${'DEBUG pager.core: page rendered\n'.repeat(20_000)}`);
+    const long = await runCli([...base, '--issue', pasted, '--out', path.join(work, 'out')]);
+    expect([long.code, long.stderr]).toEqual([1, expect.stringMatching(/^entropo: The issue is too long for the model's context: .* a context of 65536 tokens leaves 49152 for the prompt\./)]);
+    expect(long.stderr).not.toMatch(/rollout|r0/);
     const out = await runCli([...base, '--issue', ISSUE, '--out', path.join(file, 'out')]);
     expect([out.code, out.stderr]).toEqual([2, `entropo: --out ${path.join(file, 'out')}: ${file} is a file, not a folder.\n`]);
     const store = await runCli([...base, '--issue', ISSUE, '--out', path.join(work, 'out'), '--store', file]);

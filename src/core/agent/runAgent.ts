@@ -4,13 +4,15 @@ import {
 } from '../errors.js';
 import type { Emitter } from '../events.js';
 import { renderToolsForPrompt } from '../llm/textFormat.js';
+import { settingNames } from '../settings/resolveSettings.js';
 import { defaultTools } from '../tools/defaultTools.js';
 import type { Tool } from '../tools/tool.js';
 import type { ExitReason, Message, Model, ProcessRunner, Step, Usage, Workspace } from '../types.js';
 import type { AgentEvent } from './agentEvents.js';
 import type { AgentConfig } from './config.js';
 import { ISSUE_TEMPLATE, render, SYSTEM_TEMPLATE, TEXT_TOOLS_TEMPLATE } from './prompts.js';
-import { runStep, type StepRecord } from './runStep.js';
+import { estimateTokens } from './condense.js';
+import { contextBudget, runStep, type StepRecord } from './runStep.js';
 import { TrajectoryWriter } from './trajectory.js';
 import { wallClock, type WallClock } from './wallClock.js';
 
@@ -87,6 +89,21 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
     usage: result.usage, steps: result.steps.length, wallMs: result.wallMs });
   events?.emit({ type: 'end', runId: id, exitReason: result.exitReason, message: result.message, steps: result.steps.length });
   return result;
+}
+
+// Fewer tokens per character than any tokenizer gives prose or code: an issue refused with it cannot fit.
+const FEWEST_TOKENS_PER_CHAR = 0.2;
+
+/**
+ * Throws before any rollout starts when the system prompt and the issue alone cannot fit the context limit,
+ * which every rollout would otherwise find out at its first step. The issue is never condensed.
+ */
+export function refuseIssueTooLarge(issue: string, config: AgentConfig, tools: readonly Tool[] = defaultTools): void {
+  const budget = contextBudget(config.limits.maxContextTokens, config.limits.maxNewTokens);
+  const least = estimateTokens(initialMessages(issue, config, tools), FEWEST_TOKENS_PER_CHAR);
+  if (least <= budget) return;
+  throw new AgentError(ErrorReason.InvalidArgument,
+    `The issue is too long for the model's context: with the system prompt it is at least ${least} tokens, and a context of ${config.limits.maxContextTokens} tokens leaves ${budget} for the prompt. Shorten the issue, or raise ${settingNames('maxContextTokens')} if the model's window is larger.`);
 }
 
 /** The messages a rollout starts from: the system prompt (with the tools in the text format) and the issue. */

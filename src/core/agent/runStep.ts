@@ -77,7 +77,7 @@ async function query(state: LoopState, config: AgentConfig, model: Model, tools:
   const { limits } = config;
   for (let attempt = 0; ; attempt++) {
     const limit = Math.min(limits.maxContextTokens, state.serverContextTokens ?? Infinity);
-    const budget = limit - Math.min(limits.maxNewTokens, Math.floor(limit / 4));
+    const budget = contextBudget(limit, limits.maxNewTokens);
     const sent = condense(state.messages, budget, state.tokensPerChar);
     const estimated = estimateTokens(sent, state.tokensPerChar);
     const server = state.serverContextTokens ? `; the server's context window is ${state.serverContextTokens} tokens` : '';
@@ -96,6 +96,11 @@ async function query(state: LoopState, config: AgentConfig, model: Model, tools:
       learnContext(state, error, sent, limit);
     }
   }
+}
+
+/** Tokens of a context of `limit` tokens that the prompt may fill: the rest is left for the answer. */
+export function contextBudget(limit: number, maxNewTokens: number): number {
+  return limit - Math.min(maxNewTokens, Math.floor(limit / 4));
 }
 
 function learnContext(state: LoopState, error: ContextOverflowError, sent: Message[], limit: number): void {

@@ -1,3 +1,4 @@
+import { refuseIssueTooLarge } from '../agent/runAgent.js';
 import { isAbort } from '../errors.js';
 import type { Emitter } from '../events.js';
 import { createModelFactory } from '../llm/createModel.js';
@@ -82,6 +83,7 @@ export async function fixIssue(settings: Settings, host: FixHost): Promise<FixRe
   const endpoint = host.model ? undefined : endpointFrom(settings, host.apiKey);
   const verifiers = verifierFactory(settings, { apiKey: host.apiKey, bundledLocalModel: host.bundledLocalModel, baseDir: host.worktreeBaseDir, agentEndpoint: endpoint });
   const config = agentConfigFrom(settings);
+  refuseIssueTooLarge(host.issue, config);
   const model = typeof host.model === 'function' ? host.model : await createModelFactory(host.model ?? endpoint!);
   const store = PreferenceStore.open(host.storeDir, { enabled: settings.recordDecisions, secrets, repoRoot: host.repoDir });
   const { candidates: made, ...batch } = await runBatch({

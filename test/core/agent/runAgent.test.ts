@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../../src/core/agent/agentEvents.js';
 import { resolveConfig } from '../../../src/core/agent/config.js';
-import { runAgent } from '../../../src/core/agent/runAgent.js';
+import { refuseIssueTooLarge, runAgent } from '../../../src/core/agent/runAgent.js';
 import { readTrajectory } from '../../../src/core/agent/trajectory.js';
 import { Emitter } from '../../../src/core/events.js';
 import { OpenAiModel } from '../../../src/core/llm/openAiModel.js';
@@ -213,5 +213,12 @@ describe('runAgent', () => {
     for (const messages of sent) expect(messages[1].content).toContain(ISSUE.trim());
     expect(sent[3].filter((m) => m.content.includes('condensed to fit the context')).length).toBeGreaterThan(0);
     expect(result.messages.filter((m) => m.content.includes('condensed to fit'))).toHaveLength(0);
+  });
+
+  it('refuses before any rollout an issue that cannot fit the context with the system prompt, and only such an issue', () => {
+    const config = resolveConfig({ format: 'text', limits: { maxContextTokens: 8192, maxNewTokens: 1024 } });
+    // 7,168 tokens for the prompt: 30k characters are about 9k tokens at any tokenizer's rate, 10k about 3k.
+    expect(() => refuseIssueTooLarge('x '.repeat(20_000), config)).toThrow(/^The issue is too long for the model's context: with the system prompt it is at least \d+ tokens, and a context of 8192 tokens leaves 7168 for the prompt\. Shorten the issue, or raise --max-context-tokens or entropo\.maxContextTokens/);
+    expect(() => refuseIssueTooLarge('x '.repeat(5_000), config)).not.toThrow();
   });
 });
