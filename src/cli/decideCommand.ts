@@ -13,9 +13,8 @@ import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
 import type { DecisionKind, DecisionRecord, TaskStatus } from '../core/store/storeTypes.js';
 import type { ExitReason } from '../core/types.js';
-import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
 import { locateRepository } from '../core/worktree/snapshot.js';
-import { planSwitchOrGitApply, writeSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
+import { planSwitchOrGitApply, switchWithGitApply, writeSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
 import { EXIT } from './exitCodes.js';
 import { parseFlags } from './options.js';
 import { UsageError } from './usageError.js';
@@ -147,12 +146,12 @@ function candidate(decided: Decided, id: string): SavedRun['candidates'][number]
   return found;
 }
 
-// The switch as the panel plans it, written on disk; a binary file or a mode change goes through git apply.
+// The switch as the panel plans it, written on disk; a binary file, a mode change or a link goes through git.
 async function write(decided: Decided, request: SwitchRequest, applied?: string): Promise<void> {
   const { root, commit } = decided.run.batch.snapshot;
   const plan = await planSwitchOrGitApply(root, commit, request);
   if (plan) await writeSwitch(root, plan, applied);
-  else await applyToWorkingTree(root, commit, request.add ?? '', (message) => process.stderr.write(`entropo: warning: ${message}\n`));
+  else await switchWithGitApply(root, commit, request, applied, (message) => process.stderr.write(`entropo: warning: ${message}\n`));
 }
 
 // Resolves with why the store does not get the decision, when it does not.

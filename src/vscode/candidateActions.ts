@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
 import { AgentError, ErrorReason } from '../core/errors.js';
 import type { DecisionKind } from '../core/store/storeTypes.js';
-import { applyToWorkingTree } from '../core/worktree/candidateTree.js';
-import { planSwitchOrGitApply, type SwitchRequest } from '../core/worktree/treeSwitch.js';
+import { planSwitchOrGitApply, switchWithGitApply, type SwitchRequest } from '../core/worktree/treeSwitch.js';
 import type { RevertWatcher } from './revertWatcher.js';
 import type { RunRecord } from './runRecord.js';
 import { switchWorkingTree } from './switchWorkingTree.js';
@@ -99,10 +98,10 @@ export class CandidateActions {
   private async switch(run: RunRecord, out: string | undefined, request: SwitchRequest, label: string): Promise<void> {
     if (out) this.reverts.unwatch(run, out);
     try {
-      // A binary file or a mode change: plain git apply writes it, when nothing needs taking out.
+      // A binary file, a mode change or a link: git writes it (no undo step in the editor then).
       const plan = await planSwitchOrGitApply(run.root, run.snapshotCommit, request);
       if (plan) await switchWorkingTree(run.root, plan, label, out);
-      else await applyToWorkingTree(run.root, run.snapshotCommit, request.add ?? '', (message) => {
+      else await switchWithGitApply(run.root, run.snapshotCommit, request, out, (message) => {
         this.log.warn(message);
         void vscode.window.showWarningMessage(`EntroPO: ${message}`);
       });

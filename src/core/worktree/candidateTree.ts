@@ -91,6 +91,15 @@ export async function applyToWorkingTree(root: string, snapshotCommit: string, p
   return files;
 }
 
+/**
+ * Takes an applied candidate out of the user's working tree with `git apply -R`, after checking that all of it
+ * comes out: a file changed where the candidate changed it is refused with `refused` (given those files), never
+ * overwritten. For patches a planned switch cannot write (a binary file, a file mode, a link).
+ */
+export async function takeOutOfWorkingTree(root: string, patch: string, refused: (files: string[]) => AgentError, onWarning?: (message: string) => void): Promise<void> {
+  await applyPatch(root, patch, { reverse: true, refused, filterSandbox: await treeSandbox(), onWarning });
+}
+
 // Where the user's tree may hold a candidate's files, its filter drivers run contained when they can be.
 async function treeSandbox(): Promise<HelperSandbox | undefined> {
   const support = await detectSandbox();

@@ -58,6 +58,10 @@ export interface ApplyPatchOptions {
   filterSandbox?: HelperSandbox;
   /** Told when a contained filter driver failed, so that files were written unconverted. */
   onWarning?: (message: string) => void;
+  /** Take the patch out (`git apply -R`) instead of putting it in. */
+  reverse?: boolean;
+  /** The error for a patch that does not apply, given the files it fails on; default: that those files changed since it was made. */
+  refused?: (files: string[]) => AgentError;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -136,9 +140,11 @@ export async function applyPatch(dir: string, patch: string, options: ApplyPatch
   const base = { signal: options.signal, timeoutMs: options.timeoutMs, namespace: options.namespace, cwd: dir };
   await withContainedFilters(options.filterSandbox, base, async (filters) => {
     const opts = { ...base, input: patch, filters };
-    const checked = await gitResult(['apply', '--check', '--whitespace=nowarn', '-'], opts);
+    const apply = ['apply', ...(options.reverse ? ['-R'] : []), '--whitespace=nowarn'];
+    const checked = await gitResult([...apply, '--check', '-'], opts);
     if (checked.code !== 0) {
       const files = failingFiles(checked.stderr);
+      if (options.refused) throw options.refused(files);
       const where = files.length > 0 ? ` to ${files.join(', ')}` : '';
       throw new AgentError(
         ErrorReason.PatchDoesNotApply,
@@ -146,7 +152,7 @@ export async function applyPatch(dir: string, patch: string, options: ApplyPatch
         { cause: checked },
       );
     }
-    if (!options.check) warnOfFailedDrivers((await gitSucceeded(['apply', '--whitespace=nowarn', '-'], opts)).stderr, options.onWarning, dir);
+    if (!options.check) warnOfFailedDrivers((await gitSucceeded([...apply, '-'], opts)).stderr, options.onWarning, dir);
   });
 }
 

@@ -4,13 +4,14 @@
  * before anything is written: what every file must hold now (the snapshot's content, or the applied
  * candidate's) and what it will hold. A file the user changed meanwhile stops the whole switch, so that no
  * edit of theirs is ever overwritten. The extension writes a plan as one edit (one undo step); the core
- * writes it on disk.
+ * writes it on disk. A patch that changes a binary file, a file mode or a link goes through git instead.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
-import { patchedTree, withWorkingReader } from './candidateTree.js';
+import { applyToWorkingTree, patchedTree, takeOutOfWorkingTree, withWorkingReader } from './candidateTree.js';
 import { parsePatch } from './parse.js';
+import { applyPatch, changedFiles } from './patch.js';
 
 /** One file of a switch: its content now and after (undefined: the file does not exist). */
 export interface FileSwitch {
@@ -46,14 +47,31 @@ export async function planSwitch(root: string, snapshotCommit: string, request: 
 }
 
 /**
- * `planSwitch`, or undefined when the switch only puts a patch in and that patch changes a binary file, a file
- * mode or a symbolic link: nothing needs taking out then, and plain `git apply` writes it (`applyToWorkingTree`).
+ * `planSwitch`, or undefined when a patch of the switch changes a binary file, a file mode or a symbolic link:
+ * then `switchWithGitApply` makes the switch.
  */
 export async function planSwitchOrGitApply(root: string, snapshotCommit: string, request: SwitchRequest): Promise<FileSwitch[] | undefined> {
   return planSwitch(root, snapshotCommit, request).catch((error: unknown) => {
-    if (request.remove === undefined && error instanceof AgentError && error.message.startsWith(SPECIAL_FILES)) return undefined;
+    if (error instanceof AgentError && error.message.startsWith(SPECIAL_FILES)) return undefined;
     throw error;
   });
+}
+
+/**
+ * The switch made with git itself, for patches `planSwitch` cannot write: `git apply -R` takes the applied
+ * candidate (`applied` names it, for the refusal) out, refused where a file changed since; plain `git apply`
+ * puts the other in, refused where a file differs from the snapshot. When the second fails, the first is put
+ * back, so that a refused Replace leaves the tree as it was.
+ */
+export async function switchWithGitApply(root: string, snapshotCommit: string, request: SwitchRequest, applied?: string, onWarning?: (message: string) => void): Promise<void> {
+  if (request.remove) await takeOutOfWorkingTree(root, request.remove, (files) => changedFilesError(files.length ? files : changedFiles(request.remove!), applied), onWarning);
+  if (!request.add) return;
+  try {
+    await applyToWorkingTree(root, snapshotCommit, request.add, onWarning);
+  } catch (error) {
+    if (request.remove) await applyPatch(root, request.remove, { onWarning });
+    throw error;
+  }
 }
 
 /** The files of a plan whose content on disk is not what the plan expects (changed by the user meanwhile). */
@@ -101,7 +119,7 @@ async function treeOf(root: string, snapshotCommit: string, patch: string, signa
   const special = parsePatch(patch).filter((f) => f.binary || f.header.some((l) => /^(old|new) mode /.test(l) || /^(new|deleted) file mode (?!100644$)/.test(l)));
   if (special.length > 0) {
     const names = special.map((f) => f.newPath ?? f.oldPath).join(', ');
-    throw new AgentError(ErrorReason.PatchDoesNotApply, `${SPECIAL_FILES} (${names}); apply it with git apply.`);
+    throw new AgentError(ErrorReason.PatchDoesNotApply, `${SPECIAL_FILES} (${names}), which only git apply writes.`);
   }
   return patchedTree(root, snapshotCommit, patch, signal);
 }

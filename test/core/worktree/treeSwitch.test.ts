@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../src/core/errors.js';
 import { snapshot } from '../../../src/core/worktree/snapshot.js';
 import { changedSinceSnapshot } from '../../../src/core/worktree/candidateTree.js';
-import { planSwitch, unexpectedFiles, writeSwitch } from '../../../src/core/worktree/treeSwitch.js';
+import { planSwitch, planSwitchOrGitApply, switchWithGitApply, unexpectedFiles, writeSwitch } from '../../../src/core/worktree/treeSwitch.js';
 import { git, tempDir } from '../../helpers/tempRepo.js';
 
 /** A repository with two files, its snapshot, and two candidates' patches made against it. */
@@ -98,5 +98,40 @@ describe('switching the working tree between candidates', () => {
     const mode = 'diff --git a/a.py b/a.py\nold mode 100644\nnew mode 100755\n';
     await expect(planSwitch(root, snap.commit, { add: mode })).rejects.toThrow(AgentError);
     await expect(planSwitch(root, snap.commit, { add: mode })).rejects.toThrow(/binary file, a file mode or a symbolic link \(a\.py\)/);
+  });
+
+  it('takes a candidate with a binary file out with git, refuses where the user changed it, and puts it back when the Replace that follows fails', async () => {
+    const { root, snap, file, two } = await setup(cleanups);
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0x10]);
+    writeFileSync(file('logo.png'), bytes);
+    writeFileSync(file('a.py'), 'x = 10\n');
+    git(root, 'add', '-A');
+    const binary = git(root, 'diff', '--cached', '--binary', '--no-color');
+    git(root, 'reset', '-q', '--hard');
+    const atSnapshot = async () => expect(await changedSinceSnapshot(root, snap.commit, ['a.py', 'b.py', 'c.py', 'logo.png'])).toEqual([]);
+    expect(await planSwitchOrGitApply(root, snap.commit, { add: binary })).toBeUndefined();
+    expect(await planSwitchOrGitApply(root, snap.commit, { remove: binary, add: two })).toBeUndefined();
+    // Apply, then Reject (take out): the tree is the snapshot again.
+    await switchWithGitApply(root, snap.commit, { add: binary }, undefined);
+    expect(readFileSync(file('logo.png')).equals(bytes)).toBe(true);
+    await switchWithGitApply(root, snap.commit, { remove: binary }, 'r0');
+    await atSnapshot();
+    // Apply, then Replace with a text candidate.
+    await switchWithGitApply(root, snap.commit, { add: binary }, undefined);
+    await switchWithGitApply(root, snap.commit, { remove: binary, add: two }, 'r0');
+    expect([existsSync(file('logo.png')), readFileSync(file('a.py'), 'utf8'), readFileSync(file('b.py'), 'utf8')]).toEqual([false, 'x = 1\n', 'y = 20\n']);
+    await writeSwitch(root, await planSwitch(root, snap.commit, { remove: two }));
+    await atSnapshot();
+    // The user changed the binary file: not taken out, and their bytes stay.
+    await switchWithGitApply(root, snap.commit, { add: binary }, undefined);
+    writeFileSync(file('logo.png'), Buffer.from('mine'));
+    await expect(switchWithGitApply(root, snap.commit, { remove: binary }, 'r0')).rejects.toThrow(/^r0's change was not taken out: logo\.png changed since it was applied/);
+    expect(readFileSync(file('logo.png'), 'utf8')).toBe('mine');
+    expect(readFileSync(file('a.py'), 'utf8')).toBe('x = 10\n');
+    // A Replace whose second half is refused (b.py changed) puts the first candidate back.
+    writeFileSync(file('logo.png'), bytes);
+    writeFileSync(file('b.py'), 'y = 2  # mine\n');
+    await expect(switchWithGitApply(root, snap.commit, { remove: binary, add: two }, 'r0')).rejects.toThrow(/^Not applied: b\.py changed since the candidates were made/);
+    expect([readFileSync(file('logo.png')).equals(bytes), readFileSync(file('a.py'), 'utf8'), readFileSync(file('b.py'), 'utf8'), existsSync(file('c.py'))]).toEqual([true, 'x = 10\n', 'y = 2  # mine\n', false]);
   });
 });
