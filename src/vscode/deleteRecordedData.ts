@@ -50,6 +50,7 @@ async function ask(dir: string, globalStorageDir: string, n: { tasks: number; de
   const choice = await vscode.window.showWarningMessage(`Delete ${count(n.tasks, 'task')} and ${count(n.decisions, 'decision')}${extra} recorded for this workspace?`, {
     modal: true,
     detail: `Every trajectory, candidate patch and decision in ${dir}${copies} goes, and cannot be restored. Export them first if you may want to train on them.`
+      + ` Adapters already trained on them are not deleted (Fine-Tune keeps them in ${path.join(globalStorageDir, 'adapters')} unless you chose another folder).`
       + olderNote(n.older, globalStorageDir),
   }, 'Delete');
   return choice === 'Delete';
