@@ -80,6 +80,28 @@ describe('Ctrl-C', () => {
     expect(git(repo, 'for-each-ref', 'refs/entropo')).toBe('');
   });
 
+  it('while the run is prepared (the snapshot): exit 130, nothing written or recorded, no snapshot ref or temporary index left', async () => {
+    const { repo, work } = setup();
+    // A git that takes its time over the snapshot's tree, as on a large repository.
+    const slowGit = path.join(work, 'bin');
+    mkdirSync(slowGit);
+    writeFileSync(path.join(slowGit, 'git'), `#!/bin/sh\ncase " $* " in *" write-tree "*) sleep 30 ;; esac\nexec ${git(repo, '--exec-path').trim()}/git "$@"\n`, { mode: 0o755 });
+    const cli = startCli(run(repo, work, ['--samples', '1', '--script', FIX]), { PATH: `${slowGit}:${process.env.PATH}` });
+    await cli.waitForStderr(/^entropo: workspaces: /m);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const started = Date.now();
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+    expect(code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(cli.output.stderr.trimEnd().split('\n').at(-1)).toBe('entropo: cancelled while the run was being prepared: no rollout ran, nothing was recorded');
+    expect(existsSync(path.join(work, 'out', 'result.json'))).toBe(false);
+    expect(existsSync(path.join(work, 'store')) ? storeLines(path.join(work, 'store')) : []).toEqual([]);
+    expect(git(repo, 'for-each-ref', 'refs/entropo')).toBe('');
+    expect(readdirSync(cliTempFolder()).filter((f) => f.startsWith('entropo-index-'))).toEqual([]);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+
   it('during rank: exit 130, says how far it got, and leaves no workspace behind', async () => {
     const { repo, work } = setup();
     const core = path.join(repo, 'pager', 'core.py');
