@@ -13,6 +13,7 @@ import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
 import type { DecisionKind, DecisionRecord, TaskStatus } from '../core/store/storeTypes.js';
 import type { ExitReason } from '../core/types.js';
+import { committedAsCandidate, takenBack } from '../core/worktree/candidateTree.js';
 import { locateRepository } from '../core/worktree/snapshot.js';
 import { planSwitchOrGitApply, switchWithGitApply, writeSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
 import { EXIT } from './exitCodes.js';
@@ -119,8 +120,24 @@ async function load(flags: Record<string, unknown>): Promise<Decided> {
   const decisions: DecisionRecord[] = [];
   if (store) await store.scan((record) => { if (record.kind === 'decision' && record.taskId === run.taskId) decisions.push(record); });
   const latest = latestDecisions(decisions).get(run.taskId ?? '');
-  const applied = [...(latest ?? [])].find(([, decision]) => decision === 'applied')?.[0];
-  return { run, dir, store, applied };
+  const decided: Decided = { run, dir, store, applied: [...(latest ?? [])].find(([, decision]) => decision === 'applied')?.[0] };
+  await settle(decided);
+  return decided;
+}
+
+// What became of the applied candidate since it was applied, recorded as the panel's watcher records it: a
+// commit that holds it is an acceptance (kept); taken back by hand (a discard, a stash) is no rejection (reverted).
+async function settle(decided: Decided): Promise<void> {
+  const id = decided.applied;
+  if (id === undefined) return;
+  const { root, commit } = decided.run.batch.snapshot;
+  const patch = candidate(decided, id).patch;
+  const what = await committedAsCandidate(root, commit, patch) ? 'kept' : await takenBack(root, commit, patch) ? 'reverted' : undefined;
+  if (!what) return;
+  decided.applied = undefined;
+  const unrecorded = await record(decided, id, what);
+  const happened = what === 'kept' ? 'was committed' : 'was taken back since it was applied';
+  process.stdout.write(`entropo: ${id} ${happened}; ${unrecorded ? `not recorded: ${unrecorded}` : `recorded as ${what}`}.\n`);
 }
 
 // The newest run folder whose snapshot is of the repository in the current folder.

@@ -45,9 +45,11 @@ export class CandidateActions {
     // Watched for coming back if the panel took it out before: this write is no Undo of that.
     this.reverts.unwatch(run, id);
     await this.switch(run, current, { remove: current ? run.patches.get(current) : undefined, add: patch }, label);
+    // Watched before the records are written: the candidate taken out is checked for coming back meanwhile,
+    // and one with the same files must not look like it.
+    this.reverts.watch(run, id);
     if (current) await this.record(run, current, 'replaced', id);
     await this.record(run, id, 'applied');
-    this.reverts.watch(run, id);
     this.log.info(current ? `replaced ${current} with ${id}` : `applied ${id}`);
     void vscode.window.showInformationMessage(`EntroPO: ${current ? `replaced ${current} with ${id}` : `applied ${id}`}. The change is in Source Control, uncommitted.`);
     return true;

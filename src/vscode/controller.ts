@@ -300,11 +300,14 @@ export class Controller implements vscode.Disposable {
     const run = this.runs.get(runId);
     const decision = run?.review.candidates.find((c) => c.id === candidateId)?.decision;
     if (!run || !(what === 'restored' ? decision !== undefined && decision !== 'applied' && decision !== 'kept' : decision === 'applied')) return;
-    await this.decide(run, candidateId, what === 'restored' ? 'applied' : what, undefined, what === 'restored' ? `back in the working tree after it was ${decision}` : undefined);
+    // A run with a committed candidate is settled: the same files coming back are that commit's.
+    if (what === 'restored' && run.review.candidates.some((c) => c.decision === 'kept')) return;
+    const unrecorded = await this.decide(run, candidateId, what === 'restored' ? 'applied' : what, undefined, what === 'restored' ? `back in the working tree after it was ${decision}` : undefined);
+    const recorded = (as: string) => (unrecorded ? `shown as ${as}, not recorded: ${unrecorded}` : `recorded as ${as}`);
     void vscode.window.showInformationMessage({
-      kept: `EntroPO: ${candidateId} was committed; recorded as kept.`,
-      reverted: `EntroPO: ${candidateId} was taken back; recorded as reverted (not as a rejection: Reject says that).`,
-      restored: `EntroPO: ${candidateId} is back in your working tree; recorded as applied again.`,
+      kept: `EntroPO: ${candidateId} was committed; ${recorded('kept')}.`,
+      reverted: `EntroPO: ${candidateId} was taken back; ${recorded('reverted')} (not as a rejection: Reject says that).`,
+      restored: `EntroPO: ${candidateId} is back in your working tree; ${recorded('applied again')}.`,
     }[what]);
   }
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { changedSinceSnapshot, committedAsCandidate, holdsCandidate } from '../core/worktree/candidateTree.js';
+import { committedAsCandidate, holdsCandidate, takenBack } from '../core/worktree/candidateTree.js';
 import { changedFiles } from '../core/worktree/patch.js';
 import type { RunFiles } from './candidateDocuments.js';
 
@@ -25,11 +25,12 @@ export type WatchedChange = 'reverted' | 'kept' | 'restored';
 const SETTLE_MS = 300;
 
 /**
- * Notices what becomes of an applied candidate: once every file it changed is again as it was in the
- * snapshot (undo and save, a discard in Source Control, `git checkout`, `git stash`), `onChange(.., 'reverted')`
- * runs, and the candidate is watched for coming back: once the files are exactly the candidate's again
- * (`git stash pop`, a redo), `onChange(.., 'restored')`, and it is watched as applied. Once a commit holds
- * exactly its change, `onChange(.., 'kept')`, and it is no longer watched. Editing it further is none of these.
+ * Notices what becomes of an applied candidate: once its change is out of the tree again (`takenBack`: undo
+ * and save, a discard in Source Control, `git checkout`, `git stash`), `onChange(.., 'reverted')` runs, and
+ * the candidate is watched for coming back: once the files are exactly the candidate's again (`git stash
+ * pop`, a redo), `onChange(.., 'restored')`, and it is watched as applied. Once a commit holds exactly its
+ * change, `onChange(.., 'kept')`, and neither it nor any other candidate of its run is watched any more.
+ * Editing it further is none of these.
  *
  * At most one candidate of a run is watched as applied (the working tree holds at most one). A candidate the
  * panel took out (Replace, Undo Apply, Reject) is watched for coming back too (`takenOut`): an Undo in the
@@ -107,11 +108,13 @@ export class RevertWatcher implements vscode.Disposable {
       const patch = patches.get(entry.candidateId) ?? '';
       let what: WatchedChange | undefined;
       if (entry.state === 'reverted') what = await holdsCandidate(root, snapshotCommit, patch) && !(await this.anotherHeld(entry)) ? 'restored' : undefined;
-      else if ((await changedSinceSnapshot(root, snapshotCommit, entry.files)).length === 0) what = 'reverted';
+      else if (await takenBack(root, snapshotCommit, patch)) what = 'reverted';
       else if (await committedAsCandidate(root, snapshotCommit, patch)) what = 'kept';
       // A second check may have finished first, or the entry was unwatched meanwhile: only a current entry reports.
       if (!what || this.applied.get(entry.key) !== entry || entry.state !== (what === 'restored' ? 'reverted' : 'applied')) return;
-      if (what === 'kept') this.applied.delete(entry.key);
+      // A commit settles the run: a candidate taken out before is not expected back (another with the same
+      // files, committed, would look like it).
+      if (what === 'kept') for (const done of [entry, ...this.sameRun(entry)]) this.unwatch(done.run, done.candidateId);
       else entry.state = what === 'reverted' ? 'reverted' : 'applied';
       if (what === 'restored') {
         // The run's applied candidate is out of the tree now (anotherHeld said so): taken back, as by an Undo.

@@ -82,4 +82,21 @@ describe('entropo apply and entropo reject', () => {
     git(repo.dir, 'checkout', '-q', '--', 'pager/core.py');
     expect((await cli(['apply', 'r1'])).stdout).toMatch(/^entropo: applied r1 in /);
   }, 60_000);
+
+  it('what became of the applied candidate since is recorded first: taken back by hand is reverted (no label), committed is kept (accepted)', async () => {
+    // r1 is applied (the test before). Discarded by hand, then r0 applied: no Replace of a change that is gone.
+    git(repo.dir, 'checkout', '-q', '--', 'pager/core.py');
+    const next = await cli(['apply', 'r0']);
+    expect(next.stdout).toMatch(/^entropo: r1 was taken back since it was applied; recorded as reverted\.\nentropo: applied r0 in /);
+    expect(core()).toContain(R0);
+    expect(await recorded()).toEqual(['r0:true', 'r2:false', 'r3:false']);
+    // Committed as it is: an acceptance. Applying another does not reverse the commit.
+    git(repo.dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'fix page_count');
+    const after = await cli(['apply', 'r1']);
+    expect(after.stdout).toBe('entropo: r0 was committed; recorded as kept.\n');
+    expect([after.code, after.stderr]).toEqual([1, expect.stringMatching(/^entropo: Not applied: pager\/core\.py changed since the candidates were made/)]);
+    expect(core()).toContain(R0);
+    expect(git(repo.dir, 'status', '--porcelain')).toBe('');
+    expect(await recorded()).toEqual(['r0:true', 'r2:false', 'r3:false']);
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import { detectSandbox } from '../sandbox/detectSandbox.js';
 import type { HelperSandbox } from '../sandbox/helperSandbox.js';
 import { withContainedFilters } from './filterDrivers.js';
 import { errorLine, git, gitResult } from './git.js';
+import { parsePatch } from './parse.js';
 import { applyPatch, changedFiles } from './patch.js';
 
 /**
@@ -64,6 +65,20 @@ export async function changedSinceSnapshot(root: string, snapshot: string, files
     }
     return changed;
   });
+}
+
+/**
+ * Whether the candidate's change is out of the working tree of `root` (an Undo, a discard, `git stash`,
+ * `git checkout`): every file of the snapshot that it changed, deleted or renamed is as the snapshot has it.
+ * A file it added that is still there does not count, since a stash or a discard leaves untracked files;
+ * a candidate that only adds files is out once none of them is there.
+ */
+export async function takenBack(root: string, snapshotCommit: string, patch: string): Promise<boolean> {
+  const files = parsePatch(patch);
+  const old = [...new Set(files.filter((f) => f.status !== 'added' && f.status !== 'copied').map((f) => f.oldPath!))];
+  if (old.length > 0) return (await changedSinceSnapshot(root, snapshotCommit, old)).length === 0;
+  const added = files.map((f) => f.newPath).filter((p): p is string => p !== null);
+  return added.length > 0 && (await changedSinceSnapshot(root, snapshotCommit, added)).length === 0;
 }
 
 /** Whether every file the candidate changes is, in the working tree of `root`, exactly the candidate's version. */

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError } from '../../../src/core/errors.js';
 import { snapshot } from '../../../src/core/worktree/snapshot.js';
-import { changedSinceSnapshot } from '../../../src/core/worktree/candidateTree.js';
+import { changedSinceSnapshot, takenBack } from '../../../src/core/worktree/candidateTree.js';
 import { planSwitch, planSwitchOrGitApply, switchWithGitApply, unexpectedFiles, writeSwitch } from '../../../src/core/worktree/treeSwitch.js';
 import { git, tempDir } from '../../helpers/tempRepo.js';
 
@@ -133,5 +133,19 @@ describe('switching the working tree between candidates', () => {
     writeFileSync(file('b.py'), 'y = 2  # mine\n');
     await expect(switchWithGitApply(root, snap.commit, { remove: binary, add: two }, 'r0')).rejects.toThrow(/^Not applied: b\.py changed since the candidates were made/);
     expect([readFileSync(file('logo.png')).equals(bytes), readFileSync(file('a.py'), 'utf8'), readFileSync(file('b.py'), 'utf8'), existsSync(file('c.py'))]).toEqual([true, 'x = 10\n', 'y = 2  # mine\n', false]);
+  });
+
+  it('counts a candidate as taken back once the files it changed are the snapshot\'s, though a file it added is left (git stash)', async () => {
+    const { root, snap, file, one, two } = await setup(cleanups);
+    await writeSwitch(root, await planSwitch(root, snap.commit, { add: two }));
+    expect(await takenBack(root, snap.commit, two)).toBe(false);
+    git(root, 'stash', '-q');
+    expect(existsSync(file('c.py'))).toBe(true);
+    expect(await takenBack(root, snap.commit, two)).toBe(true);
+    git(root, 'stash', 'pop', '-q');
+    writeFileSync(file('b.py'), 'y = 2\n# mine\n');
+    expect(await takenBack(root, snap.commit, two)).toBe(false);
+    writeFileSync(file('b.py'), 'y = 2\n');
+    expect(await takenBack(root, snap.commit, one)).toBe(true);
   });
 });
