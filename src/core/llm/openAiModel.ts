@@ -13,6 +13,7 @@ import { CallGuard } from './callGuard.js';
 import { ContextOverflowError, parseContextOverflow } from './contextOverflow.js';
 import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
 import { costUsd, estimateTokens, type Pricing } from './pricing.js';
+import { isHttpUrl } from '../settings/settingKinds.js';
 import { SETTINGS } from '../settings/settings.js';
 import { detectServer, extrasFor, PREFILL, type ServerKind } from './serverProfile.js';
 import { rootCause, ServerFetch } from './serverFetch.js';
@@ -429,7 +430,7 @@ function serverMessage(error: APIError): string {
 /** Catches bad settings at construction, where the SDK would only fail at the first call with a vaguer message. */
 function validate(options: OpenAiModelOptions, where: string, positive: Record<string, number>, maxRetries: number): void {
   const bad = (what: string) => new AgentError(ErrorReason.Config, `Model settings: ${what}`);
-  if (!URL.canParse(options.baseUrl) || !/^https?:$/.test(new URL(options.baseUrl).protocol)) {
+  if (!isHttpUrl(options.baseUrl)) {
     throw bad(`the base URL "${where}" is not an http(s) URL (expected something like http://127.0.0.1:8000/v1).`);
   }
   if (!options.model) throw bad('the model name is empty.');

@@ -153,7 +153,8 @@ export function checkValue(def: SettingDef, raw: unknown, name: string, typed = 
   }
 }
 
-function isHttpUrl(text: string): boolean {
+/** Whether `text` is an http(s) URL: what a `url` setting and a model client's base URL must be. */
+export function isHttpUrl(text: string): boolean {
   return URL.canParse(text) && /^https?:$/.test(new URL(text).protocol);
 }
 
