@@ -24,6 +24,11 @@ export interface SandboxOptions {
   readOnly?: string[];
   /** Paths hidden from the command, in addition to the default secrets of `home` (store, state, settings). */
   hiddenPaths?: string[];
+  /**
+   * Paths the command reads even where the sandbox's private /tmp covers them: the user's installed
+   * dependencies linked into a tree, when the user's checkout lies in a temp folder.
+   */
+  expose?: string[];
   /** Home folder whose secrets are hidden; defaults to the current user's. */
   home?: string;
   network?: NetworkMode;

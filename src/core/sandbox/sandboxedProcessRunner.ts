@@ -189,7 +189,7 @@ export class SandboxedProcessRunner implements ProcessRunner {
       view: hostRoot ? { hostRoot, roots: state.writable } : undefined,
       writable: state.writable, readOnly: state.readOnly, privateTmp: state.tmp, emptyFile: state.emptyFile, network: this.network,
       hidden: [...defaultHiddenPaths(this.home), ...(this.options.hiddenPaths ?? [])],
-      expose: this.network === 'allowlist' ? [process.execPath] : [],
+      expose: [...(this.network === 'allowlist' ? [process.execPath] : []), ...(this.options.expose ?? [])],
       proxySocket: state.proxySocket, home: this.home, cwd,
     });
   }

@@ -13,6 +13,7 @@ import { applyPatch } from '../../worktree/patch.js';
 import type { Snapshot } from '../../worktree/snapshot.js';
 import { createWorkspaces, removeWorkspaces } from '../../worktree/workspaces.js';
 import type { VerifiableCandidate } from '../verifiable.js';
+import { editableImportPaths } from './editableInstalls.js';
 
 /** Checkouts shared by the test-running signals of one verification; `dispose` removes them all. */
 export interface CandidateTrees {
@@ -28,6 +29,13 @@ export interface CandidateTrees {
   writable: string[];
   /** Where test reports go: a folder of this verification, outside every tree. */
   reportDir: string;
+  /**
+   * Folders of a tree (relative to it, '' for the tree itself) that go first on PYTHONPATH in every run:
+   * those the user's editable install names in the user's checkout (see editableInstalls.ts).
+   */
+  importPaths: string[];
+  /** The user's folders linked into every tree (installed dependencies), as absolute paths. */
+  dependencies: string[];
   /** Removes every tree made; calling it again waits for the first removal. */
   dispose(): Promise<void>;
 }
@@ -75,8 +83,9 @@ export async function prepareCandidateTrees(
   try {
     const reportDir = join(batch.dir, 'reports');
     await mkdir(reportDir);
-    const links = options.linkDependencies ?? DEFAULT_DEPENDENCY_DIRS;
+    const links = (options.linkDependencies ?? DEFAULT_DEPENDENCY_DIRS).filter((name) => existsSync(join(snap.root, name)));
     await Promise.all(batch.workspaces.map((ws) => linkDependencies(snap.root, ws.path, links)));
+    const importPaths = await editableImportPaths(snap.root, links);
     const applied = await mapLimited(candidates, options.concurrency ?? 4, async (candidate, k): Promise<[string, string | Error]> => {
       const ws = batch.workspaces[k + 1];
       try {
@@ -90,7 +99,8 @@ export async function prepareCandidateTrees(
     });
     return {
       baseline: batch.workspaces[0].path, byCandidate: new Map(applied), kind, namespace: batch.workspaces[0].namespace,
-      writable: [...batch.workspaces.map((ws) => ws.inside), reportDir], reportDir, dispose,
+      writable: [...batch.workspaces.map((ws) => ws.inside), reportDir], reportDir, importPaths,
+      dependencies: links.map((name) => join(snap.root, name)), dispose,
     };
   } catch (error) {
     await dispose();
@@ -100,8 +110,7 @@ export async function prepareCandidateTrees(
 
 async function linkDependencies(userRoot: string, tree: string, names: readonly string[]): Promise<void> {
   for (const name of names) {
-    const source = join(userRoot, name);
     const target = join(tree, name);
-    if (existsSync(source) && !existsSync(target)) await symlink(source, target, 'dir');
+    if (!existsSync(target)) await symlink(join(userRoot, name), target, 'dir');
   }
 }

@@ -59,7 +59,7 @@ export async function regressionSignal(
   const test = detected.test;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
-  const runOptions = { runner, timeoutMs, signal: options.signal, reportDir: options.reportDir ?? trees.reportDir };
+  const runOptions = { runner, timeoutMs, signal: options.signal, reportDir: options.reportDir ?? trees.reportDir, importPaths: trees.importPaths };
   const baseline = await limiter.run(() => runTests(trees.baseline, test, runOptions));
   if (baseline.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
   const broken = baselineProblem(baseline, test, timeoutMs);

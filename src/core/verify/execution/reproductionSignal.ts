@@ -14,6 +14,7 @@ import type { SignalValue } from '../signalTypes.js';
 import { unavailable, type VerifiableCandidate } from '../verifiable.js';
 import type { CandidateTrees } from './candidateTrees.js';
 import { pythonFor } from './detectTestCommand.js';
+import { pythonPathExport } from './editableInstalls.js';
 import { issueReproTests, looksLikePython, NOT_A_REPRODUCTION_EXIT, NOT_A_REPRODUCTION_PREFIX, PRINTED_PREFIX } from './issueCode.js';
 import { collectReproTests, REPRO_PATTERNS, type ReproTest } from './reproTests.js';
 
@@ -30,6 +31,8 @@ export interface ReproductionOptions {
   patterns?: readonly string[];
   /** The issue's text: in a Python project, each of its code blocks that fails on the snapshot is a reproduction. */
   issue?: string;
+  /** Folders of each checkout put first on PYTHONPATH; the trees' own (CandidateTrees.importPaths) when absent. */
+  importPaths?: readonly string[];
 }
 
 /** One script's outcome in one checkout. */
@@ -77,7 +80,7 @@ export async function reproductionSignal(
   if (tests.length === 0) return { values: all(noScripts(candidates, patterns, options.issue, python)), tests, valid: [], discarded: [] };
   const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
   // Overlay trees exist only inside their namespace: scripts must start there to see them.
-  options = { ...options, runner: options.runner ?? inNamespace(new NodeProcessRunner(), trees.namespace) };
+  options = { ...options, runner: options.runner ?? inNamespace(new NodeProcessRunner(), trees.namespace), importPaths: options.importPaths ?? trees.importPaths };
   const onSnapshot = await limiter.run(() => runAll(trees.baseline, tests, options));
   const valid = tests.filter((_, k) => !onSnapshot[k].passed && onSnapshot[k].notAReproduction === undefined);
   const discarded = tests.flatMap((t, k): ReproductionResult['discarded'] => {
@@ -175,7 +178,7 @@ export async function runOne(dir: string, test: ReproTest, options: Reproduction
   let path = test.path;
   if (lstatSync(join(dir, path), { throwIfNoEntry: false }) !== undefined) path = join(dirname(path), `entropo_${randomBytes(4).toString('hex')}_${basename(path)}`);
   const program = test.interpreter === 'python3' ? pythonFor(dir) : test.interpreter;
-  const result = await runner.exec('sh', ['-c', WRITE_RUN_REMOVE, 'sh', path, program],
+  const result = await runner.exec('sh', ['-c', pythonPathExport(options.importPaths ?? []) + WRITE_RUN_REMOVE, 'sh', path, program],
     { cwd: dir, stdin: test.content, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal });
   // Killed before it could remove the script: removed the same way.
   if (result.timedOut || result.cancelled) await runner.exec('rm', ['-f', '--', path], { cwd: dir, timeoutMs: 10_000 }).catch(() => undefined);

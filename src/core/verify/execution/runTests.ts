@@ -6,6 +6,7 @@ import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
 import { shellQuote } from '../../process/shellQuote.js';
 import type { ProcessRunner } from '../../types.js';
 import type { TestCommand } from './detectTestCommand.js';
+import { pythonPathExport } from './editableInstalls.js';
 import { parseCargoTest } from './parseCargo.js';
 import { parseGoTestJson } from './parseGoTest.js';
 import { parseJUnit } from './parseJUnit.js';
@@ -22,6 +23,8 @@ export interface RunTestsOptions {
   signal?: AbortSignal;
   /** Where `{report}` files are made; defaults to the system's temp folder (outside every checkout). */
   reportDir?: string;
+  /** Folders of the checkout put first on PYTHONPATH (see CandidateTrees.importPaths). */
+  importPaths?: readonly string[];
 }
 
 /** What one run of a test command produced. */
@@ -65,7 +68,7 @@ export async function runTests(dir: string, test: TestCommand, options: RunTests
   try {
     const report = reportFolder === undefined ? undefined : join(reportFolder, 'report.xml');
     const command = report === undefined ? test.command : test.command.split('{report}').join(shellQuote(report));
-    const result = await runner.shell(`${QUIET_ENV}; exec 2>&1; ${command}`, {
+    const result = await runner.shell(`${QUIET_ENV}; ${pythonPathExport(options.importPaths ?? [])}exec 2>&1; ${command}`, {
       cwd: dir, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: MAX_OUTPUT_BYTES,
     });
     const output = result.stdout + result.stderr;

@@ -129,5 +129,6 @@ async function isolationFor(options: TestSignalsOptions, bwrapPath: string | und
 }
 
 function containedRunner(policy: ContainmentPolicy, trees: CandidateTrees): Promise<ContainedRunner> {
-  return createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: trees.writable, namespace: trees.namespace } });
+  const expose = [...(policy.sandbox.expose ?? []), ...trees.dependencies];
+  return createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: trees.writable, namespace: trees.namespace, expose } });
 }
