@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { skeleton } from '../code/skeleton.js';
 import { AgentError, ErrorReason } from '../errors.js';
+import { readRegularFile } from '../node/readRegularFile.js';
 import { clip, type Tool, type ToolContext, type ToolResult } from './tool.js';
 
 /** Files longer than this many lines are shown as a skeleton unless a range is asked for. */
@@ -216,7 +217,9 @@ async function readText(target: string, size: number, shown: string): Promise<st
     throw new AgentError(ErrorReason.InvalidArgument,
       `${shown} is ${(size / 1024 / 1024).toFixed(1)} MB, too large to open. Use execute_bash with head, sed -n or grep to read parts of it.`);
   }
-  const buffer = await readFile(target);
+  const buffer = await readRegularFile(target, { maxBytes: MAX_FILE_BYTES, followLinks: true }).catch((error: unknown) => {
+    throw error instanceof AgentError ? new AgentError(ErrorReason.InvalidArgument, `${shown} ${error.message} and cannot be viewed or edited as text.`) : error;
+  });
   if (buffer.subarray(0, 8000).includes(0)) {
     throw new AgentError(ErrorReason.InvalidArgument, `${shown} is a binary file (${size} bytes) and cannot be viewed or edited as text.`);
   }

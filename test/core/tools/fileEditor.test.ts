@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,6 +70,13 @@ describe('file_editor', () => {
     expect(await fails({ command: 'view', path: 'blob.bin' }, ctx)).toMatch(/binary file/);
     writeFileSync(path.join(dir, 'huge.txt'), Buffer.alloc(6 * 1024 * 1024, 97));
     expect(await fails({ command: 'view', path: 'huge.txt' }, ctx)).toMatch(/too large to open/);
+  });
+
+  it('refuses a named pipe the agent made instead of waiting for a writer that never comes, in view and str_replace', async () => {
+    const { dir, ctx } = setup();
+    execFileSync('mkfifo', [path.join(dir, 'pipe.py')]);
+    expect(await fails({ command: 'view', path: 'pipe.py' }, ctx)).toBe('pipe.py is a named pipe, not a regular file and cannot be viewed or edited as text.');
+    expect(await fails({ command: 'str_replace', path: 'pipe.py', old_str: 'a', new_str: 'b' }, ctx)).toMatch(/^pipe\.py is a named pipe/);
   });
 
   it('creates files but never overwrites, and undo removes a created file', async () => {

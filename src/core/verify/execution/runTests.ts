@@ -1,8 +1,9 @@
 /** Runs a test command in one checkout and reads its per-test results, falling back to the exit code. */
-import { mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
+import { readRegularFile } from '../../node/readRegularFile.js';
 import { shellQuote } from '../../process/shellQuote.js';
 import type { ProcessRunner } from '../../types.js';
 import type { TestCommand } from './detectTestCommand.js';
@@ -55,6 +56,7 @@ export const SUITE_ID = 'suite';
 // checkout, when told they run unattended.
 const QUIET_ENV = 'export CI=true NO_COLOR=1 FORCE_COLOR=0 CARGO_TERM_COLOR=never PYTHONDONTWRITEBYTECODE=1 PY_COLORS=0';
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+const MAX_REPORT_BYTES = 64 * 1024 * 1024;
 const TAIL_LINES = 15;
 
 /**
@@ -130,7 +132,8 @@ async function readReports(dir: string, test: TestCommand, report: string | unde
   const files: string[] = [];
   if (report !== undefined) files.push(report);
   if (test.reportDirs !== undefined) files.push(...(await findReports(dir, new Set(test.reportDirs))));
-  const texts = await Promise.all(files.map((file) => readFile(file, 'utf8').catch(() => '')));
+  // The test run wrote these: a link, a pipe or a huge file there is read as no report.
+  const texts = await Promise.all(files.map((file) => readRegularFile(file, { maxBytes: MAX_REPORT_BYTES }).then((b) => b.toString('utf8'), () => '')));
   return texts.filter((text) => text.trim() !== '');
 }
 

@@ -1,4 +1,4 @@
-import { chmodSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectTestCommand } from '../../../../src/core/verify/execution/detectTestCommand.js';
@@ -99,6 +99,22 @@ describe('runTests', () => {
       kind: 'maven', format: 'junit', reason: 'test', reportDirs: ['surefire-reports'],
     }, { timeoutMs: 10_000 });
     expect(Object.fromEntries(surefire.results)).toEqual({ 'x.Y.z': 'skipped' });
+  });
+
+  it('reads a report the run swapped for a named pipe or a link as no report, without waiting on the pipe', async () => {
+    const temp = tempDir('entropo-run-');
+    cleanups.push(temp.cleanup);
+    const secret = path.join(temp.dir, 'outside.xml');
+    writeFileSync(secret, '<testsuite><testcase classname="leaked" name="x"/></testsuite>');
+    const swapped = (command: string) => runTests(path.join(temp.dir, 'tree'), {
+      command: `${command}; echo 'TAP version 13'; echo 'ok 1 - from the output'`, kind: 'configured', format: 'auto', reason: 'test',
+      reportDirs: ['surefire-reports'],
+    }, { timeoutMs: 10_000 });
+    mkdirSync(path.join(temp.dir, 'tree'));
+    const pipe = await swapped('mkfifo {report} && mkdir -p surefire-reports && mkfifo surefire-reports/TEST-a.xml');
+    expect([Object.fromEntries(pipe.results), pipe.timedOut]).toEqual([{ 'from the output': 'passed' }, false]);
+    const link = await swapped(`ln -s ${secret} {report} && mkdir -p s2/surefire-reports && ln -s ${secret} s2/surefire-reports/TEST-b.xml`);
+    expect(Object.fromEntries(link.results)).toEqual({ 'from the output': 'passed' });
   });
 
   it('falls back to the exit code, keeps stderr in order with stdout, and makes ids independent of the checkout path', async () => {
