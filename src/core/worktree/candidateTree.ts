@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import { detectSandbox } from '../sandbox/detectSandbox.js';
 import type { HelperSandbox } from '../sandbox/helperSandbox.js';
-import { withContainedFilters } from './filterDrivers.js';
+import { uncontainedDrivers, withContainedFilters } from './filterDrivers.js';
 import { errorLine, git, gitResult } from './git.js';
 import { parsePatch } from './parse.js';
 import { applyPatch, changedFiles } from './patch.js';
@@ -46,7 +46,7 @@ export type WorkingReader = (treeish: string, path: string) => Promise<string | 
  * holds files in git's stored form; the working tree holds them converted.
  */
 export async function withWorkingReader<T>(root: string, body: (read: WorkingReader) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  return withContainedFilters(await treeSandbox(), { cwd: root, signal }, (filters) => body(async (treeish, path) => {
+  return withContainedFilters(await treeSandbox(root), { cwd: root, signal }, (filters) => body(async (treeish, path) => {
     const result = await gitResult(['cat-file', '--filters', `${treeish}:${path}`], { cwd: root, signal, filters });
     return result.code === 0 ? result.stdout : undefined;
   }));
@@ -102,7 +102,7 @@ export async function applyToWorkingTree(root: string, snapshotCommit: string, p
     throw new AgentError(ErrorReason.PatchDoesNotApply,
       `Not applied: ${changed.join(', ')} changed since the candidates were made. Commit or stash those changes, or run again.`);
   }
-  await applyPatch(root, patch, { filterSandbox: await treeSandbox(), onWarning });
+  await applyPatch(root, patch, { filterSandbox: await treeSandbox(root), onWarning });
   return files;
 }
 
@@ -112,13 +112,23 @@ export async function applyToWorkingTree(root: string, snapshotCommit: string, p
  * overwritten. For patches a planned switch cannot write (a binary file, a file mode, a link).
  */
 export async function takeOutOfWorkingTree(root: string, patch: string, refused: (files: string[]) => AgentError, onWarning?: (message: string) => void): Promise<void> {
-  await applyPatch(root, patch, { reverse: true, refused, filterSandbox: await treeSandbox(), onWarning });
+  await applyPatch(root, patch, { reverse: true, refused, filterSandbox: await treeSandbox(root), onWarning });
 }
 
-// Where the user's tree may hold a candidate's files, its filter drivers run contained when they can be.
-async function treeSandbox(): Promise<HelperSandbox | undefined> {
+/**
+ * Where the user's tree may hold a candidate's files, its filter drivers run contained. Where no sandbox
+ * works, a driver other than Git LFS's own would run what the candidate may have put in the tree, on the
+ * host: that is refused, before git runs anything.
+ */
+async function treeSandbox(root: string): Promise<HelperSandbox | undefined> {
   const support = await detectSandbox();
-  return support.available && support.bwrapPath ? { bwrapPath: support.bwrapPath } : undefined;
+  if (support.available && support.bwrapPath) return { bwrapPath: support.bwrapPath };
+  const drivers = await uncontainedDrivers({ cwd: root });
+  if (drivers.length === 0) return undefined;
+  throw new AgentError(ErrorReason.Config, `Not done: the repository's git filter ${drivers.length === 1 ? 'driver' : 'drivers'} `
+    + `${drivers.join(', ')} run as git writes and reads files, and a candidate may have changed what they run, `
+    + `which no sandbox can contain here (${support.reason ?? 'the command sandbox is not available'}). Nothing was changed. `
+    + 'Read the candidate\'s patch and apply it yourself with git apply, or make bubblewrap work.');
 }
 
 /**
@@ -129,8 +139,8 @@ export async function committedAsCandidate(root: string, snapshotCommit: string,
   const files = changedFiles(patch);
   if (files.length === 0) return false;
   const tree = await patchedTree(root, snapshotCommit, patch, signal);
-  const same = await gitResult(['diff', '--quiet', 'HEAD', tree, '--', ...files], { cwd: root, signal });
+  const same = await gitResult(['diff', '--quiet', '--no-ext-diff', '--no-textconv', 'HEAD', tree, '--', ...files], { cwd: root, signal });
   if (same.code !== 0) return false;
-  const changed = await gitResult(['diff', '--quiet', 'HEAD', snapshotCommit, '--', ...files], { cwd: root, signal });
+  const changed = await gitResult(['diff', '--quiet', '--no-ext-diff', '--no-textconv', 'HEAD', snapshotCommit, '--', ...files], { cwd: root, signal });
   return changed.code === 1;
 }

@@ -72,6 +72,14 @@ export async function withContainedFilters<T>(sandbox: HelperSandbox | undefined
   }
 }
 
+/**
+ * The drivers configured for the work tree at `opts.cwd` that run commands a candidate may have changed (every
+ * one but Git LFS's own, see GIT_LFS), as `key (command)`: without a sandbox, none of them may run.
+ */
+export async function uncontainedDrivers(opts: GitOptions): Promise<string[]> {
+  return (await configuredDrivers(opts)).filter((d) => !GIT_LFS.test(d.command.trim())).map((d) => `${d.key} (\`${d.command}\`)`);
+}
+
 /** The drivers git would use: the last value of each key (system, global, the repository's, the environment's), none switched off. */
 async function configuredDrivers(opts: GitOptions): Promise<{ key: string; kind: DriverKind; command: string }[]> {
   const args = ['config', '-z', '--get-regexp', DRIVER_KEY.source];
