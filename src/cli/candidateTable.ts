@@ -1,6 +1,7 @@
 import type { FixReport } from '../core/pipeline/fixIssue.js';
 import * as path from 'node:path';
 import { shellQuote as quoteWord } from '../core/process/shellQuote.js';
+import { untrainableExit } from '../core/store/decisions.js';
 import { describeDiversity } from '../core/worktree/diversity.js';
 import { patchLineCounts } from '../core/worktree/patchStats.js';
 
@@ -37,12 +38,25 @@ export function renderCandidates(report: FixReport, outDir: string, storeDir?: s
     outcome.recommended
       ? `Apply the best with: git -C ${shellQuote(batch.snapshot.root)} apply ${shellQuote(path.join(outDir, 'patches', `${outcome.recommended}.patch`))}`
       : `Nothing to apply: ${{ failed: 'no rollout produced a candidate', cancelled: 'the run was cancelled before its candidates were tested', ready: '', no_fit_candidate: 'no candidate is worth applying' }[outcome.kind]}.`,
-    // What the panel's Apply and Reject record, on the command line: the only way to make training data here.
-    ...(report.taskId && report.status === 'complete'
-      ? [`Record your decision: entropo apply ${outcome.recommended ?? 'ID'} --run ${shellQuote(outDir)} (applies and records it), entropo reject ID... --run ${shellQuote(outDir)}`]
-      : []),
+    ...recordLine(report, outDir),
     '',
   ].join('\n');
+}
+
+/**
+ * What the panel's Apply and Reject record, on the command line: the only way to make training data here.
+ * Only candidates a decision is recorded for are offered (not one whose rollout failed or was stopped from
+ * outside, see untrainableExit); none at all, no line.
+ */
+function recordLine(report: FixReport, outDir: string): string[] {
+  if (!report.taskId || report.status !== 'complete') return [];
+  const recordable = report.candidates.filter((c) => untrainableExit(c) === undefined);
+  const applicable = recordable.filter((c) => c.patch.trim() !== '');
+  if (recordable.length === 0) return [];
+  const run = `--run ${shellQuote(outDir)}`;
+  const apply = applicable.length === 0 ? [] : [`entropo apply ${report.outcome.recommended ?? applicable[0].id} ${run} (applies and records it)`];
+  const which = recordable.length < report.candidates.length ? ` (recorded for ${recordable.map((c) => c.id).join(', ')} only)` : '';
+  return [`Record your decision: ${[...apply, `entropo reject ID... ${run}`].join(', ')}${which}`];
 }
 
 // The judge's calls, when it was asked: they cost on top of the rollouts.
