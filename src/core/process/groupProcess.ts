@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import type { ProcessResult } from '../types.js';
 import { OutputClip } from './outputClip.js';
 
@@ -16,6 +17,8 @@ export interface SpawnOptions {
   pipes?: number;
   /** Let the child read nothing: its stdin is /dev/null instead of a pipe. */
   noStdin?: boolean;
+  /** Bytes the child reads from one more descriptor, at or after the pipes, closed after them (a sandbox's seccomp program). */
+  feed?: { fd: number; data: Buffer };
 }
 
 /** A started child: the process, a group kill, and promises for its exit and for its pipes closing. */
@@ -36,7 +39,9 @@ export interface GroupChild {
  */
 export function spawnGroup(file: string, args: string[], options: SpawnOptions = {}): GroupChild {
   const pipes = Math.max(3, options.pipes ?? 3);
-  const stdio = Array.from({ length: pipes }, (_, fd) => (fd === 0 && options.noStdin ? 'ignore' : 'pipe')) as ('pipe' | 'ignore')[];
+  const feed = options.feed !== undefined && options.feed.fd >= pipes ? options.feed : undefined;
+  const stdio = Array.from({ length: feed ? feed.fd + 1 : pipes },
+    (_, fd) => ((fd === 0 && options.noStdin) || (fd >= pipes && fd !== feed?.fd) ? 'ignore' : 'pipe')) as ('pipe' | 'ignore')[];
   // detached: the child leads a new process group, so kill(-pid) reaches its grandchildren too.
   const child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: process.platform !== 'win32', windowsHide: true, stdio });
   const kill = (signal: NodeJS.Signals = 'SIGKILL') => {
@@ -49,6 +54,7 @@ export function spawnGroup(file: string, args: string[], options: SpawnOptions =
   };
   // A child that exits before reading its input makes the pipe fail with EPIPE; its exit code says more.
   for (const stream of child.stdio) stream?.on('error', () => undefined);
+  if (feed) (child.stdio[feed.fd] as Writable | null)?.end(feed.data);
   const exit = new Promise<{ code: number | null; signal: string | null; spawnError?: string }>((resolve) => {
     child.on('error', (error) => resolve({ code: null, signal: null, spawnError: error.message }));
     child.on('exit', (code, signal) => { kill(); resolve({ code, signal }); });

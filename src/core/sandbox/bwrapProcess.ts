@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ProcessResult, RunOptions } from '../types.js';
 import { collectOutput, spawnGroup, type GroupChild } from '../process/groupProcess.js';
+import { keyringFilter, SECCOMP_FD } from './seccomp.js';
 
 // bwrap reports the sandbox's init on fd 3 and waits for a byte on fd 4 before it starts the command.
 const STATUS_FD = 3;
@@ -67,7 +68,10 @@ export function launchBwrap(
   // The launcher execs bwrap in place, so bwrap is still our child: --die-with-parent and the pid it
   // reports for the cgroup mean the same as without it.
   const [file, ...rest] = options.launcher ? [...options.launcher, bwrap, ...argv] : [bwrap, ...argv];
-  const started = spawnGroup(file, rest, { cwd: options.cwd, env: options.env, pipes: beforeStart ? 5 + extraFds : 3 });
+  // The seccomp program (seccomp.ts), when the mounts load one, is read from its descriptor before anything runs.
+  const program = args.includes('--seccomp') ? keyringFilter() : undefined;
+  const feed = program ? { fd: SECCOMP_FD, data: program } : undefined;
+  const started = spawnGroup(file, rest, { cwd: options.cwd, env: options.env, pipes: beforeStart ? 5 + extraFds : 3, feed });
   const { child } = started;
   const kill = () => started.kill();
   const exit = started.exit.then(({ code, signal, spawnError }) => {

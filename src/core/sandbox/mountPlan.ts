@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { sep } from 'node:path';
 import { gitDirs } from './gitDirs.js';
 import type { NetworkMode } from './sandboxTypes.js';
+import { seccompArgs } from './seccomp.js';
 
 /** Everything that decides one command's sandbox. */
 export interface MountInput {
@@ -78,7 +79,7 @@ export function bwrapArgs(input: MountInput): string[] {
   // Without a user namespace of its own (a setuid bwrap does not make one unasked), RLIMIT_NPROC would count
   // every process of the user on the machine. Root needs none: it relies on the pids cgroup.
   if (process.getuid?.() !== 0) args.push('--unshare-user-try');
-  return [...args, ...NAMESPACES, '--chdir', input.cwd];
+  return [...args, ...NAMESPACES, ...seccompArgs(), '--chdir', input.cwd];
 }
 
 interface PathInfo {

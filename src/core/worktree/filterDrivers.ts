@@ -17,6 +17,7 @@ import { isAbsolute, join } from 'node:path';
 import { findProgram, pathDirs } from '../process/findProgram.js';
 import { shellQuote } from '../process/shellQuote.js';
 import { helperSandboxArgv, helperSandboxEnv, type HelperSandbox } from '../sandbox/helperSandbox.js';
+import { seccompRedirect } from '../sandbox/seccomp.js';
 import { isUnder } from '../sandbox/mountPlan.js';
 import { gitFailed, gitResult, type GitOptions } from './git.js';
 
@@ -113,7 +114,8 @@ export function driverScript(kind: DriverKind, command: string, argv: readonly s
     ...exports,
     ...expand,
     `ulimit -d ${MEMORY_KIB} 2>/dev/null; ulimit -c 0`,
-    `exec timeout -k 5 ${SECONDS[kind]} ${argv.map(shellQuote).join(' ')} -- sh -c "$cmd" "$cmd"`,
+    // bwrap reads its seccomp program from a descriptor (see sandbox/seccomp.ts), fed here by the script.
+    `exec timeout -k 5 ${SECONDS[kind]} ${argv.map(shellQuote).join(' ')} -- sh -c "$cmd" "$cmd"${argv.includes('--seccomp') ? ` ${seccompRedirect()}` : ''}`,
     '',
   ].join('\n');
 }

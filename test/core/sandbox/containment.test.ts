@@ -82,6 +82,27 @@ describe.skipIf(!sandbox.available)('SandboxedProcessRunner: containment', () =>
     expect(result.stdout).not.toContain('writable');
   });
 
+  it('cannot reach the kernel\'s keyrings, which no namespace separates: not the session\'s, not the user\'s', async (context) => {
+    const calls = { x64: { addKey: 248, keyctl: 250, getpid: 39 }, arm64: { addKey: 217, keyctl: 219, getpid: 172 } }[process.arch as 'x64' | 'arm64'];
+    if (!calls) context.skip(`the seccomp filter is written for x64 and arm64, not ${process.arch}`);
+    // keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING / KEY_SPEC_USER_KEYRING, 0), add_key("user", ...), getpid().
+    // A key that did get added is unlinked again (KEYCTL_UNLINK), so that a failing run leaves nothing behind.
+    const probe = (prints: string[]) => ['import ctypes, os', 'libc = ctypes.CDLL(None, use_errno=True)',
+      'def call(*args, unlink=False):', '    r = libc.syscall(*args)',
+      `    if unlink and r >= 0: libc.syscall(${calls.keyctl}, 9, r, ctypes.c_long(-3))`,
+      '    return "ok" if r >= 0 else os.strerror(ctypes.get_errno())', `print(${prints.join(', ')}, sep="|")`].join('\n');
+    const keyrings = [`call(${calls.keyctl}, 0, ctypes.c_long(-3), 0)`, `call(${calls.keyctl}, 0, ctypes.c_long(-4), 0)`];
+    // On the host only the lookups.
+    const host = await new NodeProcessRunner().exec('python3', ['-c', probe(keyrings)], { cwd: worktree, timeoutMs: 20_000 });
+    if (host.stdout.trim() !== 'ok|ok') context.skip(`this machine gives no keyring to reach: ${host.stdout.trim()}${host.stderr.trim()}`);
+    const all = probe([...keyrings, `call(${calls.addKey}, b"user", b"entropo-probe", b"v", 1, ctypes.c_long(-3), unlink=True)`, `call(${calls.getpid})`]);
+    // Twice: the first command starts its own sandbox, the next one gets the sandbox prepared meanwhile.
+    for (let i = 0; i < 2; i++) {
+      const inside = await runner.exec('python3', ['-c', all], { cwd: worktree, timeoutMs: 20_000 });
+      expect(inside.stdout.trim()).toBe('Operation not permitted|Operation not permitted|Operation not permitted|ok');
+    }
+  });
+
   it('gives each runner a private /tmp that lasts across its commands', async () => {
     const marker = `entropo-sbx-private-${process.pid}`;
     expect((await run(`mkdir -p /tmp/${marker} && echo kept > /tmp/${marker}/f && ls /tmp | grep -c entropo-sbx-elsewhere`)).stdout).toBe('0\n');
