@@ -25,10 +25,11 @@ export interface CandidateTrees {
   kind: IsolationKind;
   /** The namespace that holds overlay trees: commands run in them must start inside it. */
   namespace?: MountNamespace;
-  /** What a test run may write, as commands see it: every tree, and `reportDir`. */
-  writable: string[];
-  /** Where test reports go: a folder of this verification, outside every tree. */
-  reportDir: string;
+  /**
+   * Each tree (by the path above) with what a test run in it may write, as commands see it: the tree, and
+   * its own folder for test reports, outside every tree. No run may write another tree or its reports.
+   */
+  spaces: Map<string, TreeSpace>;
   /**
    * Folders of a tree (relative to it, '' for the tree itself) that go first on PYTHONPATH in every run:
    * those the user's editable install names in the user's checkout (see editableInstalls.ts).
@@ -38,6 +39,14 @@ export interface CandidateTrees {
   dependencies: string[];
   /** Removes every tree made; calling it again waits for the first removal. */
   dispose(): Promise<void>;
+}
+
+/** One tree as the commands run in it see it. */
+export interface TreeSpace {
+  /** The tree's path inside the overlay's namespace; the tree's own path for a worktree. */
+  inside: string;
+  /** Where its test reports go. */
+  reportDir: string;
 }
 
 /** Options of `prepareCandidateTrees`. */
@@ -81,8 +90,11 @@ export async function prepareCandidateTrees(
   let disposed: Promise<void> | undefined;
   const dispose = (): Promise<void> => (disposed ??= removeWorkspaces(batch, { baseDir: options.baseDir, timeoutMs: options.timeoutMs }));
   try {
-    const reportDir = join(batch.dir, 'reports');
-    await mkdir(reportDir);
+    const spaces = new Map(await Promise.all(batch.workspaces.map(async (ws): Promise<[string, TreeSpace]> => {
+      const reportDir = join(batch.dir, 'reports', ws.id);
+      await mkdir(reportDir, { recursive: true });
+      return [ws.path, { inside: ws.inside, reportDir }];
+    })));
     const links = (options.linkDependencies ?? DEFAULT_DEPENDENCY_DIRS).filter((name) => existsSync(join(snap.root, name)));
     await Promise.all(batch.workspaces.map((ws) => linkDependencies(snap.root, ws.path, links)));
     const importPaths = await editableImportPaths(snap.root, links);
@@ -99,7 +111,7 @@ export async function prepareCandidateTrees(
     });
     return {
       baseline: batch.workspaces[0].path, byCandidate: new Map(applied), kind, namespace: batch.workspaces[0].namespace,
-      writable: [...batch.workspaces.map((ws) => ws.inside), reportDir], reportDir, importPaths,
+      spaces, importPaths,
       dependencies: links.map((name) => join(snap.root, name)), dispose,
     };
   } catch (error) {

@@ -24,7 +24,6 @@ export interface RegressionOptions {
   /** Shared by every test run of a batch of verifications, so that their sum stays within its slots. */
   limiter?: Limiter;
   signal?: AbortSignal;
-  reportDir?: string;
 }
 
 /** The signal per candidate, with what it was measured against. */
@@ -59,8 +58,9 @@ export async function regressionSignal(
   const test = detected.test;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
-  const runOptions = { runner, timeoutMs, signal: options.signal, reportDir: options.reportDir ?? trees.reportDir, importPaths: trees.importPaths };
-  const baseline = await limiter.run(() => runTests(trees.baseline, test, runOptions));
+  // Each tree's reports go to its own folder, which only its own runs may write.
+  const runOptions = (tree: string) => ({ runner, timeoutMs, signal: options.signal, reportDir: trees.spaces.get(tree)?.reportDir, importPaths: trees.importPaths });
+  const baseline = await limiter.run(() => runTests(trees.baseline, test, runOptions(trees.baseline)));
   if (baseline.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
   const broken = baselineProblem(baseline, test, timeoutMs);
   if (broken !== undefined) return { values: all(broken), test, baseline };
@@ -68,7 +68,7 @@ export async function regressionSignal(
     const tree = trees.byCandidate.get(id);
     if (tree === undefined) return [id, unavailable('no checkout was prepared for this candidate')];
     if (tree instanceof Error) return [id, unavailable(tree.message)];
-    const run = await limiter.run(() => runTests(tree, test, runOptions));
+    const run = await limiter.run(() => runTests(tree, test, runOptions(tree)));
     if (run.cancelled) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
     if (run.timedOut) return [id, unavailable(`the test run was killed at its time limit of ${seconds(timeoutMs)} s (raise the test timeout)`)];
     // Tests of a module that no longer imports with the candidate count as broken (brokenTests), not as unreadable
@@ -76,7 +76,7 @@ export async function regressionSignal(
       return [id, unavailable(`the test run with this candidate cannot be read per test: ${run.unreadable}`)];
     }
     const failed = brokenTests(baseline, run);
-    const rerun = await limiter.run(() => rerunFailed(tree, test, failed, runOptions));
+    const rerun = await limiter.run(() => rerunFailed(tree, test, failed, runOptions(tree)));
     if (options.signal?.aborted) throw new AgentError(ErrorReason.Cancelled, 'cancelled');
     return [id, compare(baseline, run, rerun)];
   }));

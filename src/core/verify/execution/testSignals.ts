@@ -1,5 +1,6 @@
 /** Both test-running signals of one verification, measured in one shared set of workspaces. */
 import type { Verifier } from '../verifier.js';
+import { AgentError, ErrorReason } from '../../errors.js';
 import { Limiter } from '../../limiter.js';
 import { NodeProcessRunner } from '../../node/nodeProcessRunner.js';
 import { createProcessRunner, decideRunner, type ContainedRunner } from '../../sandbox/createProcessRunner.js';
@@ -13,7 +14,7 @@ import type { Snapshot } from '../../worktree/snapshot.js';
 import type { SignalValue } from '../signalTypes.js';
 import { unavailable, type VerifiableCandidate } from '../verifiable.js';
 import { withBrokenRelevance } from './brokenRelevance.js';
-import { prepareCandidateTrees, type CandidateTrees } from './candidateTrees.js';
+import { prepareCandidateTrees, type CandidateTrees, type TreeSpace } from './candidateTrees.js';
 import { regressionSignal, type RegressionOptions, type RegressionResult } from './regressionSignal.js';
 import { reproductionSignal, type ReproductionResult } from './reproductionSignal.js';
 import { withSharedBreaks, type SharedBreaks } from './sharedBreaks.js';
@@ -89,9 +90,9 @@ export async function testSignals(
     const runner = contained ?? inNamespace(options.runner ?? new NodeProcessRunner(), trees.namespace);
     const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
     const shared = { runner, limiter, signal: options.signal };
-    // JUnit reports go where a sandboxed test run may write: this verification's own folder, not a private /tmp.
+    // JUnit reports go where a sandboxed test run may write: its tree's own folder of this verification, not a private /tmp.
     const regression = await regressionSignal(trees, changing.map((c) => c.id), {
-      ...shared, command: options.command, timeoutMs: options.testTimeoutMs, reportDir: trees.reportDir,
+      ...shared, command: options.command, timeoutMs: options.testTimeoutMs,
     });
     regression.values = empty(withBrokenRelevance(withSharedBreaks(regression.values, changing, options.sharedBreaks), changing, options.issue));
     const reproduction = await reproductionSignal(trees, candidates, { ...shared, timeoutMs: options.reproTimeoutMs, issue: options.issue });
@@ -128,7 +129,37 @@ async function isolationFor(options: TestSignalsOptions, bwrapPath: string | und
   return (await chooseIsolation(options.isolation, { baseDir: options.baseDir, bwrapPath })).kind;
 }
 
-function containedRunner(policy: ContainmentPolicy, trees: CandidateTrees): Promise<ContainedRunner> {
+/**
+ * The runner of every test run and script of this verification: one contained runner per tree, each writing
+ * only its own tree and report folder, chosen by the command's folder. One candidate's tests cannot change
+ * another candidate's tree, or the baseline's, while those run. The baseline's is made at once, so that a
+ * policy that cannot run here fails before any test; the others when their tree first runs something.
+ */
+async function containedRunner(policy: ContainmentPolicy, trees: CandidateTrees): Promise<ContainedRunner> {
   const expose = [...(policy.sandbox.expose ?? []), ...trees.dependencies];
-  return createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: trees.writable, namespace: trees.namespace, expose } });
+  const runners = new Map<string, Promise<ContainedRunner>>();
+  const runnerOf = (tree: string): Promise<ContainedRunner> => {
+    let runner = runners.get(tree);
+    if (runner === undefined) {
+      const space = trees.spaces.get(tree) as TreeSpace;
+      runner = createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: [space.inside, space.reportDir], namespace: trees.namespace, expose } });
+      runners.set(tree, runner);
+    }
+    return runner;
+  };
+  const treeOf = (cwd: string | undefined): string => {
+    const tree = [...trees.spaces.keys()].find((path) => cwd === path || cwd?.startsWith(`${path}/`));
+    if (tree === undefined) throw new AgentError(ErrorReason.PathOutsideWorkspace, `no tree of this verification holds ${cwd ?? 'the current folder'}`);
+    return tree;
+  };
+  const first = await runnerOf(trees.baseline);
+  return {
+    sandboxed: first.sandboxed,
+    shell: async (command, options) => (await runnerOf(treeOf(options.cwd))).shell(command, options),
+    exec: async (file, args, options) => (await runnerOf(treeOf(options.cwd))).exec(file, args, options),
+    dispose: async () => {
+      const made = await Promise.allSettled(runners.values());
+      await Promise.all(made.flatMap((r) => (r.status === 'fulfilled' ? [r.value.dispose()] : [])));
+    },
+  };
 }

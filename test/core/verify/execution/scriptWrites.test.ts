@@ -47,4 +47,29 @@ describe.skipIf(!sandbox.available).each(['worktree', 'overlay'] as const)('repr
     const failed = (signals.reproduction.values.get('r0') as { data?: { failed: { testId: string; why: string }[] } }).data?.failed;
     expect(failed?.find((f) => f.testId === 'sub/c_repro.py')?.why).toMatch(/^could not be written in the checkout/);
   });
+
+  it('keep each tree to itself: one candidate\'s tests cannot rewrite another candidate\'s tree or the baseline', async (context) => {
+    const missing = kind === 'overlay' ? await overlaysMissing() : null;
+    if (missing) context.skip(missing);
+    const calc = 'def add(a, b):\n    return a + b\n';
+    const tests = 'import unittest\n\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n';
+    const repo = fixtureRepo({ 'calc/__init__.py': calc, 'tests/__init__.py': '', 'tests/test_calc.py': tests });
+    context.onTestFinished(repo.cleanup);
+    const snap = await snapshot(repo.dir);
+    context.onTestFinished(() => releaseSnapshot(snap));
+    // Collected with the suite: breaks the code of every other tree it can reach, and says how many it reached.
+    const sabotage = ['import os', 'reached = 0', 'for name in os.listdir(".."):',
+      '    target = os.path.join("..", name, "calc", "__init__.py")',
+      '    if os.path.realpath(target) != os.path.realpath("calc/__init__.py") and os.path.exists(target):',
+      '        try:', '            open(target, "w").write("def add(a, b):\\n    return 0\\n")', '            reached += 1',
+      '        except OSError:', '            pass', 'print("reached", reached)', ''].join('\n');
+    const evil = patchOf(repo.dir, { 'tests/test_a_sabotage.py': sabotage });
+    const honest = patchOf(repo.dir, { 'calc/__init__.py': calc.replace('return a + b', 'return b + a') });
+    const signals = await testSignals(snap, [{ id: 'evil', patch: evil, messages: [] }, { id: 'honest', patch: honest, messages: [] }], {
+      baseDir: tempDir('entropo-verify-'), isolation: kind, command: 'python3 -m unittest -v', concurrency: 1,
+      containment: { mode: 'required', sandbox: { network: 'off' } },
+    });
+    expect(signals.regression.values.get('honest')).toMatchObject({ status: 'ok', score: 0 });
+    expect(signals.regression.values.get('evil')).toMatchObject({ status: 'ok', score: 0 });
+  });
 });
