@@ -52,18 +52,45 @@ export function validitySignal(candidate: VerifiableCandidate, applies?: true | 
 }
 
 /**
- * Symbolic links the patch creates (git mode 120000) whose target leaves the repository: applying one would
- * let later reads and writes through the link reach the user's files outside it (`escape_link -> /`).
+ * Symbolic links the patch leaves (git mode 120000: new, changed to a link, or given a new target) whose
+ * target leaves the repository: applying one would let later reads and writes through the link reach the
+ * user's files outside it (`escape_link -> /`). Targets are resolved as the kernel resolves them, through the
+ * patch's other links: `q -> .` then `p -> q/..` reads as staying inside, yet `q/..` is the repository's
+ * parent. A chain that loops is refused as well.
  */
 export function escapingSymlinks(patch: string): { path: string; target: string }[] {
-  const links: { path: string; target: string }[] = [];
+  const links = new Map<string, string>();
   for (const section of patch.split(/^diff --git /m).slice(1)) {
-    if (!/^(new file mode|new mode) 120000$/m.test(section)) continue;
+    if (!/^(new file mode|new mode) 120000$|^index [0-9a-f]+\.\.[0-9a-f]+ 120000$/m.test(section)) continue;
     const file = /^\+\+\+ b\/(.+)$/m.exec(section)?.[1];
-    const target = /^@@[^\n]*\n\+(.*)$/m.exec(section)?.[1];
-    if (file === undefined || target === undefined) continue;
-    const resolved = posix.normalize(posix.join(posix.dirname(file), target));
-    if (posix.isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) links.push({ path: file, target });
+    const target = /^@@[^\n]*\n(?:[-\\].*\n)*\+(.*)$/m.exec(section)?.[1];
+    if (file !== undefined && target !== undefined) links.set(file, target);
   }
-  return links;
+  return [...links].filter(([path]) => leavesRepository(path, links)).map(([path, target]) => ({ path, target }));
+}
+
+// What Linux follows along one path before it answers ELOOP.
+const MAX_LINKS = 40;
+
+/** Whether following the link at `path`, and every link of `links` its target passes through, leads outside. */
+function leavesRepository(path: string, links: ReadonlyMap<string, string>): boolean {
+  const at = posix.dirname(path).split('/').filter((part) => part !== '.' && part !== '');
+  const rest = (links.get(path) as string).split('/');
+  if (rest[0] === '') return true;
+  for (let followed = 0; rest.length > 0;) {
+    const part = rest.shift() as string;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (at.length === 0) return true;
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    const target = links.get(at.join('/'));
+    if (target === undefined) continue;
+    if (++followed > MAX_LINKS || target.startsWith('/')) return true;
+    at.pop();
+    rest.unshift(...target.split('/'));
+  }
+  return false;
 }

@@ -1,10 +1,13 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agreementSignals } from '../../../src/core/verify/agreement.js';
 import { finishedSignal } from '../../../src/core/verify/finished.js';
 import { syntaxSignal } from '../../../src/core/verify/syntax.js';
 import { select } from '../../../src/core/verify/select.js';
-import { validitySignal } from '../../../src/core/verify/validity.js';
+import { escapingSymlinks, validitySignal } from '../../../src/core/verify/validity.js';
 import { verifyCandidates } from '../../../src/core/verify/verifyCandidates.js';
+import { git, tempDir } from '../../helpers/tempRepo.js';
 
 const diff = (file: string, minus: string, plus: string) =>
   `diff --git a/${file} b/${file}\nindex 1111111..2222222 100644\n--- a/${file}\n+++ b/${file}\n@@ -1,3 +1,3 @@\n def f(total, per_page):\n-${minus}\n+${plus}\n`;
@@ -28,6 +31,32 @@ describe('validity', () => {
     expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') }, 'error: patch failed: pager/core.py:1')).toMatchObject({ score: 0, detail: 'does not apply: error: patch failed: pager/core.py:1' });
     expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') }, true)).toMatchObject({ score: 1, detail: '1 file(s), applies to the snapshot' });
     expect(validitySignal({ id: 'a', patch: diff('pager/core.py', 'a', 'b') })).toMatchObject({ score: 1, detail: '1 file(s), not checked against a checkout' });
+  });
+});
+
+describe('symbolic links in a patch', () => {
+  it('are followed as the kernel follows them: a chain through the patch\'s own links, a changed target, a loop', () => {
+    const repo = tempDir();
+    try {
+      mkdirSync(path.join(repo.dir, 'sub'));
+      writeFileSync(path.join(repo.dir, 'a.py'), 'x = 1\n');
+      symlinkSync('sub', path.join(repo.dir, 'old'));
+      git(repo.dir, 'init', '-q');
+      git(repo.dir, 'add', '-A');
+      git(repo.dir, 'commit', '-q', '-m', 'base');
+      const links: Record<string, string> = { q: '.', p: 'q/..', 'sub/deep': '../p/etc', fine: 'sub/../a.py', here: 'q/q/a.py', loop1: 'loop2', loop2: 'loop1' };
+      for (const [link, target] of Object.entries(links)) symlinkSync(target, path.join(repo.dir, link));
+      rmSync(path.join(repo.dir, 'old'));
+      symlinkSync('/etc', path.join(repo.dir, 'old'));
+      writeFileSync(path.join(repo.dir, 'a.py'), 'x = 2\n');
+      git(repo.dir, 'add', '-A');
+      const patch = git(repo.dir, 'diff', '--cached', '--binary');
+      const escapes = escapingSymlinks(patch);
+      expect(escapes.map((l) => `${l.path} -> ${l.target}`).sort()).toEqual(['loop1 -> loop2', 'loop2 -> loop1', 'old -> /etc', 'p -> q/..', 'sub/deep -> ../p/etc']);
+      expect(validitySignal({ id: 'a', patch })).toMatchObject({ score: 0, detail: expect.stringMatching(/^adds symbolic links that point outside the repository: /) });
+    } finally {
+      repo.cleanup();
+    }
   });
 });
 
