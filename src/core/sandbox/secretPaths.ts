@@ -17,6 +17,14 @@ export const DEFAULT_HOME_SECRETS: readonly string[] = [
   '.psql_history', '.mysql_history', '.lesshst', '.viminfo',
   // Shell startup files: where people export API keys (ENTROPO_API_KEY, OPENAI_API_KEY) and tokens.
   '.bashrc', '.bash_profile', '.bash_login', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin', '.kshrc', '.cshrc', '.tcshrc',
+  // Database, object-store and cloud clients' own credential files.
+  '.pgpass', '.my.cnf', '.mylogin.cnf', '.s3cfg', '.boto', '.passwd-s3fs', '.mc', '.kaggle', '.databrickscfg', '.snowflake',
+  '.oci', '.ibmcloud', '.bluemix', '.fly', '.wrangler', '.netlify', '.tsh', '.android/adbkey', '.composer/auth.json',
+  '.nuget/NuGet/NuGet.Config', '.ivy2/.credentials', '.sbt/.credentials', '.lein/credentials.clj.gpg', '.terraformrc',
+  // git's own: tokens in http.extraHeader or in remote URLs of the global config, the credential cache's socket.
+  '.gitconfig', '.git-credential-cache', '.cache/git',
+  // Other coding agents' logins.
+  '.codex', '.claude', '.claude.json', '.gemini', '.continue', '.aider.conf.yml',
   // The preference stores of every repository (issues, trajectories, patches), not only the current one's.
   '.local/state/entropo',
 ];
