@@ -10,7 +10,7 @@ import type { CandidateTrees } from './candidateTrees.js';
 import { detectTestCommand, type DetectOptions, type TestCommand } from './detectTestCommand.js';
 import { rerunFailed, type Rerun } from './rerunTests.js';
 import { runTests, type TestRun } from './runTests.js';
-import { isFailing } from './testResults.js';
+import { isFailing, stripAnsi } from './testResults.js';
 
 /** Options of `regressionSignal`. */
 export interface RegressionOptions {
@@ -83,9 +83,23 @@ export async function regressionSignal(
   return { values: new Map(values), test, baseline };
 }
 
-/** Why the baseline run cannot be compared against, or undefined when it can. */
+// pytest's exit code when it collected no test at all.
+const PYTEST_NO_TESTS = 5;
+
+/**
+ * Why the baseline run cannot be compared against, or undefined when it can. A command that was detected says
+ * what it was chosen from, since that is often the cause (pytest configured but not installed, so unittest ran).
+ */
 function baselineProblem(run: TestRun, test: TestCommand, timeoutMs: number): string | undefined {
+  const why = baselineFailure(run, test, timeoutMs);
+  return why === undefined || test.kind === 'configured' ? why : `${why} (the command was chosen from: ${test.reason})`;
+}
+
+function baselineFailure(run: TestRun, test: TestCommand, timeoutMs: number): string | undefined {
   if (run.timedOut) return `\`${test.command}\` timed out on the snapshot after ${seconds(timeoutMs)} s; raise the test timeout or configure a faster command`;
+  if (!run.perTest && run.exitCode === PYTEST_NO_TESTS && test.format === 'pytest') {
+    return `\`${test.command}\` collected no tests on the snapshot (pytest's exit 5), so none can break: ${lastLine(run.tail)}`;
+  }
   if (!run.perTest && run.exitCode !== 0) {
     return `\`${test.command}\` fails on the snapshot itself (exit ${run.exitCode}), so it cannot tell what a patch breaks: ${lastLine(run.tail)}`;
   }
@@ -140,7 +154,7 @@ function listNames(ids: string[]): string {
 }
 
 function lastLine(tail: string): string {
-  return tail.split('\n').map((line) => line.trim()).filter(Boolean).at(-1)?.slice(0, 200) ?? '(no output)';
+  return stripAnsi(tail).split('\n').map((line) => line.trim()).filter(Boolean).at(-1)?.slice(0, 200) ?? '(no output)';
 }
 
 function seconds(ms: number): string {

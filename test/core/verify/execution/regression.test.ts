@@ -136,6 +136,28 @@ describe.concurrent('regressionSignal', () => {
     expect(value?.status).toBe('unavailable');
     expect(value?.status === 'unavailable' && value.reason).toMatch(
       /^`python3 -m no_such_test_module_xyz` fails on the snapshot itself \(exit 1\), so it cannot tell what a patch breaks: .*No module named no_such_test_module_xyz/);
+    // The last line quoted is text, not a terminal's colour codes.
+    const coloured = await regressionSignal(trees, ids, { command: "printf '\\033[31mboom\\033[0m\\n\\033[0m\\n'; exit 3", timeoutMs: 20_000 });
+    expect(coloured.values.get('A')).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/exit 3\), so it cannot tell what a patch breaks: boom$/) });
+  });
+
+  it('says what a detected command was chosen from when it fails on the snapshot: pytest configured but not installed', async (context) => {
+    // The project's own Python, without pytest (-S: no site-packages).
+    const repo = repoOf(context, { '.gitignore': '.venv/\n', 'calc.py': CALC, 'pytest.ini': '[pytest]\n', 'tests/test_calc.py': 'from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n' });
+    mkdirSync(path.join(repo, '.venv', 'bin'), { recursive: true });
+    writeFileSync(path.join(repo, '.venv', 'bin', 'python'), '#!/bin/sh\nexec python3 -S "$@"\n', { mode: 0o755 });
+    const { trees, ids } = await setup(context, repo, { A: patchOf(repo, { 'calc.py': CALC.replace('a + b', 'b + a') }) });
+    const result = await regressionSignal(trees, ids, { timeoutMs: 20_000 });
+    expect(result.test?.command).toBe('.venv/bin/python -m unittest -v');
+    expect(result.values.get('A')).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/ \(the command was chosen from: pytest\.ini but pytest is not installed\)$/) });
+  });
+
+  it('reads pytest\'s exit 5 as a snapshot without tests, not as a failing one', async (context) => {
+    if (!pytestWorks) context.skip('python3 -m pytest is not installed here');
+    const repo = repoOf(context, { 'calc.py': CALC, 'pytest.ini': '[pytest]\ntestpaths = tests\n', 'tests/helpers.py': 'X = 1\n' });
+    const { trees, ids } = await setup(context, repo, { A: patchOf(repo, { 'calc.py': CALC.replace('a + b', 'b + a') }) });
+    const result = await regressionSignal(trees, ids, { timeoutMs: 60_000 });
+    expect(result.values.get('A')).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/^`.* -m pytest .*` collected no tests on the snapshot \(pytest's exit 5\), so none can break: .*no tests ran.* \(the command was chosen from: pytest\.ini\)$/) });
   });
 
   it('runs pytest with per-test ids from its JUnit report', async (context) => {
