@@ -13,7 +13,7 @@ import { PreferenceStore } from '../core/store/preferenceStore.js';
 import { defaultStoreDir } from '../core/store/storeLocation.js';
 import type { DecisionKind, DecisionRecord, TaskStatus } from '../core/store/storeTypes.js';
 import type { ExitReason } from '../core/types.js';
-import { committedAsCandidate, takenBack } from '../core/worktree/candidateTree.js';
+import { committedAsCandidate, holdsCandidate, takenBack } from '../core/worktree/candidateTree.js';
 import { locateRepository } from '../core/worktree/snapshot.js';
 import { planSwitchOrGitApply, switchWithGitApply, writeSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
 import { EXIT } from './exitCodes.js';
@@ -51,8 +51,10 @@ interface Decided {
   run: SavedRun;
   dir: string;
   store?: PreferenceStore;
-  /** The candidate of the run now applied, by the latest decisions recorded. */
+  /** The candidate of the run now applied: by the latest decisions recorded, else the one the working tree holds. */
   applied?: string;
+  /** True when `applied` was found in the working tree, not in the store (applied with git apply, or with recording off). */
+  appliedByHand?: boolean;
 }
 
 /** `entropo apply ID`. */
@@ -65,11 +67,17 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const id = candidate(decided, ids[0]).id;
   const patch = candidate(decided, id).patch;
   if (patch.trim() === '') throw new UsageError(`${id} changes nothing: there is nothing to apply.`);
-  if (decided.applied === id) throw new UsageError(`${id} is already applied (\`entropo reject ${id}\` takes it out and rejects it).`);
+  if (decided.applied === id && !decided.appliedByHand) throw new UsageError(`${id} is already applied (\`entropo reject ${id}\` takes it out and rejects it).`);
+  if (decided.applied === id) {
+    const why = await record(decided, id, 'applied');
+    process.stdout.write(`entropo: ${id} is in the working tree already (applied by hand); ${why ? `not recorded: ${why}` : `recorded as applied in task ${decided.run.taskId}`}.\n`);
+    return EXIT.ok;
+  }
   const current = decided.applied;
   await write(decided, { remove: current ? candidate(decided, current).patch : undefined, add: patch }, current);
   const said = current ? `replaced ${current} with ${id}` : `applied ${id}`;
-  const unrecorded = current ? await record(decided, current, 'replaced', id) : undefined;
+  // One applied by hand was never recorded as applied: its replacement says nothing of it.
+  const unrecorded = current && !decided.appliedByHand ? await record(decided, current, 'replaced', id) : undefined;
   const why = (await record(decided, id, 'applied')) ?? unrecorded;
   process.stdout.write(`entropo: ${said} in ${decided.run.batch.snapshot.root}, uncommitted; ${why ? `not recorded: ${why}` : `recorded in task ${decided.run.taskId}`}.\n`);
   return EXIT.ok;
@@ -122,7 +130,22 @@ async function load(flags: Record<string, unknown>): Promise<Decided> {
   const latest = latestDecisions(decisions).get(run.taskId ?? '');
   const decided: Decided = { run, dir, store, applied: [...(latest ?? [])].find(([, decision]) => decision === 'applied')?.[0] };
   await settle(decided);
+  if (decided.applied === undefined) {
+    decided.applied = await heldCandidate(run);
+    decided.appliedByHand = decided.applied !== undefined;
+  }
   return decided;
+}
+
+// The candidate whose change the working tree holds, uncommitted, when the store names none: applied with
+// `git apply` (as the run's report suggests), or with recording off, so that Replace and Reject still take it
+// out. A committed one is the user's history, never taken out.
+async function heldCandidate(run: SavedRun): Promise<string | undefined> {
+  const { root, commit } = run.batch.snapshot;
+  for (const c of run.candidates) {
+    if (c.patch.trim() !== '' && await holdsCandidate(root, commit, c.patch) && !(await committedAsCandidate(root, commit, c.patch))) return c.id;
+  }
+  return undefined;
 }
 
 // What became of the applied candidate since it was applied, recorded as the panel's watcher records it: a

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AgentError, ErrorReason } from '../core/errors.js';
-import { changedFilesError, unexpectedFiles, type FileSwitch } from '../core/worktree/treeSwitch.js';
+import { planRefusal, type FileSwitch } from '../core/worktree/treeSwitch.js';
 
 /**
  * Writes a planned switch (core/worktree/treeSwitch.ts) into the working tree as one workspace edit, so that
@@ -10,8 +10,8 @@ import { changedFilesError, unexpectedFiles, type FileSwitch } from '../core/wor
  * it. Refuses, writing nothing, when a file is not what the plan expects on disk or has unsaved edits.
  */
 export async function switchWorkingTree(root: string, plan: readonly FileSwitch[], label: string, applied?: string): Promise<void> {
-  const changed = await unexpectedFiles(root, plan);
-  if (changed.length > 0) throw changedFilesError(changed, applied);
+  const refusal = await planRefusal(root, plan, applied);
+  if (refusal) throw refusal;
   const uris = plan.map((file) => vscode.Uri.file(path.join(root, file.path)));
   const dirty = vscode.workspace.textDocuments.filter((d) => d.isDirty && uris.some((u) => u.fsPath === d.uri.fsPath));
   if (dirty.length > 0) {

@@ -100,3 +100,46 @@ describe('entropo apply and entropo reject', () => {
     expect(await recorded()).toEqual(['r0:true', 'r2:false', 'r3:false']);
   }, 60_000);
 });
+
+describe('entropo apply and entropo reject without a record to go by', () => {
+  const repo = exampleRepo();
+  const home = tempDir();
+  const out = path.join(home.dir, 'run');
+  const core = () => readFileSync(path.join(repo.dir, 'pager', 'core.py'), 'utf8');
+  const cli = (args: string[]) => runCli(args, { HOME: home.dir }, repo.dir);
+
+  beforeAll(async () => {
+    const run = await cli(['run', '--issue', path.join(EXAMPLE_DIR, 'issue.md'), ...SCRIPTS.flatMap((s) => ['--script', s]), '--samples', '4',
+      '--allow-unsandboxed', '--no-judge', '--no-record', '--out', out]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Not recorded \(--no-record\)\.$/m);
+  }, 180_000);
+
+  afterAll(() => {
+    repo.cleanup();
+    home.cleanup();
+  });
+
+  it('with recording off, Replace and Reject still take the applied candidate out, found in the working tree', async () => {
+    expect((await cli(['apply', 'r1', '--run', out])).stdout).toMatch(/^entropo: applied r1 in .*; not recorded: the run was not recorded/);
+    const replaced = await cli(['apply', 'r0', '--run', out]);
+    expect([replaced.code, replaced.stdout]).toEqual([0, expect.stringMatching(/^entropo: replaced r1 with r0 in /)]);
+    expect(core()).toContain(R0);
+    expect(core()).not.toContain(R1);
+    const rejected = await cli(['reject', 'r0', '--run', out]);
+    expect(rejected.stdout).toMatch(/^entropo: r0 is rejected, but not recorded: /);
+    expect(git(repo.dir, 'status', '--porcelain')).toBe('');
+  }, 60_000);
+
+  it('a candidate applied with git apply, as the report suggests, is taken out by a Replace and not applied twice', async () => {
+    const patch = path.join(out, 'patches', 'r1.patch');
+    git(repo.dir, 'apply', patch);
+    const again = await cli(['apply', 'r1', '--run', out]);
+    expect(again.stdout).toMatch(/^entropo: r1 is in the working tree already \(applied by hand\); not recorded: /);
+    expect(core()).toContain(R1);
+    expect((await cli(['apply', 'r0', '--run', out])).stdout).toMatch(/^entropo: replaced r1 with r0 in /);
+    expect(core()).toContain(R0);
+    expect(core()).not.toContain(R1);
+    expect(git(repo.dir, 'diff', '--stat').trim().split('\n')).toHaveLength(2);
+  }, 60_000);
+});

@@ -19,6 +19,8 @@ export interface FileSwitch {
   path: string;
   expected: string | undefined;
   next: string | undefined;
+  /** True when `expected` is the applied candidate's content (the switch takes it out of this file). */
+  fromApplied?: boolean;
 }
 
 /** What to take out of the working tree and what to put in, as patches against the snapshot. */
@@ -40,9 +42,10 @@ export async function planSwitch(root: string, snapshotCommit: string, request: 
   // Contents as they belong on disk: a file with CRLF line endings or a filter driver is not stored as it is written.
   return withWorkingReader(root, (read) => Promise.all(paths.map(async (file) => {
     const inSnapshot = () => read(snapshotCommit, file);
-    const expected = removeTree && touches(request.remove!, file) ? await read(removeTree, file) : await inSnapshot();
+    const fromApplied = removeTree !== undefined && touches(request.remove!, file);
+    const expected = fromApplied ? await read(removeTree, file) : await inSnapshot();
     const next = addTree && touches(request.add!, file) ? await read(addTree, file) : await inSnapshot();
-    return { path: file, expected, next };
+    return { path: file, expected, next, ...(fromApplied ? { fromApplied } : {}) };
   })), signal);
 }
 
@@ -96,12 +99,28 @@ export function changedFilesError(files: readonly string[], applied?: string): A
 }
 
 /**
- * Checks the plan against the disk, then writes it there: new content, new files, deleted files. `applied`
- * names the candidate the plan takes out, for the refusal (see `changedFilesError`).
+ * Why the plan cannot be written as the disk is now, or undefined when it can: the files not as the plan
+ * expects them, each blamed on what last wrote it. A file of `applied` (the candidate the plan takes out)
+ * changed since it was applied; a file only the new candidate touches changed since the candidates were made.
+ */
+export async function planRefusal(root: string, plan: readonly FileSwitch[], applied?: string): Promise<AgentError | undefined> {
+  const changed = await unexpectedFiles(root, plan);
+  if (changed.length === 0) return undefined;
+  if (applied === undefined) return changedFilesError(changed);
+  const ofApplied = plan.filter((f) => changed.includes(f.path) && f.fromApplied).map((f) => f.path);
+  const others = changed.filter((path) => !ofApplied.includes(path));
+  if (ofApplied.length === 0) return changedFilesError(others);
+  const error = changedFilesError(ofApplied, applied);
+  return others.length === 0 ? error : new AgentError(error.reason, `${error.message} ${others.join(', ')} also changed since the candidates were made.`);
+}
+
+/**
+ * Checks the plan against the disk (see `planRefusal`), then writes it there: new content, new files, deleted
+ * files. `applied` names the candidate the plan takes out.
  */
 export async function writeSwitch(root: string, plan: readonly FileSwitch[], applied?: string): Promise<void> {
-  const changed = await unexpectedFiles(root, plan);
-  if (changed.length > 0) throw changedFilesError(changed, applied);
+  const refusal = await planRefusal(root, plan, applied);
+  if (refusal) throw refusal;
   for (const file of plan) {
     const target = path.join(root, file.path);
     if (file.next === undefined) await rm(target, { force: true });

@@ -93,6 +93,19 @@ describe('switching the working tree between candidates', () => {
     expect(readFileSync(file('a.py'), 'utf8')).toBe('x = 10  # mine\n');
   });
 
+  it('blames a refused Replace on what last wrote each file: the applied candidate for its own files, the snapshot for the others', async () => {
+    const { root, snap, file, one, two } = await setup(cleanups);
+    await writeSwitch(root, await planSwitch(root, snap.commit, { add: one }));
+    // b.py is the new candidate's alone: the user's edit there is no change of r0's.
+    writeFileSync(file('b.py'), 'y = 2  # mine\n');
+    const plan = await planSwitch(root, snap.commit, { remove: one, add: two });
+    await expect(writeSwitch(root, plan, 'r0')).rejects.toThrow(/^Not applied: b\.py changed since the candidates were made\./);
+    writeFileSync(file('a.py'), 'x = 10  # mine\n');
+    const both = await writeSwitch(root, plan, 'r0').then(() => '', (e: Error) => e.message);
+    expect(both).toMatch(/^r0's change was not taken out: a\.py changed since it was applied, .* b\.py also changed since the candidates were made\.$/);
+    expect([readFileSync(file('a.py'), 'utf8'), readFileSync(file('b.py'), 'utf8'), existsSync(file('c.py'))]).toEqual(['x = 10  # mine\n', 'y = 2  # mine\n', false]);
+  });
+
   it('leaves binary files and mode changes to git apply, and says so', async () => {
     const { root, snap } = await setup(cleanups);
     const mode = 'diff --git a/a.py b/a.py\nold mode 100644\nnew mode 100755\n';
