@@ -49,7 +49,7 @@ export async function exportCommand(argv: string[], io: { out: NodeJS.WritableSt
   if (format === VERIFIER_FEATURES_FORMAT) {
     const summary = await exportVerifierFeatures(store, flags.out);
     reportScan(summary, io.err);
-    if (!summary.written) return nothingToExport(io.err, 'no candidate has a decision yet', summary.out);
+    if (!summary.written) return nothingToExport(io.err, noLabel(summary), summary.out);
     io.out.write(`Wrote ${summary.rows} labelled candidates (${summary.positives} accepted) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
     return 0;
   }
@@ -57,10 +57,17 @@ export async function exportCommand(argv: string[], io: { out: NodeJS.WritableSt
   const noun = isPairFormat(summary.format) ? 'preference pairs' : 'labelled trajectories';
   reportScan(summary, io.err);
   if (!summary.written) {
-    return nothingToExport(io.err, isPairFormat(summary.format) ? 'a pair needs a task with an accepted and a rejected candidate whose patches differ' : 'no candidate has a decision yet', summary.out);
+    return nothingToExport(io.err, isPairFormat(summary.format) ? 'a pair needs a task with an accepted and a rejected candidate whose patches differ' : noLabel(summary), summary.out);
   }
   io.out.write(`Wrote ${summary.lines} ${noun} (${summary.weakLines} weakly labelled) from ${summary.tasks} task(s) of ${store.dir} to ${summary.out}\n`);
   return 0;
+}
+
+// Why no candidate is labelled: no decision at all, or decisions that carry no label.
+function noLabel(scan: LabelledScan): string {
+  if (scan.decisions === 0) return 'no candidate has a decision yet';
+  return `none of the ${scan.decisions} recorded decision(s) gives a label (a candidate taken back after it was applied, or replaced by another, `
+    + 'is neither accepted nor rejected, and nothing of a cancelled or failed run, or of a rollout stopped from outside, is for training)';
 }
 
 // An empty file in place of an earlier export would read as "no data": the file is left as it was.

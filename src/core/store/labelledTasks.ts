@@ -7,6 +7,8 @@ import type { DecisionRecord, SkippedLine, TaskRecord } from './storeTypes.js';
 export interface LabelledScan {
   /** Decisions naming a task or candidate the store does not hold (e.g. its task line was torn). */
   orphanDecisions: number;
+  /** The other decisions, whether or not they give a label (a candidate taken back, or replaced, gives none). */
+  decisions: number;
   torn: number;
   skipped: SkippedLine[];
 }
@@ -32,5 +34,5 @@ export async function forEachLabelledTask(store: PreferenceStore, weak: WeakLabe
     const task = await readRecordAt(entry.at);
     if (task?.kind === 'task') await visit(task, labels);
   }
-  return { orphanDecisions, torn: scan.torn, skipped: scan.skipped };
+  return { orphanDecisions, decisions: decisions.length - orphanDecisions, torn: scan.torn, skipped: scan.skipped };
 }

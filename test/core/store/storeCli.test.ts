@@ -71,6 +71,17 @@ describe('entropo export and entropo stats', () => {
       expect(run.text.err).toMatch(new RegExp(`^entropo: nothing to export: .*\\(decisions are recorded by the extension's review panel and by \`entropo apply\` / \`entropo reject\`\\); ${out} was left as it was\n$`));
       expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     }
+    const noDecision = io();
+    await exportCommand(['--format', 'entropo-kto', '--out', path.join(dir, 'kto.jsonl'), '--store', storeDir], noDecision.streams);
+    expect(noDecision.text.err).toMatch(/^entropo: nothing to export: no candidate has a decision yet /);
+    // Decisions that give no label are not "no decision".
+    const store = PreferenceStore.open(storeDir, { env: {} });
+    const taskId = (await store.appendTask(syntheticTask(4, { steps: 1, candidates: 2 })));
+    await store.appendDecision({ taskId, candidateId: 'r0', decision: 'applied' });
+    await store.appendDecision({ taskId, candidateId: 'r0', decision: 'reverted' });
+    const unlabelled = io();
+    expect(await exportCommand(['--format', 'trl-kto', '--out', path.join(dir, 'kto.jsonl'), '--store', storeDir], unlabelled.streams)).toBe(1);
+    expect(unlabelled.text.err).toMatch(/^entropo: nothing to export: none of the 2 recorded decision\(s\) gives a label \(a candidate taken back after it was applied/);
     // A place that cannot be written is an error that names it, not a crash of an unhandled stream error.
     await expect(exportCommand(['--format', 'entropo-kto', '--out', '/proc/entropo-export.jsonl', '--store', storeDir], io().streams))
       .rejects.toThrow(/^Cannot write the export \/proc\/entropo-export\.jsonl: /);
