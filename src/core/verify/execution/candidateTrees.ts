@@ -1,8 +1,8 @@
 /** The workspaces one verification runs tests in: the snapshot as it was, and one per candidate with its patch. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, realpath, symlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { mapLimited } from '../../concurrency.js';
 import { isAbort } from '../../errors.js';
 import type { HelperSandbox } from '../../sandbox/helperSandbox.js';
@@ -121,8 +121,51 @@ export async function prepareCandidateTrees(
 }
 
 async function linkDependencies(userRoot: string, tree: string, names: readonly string[]): Promise<void> {
+  const realRoot = await realpath(userRoot).catch(() => userRoot);
   for (const name of names) {
     const target = join(tree, name);
-    if (!existsSync(target)) await symlink(join(userRoot, name), target, 'dir');
+    if (existsSync(target)) continue;
+    const workspaces = name === 'node_modules' ? await workspaceLinks(realRoot, join(userRoot, name)) : [];
+    if (workspaces.length === 0) await symlink(join(userRoot, name), target, 'dir');
+    else await linkPackages(userRoot, tree, name, new Map(workspaces));
   }
+}
+
+/**
+ * The entries of `modules` (a node_modules folder, scoped packages one level down) that link to folders of
+ * the user's checkout outside it: the packages of an npm, yarn or pnpm workspace (`node_modules/lib ->
+ * ../packages/lib`), as [entry, folder relative to the checkout].
+ */
+async function workspaceLinks(realRoot: string, modules: string): Promise<[string, string][]> {
+  const found: [string, string][] = [];
+  const visit = async (dir: string, prefix: string) => {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const name = `${prefix}${entry.name}`;
+      if (entry.isDirectory() && entry.name.startsWith('@') && prefix === '') await visit(join(dir, entry.name), `${name}/`);
+      if (!entry.isSymbolicLink()) continue;
+      const real = await realpath(join(dir, entry.name)).catch(() => undefined);
+      const rel = real === undefined ? undefined : relative(realRoot, real);
+      if (rel !== undefined && rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel) && !rel.startsWith(`node_modules${sep}`)) found.push([name, rel]);
+    }
+  };
+  await visit(modules, '');
+  return found;
+}
+
+/**
+ * A node_modules folder of the tree's own: every installed package links to the user's, but each workspace
+ * package to the tree's copy of its folder, so that the tree's tests import the candidate's code.
+ */
+async function linkPackages(userRoot: string, tree: string, name: string, workspaces: ReadonlyMap<string, string>): Promise<void> {
+  const make = async (rel: string) => {
+    await mkdir(join(tree, name, rel), { recursive: true });
+    for (const entry of await readdir(join(userRoot, name, rel), { withFileTypes: true })) {
+      const entryRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      const own = workspaces.get(entryRel);
+      if (own !== undefined) await symlink(relative(dirname(join(tree, name, entryRel)), join(tree, own)), join(tree, name, entryRel), 'dir');
+      else if (rel === '' && entry.isDirectory() && entry.name.startsWith('@') && [...workspaces.keys()].some((k) => k.startsWith(`${entry.name}/`))) await make(entry.name);
+      else await symlink(join(userRoot, name, entryRel), join(tree, name, entryRel));
+    }
+  };
+  await make('');
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
@@ -197,6 +197,34 @@ describe.concurrent('regressionSignal', () => {
     await trees.dispose();
     expect(existsSync(path.join(repo, 'node_modules', 'padder', 'index.js'))).toBe(true);
     expect(git(repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('tests a workspace package of a monorepo as the candidate changed it, not as installed in the user\'s node_modules', async (context) => {
+    const lib = 'exports.twice = (n) => n * 2;\n';
+    const util = 'exports.inc = (n) => n + 1;\n';
+    const repo = repoOf(context, {
+      '.gitignore': 'node_modules/\n',
+      'package.json': JSON.stringify({ name: 'mono', private: true, workspaces: ['packages/*'], scripts: { test: 'node --test' } }),
+      'packages/lib/package.json': JSON.stringify({ name: 'lib', main: 'index.js' }), 'packages/lib/index.js': lib,
+      'packages/util/package.json': JSON.stringify({ name: '@acme/util', main: 'index.js' }), 'packages/util/index.js': util,
+      'test/mono.test.js': ["const test = require('node:test');", "const assert = require('node:assert');",
+        "test('twice', () => assert.equal(require('lib').twice(2), 4));", "test('inc', () => assert.equal(require('@acme/util').inc(1), 2));",
+        "test('pad', () => assert.equal(require('padder')('7', 3), '007'));", ''].join('\n'),
+    });
+    // What npm install makes of the workspaces: links into the checkout, beside an ordinary package.
+    mkdirSync(path.join(repo, 'node_modules', '@acme'), { recursive: true });
+    symlinkSync('../packages/lib', path.join(repo, 'node_modules', 'lib'));
+    symlinkSync('../../packages/util', path.join(repo, 'node_modules', '@acme', 'util'));
+    mkdirSync(path.join(repo, 'node_modules', 'padder'));
+    writeFileSync(path.join(repo, 'node_modules', 'padder', 'index.js'), 'module.exports = (s, n) => s.padStart(n, "0");\n');
+    const { trees, ids } = await setup(context, repo, {
+      A: patchOf(repo, { 'packages/lib/index.js': lib.replace('n * 2', 'n * 3') }),
+      B: patchOf(repo, { 'packages/util/index.js': util.replace('n + 1', 'n - 1') }),
+    });
+    const result = await regressionSignal(trees, ids, { timeoutMs: 60_000 });
+    expect(Object.fromEntries(result.baseline!.results)).toEqual({ twice: 'passed', inc: 'passed', pad: 'passed' });
+    expect(ok(result.values.get('A')).detail).toBe('breaks 1 of 3 passing tests: twice');
+    expect(ok(result.values.get('B')).detail).toBe('breaks 1 of 3 passing tests: inc');
   });
 
   it('runs go test -json, counting a package that no longer builds', async (context) => {
