@@ -71,7 +71,7 @@ export async function rankCommand(argv: string[]): Promise<number> {
   const done = { ranked: 0, failed: 0 };
   const onRecord = (record: RankRecord): Promise<void> => {
     done[record.status === 'ranked' ? 'ranked' : 'failed'] += 1;
-    process.stderr.write(`entropo: ${describe(record)}\n`);
+    process.stderr.write(`entropo: ${describe(record, String(flags.candidates))}\n`);
     const line = `${JSON.stringify(record)}\n`;
     writing = writing.then(() => (out ? toOut(line) : new Promise<void>((resolve) => process.stdout.write(line, () => resolve()))));
     return writing;
@@ -91,9 +91,11 @@ export async function rankCommand(argv: string[]): Promise<number> {
   }
 }
 
-function describe(record: RankRecord): string {
+function describe(record: RankRecord, input: string): string {
   const took = record.duration_ms === undefined ? '' : ` (${(record.duration_ms / 1000).toFixed(1)} s)`;
   if (record.status === 'ranked') return [`ranked ${record.instance_id}: ${record.ranking.join(' > ')}${took}`, ...(record.notes ?? []).map((n) => `  Note: ${n}`)].join('\n');
   const which = record.instance_id ?? `line ${record.line}`;
-  return `could not rank ${which} (${record.reason}): ${record.error}${took}`;
+  // An input line's own fault is said with the file it is in, as an editor's location would be.
+  const from = record.reason === 'invalid_input' ? `${input}: ` : '';
+  return `could not rank ${which} (${record.reason}): ${from}${record.error}${took}`;
 }
