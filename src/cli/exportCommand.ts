@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { EXPORT_FORMATS, isPairFormat, type ExportFormat } from '../core/store/exportLines.js';
 import { exportPreferences } from '../core/store/exportPreferences.js';
 import { exportVerifierFeatures, VERIFIER_FEATURES_FORMAT } from '../core/store/exportVerifierFeatures.js';
@@ -36,6 +38,8 @@ export async function exportCommand(argv: string[], io: { out: NodeJS.WritableSt
   const format = String(flags.format ?? '');
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}".`);
   if (typeof flags.out !== 'string' || flags.out === '') throw new UsageError('--out FILE is required.');
+  // Checked before the store is read, which can take a while on a large one, and found out only at the end.
+  if (existsSync(flags.out) && statSync(flags.out).isDirectory()) throw new UsageError(`--out ${path.resolve(flags.out)} is a folder; give the file to write.`);
   const weak = numberFlag(flags['weak-labels'], 'weak-labels', undefined, 0.5, 1);
   if (weak === 0.5) throw new UsageError('--weak-labels must be above 0.5 (0.5 would label every scored candidate).');
   if (weak !== undefined && format === VERIFIER_FEATURES_FORMAT) throw new UsageError('--weak-labels does not apply to verifier-features: the verifier learns from your decisions only.');

@@ -43,13 +43,17 @@ export async function rankCommand(argv: string[]): Promise<number> {
   if (!flags.candidates) throw new UsageError('--candidates FILE is required.');
   if (!existsSync(String(flags.candidates))) throw new UsageError(`--candidates ${String(flags.candidates)} does not exist.`);
   if (!statSync(String(flags.candidates)).isFile()) throw new UsageError(`--candidates ${String(flags.candidates)} is a folder, not a JSON lines file.`);
+  const repoDir = flags['repo-dir'] ? path.resolve(String(flags['repo-dir'])) : undefined;
+  if (repoDir && (!existsSync(repoDir) || !statSync(repoDir).isDirectory())) {
+    throw new UsageError(`--repo-dir ${repoDir} does not exist or is not a folder; give a checkout of the repository.`);
+  }
   const keep = signalsFromFlags(flags);
   const settings = settingsFromFlags(flags, RANK_SETTINGS);
   const out = flags.out ? path.resolve(String(flags.out)) : undefined;
   const controller = new AbortController();
   const options: RankOptions = {
     signal: controller.signal,
-    settings, keep, repoDir: flags['repo-dir'] ? path.resolve(String(flags['repo-dir'])) : undefined,
+    settings, keep, repoDir,
     concurrency: numberFlag(flags.concurrency, 'concurrency', 1, 1, 64), hiddenPaths: out ? [out] : [],
     apiKey: process.env.ENTROPO_API_KEY ?? process.env.OPENAI_API_KEY,
     onWarning: (message) => process.stderr.write(`entropo: warning: ${message}\n`),

@@ -2,7 +2,7 @@
  * Input the CLI cannot use: each mistake is said in one line that names where it is, with the exit code
  * README.md gives it, and never as a stack trace.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -58,5 +58,31 @@ describe('entropo rank with malformed trajectories', () => {
       expect(by(id)?.signals?.c.finished).toMatchObject({ status: 'ok', score: 1 });
     }
     expect(result.stderr).toContain(`entropo: could not rank not-an-object (invalid_input): ${input}: line 2: candidates[0].trajectory[1] must be a chat message`);
+  });
+});
+
+describe('paths that cannot be right: usage errors (exit 2) before any work', () => {
+  it('rank --repo-dir that does not exist or is a file: one line, nothing ranked, --out not written', async () => {
+    const dir = work();
+    const input = path.join(dir, 'in.jsonl');
+    const out = path.join(dir, 'out.jsonl');
+    writeFileSync(input, `${line('first')}\n`);
+    for (const repo of [path.join(dir, 'nonexistent'), input]) {
+      const result = await runCli(['rank', '--candidates', input, '--repo-dir', repo, '--out', out]);
+      expect([result.code, result.stdout, result.stderr]).toEqual([2, '', `entropo: --repo-dir ${repo} does not exist or is not a folder; give a checkout of the repository.\n`]);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('export --out that is a folder: one line, nothing written in it or next to it', async () => {
+    const dir = work();
+    const store = path.join(dir, 'store');
+    const folder = path.join(dir, 'exports');
+    mkdirSync(store);
+    mkdirSync(folder);
+    const result = await runCli(['export', '--format', 'entropo-dpo', '--store', store, '--out', folder]);
+    expect([result.code, result.stdout, result.stderr]).toEqual([2, '', `entropo: --out ${folder} is a folder; give the file to write.\n`]);
+    expect(readdirSync(dir).sort()).toEqual(['exports', 'store']);
+    expect(readdirSync(folder)).toEqual([]);
   });
 });
