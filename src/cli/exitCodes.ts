@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { BatchOutcomeKind } from '../core/pipeline/batchOutcome.js';
 
 /** The CLI's exit codes; README.md lists the same. */
@@ -20,4 +21,9 @@ export const EXIT = {
 export function outcomeExitCode(kind: BatchOutcomeKind): number {
   if (kind === 'cancelled') return EXIT.cancelled;
   return kind === 'ready' ? EXIT.ok : kind === 'no_fit_candidate' ? EXIT.noFitCandidate : EXIT.failed;
+}
+
+/** The exit code of a command a signal stopped: 128 + its number, as a shell reports it (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
 }

@@ -1,6 +1,6 @@
 /**
  * Ctrl-C (and SIGTERM, SIGHUP: `timeout`, a closed terminal, CI) for the commands that run long work: the first
- * cancels it cleanly, a second quits at once.
+ * cancels it cleanly; for `run` and `rank` a second quits at once.
  */
 import { EXIT } from './exitCodes.js';
 
@@ -20,5 +20,25 @@ export function cancelOnSigint(controller: AbortController): () => void {
   for (const signal of STOPPING) process.on(signal, onSignal);
   return () => {
     for (const signal of STOPPING) process.off(signal, onSignal);
+  };
+}
+
+/**
+ * Until `stop` is called, Ctrl-C, SIGTERM or SIGHUP aborts `controller`, for work that stops its children
+ * itself on the abort and must see them gone before it exits; `received` is the first of them, which the
+ * exit code names (`signalExitCode`).
+ */
+export function abortOnSignals(controller: AbortController): { received: () => NodeJS.Signals | undefined; stop: () => void } {
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    received ??= signal;
+    controller.abort();
+  };
+  for (const signal of STOPPING) process.on(signal, onSignal);
+  return {
+    received: () => received,
+    stop: () => {
+      for (const signal of STOPPING) process.off(signal, onSignal);
+    },
   };
 }

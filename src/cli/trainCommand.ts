@@ -5,9 +5,10 @@ import { TRAIN_SETTINGS } from '../core/settings/settings.js';
 import { ensureTrainerEnv, findTrainerDir, runTrainer, TRAIN_METHODS } from '../core/train/runTrainer.js';
 import { serveOffers } from '../core/train/serveOffers.js';
 import type { TrainDone, TrainEvent } from '../core/train/trainEvents.js';
-import { EXIT } from './exitCodes.js';
+import { signalExitCode } from './exitCodes.js';
 import { parseFlags } from './options.js';
 import { offered, settingFlags, settingsFromFlags } from './settingFlags.js';
+import { abortOnSignals } from './sigint.js';
 import { UsageError } from './usageError.js';
 
 const USAGE = `Usage: entropo train --method ${TRAIN_METHODS.join('|')} --base-model DIR|FILE.gguf --data FILE [--out DIR] [options] [-- TRAINER ARGS]
@@ -48,9 +49,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const quantize = settings.quantize === 'none' ? undefined : settings.quantize;
   const trainerDir = findTrainerDir(__dirname);
   if (!trainerDir) throw new UsageError('The trainer (trainer/pyproject.toml) was not found next to this program.');
+  // Ctrl-C, SIGTERM or SIGHUP stop the trainer's whole process group: it runs in a group of its own, which
+  // a signal sent to this process alone never reaches.
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.on('SIGINT', onSigint);
+  const signals = abortOnSignals(controller);
   const render = progressBar(process.stderr);
   try {
     const venvDir = settings.pythonEnvironment || undefined;
@@ -65,12 +67,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.stdout.write(servingText(done));
     return 0;
   } catch (error) {
-    // Ctrl-C while the environment was set up or the trainer ran: cancelled, not a failure of either.
-    if (!controller.signal.aborted) throw error;
-    process.stderr.write(`entropo: cancelled${isAbort(error) ? '' : ` (${error instanceof Error ? error.message : String(error)})`}; no adapter was written\n`);
-    return EXIT.cancelled;
+    // A signal while the environment was set up or the trainer ran: cancelled, not a failure of either.
+    const signal = signals.received();
+    if (!signal) throw error;
+    const why = isAbort(error) ? '' : ` (${error instanceof Error ? error.message : String(error)})`;
+    process.stderr.write(`entropo: ${signal === 'SIGINT' ? '' : `${signal}: `}cancelled${why}; no adapter was written\n`);
+    return signalExitCode(signal);
   } finally {
-    process.off('SIGINT', onSigint);
+    signals.stop();
   }
 }
 

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError } from '../../src/core/errors.js';
+import { isAlive } from '../../src/core/process/groupProcess.js';
 import { ensureTrainerEnv, runTrainer } from '../../src/core/train/runTrainer.js';
 import { progressBar } from '../../src/cli/trainCommand.js';
 import { runCli, startCli } from '../helpers/cli.js';
@@ -14,6 +15,20 @@ const TRAINER = path.join(PROJECT_ROOT, 'trainer');
 const FIXTURE = path.join(PROJECT_ROOT, 'schemas', 'fixtures', 'entropo-dpo.jsonl');
 
 const cli = (args: string[]) => runCli(args, { OMP_NUM_THREADS: '1' });
+
+/** The live processes of process group `group` (pgrep lists zombies too, which are dead). */
+async function inGroup(group: number): Promise<number[]> {
+  const listed = await run('pgrep', ['-g', String(group)]).then((r) => r.stdout, () => '');
+  return listed.split('\n').filter(Boolean).map(Number).filter(isAlive);
+}
+
+function killGroup(group: number): void {
+  try {
+    process.kill(-group, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
 
 describe('the progress bar of entropo train', () => {
   it('leaves out a figure the step could not measure (null), as a KTO batch without a rejected example has no margin', () => {
@@ -115,5 +130,31 @@ describe('entropo train (tiny model on the CPU)', () => {
     running.child.kill('SIGINT');
     expect((await running.exited).code).toBe(130);
     expect(running.output.stderr).toMatch(/^entropo: cancelled; no adapter was written$/m);
+  }, 300_000);
+
+  // `timeout`, CI and a closed terminal send these; the trainer leads a process group of its own, which a
+  // signal to the CLI alone never reaches, so without a stop it would train on with nobody to see the result.
+  it.each([['SIGTERM', 143], ['SIGHUP', 129]] as const)('%s stops the trainer and everything in its process group, as Ctrl-C does, exit %i', async (signal, code) => {
+    const out = path.join(work.dir, `stopped-${signal}`);
+    const running = startCli(['train', '--method', 'dpo', '--base-model', model, '--data', FIXTURE, '--out', out, '--cpu-ok', '--', '--max-steps', '100000'], { OMP_NUM_THREADS: '1' });
+    const trainer = `entropo_trainer.train .*${out}`;
+    let group: number | undefined;
+    try {
+      await running.waitForStderr(/entropo: training dpo on /, 120_000);
+      // The trainer leads a process group of its own.
+      group = Number((await run('pgrep', ['-P', String(running.child.pid), '-f', trainer])).stdout.trim());
+      expect(Number((await run('ps', ['-o', 'pgid=', '-p', String(group)])).stdout.trim())).toBe(group);
+      running.child.kill(signal);
+      const exited = await running.exited;
+      expect(await inGroup(group)).toEqual([]);
+      expect(exited).toEqual({ code, signal: null });
+      expect(running.output.stderr).toMatch(new RegExp(`^entropo: ${signal}: cancelled; no adapter was written$`, 'm'));
+      expect(existsSync(path.join(out, 'adapter'))).toBe(false);
+    } finally {
+      // Without the stop, the trainer would outlive the test.
+      if (group) killGroup(group);
+      await run('pkill', ['-KILL', '-f', trainer]).catch(() => undefined);
+      running.child.kill('SIGKILL');
+    }
   }, 300_000);
 });
