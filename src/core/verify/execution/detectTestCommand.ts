@@ -12,7 +12,7 @@ export type TestRunnerKind = 'configured' | 'npm' | 'node' | 'pytest' | 'unittes
 
 /** A test command, ready to run with `bash -c` in the top folder of a checkout. */
 export interface TestCommand {
-  /** The command line; `{report}` stands for a fresh JUnit XML file path outside the checkout. */
+  /** The command line; `{report}` stands for a fresh report file path outside the checkout (JUnit XML, or jest's JSON). */
   command: string;
   kind: TestRunnerKind;
   format: ResultFormat;
@@ -81,8 +81,31 @@ const fromPackageJson: Detector = async (root) => {
     const command = script.trim().replace(/^node\s/, 'node --test-reporter=tap --test-reporter-destination=stdout ');
     return { command, kind: 'node', format: 'tap', reason: 'package.json scripts.test runs node --test' };
   }
+  const known = npmRunner(script.trim());
+  if (known) return { command: `npm test --silent -- ${known.flags}`, kind: 'npm', format: known.format, reason: `package.json scripts.test runs ${known.name}` };
   return { command: 'npm test --silent', kind: 'npm', format: 'auto', reason: 'package.json scripts.test' };
 };
+
+// What makes each runner report every test, given after `npm test --`: to a file where its own output is for
+// people (jest's JSON, vitest's JUnit), else TAP on the output.
+const NPM_RUNNERS: Record<string, { flags: string; format: ResultFormat }> = {
+  jest: { flags: '--ci --json --outputFile={report}', format: 'jest-json' },
+  vitest: { flags: '--run --reporter=default --reporter=junit --outputFile.junit={report}', format: 'junit' },
+  mocha: { flags: '--reporter tap', format: 'tap' },
+};
+
+/**
+ * The known runner a `scripts.test` of one command starts (`jest`, `vitest run --coverage`, `mocha
+ * 'test/**' `, after `VAR=value`s or `npx`), whose per-test flags npm appends to it; none for a script of
+ * several commands (`&&`, `;`, a pipe), where they would reach the last one.
+ */
+function npmRunner(script: string): { name: string; flags: string; format: ResultFormat } | undefined {
+  if (/[;&|`$<>(){}]/.test(script)) return undefined;
+  const words = script.split(/\s+/).filter((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
+  const name = words[0] === 'npx' ? words[1] : words[0];
+  const known = name === undefined ? undefined : NPM_RUNNERS[name];
+  return known && { name, ...known };
+}
 
 const fromPython: Detector = async (root, runner, signal) => {
   const python = pythonFor(root);

@@ -10,6 +10,7 @@ import type { TestCommand } from './detectTestCommand.js';
 import { pythonPathExport } from './editableInstalls.js';
 import { parseCargoTest } from './parseCargo.js';
 import { parseGoTestJson } from './parseGoTest.js';
+import { parseJestJson } from './parseJestJson.js';
 import { parseJUnit } from './parseJUnit.js';
 import { parsePytestSummary } from './parsePytest.js';
 import { parseTap } from './parseTap.js';
@@ -98,19 +99,20 @@ export function parseResults(format: ResultFormat, output: string, reports: stri
 type Read = { results: TestResults; source: Exclude<ResultFormat, 'auto'> | 'none' };
 
 function readResults(format: ResultFormat, output: string, reports: string[]): Read {
-  const fromReports = (): TestResults => {
+  const fromReports = (parse: (text: string, into: TestResults) => unknown): TestResults => {
     const results: TestResults = new Map();
-    for (const xml of reports) parseJUnit(xml, results);
+    for (const text of reports) parse(text, results);
     return results;
   };
-  const parsers: Record<Exclude<ResultFormat, 'auto' | 'junit'>, () => TestResults> = {
+  const parsers: Record<Exclude<ResultFormat, 'auto'>, () => TestResults> = {
+    junit: () => fromReports(parseJUnit), 'jest-json': () => fromReports(parseJestJson),
     'go-json': () => parseGoTestJson(output), pytest: () => parsePytestSummary(output), tap: () => parseTap(output),
     unittest: () => parseUnittestVerbose(output), cargo: () => parseCargoTest(output),
   };
   const order: Exclude<ResultFormat, 'auto'>[] = format === 'auto' ? ['junit', 'go-json', 'pytest', 'tap', 'unittest', 'cargo']
     : format === 'pytest' ? ['junit', 'pytest'] : [format];
   for (const source of order) {
-    const results = source === 'junit' ? fromReports() : parsers[source]();
+    const results = parsers[source]();
     if (results.size > 0) return { results, source };
   }
   return { results: new Map(), source: 'none' };
@@ -124,7 +126,7 @@ function unreadable(test: TestCommand, read: Read, output: string, truncated: bo
   const pytest = read.source === 'pytest' || (read.source === 'junit' && test.format === 'pytest');
   const problem = pytest ? pytestProblem(output, read.source === 'junit') : read.source === 'unittest' ? unittestProblem(output) : undefined;
   if (problem !== undefined) return problem;
-  if (truncated && read.source !== 'junit') return `the output was cut at ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB, so later tests are missing from it`;
+  if (truncated && read.source !== 'junit' && read.source !== 'jest-json') return `the output was cut at ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB, so later tests are missing from it`;
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 /** The common shape of every test-result parser: test id to outcome, with the worst outcome kept per id. */
 
-/** How a run's per-test results are read: `auto` tries every text format in turn. */
-export type ResultFormat = 'pytest' | 'junit' | 'tap' | 'unittest' | 'go-json' | 'cargo' | 'auto';
+/** How a run's per-test results are read: `auto` tries JUnit reports, then every text format in turn. */
+export type ResultFormat = 'pytest' | 'junit' | 'jest-json' | 'tap' | 'unittest' | 'go-json' | 'cargo' | 'auto';
 
 /**
  * Outcome of one test. `error` is a test that could not run (setup, import, collection), `failed` an assertion.

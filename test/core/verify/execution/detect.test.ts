@@ -26,8 +26,13 @@ describe('detectTestCommand', () => {
   });
 
   it('reads package.json: npm test, a bare node --test rewritten for TAP, and npm\'s placeholder skipped', async () => {
-    const npm = await detectTestCommand(dir({ 'package.json': JSON.stringify({ scripts: { test: 'jest --ci' } }) }));
+    const npm = await detectTestCommand(dir({ 'package.json': JSON.stringify({ scripts: { test: 'eslint . && tsc' } }) }));
     expect(npm).toEqual({ found: true, test: { command: 'npm test --silent', kind: 'npm', format: 'auto', reason: 'package.json scripts.test' } });
+    // A known runner alone gets the flags that make it report every test.
+    const jest = await detectTestCommand(dir({ 'package.json': JSON.stringify({ scripts: { test: 'NODE_ENV=test npx jest --ci' } }) }));
+    expect(jest).toEqual({ found: true, test: { command: 'npm test --silent -- --ci --json --outputFile={report}', kind: 'npm', format: 'jest-json', reason: 'package.json scripts.test runs jest' } });
+    const mochaChained = await detectTestCommand(dir({ 'package.json': JSON.stringify({ scripts: { test: 'mocha && eslint .' } }) }));
+    expect(mochaChained.found && mochaChained.test.format).toBe('auto');
     const node = await detectTestCommand(dir({ 'package.json': JSON.stringify({ scripts: { test: 'node --test test/' } }) }));
     expect(node.found && node.test).toMatchObject({ command: 'node --test-reporter=tap --test-reporter-destination=stdout --test test/', kind: 'node', format: 'tap' });
     const chained = await detectTestCommand(dir({ 'package.json': JSON.stringify({ scripts: { test: 'node --test && eslint .' } }) }));

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCargoTest } from '../../../../src/core/verify/execution/parseCargo.js';
 import { parseGoTestJson } from '../../../../src/core/verify/execution/parseGoTest.js';
+import { parseJestJson } from '../../../../src/core/verify/execution/parseJestJson.js';
 import { parseJUnit } from '../../../../src/core/verify/execution/parseJUnit.js';
 import { parsePytestSummary } from '../../../../src/core/verify/execution/parsePytest.js';
 import { parseTap } from '../../../../src/core/verify/execution/parseTap.js';
@@ -155,6 +156,25 @@ describe('cargo test', () => {
       ['unittests src/lib.rs::tests::it_fails', 'failed'],
       ['unittests src/lib.rs::tests::it_works', 'passed'],
     ]));
+  });
+});
+
+describe('jest --json', () => {
+  it('names tests by file, describe blocks and title; a file that failed to run is one errored test; junk reads as nothing', () => {
+    // The shape jest 30 writes: one passing file with a pending and a failing test, one file whose module did not load.
+    const report = JSON.stringify({ success: false, testResults: [
+      { name: '/t/test/a.test.js', status: 'failed', assertionResults: [
+        { ancestorTitles: ['calc', 'add'], title: 'adds', status: 'passed' }, { ancestorTitles: [], title: 'later', status: 'pending' },
+        { ancestorTitles: ['calc'], title: 'breaks', status: 'failed' }, { ancestorTitles: [], title: 'soon', status: 'todo' }] },
+      { name: '/t/test/b.test.js', status: 'failed', assertionResults: [], message: '  ● Test suite failed to run' },
+      { name: '/t/test/c.test.js', status: 'passed', assertionResults: [] },
+    ] });
+    expect(Object.fromEntries(parseJestJson(report))).toEqual({
+      '/t/test/a.test.js > calc > add > adds': 'passed', '/t/test/a.test.js > later': 'skipped', '/t/test/a.test.js > calc > breaks': 'failed',
+      '/t/test/a.test.js > soon': 'skipped', '/t/test/b.test.js': 'error',
+    });
+    expect(parseJestJson('not json').size).toBe(0);
+    expect(parseJestJson('{"testResults": 3}').size).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@ import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
 import { prepareCandidateTrees } from '../../../../src/core/verify/execution/candidateTrees.js';
 import { regressionSignal } from '../../../../src/core/verify/execution/regressionSignal.js';
 import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';
-import { git, tempDir } from '../../../helpers/tempRepo.js';
+import { git, PROJECT_ROOT, tempDir } from '../../../helpers/tempRepo.js';
 import { fixtureRepo, patchOf, pytestWorks } from './fixtureRepo.js';
 import { missingTool } from '../../../helpers/toolchain.js';
 
@@ -225,6 +225,29 @@ describe.concurrent('regressionSignal', () => {
     expect(Object.fromEntries(result.baseline!.results)).toEqual({ twice: 'passed', inc: 'passed', pad: 'passed' });
     expect(ok(result.values.get('A')).detail).toBe('breaks 1 of 3 passing tests: twice');
     expect(ok(result.values.get('B')).detail).toBe('breaks 1 of 3 passing tests: inc');
+  });
+
+  it.for([
+    ['jest', 'jest', 'jest-json', 'test/calc.test.js > calc > adds', 'adds zero'],
+    ['vitest', 'vitest run', 'junit', 'test/calc.test.js.calc > adds', 'adds zero'],
+    // Mocha's TAP names a test by its full title, words apart.
+    ['mocha', 'mocha', 'tap', 'calc adds', 'calc adds zero'],
+  ] as const)('reads every test of an npm script that runs %s, through the flags npm passes it', async ([runner, script, format, firstId, shown], context) => {
+    if (!existsSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', runner))) context.skip(`needs ${runner} in this project's node_modules (npm ci)`);
+    const esm = runner === 'vitest';
+    const calc = esm ? 'export const add = (a, b) => a + b;\n' : 'exports.add = (a, b) => a + b;\n';
+    const tests = [esm ? "import { describe, it, expect } from 'vitest';\nimport { add } from '../calc.js';" : "const { add } = require('../calc.js');",
+      `const same = (a, b) => { if (a !== b) throw new Error(\`\${a} is not \${b}\`); };`,
+      "describe('calc', () => {", "  it('adds', () => same(add(1, 2), 3));", "  it('adds zero', () => same(add(0, 2), 2));", '});',
+      "it('standalone', () => same(1, 1));", ''].join('\n');
+    const repo = repoOf(context, { '.gitignore': 'node_modules\n', 'package.json': JSON.stringify({ name: 'r', scripts: { test: script } }), 'calc.js': calc, 'test/calc.test.js': tests });
+    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(repo, 'node_modules'));
+    const { trees, ids } = await setup(context, repo, { A: patchOf(repo, { 'calc.js': calc.replace('a + b', 'a === 0 ? 0 : a + b') }) });
+    const result = await regressionSignal(trees, ids, { timeoutMs: 120_000 });
+    expect(result.test).toMatchObject({ kind: 'npm', format, reason: `package.json scripts.test runs ${runner}` });
+    expect(result.baseline?.results.size).toBe(3);
+    expect(result.baseline?.results.get(firstId)).toBe('passed');
+    expect(ok(result.values.get('A')).detail).toBe(`breaks 1 of 3 passing tests: ${shown}`);
   });
 
   it('runs go test -json, counting a package that no longer builds', async (context) => {
