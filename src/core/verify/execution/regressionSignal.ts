@@ -10,7 +10,7 @@ import type { CandidateTrees } from './candidateTrees.js';
 import { detectTestCommand, type DetectOptions, type TestCommand } from './detectTestCommand.js';
 import { rerunFailed, type Rerun } from './rerunTests.js';
 import { runTests, type TestRun } from './runTests.js';
-import { isFailing, stripAnsi } from './testResults.js';
+import { isFailing, stripAnsi, type TestResults } from './testResults.js';
 
 /** Options of `regressionSignal`. */
 export interface RegressionOptions {
@@ -115,9 +115,36 @@ function baselineFailure(run: TestRun, test: TestCommand, timeoutMs: number): st
 /** Tests that passed in `before` and fail, error or are missing in `after`, sorted. */
 function brokenTests(before: TestRun, after: TestRun): string[] {
   // A test that passed before and is not reported now counts as broken: a module that no longer imports. A
-  // test now skipped does not.
-  return [...before.results].filter(([id, s]) => s === 'passed' && (isFailing(after.results.get(id)) || !after.results.has(id)))
-    .map(([id]) => id).sort();
+  // test now skipped does not. One renamed by a number of its name is looked for under its new name.
+  const renamed = renamedByNumber(before.results, after.results);
+  return [...before.results].filter(([id, s]) => {
+    const now = after.results.get(id) ?? after.results.get(renamed.get(id) ?? '');
+    return s === 'passed' && (now === undefined || isFailing(now));
+  }).map(([id]) => id).sort();
+}
+
+/**
+ * Tests whose name holds a number that changes from run to run (a timestamp, a random parameter: `test_x[4711]`)
+ * are missing after the change under the old name and new under another. Names alike but for their numbers
+ * are paired, old to new, where as many went as came; others stay unpaired.
+ */
+function renamedByNumber(before: TestResults, after: TestResults): Map<string, string> {
+  const byShape = (ids: string[]) => {
+    const groups = new Map<string, string[]>();
+    for (const id of ids) {
+      const shape = id.replace(/\d+/g, '#');
+      groups.set(shape, [...(groups.get(shape) ?? []), id]);
+    }
+    return groups;
+  };
+  const gone = byShape([...before.keys()].filter((id) => !after.has(id) && /\d/.test(id)));
+  const fresh = byShape([...after.keys()].filter((id) => !before.has(id)));
+  const pairs = new Map<string, string>();
+  for (const [shape, old] of gone) {
+    const now = fresh.get(shape) ?? [];
+    if (now.length === old.length) old.forEach((id, k) => pairs.set(id, now[k]));
+  }
+  return pairs;
 }
 
 /** The signal of one candidate's run against the baseline run; `rerun` says which failures were flakes. */
@@ -127,7 +154,8 @@ export function compare(before: TestRun, after: TestRun, rerun?: Rerun): SignalV
   const passedBefore = [...before.results.values()].filter((s) => s === 'passed').length;
   const fixed = [...before.results].filter(([id, s]) => s !== 'passed' && after.results.get(id) === 'passed').map(([id]) => id).sort();
   // Failing tests the snapshot did not have: new tests of the patch, or a package that no longer builds.
-  const newFailing = [...after.results].filter(([id, s]) => !before.results.has(id) && isFailing(s)).map(([id]) => id).sort();
+  const renamedTo = new Set(renamedByNumber(before.results, after.results).values());
+  const newFailing = [...after.results].filter(([id, s]) => !before.results.has(id) && !renamedTo.has(id) && isFailing(s)).map(([id]) => id).sort();
   const total = passedBefore;
   let detail = broken.length === 0
     ? `${total}/${total} tests that passed before still pass`

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
 import { prepareCandidateTrees } from '../../../../src/core/verify/execution/candidateTrees.js';
-import { regressionSignal } from '../../../../src/core/verify/execution/regressionSignal.js';
+import { compare, regressionSignal } from '../../../../src/core/verify/execution/regressionSignal.js';
 import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';
 import { git, PROJECT_ROOT, tempDir } from '../../../helpers/tempRepo.js';
 import { fixtureRepo, patchOf, pytestWorks } from './fixtureRepo.js';
@@ -285,5 +285,20 @@ describe.concurrent('regressionSignal', () => {
     expect(result.test?.kind).toBe('cargo');
     expect([...result.baseline!.results.keys()].sort()).toEqual(['tests/api.rs::adds', 'unittests src/lib.rs::tests::adds']);
     expect(ok(result.values.get('A')).detail).toBe('2/2 tests that passed before still pass');
+  });
+});
+
+describe('compare', () => {
+  const run = (results: Record<string, 'passed' | 'failed'>) => ({
+    results: new Map(Object.entries(results)), perTest: true, exitCode: 0, timedOut: false, cancelled: false, durationMs: 1, tail: '',
+  });
+
+  it('follows a test renamed by a number in its name (a timestamp, a random parameter) instead of counting it broken', () => {
+    const before = run({ 'test_a.py::test_at[1701]': 'passed', 'test_a.py::test_seed[42]': 'passed', 'test_a.py::test_plain': 'passed' });
+    const same = compare(before, run({ 'test_a.py::test_at[1702]': 'passed', 'test_a.py::test_seed[97]': 'passed', 'test_a.py::test_plain': 'passed' }));
+    expect([same.status === 'ok' && same.score, same.status === 'ok' && same.detail]).toEqual([0, '3/3 tests that passed before still pass']);
+    // Renamed and now failing is broken, under the name it passed with; a test that is just gone is broken too.
+    const worse = compare(before, run({ 'test_a.py::test_at[1703]': 'failed', 'test_a.py::test_seed[5]': 'passed' }));
+    expect(worse).toMatchObject({ status: 'ok', score: -2, data: { broken: ['test_a.py::test_at[1701]', 'test_a.py::test_plain'], newFailing: [] } });
   });
 });
