@@ -123,7 +123,9 @@ export const PRINTED_PREFIX = 'entropo: printed: ';
  * on the snapshot too when it prints one of them there, and hands that output on (PRINTED_PREFIX). The scripts
  * for the runs with candidates are made with `printedOnSnapshot`, those outputs by test id: such a block then
  * passes only when it prints another of the outputs the issue shows, and any other block as before, when it
- * runs cleanly. A bug whose symptom is a wrong value, not an exception, is reproduced so.
+ * runs cleanly. A bug whose symptom is a wrong value, not an exception, is reproduced so; and where an
+ * output the issue shows is an exception (`ValueError: ...`, the last line of its traceback), a candidate
+ * that raises it passes, since the issue expects that exception instead of the value printed.
  */
 export function issueReproTests(issue: string, printedOnSnapshot?: ReadonlyMap<string, string>): ReproTest[] {
   const blocks = issueBlocks(issue);
@@ -216,6 +218,13 @@ for source in BLOCKS[:-1]:
             run(earlier, False)
         except BaseException:
             pass
+def shows_raising(error):
+    for text in COMPARE["shown"]:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if lines and lines[-1].split(":")[0].split(".")[-1] == type(error).__name__:
+            return True
+    return False
+
 class Tee(io.StringIO):
     def write(self, text):
         sys.__stdout__.write(text)
@@ -233,6 +242,13 @@ except ModuleNotFoundError as error:
     top = (error.name or "").split(".")[0]
     if not any(os.path.isdir(os.path.join(root, top)) or os.path.isfile(os.path.join(root, top + ".py")) for root in (".", "src")):
         not_a_reproduction("needs %s, which is not installed" % (error.name or "a module"))
+    raise
+except Exception as error:
+    # The issue shows this exception as an output (its traceback's last line, "ValueError: ...") and the
+    # snapshot printed another one: raising it is what the issue expects, as printing it would be.
+    if COMPARE is not None and COMPARE["snapshot"] is not None and shows_raising(error):
+        print("entropo: raises %s, as the issue shows it should" % type(error).__name__)
+        sys.exit(0)
     raise
 
 def short(text):

@@ -145,6 +145,20 @@ describe('the issue\'s code as reproduction tests', () => {
     ]);
   });
 
+  it('a block that should raise: the exception the issue shows as expected is a pass with a fix, any other still fails', async (context) => {
+    const issue = ['A negative size gives an area instead of an error:', `${FENCE}python`, 'from shapes import area', 'area("square", -2)', FENCE,
+      'prints', FENCE, '-8', FENCE, 'but should raise', FENCE, 'Traceback (most recent call last):', '  ...', 'ValueError: size must be positive', FENCE].join('\n');
+    const guard = (error: string) => SHAPES.replace('return SIDES[kind] * size', `if size < 0:\n        raise ${error}("size must be positive")\n    return SIDES[kind] * size`);
+    const { trees, candidates } = await treesFor(context, { 'shapes/__init__.py': SHAPES }, {
+      fix: { 'shapes/__init__.py': guard('ValueError') }, other: { 'shapes/__init__.py': guard('TypeError') },
+    });
+    const result = await reproductionSignal(trees, candidates, { issue, timeoutMs: 30_000, concurrency: 2 });
+    expect(result.valid).toEqual(['issue code 1']);
+    const [fix, other] = ['fix', 'other'].map((id) => ok(result.values.get(id)));
+    expect([fix.score, other.score]).toEqual([1, 0]);
+    expect((other.data?.failed as { why: string }[]).map((f) => f.why)).toEqual(['exit 1: TypeError: size must be positive']);
+  });
+
   it('finds the package of a src layout, for imports and for the names the issue never imports', async (context) => {
     const issue = `${FENCE}python\nimport shapes\nshapes.area("hexagon", 2)\n${FENCE}\n\n>>> describe("hexagon")\n`;
     const { trees, candidates } = await treesFor(context, { 'src/shapes/__init__.py': SHAPES }, {
