@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Writable } from 'node:stream';
 import type { ProcessResult } from '../types.js';
 import { OutputClip } from './outputClip.js';
 
@@ -17,8 +16,8 @@ export interface SpawnOptions {
   pipes?: number;
   /** Let the child read nothing: its stdin is /dev/null instead of a pipe. */
   noStdin?: boolean;
-  /** Bytes the child reads from one more descriptor, at or after the pipes, closed after them (a sandbox's seccomp program). */
-  feed?: { fd: number; data: Buffer };
+  /** One more descriptor of this process the child gets, at `at` (at or after the pipes): a sandbox's seccomp program. */
+  passFd?: { at: number; fd: number };
 }
 
 /** A started child: the process, a group kill, and promises for its exit and for its pipes closing. */
@@ -39,9 +38,9 @@ export interface GroupChild {
  */
 export function spawnGroup(file: string, args: string[], options: SpawnOptions = {}): GroupChild {
   const pipes = Math.max(3, options.pipes ?? 3);
-  const feed = options.feed !== undefined && options.feed.fd >= pipes ? options.feed : undefined;
-  const stdio = Array.from({ length: feed ? feed.fd + 1 : pipes },
-    (_, fd) => ((fd === 0 && options.noStdin) || (fd >= pipes && fd !== feed?.fd) ? 'ignore' : 'pipe')) as ('pipe' | 'ignore')[];
+  const passed = options.passFd !== undefined && options.passFd.at >= pipes ? options.passFd : undefined;
+  const stdio = Array.from({ length: passed ? passed.at + 1 : pipes },
+    (_, fd) => (fd === passed?.at ? passed.fd : (fd === 0 && options.noStdin) || fd >= pipes ? 'ignore' : 'pipe')) as ('pipe' | 'ignore' | number)[];
   // detached: the child leads a new process group, so kill(-pid) reaches its grandchildren too.
   const child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: process.platform !== 'win32', windowsHide: true, stdio });
   const kill = (signal: NodeJS.Signals = 'SIGKILL') => {
@@ -54,7 +53,6 @@ export function spawnGroup(file: string, args: string[], options: SpawnOptions =
   };
   // A child that exits before reading its input makes the pipe fail with EPIPE; its exit code says more.
   for (const stream of child.stdio) stream?.on('error', () => undefined);
-  if (feed) (child.stdio[feed.fd] as Writable | null)?.end(feed.data);
   const exit = new Promise<{ code: number | null; signal: string | null; spawnError?: string }>((resolve) => {
     child.on('error', (error) => resolve({ code: null, signal: null, spawnError: error.message }));
     child.on('exit', (code, signal) => { kill(); resolve({ code, signal }); });

@@ -1,9 +1,10 @@
 /** Runs one bwrap process, optionally holding the sandbox back until its init process has joined a cgroup. */
 import type { ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { ProcessResult, RunOptions } from '../types.js';
 import { collectOutput, spawnGroup, type GroupChild } from '../process/groupProcess.js';
-import { keyringFilter, SECCOMP_FD } from './seccomp.js';
+import { openSeccompProgram, SECCOMP_FD } from './seccomp.js';
 
 // bwrap reports the sandbox's init on fd 3 and waits for a byte on fd 4 before it starts the command.
 const STATUS_FD = 3;
@@ -69,9 +70,14 @@ export function launchBwrap(
   // reports for the cgroup mean the same as without it.
   const [file, ...rest] = options.launcher ? [...options.launcher, bwrap, ...argv] : [bwrap, ...argv];
   // The seccomp program (seccomp.ts), when the mounts load one, is read from its descriptor before anything runs.
-  const program = args.includes('--seccomp') ? keyringFilter() : undefined;
-  const feed = program ? { fd: SECCOMP_FD, data: program } : undefined;
-  const started = spawnGroup(file, rest, { cwd: options.cwd, env: options.env, pipes: beforeStart ? 5 + extraFds : 3, feed });
+  const program = args.includes('--seccomp') ? openSeccompProgram() : undefined;
+  let started: GroupChild;
+  try {
+    started = spawnGroup(file, rest, { cwd: options.cwd, env: options.env, pipes: beforeStart ? 5 + extraFds : 3,
+      passFd: program === undefined ? undefined : { at: SECCOMP_FD, fd: program } });
+  } finally {
+    if (program !== undefined) closeSync(program);
+  }
   const { child } = started;
   const kill = () => started.kill();
   const exit = started.exit.then(({ code, signal, spawnError }) => {

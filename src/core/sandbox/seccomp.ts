@@ -5,6 +5,9 @@
  * `request_key` and `keyctl` fail with EPERM instead, as in Docker's and Flatpak's default profiles; every
  * other call is allowed. The program is classic BPF, written out here: bubblewrap takes it ready-made.
  */
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The descriptor bubblewrap reads the program from: after the gate's (3, 4) and the prepared sandbox's (5). */
 export const SECCOMP_FD = 6;
@@ -54,6 +57,31 @@ export function keyringFilter(arch: NodeJS.Architecture = process.arch): Buffer 
     program.writeUInt32LE(insn.k >>> 0, pc * 8 + 4);
   });
   return program;
+}
+
+let held: number | undefined;
+
+/**
+ * A fresh read-only descriptor of the filter, positioned at its start, for one bubblewrap to read (the caller
+ * closes it once bwrap is started). The bytes live in a file that was unlinked as soon as it was opened: no
+ * file is left behind whatever ends this process, and a regular file is read whole at once, however this
+ * process fares meanwhile (a pipe it must write into would not be, were it killed first).
+ */
+export function openSeccompProgram(): number {
+  if (held === undefined) {
+    const program = keyringFilter();
+    if (!program) throw new Error(`no seccomp filter is written for ${process.arch}`);
+    const dir = mkdtempSync(join(tmpdir(), 'entropo-seccomp-'));
+    const file = join(dir, 'filter.bpf');
+    try {
+      writeFileSync(file, program, { mode: 0o400 });
+      held = openSync(file, 'r');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  // A descriptor of its own, with an offset of its own: bwrap reads to the end of it.
+  return openSync(`/proc/self/fd/${held}`, 'r');
 }
 
 /** bubblewrap's arguments that load the filter from SECCOMP_FD; none where there is no filter for this machine. */
