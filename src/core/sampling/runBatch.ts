@@ -20,6 +20,8 @@ import { chooseIsolation, type IsolationMode } from '../worktree/isolation.js';
 import { changedFiles } from '../worktree/patch.js';
 import { snapshot } from '../worktree/snapshot.js';
 import type { IsolatedWorkspace } from '../worktree/workspaceTypes.js';
+import { installedDependencies, linkDependencies, type InstalledDependencies } from '../worktree/dependencyLinks.js';
+import { withImportPaths } from '../worktree/editableInstalls.js';
 import { createWorkspaces, removeWorkspaces, workspacePatch } from '../worktree/workspaces.js';
 import { pruneStale } from '../worktree/worktrees.js';
 import { addUsage, sumUsage, zeroUsage } from '../usage.js';
@@ -103,7 +105,10 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   const filterSandbox = sandboxed ? { ...options.containment?.sandbox, bwrapPath: sandboxed } : undefined;
   let candidates: Candidate[];
   try {
-    candidates = await mapLimited(batch.workspaces, concurrency, (ws, k) => runRollout(options, { commit: snap.commit, filterSandbox }, ws, k, guard));
+    // The agent tests in the environment the verifier ranks it in: the user's installed dependencies.
+    const deps = await installedDependencies(snap.root);
+    const linked = await Promise.all(batch.workspaces.map((ws) => linkDependencies(deps, ws.path)));
+    candidates = await mapLimited(batch.workspaces, concurrency, (ws, k) => runRollout(options, { commit: snap.commit, filterSandbox, linked: linked[k] }, ws, k, guard, deps));
   } finally {
     events?.emit({ type: 'cleanup' });
     guard.dispose();
@@ -121,9 +126,12 @@ interface PatchBase {
   /** The snapshot's commit, which the patch is taken against. */
   commit: string;
   filterSandbox?: HelperSandbox;
+  /** The dependency folders linked into this workspace, which its patch leaves out. */
+  linked: string[];
 }
 
-async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: IsolatedWorkspace, k: number, guard: BatchGuard): Promise<Candidate> {
+async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: IsolatedWorkspace, k: number, guard: BatchGuard,
+  deps: InstalledDependencies): Promise<Candidate> {
   const id = `r${k}`;
   const seed = options.seed === undefined ? undefined : options.seed + k;
   const config: AgentConfig = { ...options.config, sampling: { ...options.config.sampling, seed } };
@@ -144,16 +152,19 @@ async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: Is
   try {
     const model = options.model(k);
     // The sandbox binds the workspace where its commands see it (inside an overlay's namespace), and starts there.
+    // The linked dependencies stay readable where the sandbox's private /tmp would cover the user's checkout.
+    const expose = [...(options.containment?.sandbox.expose ?? []), ...deps.names.map((name) => path.join(deps.root, name))];
     contained = !options.runner && options.containment
-      ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [ws.inside], namespace: ws.namespace } })
+      ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [ws.inside], namespace: ws.namespace, expose } })
       : undefined;
     const run = await runAgent({
       model, config, issue: options.issue, id, trajectoryFile, signal: guard.signal, events: agentEvents,
       workspace: new NodeWorkspace(ws.inside, { hostRoot: ws.namespace?.hostRoot }),
-      runner: contained ?? inNamespace(options.runner ?? new NodeProcessRunner(), ws.namespace),
+      runner: withImportPaths(contained ?? inNamespace(options.runner ?? new NodeProcessRunner(), ws.namespace),
+        deps.importPaths.map((rel) => path.join(ws.inside, rel))),
     });
     const patch = await workspacePatch(ws, patchBase.commit, { keep: mentionedPaths(run.result), filterSandbox: patchBase.filterSandbox,
-      onWarning: (message) => options.containment?.onWarning?.(`${id}: ${message}`) });
+      linked: patchBase.linked, onWarning: (message) => options.containment?.onWarning?.(`${id}: ${message}`) });
     const stoppedByBudget = run.exitReason === 'cancelled' && guard.budgetHit;
     candidate = { ...base, patch, changedFiles: changedFiles(patch), result: run.result,
       exitReason: stoppedByBudget ? 'limits_exceeded' : run.exitReason,

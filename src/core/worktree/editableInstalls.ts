@@ -6,7 +6,9 @@
  */
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { shellQuote } from '../../process/shellQuote.js';
+import { scrubEnv } from '../node/scrubEnv.js';
+import { shellQuote } from '../process/shellQuote.js';
+import type { ProcessRunner, RunOptions } from '../types.js';
 
 // A finder module of an editable install is a few kilobytes; anything far larger is not one.
 const MAX_MODULE_BYTES = 1024 * 1024;
@@ -95,4 +97,21 @@ async function insideRoot(path: string, roots: readonly string[]): Promise<strin
     }
   }
   return undefined;
+}
+
+/**
+ * `runner` with `folders` (absolute, as its commands see them) first on every command's PYTHONPATH: the
+ * agent's commands in a workspace import the workspace's code as the verifier's test runs do.
+ */
+export function withImportPaths(runner: ProcessRunner, folders: readonly string[]): ProcessRunner {
+  if (folders.length === 0) return runner;
+  const env = (options: RunOptions): Record<string, string> => {
+    // As the runner would have it without an environment given: scrubbed of secrets.
+    const base = options.env ?? scrubEnv(process.env);
+    return { ...base, PYTHONPATH: [...folders, ...(base.PYTHONPATH ? [base.PYTHONPATH] : [])].join(':') };
+  };
+  return {
+    shell: (command, options) => runner.shell(command, { ...options, env: env(options) }),
+    exec: (file, args, options) => runner.exec(file, args, { ...options, env: env(options) }),
+  };
 }

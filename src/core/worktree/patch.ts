@@ -37,6 +37,8 @@ export interface ExtractPatchOptions {
   scratchPatterns?: readonly string[];
   /** Paths (relative to the worktree root, or absolute inside it) kept even if they look like scratch. */
   keep?: readonly string[];
+  /** Folders of the user's installed dependencies linked into the tree (dependencyLinks.ts): never part of a patch. */
+  linked?: readonly string[];
   /** Told when a contained filter driver failed, so that files went into the patch unconverted. */
   onWarning?: (message: string) => void;
   /**
@@ -127,7 +129,9 @@ export async function patchOfIndex(opts: GitOptions, root: string, snapshotCommi
   const addedOut = await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--diff-filter=A', snapshotCommit], opts);
   const keep = new Set((options.keep ?? []).map((path) => normalizePath(root, path)));
   const patterns = options.scratchPatterns ?? DEFAULT_SCRATCH_PATTERNS;
-  const dropped = addedOut.split('\0').filter((path) => path && !keep.has(path) && isScratch(path, patterns));
+  const linked = options.linked ?? [];
+  const isLinked = (path: string) => linked.some((name) => path === name || path.startsWith(`${name}/`));
+  const dropped = addedOut.split('\0').filter((path) => path && (isLinked(path) || (!keep.has(path) && isScratch(path, patterns))));
   if (dropped.length > 0) {
     await git(['update-index', '--force-remove', '-z', '--stdin'], { ...opts, input: dropped.join('\0') + '\0' });
   }

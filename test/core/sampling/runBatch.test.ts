@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
@@ -10,6 +10,7 @@ import type { BatchEvent } from '../../../src/core/sampling/batchTypes.js';
 import { runBatch, type RunBatchOptions } from '../../../src/core/sampling/runBatch.js';
 import { detectSandbox } from '../../../src/core/sandbox/detectSandbox.js';
 import type { IsolationKind } from '../../../src/core/worktree/batchMarker.js';
+import { changedFiles as changedFilesOf } from '../../../src/core/worktree/patch.js';
 import { releaseSnapshot } from '../../../src/core/worktree/snapshot.js';
 import { pruneStale } from '../../../src/core/worktree/worktrees.js';
 import { commandsMentioning, eventually, namespaceAlive, namespaceOf, overlaysMissing, processesMentioning } from '../../helpers/overlays.js';
@@ -148,6 +149,33 @@ describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspac
     expect(result.candidates.slice(1).map((c) => c.message)).toEqual(Array(3).fill('Not started: the batch budget was used up.'));
     // Marked apart from a rollout's own limits: the shared budget is no choice of the model's (decisions.ts).
     expect(result.candidates.map((c) => c.batchBudget)).toEqual([true, true, true, true]);
+    await releaseSnapshot(result.snapshot);
+    await expectUntouched(s, kind);
+  });
+
+  it('gives each rollout the user\'s installed dependencies, importing the workspace\'s own code, and leaves them out of its patch', async (context) => {
+    needs(context);
+    const s = setup(cleanups);
+    // The user's environment, made by hand and kept out of git, with the project installed editable into it.
+    writeFileSync(path.join(s.repo, '.git', 'info', 'exclude'), '.venv/\n');
+    execFileSync('python3', ['-m', 'venv', '--without-pip', '.venv'], { cwd: s.repo });
+    const lib = readdirSync(path.join(s.repo, '.venv', 'lib'))[0];
+    writeFileSync(path.join(s.repo, '.venv', 'lib', lib, 'site-packages', '__editable__.pager-0.1.pth'), `${s.repo}\n`);
+    s.before = hashUserState(s.repo);
+    const script = new ScriptedModel([
+      { content: '<function=execute_bash>\n<parameter=cmd>cd / && "$OLDPWD/.venv/bin/python" -c "import os, pager; print(\'from\', os.path.dirname(pager.__file__))"; cd "$OLDPWD" && echo "# note" >> pager/core.py</parameter>\n</function>' },
+      { content: '<function=finish>\n<parameter=command>submit</parameter>\n</function>' },
+    ]);
+    const support = await detectSandbox();
+    const result = await runBatch({ ...(await options(s, kind)), samples: 2, model: () => script.fork(),
+      ...(support.available ? { containment: { mode: 'required' as const, sandbox: { network: 'off' as const } } } : {}) });
+    for (const c of result.candidates) {
+      const seen = c.messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n');
+      const from = /^from (\S+)$/m.exec(seen)?.[1];
+      expect(from).toMatch(/\/pager$/);
+      expect(from?.startsWith(s.repo)).toBe(false);
+      expect(changedFilesOf(c.patch)).toEqual(['pager/core.py']);
+    }
     await releaseSnapshot(result.snapshot);
     await expectUntouched(s, kind);
   });

@@ -1,8 +1,7 @@
 /** The workspaces one verification runs tests in: the snapshot as it was, and one per candidate with its patch. */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, realpath, symlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { mapLimited } from '../../concurrency.js';
 import { isAbort } from '../../errors.js';
 import type { HelperSandbox } from '../../sandbox/helperSandbox.js';
@@ -12,8 +11,8 @@ import { chooseIsolation } from '../../worktree/isolation.js';
 import { applyPatch } from '../../worktree/patch.js';
 import type { Snapshot } from '../../worktree/snapshot.js';
 import { createWorkspaces, removeWorkspaces } from '../../worktree/workspaces.js';
+import { installedDependencies, linkDependencies } from '../../worktree/dependencyLinks.js';
 import type { VerifiableCandidate } from '../verifiable.js';
-import { editableImportPaths } from './editableInstalls.js';
 
 /** Checkouts shared by the test-running signals of one verification; `dispose` removes them all. */
 export interface CandidateTrees {
@@ -60,7 +59,7 @@ export interface PrepareTreesOptions {
   timeoutMs?: number;
   /**
    * Ignored folders of the user's tree linked into every tree, because tests need installed
-   * dependencies that a checkout of the snapshot lacks. Defaults to node_modules, .venv and venv.
+   * dependencies that a checkout of the snapshot lacks. Defaults to DEFAULT_DEPENDENCY_DIRS.
    */
   linkDependencies?: readonly string[];
   /** Where the repository's filter drivers run as the patches are applied (see worktree/filterDrivers.ts). */
@@ -68,9 +67,6 @@ export interface PrepareTreesOptions {
   /** Told, with the candidate's id, when such a driver failed and a file was written unconverted. */
   onWarning?: (message: string) => void;
 }
-
-/** Folders with installed dependencies that git ignores and tests need. */
-export const DEFAULT_DEPENDENCY_DIRS: readonly string[] = ['node_modules', '.venv', 'venv'];
 
 /**
  * Makes one workspace of the snapshot for the baseline and one per candidate, then applies each candidate's
@@ -95,9 +91,8 @@ export async function prepareCandidateTrees(
       await mkdir(reportDir, { recursive: true });
       return [ws.path, { inside: ws.inside, reportDir }];
     })));
-    const links = (options.linkDependencies ?? DEFAULT_DEPENDENCY_DIRS).filter((name) => existsSync(join(snap.root, name)));
-    await Promise.all(batch.workspaces.map((ws) => linkDependencies(snap.root, ws.path, links)));
-    const importPaths = await editableImportPaths(snap.root, links);
+    const deps = await installedDependencies(snap.root, options.linkDependencies);
+    await Promise.all(batch.workspaces.map((ws) => linkDependencies(deps, ws.path)));
     const applied = await mapLimited(candidates, options.concurrency ?? 4, async (candidate, k): Promise<[string, string | Error]> => {
       const ws = batch.workspaces[k + 1];
       try {
@@ -111,61 +106,10 @@ export async function prepareCandidateTrees(
     });
     return {
       baseline: batch.workspaces[0].path, byCandidate: new Map(applied), kind, namespace: batch.workspaces[0].namespace,
-      spaces, importPaths,
-      dependencies: links.map((name) => join(snap.root, name)), dispose,
+      spaces, importPaths: deps.importPaths, dependencies: deps.names.map((name) => join(snap.root, name)), dispose,
     };
   } catch (error) {
     await dispose();
     throw error;
   }
-}
-
-async function linkDependencies(userRoot: string, tree: string, names: readonly string[]): Promise<void> {
-  const realRoot = await realpath(userRoot).catch(() => userRoot);
-  for (const name of names) {
-    const target = join(tree, name);
-    if (existsSync(target)) continue;
-    const workspaces = name === 'node_modules' ? await workspaceLinks(realRoot, join(userRoot, name)) : [];
-    if (workspaces.length === 0) await symlink(join(userRoot, name), target, 'dir');
-    else await linkPackages(userRoot, tree, name, new Map(workspaces));
-  }
-}
-
-/**
- * The entries of `modules` (a node_modules folder, scoped packages one level down) that link to folders of
- * the user's checkout outside it: the packages of an npm, yarn or pnpm workspace (`node_modules/lib ->
- * ../packages/lib`), as [entry, folder relative to the checkout].
- */
-async function workspaceLinks(realRoot: string, modules: string): Promise<[string, string][]> {
-  const found: [string, string][] = [];
-  const visit = async (dir: string, prefix: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      const name = `${prefix}${entry.name}`;
-      if (entry.isDirectory() && entry.name.startsWith('@') && prefix === '') await visit(join(dir, entry.name), `${name}/`);
-      if (!entry.isSymbolicLink()) continue;
-      const real = await realpath(join(dir, entry.name)).catch(() => undefined);
-      const rel = real === undefined ? undefined : relative(realRoot, real);
-      if (rel !== undefined && rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel) && !rel.startsWith(`node_modules${sep}`)) found.push([name, rel]);
-    }
-  };
-  await visit(modules, '');
-  return found;
-}
-
-/**
- * A node_modules folder of the tree's own: every installed package links to the user's, but each workspace
- * package to the tree's copy of its folder, so that the tree's tests import the candidate's code.
- */
-async function linkPackages(userRoot: string, tree: string, name: string, workspaces: ReadonlyMap<string, string>): Promise<void> {
-  const make = async (rel: string) => {
-    await mkdir(join(tree, name, rel), { recursive: true });
-    for (const entry of await readdir(join(userRoot, name, rel), { withFileTypes: true })) {
-      const entryRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      const own = workspaces.get(entryRel);
-      if (own !== undefined) await symlink(relative(dirname(join(tree, name, entryRel)), join(tree, own)), join(tree, name, entryRel), 'dir');
-      else if (rel === '' && entry.isDirectory() && entry.name.startsWith('@') && [...workspaces.keys()].some((k) => k.startsWith(`${entry.name}/`))) await make(entry.name);
-      else await symlink(join(userRoot, name, entryRel), join(tree, name, entryRel));
-    }
-  };
-  await make('');
 }

@@ -14,7 +14,7 @@ import type { SignalValue } from '../signalTypes.js';
 import { unavailable, type VerifiableCandidate } from '../verifiable.js';
 import type { CandidateTrees } from './candidateTrees.js';
 import { pythonFor } from './detectTestCommand.js';
-import { pythonPathExport } from './editableInstalls.js';
+import { pythonPathExport } from '../../worktree/editableInstalls.js';
 import { issueReproTests, looksLikePython, NOT_A_REPRODUCTION_EXIT, NOT_A_REPRODUCTION_PREFIX, PRINTED_PREFIX } from './issueCode.js';
 import { collectReproTests, REPRO_PATTERNS, type ReproTest } from './reproTests.js';
 import { stripAnsi } from './testResults.js';

@@ -7,7 +7,7 @@ import { readRegularFile } from '../../node/readRegularFile.js';
 import { shellQuote } from '../../process/shellQuote.js';
 import type { ProcessRunner } from '../../types.js';
 import type { TestCommand } from './detectTestCommand.js';
-import { pythonPathExport } from './editableInstalls.js';
+import { pythonPathExport } from '../../worktree/editableInstalls.js';
 import { parseCargoTest } from './parseCargo.js';
 import { parseGoTestJson } from './parseGoTest.js';
 import { parseJestJson } from './parseJestJson.js';

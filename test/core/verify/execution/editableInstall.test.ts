@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { editableImportPaths, pythonPathExport } from '../../../../src/core/verify/execution/editableInstalls.js';
+import { editableImportPaths, pythonPathExport } from '../../../../src/core/worktree/editableInstalls.js';
 import { testSignals } from '../../../../src/core/verify/execution/testSignals.js';
 import type { SignalValue } from '../../../../src/core/verify/signalTypes.js';
 import { releaseSnapshot, snapshot } from '../../../../src/core/worktree/snapshot.js';

@@ -240,7 +240,9 @@ describe.concurrent('regressionSignal', () => {
       `const same = (a, b) => { if (a !== b) throw new Error(\`\${a} is not \${b}\`); };`,
       "describe('calc', () => {", "  it('adds', () => same(add(1, 2), 3));", "  it('adds zero', () => same(add(0, 2), 2));", '});',
       "it('standalone', () => same(1, 1));", ''].join('\n');
-    const repo = repoOf(context, { '.gitignore': 'node_modules\n', 'package.json': JSON.stringify({ name: 'r', scripts: { test: script } }), 'calc.js': calc, 'test/calc.test.js': tests });
+    // jest's cache goes where the project says, inside it, rather than the temp folder.
+    const repo = repoOf(context, { '.gitignore': 'node_modules\n.jest-cache\n', 'calc.js': calc, 'test/calc.test.js': tests,
+      'package.json': JSON.stringify({ name: 'r', scripts: { test: script }, ...(runner === 'jest' ? { jest: { cacheDirectory: '<rootDir>/.jest-cache' } } : {}) }) });
     symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(repo, 'node_modules'));
     const { trees, ids } = await setup(context, repo, { A: patchOf(repo, { 'calc.js': calc.replace('a + b', 'a === 0 ? 0 : a + b') }) });
     const result = await regressionSignal(trees, ids, { timeoutMs: 120_000 });
