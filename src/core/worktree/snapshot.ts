@@ -1,10 +1,11 @@
 /** Captures the user's working state as an unreferenced commit, leaving their index, tree, stash and refs alone. */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
-import { copyIndex, git, gitResult } from './git.js';
+import { copyIndex, git, gitResult, type GitOptions } from './git.js';
 
 /** The user's state frozen as a commit; `ref` keeps it from being garbage-collected while in use. */
 export interface Snapshot {
@@ -97,6 +98,25 @@ async function headCommit(root: string, options: SnapshotOptions): Promise<strin
   return result.code === 0 ? result.stdout.trim() : null;
 }
 
+/**
+ * Installed dependencies that git does not ignore only because nobody listed them (a `.venv` made by hand, a
+ * `node_modules` in a repository without a .gitignore), as pathspec globs: they are no part of any change,
+ * and would copy megabytes of packages into the repository's objects. Workspaces and verification trees get
+ * them linked in instead (dependencyLinks.ts). A glob that matches a tracked file (vendored packages) is
+ * kept: the snapshot must hold every change to what the repository tracks.
+ */
+async function untrackedDependencies(root: string, opts: GitOptions): Promise<string[]> {
+  const found: [string, string][] = existsSync(join(root, 'node_modules')) ? [['node_modules', '**/node_modules/**']] : [];
+  for (const venv of ['.venv', 'venv']) if (existsSync(join(root, venv, 'pyvenv.cfg'))) found.push([venv, `${venv}/**`]);
+  const untracked: string[] = [];
+  for (const [folder, glob] of found) {
+    // An ignored one is left out anyway, and git refuses a pathspec that names ignored paths.
+    if ((await gitResult(['check-ignore', '-q', '--', folder], opts)).code === 0) continue;
+    if ((await git(['ls-files', '-z', '--', `:(glob)${glob}`], opts)) === '') untracked.push(glob);
+  }
+  return untracked;
+}
+
 // A temporary copy of the user's index keeps its stat cache, so `add -A` only hashes files that changed;
 // the user's own index is only ever read.
 async function treeOfWorkingState(root: string, indexPath: string, options: SnapshotOptions): Promise<string> {
@@ -108,7 +128,7 @@ async function treeOfWorkingState(root: string, indexPath: string, options: Snap
     // unless the caller sets one; the signal still stops them.
     const opts = { ...options, timeoutMs: options.timeoutMs ?? Infinity, cwd: root, env: { GIT_INDEX_FILE: tempIndex } };
     // Submodules and nested repositories are recorded as gitlinks by add -A, never recursed into.
-    await git(['add', '-A', '--', ':/'], opts);
+    await git(['add', '-A', '--', ':/', ...(await untrackedDependencies(root, opts)).map((glob) => `:(exclude,glob)${glob}`)], opts);
     return (await git(['write-tree'], opts)).trim();
   } finally {
     await rm(scratch, { recursive: true, force: true });

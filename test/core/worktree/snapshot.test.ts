@@ -80,6 +80,38 @@ describe('snapshot', () => {
     await releaseSnapshot(snap);
   });
 
+  it('leaves out installed dependencies nobody told git to ignore, but keeps every file of one the repository tracks', async () => {
+    const root = makeRepo({ 'app.py': 'x = 1\n' });
+    write(root, {
+      '.venv/pyvenv.cfg': 'home = /usr/bin\n', '.venv/lib/site.py': 'installed\n', 'node_modules/pad/index.js': 'installed\n',
+      'packages/a/node_modules/b/index.js': 'installed\n', 'venv/notes.txt': 'a folder named venv that is no environment\n', 'app.py': 'x = 2\n',
+    });
+    const snap = await snapshot(root);
+    try {
+      expect(sh(root, ['ls-tree', '-r', '--name-only', snap.commit]).trim().split('\n').sort()).toEqual(['app.py', 'venv/notes.txt']);
+    } finally {
+      await releaseSnapshot(snap);
+    }
+    // One that git ignores is left out as ever.
+    write(root, { '.gitignore': '.venv/\n' });
+    const ignored = await snapshot(root);
+    try {
+      expect(sh(root, ['ls-tree', '-r', '--name-only', ignored.commit]).trim().split('\n').sort()).toEqual(['.gitignore', 'app.py', 'venv/notes.txt']);
+    } finally {
+      await releaseSnapshot(ignored);
+    }
+    // Vendored packages, committed: their changes are part of the snapshot.
+    const vendored = makeRepo({ 'app.js': 'x\n', 'node_modules/pad/index.js': 'v1\n' });
+    write(vendored, { 'node_modules/pad/index.js': 'v2\n', 'node_modules/new/index.js': 'new\n' });
+    const kept = await snapshot(vendored);
+    try {
+      expect(sh(vendored, ['show', `${kept.commit}:node_modules/pad/index.js`])).toBe('v2\n');
+      expect(sh(vendored, ['ls-tree', '-r', '--name-only', kept.commit])).toContain('node_modules/new/index.js');
+    } finally {
+      await releaseSnapshot(kept);
+    }
+  });
+
   it('works in a repository without commits', async () => {
     const root = makeRepo(null);
     write(root, { 'a.txt': 'staged\n', 'b/c d.txt': 'untracked\n' });
