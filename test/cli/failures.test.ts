@@ -69,6 +69,16 @@ describe('entropo run against a failing model server', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   });
 
+  it('a 429 asking to wait 30 s, with a 2 s request timeout: failed, and the process ends then, not after the wait', async () => {
+    const busy = { status: 429, headers: { 'retry-after': '30' } };
+    const started = Date.now();
+    const run = await runAgainst({ failures: Array(10).fill(busy), retryAfterMs: null }, ['--request-timeout', '2']);
+    expect(run.code).toBe(4);
+    expect(run.saved.outcome.kind).toBe('failed');
+    expectNothingRecommended(run);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('a closed port with a request timeout shorter than the retries: named as unreachable, not as slow', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { segmentName } from '../../src/core/store/preferenceStore.js';
 import { cliTempFolder, runCli, startCli } from '../helpers/cli.js';
+import { startOpenAiServer } from '../helpers/openAiServer.js';
 import { EXAMPLE_DIR, exampleRepo, git, tempDir } from '../helpers/tempRepo.js';
 
 const FIX = path.join(EXAMPLE_DIR, 'scripted', 'fix-ceil.json');
@@ -17,8 +18,10 @@ const ISSUE = path.join(EXAMPLE_DIR, 'issue.md');
 interface Saved { outcome: { kind: string; summary: string; recommended?: string }; ranking: { recommended?: string }; status: string }
 interface StoreLine { kind: string; status?: string }
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
 
 function setup(): { repo: string; work: string } {
   const repo = exampleRepo();
@@ -78,6 +81,26 @@ describe('Ctrl-C', () => {
     expect(readFileSync(path.join(work, 'out', 'patches', 'r0.patch'), 'utf8')).toContain('+    return (total + per_page - 1) // per_page');
     expect(storeLines(path.join(work, 'store')).filter((r) => r.kind === 'task').map((r) => r.status)).toEqual(['cancelled']);
     expect(git(repo, 'for-each-ref', 'refs/entropo')).toBe('');
+  });
+
+  it('while the model server has asked to wait 30 s before a retry (429, Retry-After): exit 130 within seconds, not after the wait', async () => {
+    const { repo, work } = setup();
+    const busy = { status: 429, headers: { 'retry-after': '30' } };
+    const server = await startOpenAiServer({ failures: Array(10).fill(busy), retryAfterMs: null });
+    cleanups.push(() => server.close());
+    const cli = startCli(['run', '--repo', repo, '--issue', ISSUE, '--base-url', server.url, '--model', 'm', '--samples', '1', '--no-judge',
+      '--out', path.join(work, 'out'), '--no-record', '--allow-unsandboxed']);
+    const deadline = Date.now() + 60_000;
+    while (server.requests.length === 0 && Date.now() < deadline && cli.child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.requests).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = Date.now();
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+    expect(code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(server.requests).toHaveLength(1);
+    expect(cli.output.stderr).toMatch(/^entropo: cancelled: /m);
   });
 
   it('while the run is prepared (the snapshot): exit 130, nothing written or recorded, no snapshot ref or temporary index left', async () => {

@@ -16,6 +16,7 @@ import { costUsd, estimateTokens, type Pricing } from './pricing.js';
 import { isHttpUrl } from '../settings/settingKinds.js';
 import { SETTINGS } from '../settings/settings.js';
 import { detectServer, extrasFor, PREFILL, type ServerKind } from './serverProfile.js';
+import { withRetries } from './retries.js';
 import { rootCause, ServerFetch } from './serverFetch.js';
 
 /** How to reach and bill an OpenAI-compatible server. */
@@ -34,7 +35,7 @@ export interface OpenAiModelOptions {
   streamIdleTimeoutMs?: number;
   /** An answer longer than this many characters is refused as broken (default 4,000,000: far beyond any 16k-token reply). */
   maxReplyChars?: number;
-  /** Retries on 408/409/429/5xx and connection errors, with exponential backoff (0.5 s doubling, at most 8 s). */
+  /** Retries on 408/409/429/5xx and connection errors: as long as the server's Retry-After asks, else 0.5 s doubling, at most 8 s. */
   maxRetries?: number;
   /** Defaults to zero: unknown price, e.g. a local server. */
   pricing?: Pricing;
@@ -124,7 +125,8 @@ export class OpenAiModel implements Model {
       organization: null,
       project: null,
       timeout: this.timeoutMs,
-      maxRetries: this.maxRetries,
+      // Retried here instead (retries.ts): the SDK's wait between attempts cannot be cancelled.
+      maxRetries: 0,
       fetch: this.server.fetch,
       logLevel: 'off',
     });
@@ -187,10 +189,8 @@ export class OpenAiModel implements Model {
   }
 
   private async single(body: Body, request: ModelRequest, guard: CallGuard): Promise<OpenAiModelResponse> {
-    const completion: ChatCompletion = await this.#client.chat.completions.create(
-      { ...body, stream: false },
-      { signal: guard.signal },
-    );
+    const completion: ChatCompletion = await this.attempts(guard, (headers) =>
+      this.#client.chat.completions.create({ ...body, stream: false }, { signal: guard.signal, headers }));
     guard.started();
     const choice = completion.choices?.[0];
     if (!choice) this.throwIfForeign(guard, 'a chat request', 'JSON');
@@ -206,10 +206,8 @@ export class OpenAiModel implements Model {
   }
 
   private async streamed(body: Body, request: ModelRequest, guard: CallGuard): Promise<OpenAiModelResponse> {
-    const stream = await this.#client.chat.completions.create(
-      { ...body, stream: true, stream_options: { include_usage: true } },
-      { signal: guard.signal },
-    );
+    const stream = await this.attempts(guard, (headers) =>
+      this.#client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: guard.signal, headers }));
     guard.started();
     const acc = new ChunkAccumulator();
     let stopped: 'stalled' | 'too_large' | undefined;
@@ -242,6 +240,11 @@ export class OpenAiModel implements Model {
     if (!acc.sawChoice) throw new AgentError(ErrorReason.ModelUnavailable, `The model server at ${this.where} streamed no choice at all (${acc.chunks} chunks without "choices").`);
     if (acc.finishReason === undefined) throw this.truncated(acc, 'the stream ended without a finish reason');
     return this.response(request, acc.content, acc.toolCalls(), acc.usage, acc.finishReason, acc.logprobs);
+  }
+
+  /** Runs one request with this model's retries; each attempt tells the server which retry it is, as the SDK does. */
+  private attempts<T>(guard: CallGuard, request: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+    return withRetries((retry) => request({ 'X-Stainless-Retry-Count': String(retry) }), { maxRetries: this.maxRetries, signal: guard.signal });
   }
 
   private truncated(acc: ChunkAccumulator, how: string): AgentError {
@@ -412,7 +415,7 @@ function estimatePrompt(request: ModelRequest): number {
   return estimateTokens(messages.join('') + (request.tools ? JSON.stringify(request.tools) : ''));
 }
 
-/** Rejects as soon as the signal fires: the SDK's backoff sleep between retries does not listen to it. */
+/** Rejects as soon as the signal fires, whatever the SDK is still doing (a body that is read, a stream that is opened). */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
   return new Promise<T>((resolve, reject) => {

@@ -1,5 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { OpenAiModel, type OpenAiModelOptions } from '../../../src/core/llm/openAiModel.js';
 import { AgentError, ErrorReason } from '../../../src/core/errors.js';
@@ -348,6 +352,31 @@ describe('OpenAiModel cancellation and secrets', () => {
     const error = await failure(call);
     expect(error.reason).toBe(ErrorReason.Cancelled);
     expect(Date.now() - started).toBeLessThan(200);
+  });
+
+  it('an abort during the wait a 429 asks for (Retry-After: 30 s) rejects at once, and nothing keeps the process alive after it', async () => {
+    const busy = { status: 429, headers: { 'retry-after': '30' } };
+    const server = await serve({ failures: [busy, busy], retryAfterMs: null, responses: [{ content: 'late' }] });
+    const controller = new AbortController();
+    const call = model(server).complete({ messages: [user('Hi')], signal: controller.signal });
+    await waitFor(() => server.requests.length === 1);
+    const started = Date.now();
+    controller.abort();
+    expect((await failure(call)).reason).toBe(ErrorReason.Cancelled);
+    expect(Date.now() - started).toBeLessThan(1000);
+    // The same in a process of its own, which must end once the call is cancelled, not when the 30 s are over.
+    // Its temp folder (tsx's cache) is its own and goes with it.
+    const childTmp = mkdtempSync(join(tmpdir(), 'cancelled-call-'));
+    onTestFinished(() => rmSync(childTmp, { recursive: true, force: true }));
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve('test/helpers/cancelledCallMain.ts'), server.url, '1000'],
+      { stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000, env: { ...process.env, TMPDIR: childTmp } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const spawned = Date.now();
+    const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+    expect([code, out]).toEqual([0, 'cancelled\n']);
+    expect(Date.now() - spawned).toBeLessThan(10_000);
+    expect(server.requests).toHaveLength(2);
   });
 
   it('an already aborted signal sends nothing', async () => {
