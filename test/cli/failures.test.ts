@@ -50,10 +50,12 @@ const byTurn = (replies: ScriptedReply[]) => (body: ChatBody) =>
   replies[Math.min(replies.length - 1, (body.messages ?? []).filter((m) => (m as { role: string }).role === 'assistant').length)];
 
 describe('entropo run against a failing model server', () => {
-  it.each([500, 429])('HTTP %i on every attempt: failed, exit 4, the status and the attempts named', async (status) => {
+  it.each([500, 429])('HTTP %i on every attempt: failed, exit 4, the status, what it means and the attempts named', async (status) => {
     const run = await runAgainst({ failures: Array(10).fill(status) });
     expect(run.code).toBe(4);
-    expect(run.lastLine).toBe(`entropo: failed: 2 of 2 rollouts failed: the model server at ${run.url} returned HTTP ${status} after 5 attempts: scripted failure ${status}`);
+    const said = status === 429 ? `is rate limiting requests: HTTP 429 after 5 attempts: scripted failure 429. Wait and run again, or send fewer requests at once (--concurrency or entropo.concurrency).`
+      : `returned HTTP 500 after 5 attempts: scripted failure 500.`;
+    expect(run.lastLine).toBe(`entropo: failed: 2 of 2 rollouts failed: the model server at ${run.url} ${said}`);
     expect(run.saved.outcome.kind).toBe('failed');
     expect(run.saved.outcome.unfit.map((u) => u.reason)).toEqual(['failed', 'failed']);
     expectNothingRecommended(run);
@@ -75,6 +77,8 @@ describe('entropo run against a failing model server', () => {
     const run = await runAgainst({ failures: Array(10).fill(busy), retryAfterMs: null }, ['--request-timeout', '2']);
     expect(run.code).toBe(4);
     expect(run.saved.outcome.kind).toBe('failed');
+    expect(run.lastLine).toMatch(/^entropo: failed: 2 of 2 rollouts failed: the model server at \S+ is rate limiting requests: HTTP 429 after 1 attempt: scripted failure 429\. It asked to wait 30 s before trying again/);
+    expect(run.lastLine).not.toContain('did not start answering');
     expectNothingRecommended(run);
     expect(Date.now() - started).toBeLessThan(20_000);
   });

@@ -1,5 +1,5 @@
 /** A Model over any OpenAI-compatible chat completions endpoint (vLLM, SGLang, Ollama, llama.cpp, hosted APIs). */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import OpenAI from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -9,14 +9,14 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
+import { callFailure, seconds } from './callFailure.js';
 import { CallGuard } from './callGuard.js';
-import { ContextOverflowError, parseContextOverflow } from './contextOverflow.js';
 import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
 import { costUsd, estimateTokens, type Pricing } from './pricing.js';
 import { isHttpUrl } from '../settings/settingKinds.js';
 import { SETTINGS } from '../settings/settings.js';
 import { detectServer, extrasFor, PREFILL, type ServerKind } from './serverProfile.js';
-import { withRetries } from './retries.js';
+import { retryState, withRetries, type RetryState } from './retries.js';
 import { rootCause, ServerFetch } from './serverFetch.js';
 
 /** How to reach and bill an OpenAI-compatible server. */
@@ -158,11 +158,13 @@ export class OpenAiModel implements Model {
     throwIfAborted(request.signal);
     const body = this.body(request, topLogprobs);
     const guard = new CallGuard(request.signal, this.timeoutMs);
+    const retries = retryState();
     try {
-      const work = this.options.stream ? this.streamed(body, request, guard) : this.single(body, request, guard);
+      const work = this.options.stream ? this.streamed(body, request, guard, retries) : this.single(body, request, guard, retries);
       return await raceAbort(work, guard.signal);
     } catch (error) {
-      throw this.toAgentError(error, request.signal, guard);
+      throw callFailure(error, { where: this.where, model: this.options.model, timeoutMs: this.timeoutMs, signal: request.signal,
+        guard, retries, unreached: this.server.unreachedSince(guard.began), scrub: (m) => this.scrub(m) });
     } finally {
       guard.dispose();
     }
@@ -188,8 +190,8 @@ export class OpenAiModel implements Model {
     return body as unknown as Body;
   }
 
-  private async single(body: Body, request: ModelRequest, guard: CallGuard): Promise<OpenAiModelResponse> {
-    const completion: ChatCompletion = await this.attempts(guard, (headers) =>
+  private async single(body: Body, request: ModelRequest, guard: CallGuard, retries: RetryState): Promise<OpenAiModelResponse> {
+    const completion: ChatCompletion = await this.attempts(guard, retries, (headers) =>
       this.#client.chat.completions.create({ ...body, stream: false }, { signal: guard.signal, headers }));
     guard.started();
     const choice = completion.choices?.[0];
@@ -205,8 +207,8 @@ export class OpenAiModel implements Model {
     return this.response(request, content, toolCalls, completion.usage, choice.finish_reason ?? undefined, logprobs);
   }
 
-  private async streamed(body: Body, request: ModelRequest, guard: CallGuard): Promise<OpenAiModelResponse> {
-    const stream = await this.attempts(guard, (headers) =>
+  private async streamed(body: Body, request: ModelRequest, guard: CallGuard, retries: RetryState): Promise<OpenAiModelResponse> {
+    const stream = await this.attempts(guard, retries, (headers) =>
       this.#client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: guard.signal, headers }));
     guard.started();
     const acc = new ChunkAccumulator();
@@ -243,8 +245,9 @@ export class OpenAiModel implements Model {
   }
 
   /** Runs one request with this model's retries; each attempt tells the server which retry it is, as the SDK does. */
-  private attempts<T>(guard: CallGuard, request: (headers: Record<string, string>) => Promise<T>): Promise<T> {
-    return withRetries((retry) => request({ 'X-Stainless-Retry-Count': String(retry) }), { maxRetries: this.maxRetries, signal: guard.signal });
+  private attempts<T>(guard: CallGuard, state: RetryState, request: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+    return withRetries((retry) => request({ 'X-Stainless-Retry-Count': String(retry) }),
+      { maxRetries: this.maxRetries, signal: guard.signal, deadline: guard.began + this.timeoutMs, state });
   }
 
   private truncated(acc: ChunkAccumulator, how: string): AgentError {
@@ -279,49 +282,6 @@ export class OpenAiModel implements Model {
     if (!page) return;
     throw new AgentError(ErrorReason.ModelUnavailable, `The server at ${this.where} answered ${request} with ${page.contentType}, not ${expected}`
       + `${page.start ? ` (it begins "${page.start}")` : ''}: check that the base URL is the OpenAI-compatible API (it usually ends in /v1).`);
-  }
-
-  private toAgentError(error: unknown, signal: AbortSignal | undefined, guard: CallGuard): AgentError {
-    if (signal?.aborted) return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
-    // The deadline may end the SDK's retries of a server that refuses every connection: say that, not "slow".
-    const unreached = this.server.unreachedSince(guard.began);
-    if (guard.timedOut && unreached) {
-      return this.failure(ErrorReason.ModelUnavailable, `Cannot reach the model server at ${this.where} (${unreached}; retried until the ${seconds(this.timeoutMs)} s request timeout); check that the server is running and that the base URL is right (OpenAI-compatible servers usually end in /v1).`);
-    }
-    if (guard.timedOut || error instanceof APIConnectionTimeoutError) {
-      return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} did not start answering within ${seconds(this.timeoutMs)} s; check that it is running and not overloaded, or raise the request timeout.`);
-    }
-    if (error instanceof AgentError) return this.redacted(error);
-    if (error instanceof APIUserAbortError) return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
-    const tries = `${this.maxRetries + 1} attempt${this.maxRetries ? 's' : ''}`;
-    if (error instanceof APIConnectionError) {
-      return this.failure(ErrorReason.ModelUnavailable, `Cannot reach the model server at ${this.where} (${rootCause(error)}, ${tries}); check that the server is running and that the base URL is right (OpenAI-compatible servers usually end in /v1).`);
-    }
-    if (error instanceof APIError && error.status) {
-      const said = serverMessage(error);
-      if (error.status === 429 || error.status >= 500) {
-        return this.failure(ErrorReason.ModelUnavailable, `The model server at ${this.where} returned HTTP ${error.status} after ${tries}: ${said}`);
-      }
-      const overflow = parseContextOverflow(error.status, said);
-      if (overflow) {
-        return new ContextOverflowError(this.scrub(`The model server at ${this.where} refused a request longer than its context window: ${said}`),
-          overflow.contextTokens, overflow.promptTokens);
-      }
-      const hint = error.status === 401 || error.status === 403 ? ' Check the API key.'
-        : error.status === 404 ? ` Check the model name "${this.options.model}" and the base URL.` : '';
-      return this.failure(ErrorReason.ModelRejected, `The model server at ${this.where} rejected the request with HTTP ${error.status}: ${said}${hint}`);
-    }
-    const text = error instanceof Error ? error.message : String(error);
-    return this.failure(ErrorReason.ModelUnavailable, `Unexpected answer from the model server at ${this.where}: ${text}`);
-  }
-
-  private failure(reason: ErrorReason, message: string): AgentError {
-    return new AgentError(reason, this.scrub(message));
-  }
-
-  private redacted(error: AgentError): AgentError {
-    const message = this.scrub(error.message);
-    return message === error.message ? error : new AgentError(error.reason, message);
   }
 
   /** A server may echo the key back (a bad-key message, a proxy's debug page); it must never reach a log. */
@@ -425,11 +385,6 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
-function serverMessage(error: APIError): string {
-  const inner = (error.error as { message?: unknown } | undefined)?.message;
-  return typeof inner === 'string' ? inner : error.message;
-}
-
 /** Catches bad settings at construction, where the SDK would only fail at the first call with a vaguer message. */
 function validate(options: OpenAiModelOptions, where: string, positive: Record<string, number>, maxRetries: number): void {
   const bad = (what: string) => new AgentError(ErrorReason.Config, `Model settings: ${what}`);
@@ -441,10 +396,6 @@ function validate(options: OpenAiModelOptions, where: string, positive: Record<s
     if (!Number.isInteger(value) || value <= 0) throw bad(`${name} must be a positive integer, got ${value}.`);
   }
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw bad(`maxRetries must be a non-negative integer, got ${maxRetries}.`);
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? String(ms / 1000) : (ms / 1000).toFixed(1);
 }
 
 function withoutCredentials(url: string): string {

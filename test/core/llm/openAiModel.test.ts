@@ -205,19 +205,42 @@ describe('OpenAiModel retries and failures', () => {
     const error = await failure(model(server).complete({ messages: [user('Hi')] }));
     expect(error).toBeInstanceOf(ContextOverflowError);
     expect(error).toMatchObject({ reason: ErrorReason.ContextOverflow, contextTokens, promptTokens });
-    expect(error.message).toBe(`The model server at ${server.url} refused a request longer than its context window: ${message}`);
+    expect(error.message).toBe(`The model server at ${server.url} refused a request longer than its context window: ${message.replace(/[^.]$/, '$&.')}`);
     expect(server.requests).toHaveLength(1);
   });
 
   it.each([
-    [401, 'Check the API key'],
-    [404, 'Check the model name "scripted-model"'],
-  ])('fails fast on %i with a hint', async (status, hint) => {
+    [401, ' Check the API key.'],
+    [404, ' Check the model name "scripted-model" and the base URL.'],
+    [422, ''],
+  ])('fails fast on %i with the server\'s words as a sentence, and a hint', async (status, hint) => {
     const server = await serve({ failures: [{ status, body: { error: { message: `scripted ${status}` } } }], responses: [{ content: 'never' }] });
     const error = await failure(model(server).complete({ messages: [user('Hi')] }));
     expect(error.reason).toBe(ErrorReason.ModelRejected);
-    expect(error.message).toContain(`scripted ${status}`);
-    expect(error.message).toContain(hint);
+    expect(error.message).toBe(`The model server at ${server.url} rejected the request with HTTP ${status}: scripted ${status}.${hint}`);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([
+    [429, 'is rate limiting requests', ' Wait and run again, or send fewer requests at once (--concurrency or entropo.concurrency).'],
+    [503, 'is unavailable', ' Check that it is running and has finished loading the model.'],
+  ])('HTTP %i until the request timeout ends the retries: reported as that answer, not as a server that did not answer', async (status, what, advice) => {
+    const server = await serve({ failures: Array(20).fill(status), retryAfterMs: null });
+    const error = await failure(model(server, { requestTimeoutMs: 1000, maxRetries: 10 }).complete({ messages: [user('Hi')] }));
+    expect(error.reason).toBe(ErrorReason.ModelUnavailable);
+    expect(error.message).toBe(`The model server at ${server.url} ${what}: HTTP ${status} on ${server.requests.length} attempts until the 1 s request timeout: scripted failure ${status}.${advice}`);
+    expect(server.requests.length).toBeGreaterThan(1);
+  });
+
+  it('a 429 asking to wait longer than the request timeout leaves fails at once, saying what the server asked', async () => {
+    const busy = { status: 429, headers: { 'retry-after': '30' } };
+    const server = await serve({ failures: [busy, busy], retryAfterMs: null, responses: [{ content: 'too late' }] });
+    const started = Date.now();
+    const error = await failure(model(server, { requestTimeoutMs: 2000 }).complete({ messages: [user('Hi')] }));
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(error.reason).toBe(ErrorReason.ModelUnavailable);
+    expect(error.message).toBe(`The model server at ${server.url} is rate limiting requests: HTTP 429 after 1 attempt: scripted failure 429. `
+      + 'It asked to wait 30 s before trying again, more than is left of the 2 s request timeout. Wait and run again, or send fewer requests at once (--concurrency or entropo.concurrency).');
     expect(server.requests).toHaveLength(1);
   });
 
