@@ -124,6 +124,16 @@ describe('entropo run against a failing model server', () => {
     expectNothingRecommended(run);
   });
 
+  it('answers cut off at --max-new-tokens three times in a row: unfinished at that limit, its flag named, not malformed actions', async () => {
+    const cut: ScriptedReply = { toolCalls: [{ name: 'file_editor', arguments: '{"command": "create", "path": "pager/core.py", "file_text": "def page_count(' }], finishReason: 'length' };
+    const run = await runAgainst({ responses: always(cut) }, ['--max-new-tokens', '64']);
+    expect(run.code).toBe(3);
+    expect(run.lastLine).toMatch(/^entropo: no_fit_candidate: none of the 2 candidates is worth applying: r0 unfinished \(did not finish \(limits exceeded\): Answer length limit reached: 3 answers in a row without a usable action, the last cut off at 64 tokens .*--max-new-tokens.*\); r1 unfinished/);
+    expect(run.lastLine).not.toContain('malformed');
+    expect(run.saved.outcome.unfit.map((u) => u.reason)).toEqual(['unfinished', 'unfinished']);
+    expectNothingRecommended(run);
+  });
+
   it('empty choices: failed, exit 4, named as such', async () => {
     const run = await runAgainst({ responses: always({ emptyChoices: true }) });
     expect(run.code).toBe(4);

@@ -12,7 +12,7 @@ import type { AgentEvent } from './agentEvents.js';
 import type { AgentConfig } from './config.js';
 import { ISSUE_TEMPLATE, render, SYSTEM_TEMPLATE, TEXT_TOOLS_TEMPLATE } from './prompts.js';
 import { estimateTokens } from './condense.js';
-import { contextBudget, runStep, type StepRecord } from './runStep.js';
+import { contextBudget, cutLimitMessage, runStep, type StepRecord } from './runStep.js';
 import { TrajectoryWriter } from './trajectory.js';
 import { wallClock, type WallClock } from './wallClock.js';
 
@@ -74,6 +74,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentResult> {
       if (record.finish) throw new Submitted(record.finish.result);
       state.formatErrors = record.step.formatError ? state.formatErrors + 1 : 0;
       if (state.formatErrors >= MAX_FORMAT_ERRORS_IN_A_ROW) {
+        // An answer cut at the token limit is the limit's doing, not a malformed action of the model's.
+        if (record.cut) throw new LimitsExceeded(cutLimitMessage(record.cut, state.formatErrors, config.limits));
         throw new FormatError(`The model produced ${MAX_FORMAT_ERRORS_IN_A_ROW} malformed actions in a row; last: ${record.step.observation.split('\n')[0]}`);
       }
     }

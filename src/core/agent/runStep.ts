@@ -1,7 +1,8 @@
 import { AgentError, isAbort, LimitsExceeded } from '../errors.js';
 import { ContextOverflowError } from '../llm/contextOverflow.js';
+import { settingNames } from '../settings/resolveSettings.js';
 import type { Tool, ToolContext } from '../tools/tool.js';
-import type { Message, Model, ModelResponse, Step, Usage } from '../types.js';
+import type { Limits, Message, Model, ModelResponse, Step, Usage } from '../types.js';
 import { condense, estimateTokens } from './condense.js';
 import type { AgentConfig } from './config.js';
 import { parseAction } from './parseAction.js';
@@ -19,11 +20,20 @@ export interface LoopState {
   serverContextTokens?: number;
 }
 
+/** An answer without a usable action that the server cut at the request's token limit, and what set that limit. */
+export interface CutAnswer {
+  tokens: number;
+  /** The limit per answer, or the room the context window left for one. */
+  by: 'maxNewTokens' | 'maxContextTokens';
+}
+
 /** One finished step: its record, the messages it appends, and the finish request if any. */
 export interface StepRecord {
   step: Step;
   messages: Message[];
   finish?: { result: string };
+  /** Set when the answer had no usable action because it was cut off at the token limit. */
+  cut?: CutAnswer;
 }
 
 /** One step: query the model with a context that fits, then execute the one action it chose. */
@@ -34,15 +44,18 @@ export async function runStep(input: {
   const { limits } = config;
   const index = state.steps.length;
   const modelStart = Date.now();
-  const { response, sent } = await query(state, config, model, tools, wall.signal);
+  const { response, sent, maxTokens } = await query(state, config, model, tools, wall.signal);
   const modelMs = Date.now() - modelStart;
   countUsage(state, response, sent);
   const parsed = parseAction(response, config.format, tools);
+  // Cut off before the action was whole: the model's format was not at fault, and saying so is what helps it.
+  const cut: CutAnswer | undefined = !parsed.ok && response.finishReason === 'length'
+    ? { tokens: maxTokens, by: maxTokens < limits.maxNewTokens ? 'maxContextTokens' : 'maxNewTokens' } : undefined;
   const toolStart = Date.now();
   let observation: string;
   let finish: { result: string } | undefined;
   if (!parsed.ok) {
-    observation = `ERROR: ${parsed.error}`;
+    observation = `ERROR: ${cut ? cutObservation(cut) : parsed.error}`;
   } else {
     try {
       const result = await parsed.tool.run(parsed.args, context);
@@ -59,7 +72,20 @@ export async function runStep(input: {
     index, thought: parsed.thought, action: parsed.ok ? { tool: parsed.tool.spec.name, args: parsed.args } : null,
     observation, formatError: !parsed.ok, usage: response.usage, modelMs, toolMs,
   };
-  return { step, messages: turnMessages(response, config.format, observation), finish };
+  return { step, messages: turnMessages(response, config.format, observation), finish, ...(cut ? { cut } : {}) };
+}
+
+function cutObservation(cut: CutAnswer): string {
+  const limit = cut.by === 'maxNewTokens' ? `the most one answer may have (${settingNames('maxNewTokens')})` : 'all the room the context left for an answer';
+  return `The answer was cut off at ${cut.tokens} tokens, ${limit}, before its action was complete. `
+    + 'Write less before the action, and split a long edit or file into smaller ones.';
+}
+
+/** Why a rollout whose last unusable answer was cut off stops: the limit that cut it, and the setting that raises it. */
+export function cutLimitMessage(cut: CutAnswer, answers: number, limits: Limits): string {
+  const raise = cut.by === 'maxNewTokens' ? `raise ${settingNames('maxNewTokens')} to allow longer answers`
+    : `the context window (${limits.maxContextTokens} tokens) left no more for an answer; raise ${settingNames('maxContextTokens')} if the model's window is larger`;
+  return `Answer length limit reached: ${answers} answers in a row without a usable action, the last cut off at ${cut.tokens} tokens before its action was complete; ${raise}.`;
 }
 
 /** The text format's calls end at `</function>`: without the stop the model writes the observation itself. */
@@ -73,7 +99,7 @@ const OVERFLOW_RETRIES = 2;
  * limit and the context is condensed again. The issue is never condensed: when it alone does not fit,
  * the rollout ends with a limit outcome that says so.
  */
-async function query(state: LoopState, config: AgentConfig, model: Model, tools: readonly Tool[], signal: AbortSignal): Promise<{ response: ModelResponse; sent: Message[] }> {
+async function query(state: LoopState, config: AgentConfig, model: Model, tools: readonly Tool[], signal: AbortSignal): Promise<{ response: ModelResponse; sent: Message[]; maxTokens: number }> {
   const { limits } = config;
   for (let attempt = 0; ; attempt++) {
     const limit = Math.min(limits.maxContextTokens, state.serverContextTokens ?? Infinity);
@@ -82,14 +108,15 @@ async function query(state: LoopState, config: AgentConfig, model: Model, tools:
     const estimated = estimateTokens(sent, state.tokensPerChar);
     const server = state.serverContextTokens ? `; the server's context window is ${state.serverContextTokens} tokens` : '';
     if (estimated > budget) throw new LimitsExceeded(`Context limit reached (about ${estimated} of ${limit} tokens after condensing${server}).`);
+    const maxTokens = Math.min(limits.maxNewTokens, limit - estimated);
     try {
       const response = await model.complete({
         messages: sent,
         tools: config.format === 'tools' ? tools.map((t) => t.spec) : undefined,
-        sampling: { ...config.sampling, maxTokens: Math.min(limits.maxNewTokens, limit - estimated), ...(config.format === 'text' ? { stop: TEXT_STOP } : {}) },
+        sampling: { ...config.sampling, maxTokens, ...(config.format === 'text' ? { stop: TEXT_STOP } : {}) },
         signal,
       });
-      return { response: config.format === 'text' ? closeStoppedCall(response) : response, sent };
+      return { response: config.format === 'text' ? closeStoppedCall(response) : response, sent, maxTokens };
     } catch (error) {
       if (!(error instanceof ContextOverflowError)) throw error;
       if (attempt >= OVERFLOW_RETRIES) throw new LimitsExceeded(`Context limit reached: ${error.message}`);

@@ -160,6 +160,33 @@ describe('runAgent', () => {
     expect(observations[3].content).toMatch(/Unknown parameter command for execute_bash/);
   });
 
+  it.each<['text' | 'tools', ScriptedReply]>([
+    ['text', { content: 'I will write the whole file:\n<function=file_editor>\n<parameter=command>create</parameter>\n<parameter=path>pager/core.py</parameter>\n<parameter=file_text>def page_count(', finishReason: 'length' }],
+    ['tools', { toolCalls: [{ name: 'file_editor', arguments: '{"command": "create", "path": "pager/core.py", "file_text": "def page_count(' }], finishReason: 'length' }],
+  ])('says an answer cut off at the token limit was cut (%s format), and a rollout of such answers ends at that limit, not as a format error', async (format, cut) => {
+    const { base, server, trajectoryFile } = await setup([cut, cut, cut], { format, limits: { maxNewTokens: 64 } });
+    const result = await runAgent(base);
+    expect(result.exitReason).toBe('limits_exceeded');
+    expect(result.message).toBe('Answer length limit reached: 3 answers in a row without a usable action, the last cut off at 64 tokens before its action was complete; '
+      + 'raise --max-new-tokens or entropo.maxNewTokens to allow longer answers.');
+    expect(result.steps.map((s) => s.observation.split('\n')[0])).toEqual(Array(3).fill('ERROR: The answer was cut off at 64 tokens, the most one answer may have '
+      + '(--max-new-tokens or entropo.maxNewTokens), before its action was complete. Write less before the action, and split a long edit or file into smaller ones.'));
+    expect(server!.requests.map((r) => r.body.max_tokens)).toEqual([64, 64, 64]);
+    expect((await readTrajectory(trajectoryFile)).end).toMatchObject({ exitReason: 'limits_exceeded', message: result.message });
+  });
+
+  it('says so when what cut the answer was the room the context left, and names that setting', async () => {
+    const cut: ScriptedReply = { content: 'Thinking at length about page_count', finishReason: 'length' };
+    const { base, server } = await setup([cut, cut, cut], { limits: { maxContextTokens: 4096 } });
+    const result = await runAgent(base);
+    const sent = server!.requests.at(-1)!.body.max_tokens as number;
+    expect(sent).toBeLessThan(base.config.limits.maxNewTokens);
+    expect(result.exitReason).toBe('limits_exceeded');
+    expect(result.message).toBe(`Answer length limit reached: 3 answers in a row without a usable action, the last cut off at ${sent} tokens before its action was complete; `
+      + 'the context window (4096 tokens) left no more for an answer; raise --max-context-tokens or entropo.maxContextTokens if the model\'s window is larger.');
+    expect(result.steps[2].observation).toMatch(new RegExp(`^ERROR: The answer was cut off at ${sent} tokens, all the room the context left for an answer, before`));
+  });
+
   it('ends with a clear model error when the endpoint is dead', async () => {
     const { base, trajectoryFile } = await setup([], { baseUrl: 'http://127.0.0.1:9/v1' });
     const result = await runAgent(base);
