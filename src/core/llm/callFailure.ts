@@ -8,6 +8,7 @@ import { AgentError, ErrorReason } from '../errors.js';
 import { settingNames } from '../settings/resolveSettings.js';
 import type { CallGuard } from './callGuard.js';
 import { ContextOverflowError, parseContextOverflow } from './contextOverflow.js';
+import { LastingFailure } from './lastingFailure.js';
 import { serverWaitMs, type RetryState } from './retries.js';
 import { rootCause } from './serverFetch.js';
 
@@ -34,17 +35,18 @@ export function callFailure(error: unknown, call: FailedCall): AgentError {
   const described = describe(error, call);
   const message = call.scrub(described.message);
   if (message === described.message) return described;
-  return described instanceof ContextOverflowError ? new ContextOverflowError(message, described.contextTokens, described.promptTokens)
-    : new AgentError(described.reason, message);
+  if (described instanceof ContextOverflowError) return new ContextOverflowError(message, described.contextTokens, described.promptTokens);
+  return described instanceof LastingFailure ? new LastingFailure(described.reason, message) : new AgentError(described.reason, message);
 }
 
 function describe(error: unknown, call: FailedCall): AgentError {
   const { where, guard, retries } = call;
   const fail = (message: string) => new AgentError(ErrorReason.ModelUnavailable, message);
+  const lasting = (message: string) => new LastingFailure(ErrorReason.ModelUnavailable, message);
   if (call.signal?.aborted) return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
   // The deadline may end the retries of a server that refuses every connection: say that, not "slow".
   if (guard.timedOut && call.unreached) {
-    return fail(`Cannot reach the model server at ${where} (${call.unreached}; retried until the ${seconds(call.timeoutMs)} s request timeout); ${CHECK_SERVER}`);
+    return lasting(`Cannot reach the model server at ${where} (${call.unreached}; retried until the ${seconds(call.timeoutMs)} s request timeout); ${CHECK_SERVER}`);
   }
   // The deadline came while waiting to retry an error answer: the server did answer, with that.
   if (guard.timedOut && retries.waiting && retries.statusError) {
@@ -52,12 +54,12 @@ function describe(error: unknown, call: FailedCall): AgentError {
   }
   if (guard.timedOut || error instanceof APIConnectionTimeoutError) {
     const earlier = retries.statusError ? ` (earlier attempts were answered with HTTP ${retries.statusError.status})` : '';
-    return fail(`The model server at ${where} did not start answering within ${seconds(call.timeoutMs)} s${earlier}; check that it is running and not overloaded, or raise the request timeout.`);
+    return lasting(`The model server at ${where} did not start answering within ${seconds(call.timeoutMs)} s${earlier}; check that it is running and not overloaded, or raise the request timeout.`);
   }
   if (error instanceof AgentError) return error;
   if (error instanceof APIUserAbortError) return new AgentError(ErrorReason.Cancelled, 'model call cancelled');
   if (error instanceof APIConnectionError) {
-    return fail(`Cannot reach the model server at ${where} (${rootCause(error)}, ${attempts(retries.attempts)}); ${CHECK_SERVER}`);
+    return lasting(`Cannot reach the model server at ${where} (${rootCause(error)}, ${attempts(retries.attempts)}); ${CHECK_SERVER}`);
   }
   if (error instanceof APIError && error.status) return statusFailure(error, call, `after ${attempts(retries.attempts)}`);
   const text = error instanceof Error ? error.message : String(error);
@@ -85,7 +87,8 @@ function statusFailure(error: APIError, call: FailedCall, tries: string): AgentE
   }
   const hint = status === 401 || status === 403 ? ' Check the API key.'
     : status === 404 ? ` Check the model name "${call.model}" and the base URL.` : '';
-  return new AgentError(ErrorReason.ModelRejected, `The model server at ${where} rejected the request with HTTP ${status}: ${said}${hint}`);
+  const message = `The model server at ${where} rejected the request with HTTP ${status}: ${said}${hint}`;
+  return hint ? new LastingFailure(ErrorReason.ModelRejected, message) : new AgentError(ErrorReason.ModelRejected, message);
 }
 
 // The wait the server asked for (Retry-After), when it is worth saying: a second or more, or more than the deadline allowed.

@@ -11,6 +11,7 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { callFailure, seconds } from './callFailure.js';
 import { CallGuard } from './callGuard.js';
+import { LastingFailure } from './lastingFailure.js';
 import type { Message, Model, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../types.js';
 import { costUsd, estimateTokens, type Pricing } from './pricing.js';
 import { isHttpUrl } from '../settings/settingKinds.js';
@@ -280,7 +281,7 @@ export class OpenAiModel implements Model {
   private throwIfForeign(guard: CallGuard, request: string, expected: string): void {
     const page = this.server.foreignSince(guard.began);
     if (!page) return;
-    throw new AgentError(ErrorReason.ModelUnavailable, `The server at ${this.where} answered ${request} with ${page.contentType}, not ${expected}`
+    throw new LastingFailure(ErrorReason.ModelUnavailable, `The server at ${this.where} answered ${request} with ${page.contentType}, not ${expected}`
       + `${page.start ? ` (it begins "${page.start}")` : ''}: check that the base URL is the OpenAI-compatible API (it usually ends in /v1).`);
   }
 

@@ -83,21 +83,38 @@ export function isDroppedConnection(error: unknown): boolean {
   return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }
 
+/** How long the question may take: a server that does not answer it in time is `other`. */
+const DETECT_TIMEOUT_MS = 5_000;
+
 /**
- * Asks `baseUrl/models`; a server that does not answer it is `other`. A connection the server dropped as it
- * was reused is asked once more, so that a keep-alive race never changes the sampling parameters' spelling.
+ * Asks `baseUrl/models`; a server that does not answer it within 5 s, or before `signal` fires, is `other`.
+ * A connection the server dropped as it was reused is asked once more, so that a keep-alive race never
+ * changes the sampling parameters' spelling.
  */
 export async function detectServer(baseUrl: string, apiKey?: string, signal?: AbortSignal): Promise<ServerKind> {
-  const wait = signal ?? AbortSignal.timeout(5_000);
-  const ask = () => fetch(`${baseUrl.replace(/\/$/, '')}/models`, { headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {}, signal: wait });
+  const controller = new AbortController();
+  // A timer of its own, and a race against it: a fetch that a silent server holds can miss a forwarded abort.
+  const timer = setTimeout(() => controller.abort(), DETECT_TIMEOUT_MS);
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) controller.abort();
+  const gaveUp = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(new Error('no answer')), { once: true });
+  });
+  const ask = () => fetch(`${baseUrl.replace(/\/$/, '')}/models`, { headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {}, signal: controller.signal });
   try {
-    const response = await ask().catch((error: unknown) => {
+    const response = await Promise.race([ask().catch((error: unknown) => {
       if (isDroppedConnection(error)) return ask();
       throw error;
-    });
+    }), gaveUp]);
     if (!response.ok) return 'other';
-    return classifyServer(await response.json(), response.headers);
+    return classifyServer(await Promise.race([response.json(), gaveUp]), response.headers);
   } catch {
     return 'other';
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    gaveUp.catch(() => undefined);
+    controller.abort();
   }
 }

@@ -86,7 +86,7 @@ export function verifierNotes(candidates: readonly { signals: CandidateSignals['
     if (values.length === 0 || values.some((v) => v?.status !== 'unavailable')) continue;
     const reasons = new Set(values.map((v) => (v?.status === 'unavailable' ? v.reason : '')));
     const [reason] = reasons;
-    if (reasons.size === 1 && !/^no (judge|local verifier) configured$|^not run: /.test(reason)) notes.push(`${label} scored no candidate: ${reason}.`);
+    if (reasons.size === 1 && !/^no (judge|local verifier) configured$|^not run: /.test(reason)) notes.push(`${label} scored no candidate: ${reason.replace(/\.$/, '')}.`);
   }
   return notes;
 }

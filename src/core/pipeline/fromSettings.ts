@@ -116,15 +116,16 @@ export function verifierFactory(s: Settings, ctx: VerifierContext): (issue: Veri
 
 /**
  * The judge's client: its own endpoint and model, else the agent's endpoint (priced like the rollouts, so
- * that its calls count in the cost); none where there is no endpoint to ask.
+ * that its calls count in the cost); none where there is no endpoint to ask. Either way a call waits as
+ * long as the agent's would (the request timeout).
  */
 function judgeModelFrom(s: Settings, ctx: VerifierContext): OpenAiModel | undefined {
   const own = s.judgeEndpoint.trim();
   if (!own && !ctx.agentEndpoint) return undefined;
   const model = s.judgeModel.trim() || s.model.trim();
   if (!model) throw new AgentError(ErrorReason.Config, `The judge needs a model: set ${settingNames('judgeModel')}.`);
+  const requestTimeoutMs = Math.round(s.requestTimeoutSeconds * 1000);
   return own
-    ? new OpenAiModel({ baseUrl: own, model, apiKey: ctx.apiKey })
-    : new OpenAiModel({ baseUrl: ctx.agentEndpoint!.baseUrl, model, apiKey: ctx.apiKey, pricing: ctx.agentEndpoint!.pricing,
-      requestTimeoutMs: ctx.agentEndpoint!.requestTimeoutMs });
+    ? new OpenAiModel({ baseUrl: own, model, apiKey: ctx.apiKey, requestTimeoutMs })
+    : new OpenAiModel({ baseUrl: ctx.agentEndpoint!.baseUrl, model, apiKey: ctx.apiKey, pricing: ctx.agentEndpoint!.pricing, requestTimeoutMs });
 }

@@ -86,7 +86,7 @@ export const VERIFY_SETTINGS = {
   }),
   judge: boolean({
     default: true, key: 'verifier.judge',
-    doc: 'Ask an LLM judge for P(YES) per candidate: the judge endpoint and model below, else the agent\'s own (one more call per candidate, counted in the cost); an endpoint that returns no logprobs is asked once, and the run says so.',
+    doc: 'Ask an LLM judge for P(YES) per candidate: the judge endpoint and model below, else the agent\'s own (one more call per candidate, counted in the cost); an endpoint that returns no logprobs, or fails in a way that repeats (unreachable, a refused key, an unknown model, no answer within the request timeout), is asked no more, and the run says so.',
   }),
   judgeEndpoint: text({
     default: '', key: 'verifier.judgeEndpoint', flag: 'judge-url', placeholder: 'URL', cliEnables: 'judge', url: true,

@@ -1,6 +1,7 @@
 import { mapLimited } from '../concurrency.js';
 import { isAbort } from '../errors.js';
 import { ContextOverflowError } from '../llm/contextOverflow.js';
+import { LastingFailure } from '../llm/lastingFailure.js';
 import type { JudgeResponse, OpenAiModel, TokenLogprob } from '../llm/openAiModel.js';
 import type { Message, Usage } from '../types.js';
 import { addUsage, zeroUsage } from '../usage.js';
@@ -37,25 +38,32 @@ export async function judgeSignals(candidates: readonly VerifiableCandidate[], o
   const asked = candidates.filter((c) => c.patch.trim() !== '');
   for (const c of candidates) if (c.patch.trim() === '') values.set(c.id, unavailable('empty patch'));
   if (asked.length === 0) return values;
-  // One candidate first: an endpoint that returns no logprobs at all is not asked again for the others.
+  // One candidate first, and no more asked once an answer shows that every other would end the same: the
+  // endpoint returns no logprobs, or it failed in a way that repeats (no server, a refused key, no answer in
+  // time). The rest get that value, with its reason.
   const [first, ...rest] = asked;
   const probe = await judgeCandidate(first, options);
   values.set(first.id, probe.value);
-  const judged = probe.noLogprobs ? rest.map((c) => [c.id, probe.value] as const)
-    : await mapLimited(rest, options.concurrency ?? 4, async (c) => [c.id, (await judgeCandidate(c, options)).value] as const);
+  let final = probe.final ? probe.value : undefined;
+  const judged = await mapLimited(rest, options.concurrency ?? 4, async (c) => {
+    if (final) return [c.id, final] as const;
+    const judgement = await judgeCandidate(c, options);
+    if (judgement.final) final ??= judgement.value;
+    return [c.id, judgement.value] as const;
+  });
   for (const [id, value] of judged) values.set(id, value);
   return new Map(candidates.map((c) => [c.id, values.get(c.id)!]));
 }
 
-// One candidate's verdict, and whether the endpoint sent no logprobs at all; a failed call is unavailable.
-async function judgeCandidate(candidate: VerifiableCandidate, options: JudgeSignalOptions): Promise<{ value: SignalValue; noLogprobs: boolean }> {
+// One candidate's verdict, and whether every later call would end the same; a failed call is unavailable.
+async function judgeCandidate(candidate: VerifiableCandidate, options: JudgeSignalOptions): Promise<{ value: SignalValue; final: boolean }> {
   try {
     const response = await judgeOne(options, candidate.messages, candidate.patch);
     options.onUsage?.(response.usage);
-    return { value: verdict(response.logprobs, response.content, response.prefilled), noLogprobs: response.logprobs.length === 0 };
+    return { value: verdict(response.logprobs, response.content, response.prefilled), final: response.logprobs.length === 0 };
   } catch (error) {
     if (isAbort(error)) throw error;
-    return { value: unavailable(`judge failed: ${error instanceof Error ? error.message : String(error)}`), noLogprobs: false };
+    return { value: unavailable(`judge failed: ${error instanceof Error ? error.message : String(error)}`), final: error instanceof LastingFailure };
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchOutcome } from '../../../src/core/pipeline/batchOutcome.js';
+import { batchOutcome, verifierNotes } from '../../../src/core/pipeline/batchOutcome.js';
 import type { Candidate } from '../../../src/core/sampling/batchTypes.js';
 import type { Ranking } from '../../../src/core/verify/signalTypes.js';
 
@@ -38,5 +38,15 @@ describe('batchOutcome', () => {
     expect(outcome.kind).toBe('no_fit_candidate');
     expect(outcome.summary).toBe(`none of the 2 candidates is worth applying: r0 breaks tests (breaks 5 of 5 passing tests); r1 failed (${http500})`);
     expect(outcome.unfit.map((u) => u.reason)).toEqual(['breaks_tests', 'failed']);
+  });
+});
+
+describe('verifierNotes', () => {
+  it('says once that the judge scored no candidate, with the reason they share as one sentence', () => {
+    const dead = { status: 'unavailable' as const, reason: 'judge failed: The model server at http://127.0.0.1:1/v1 did not start answering within 1 s; check that it is running and not overloaded, or raise the request timeout.' };
+    const notes = verifierNotes([{ signals: { judge: dead } }, { signals: { judge: dead } }, { signals: { judge: dead } }]);
+    expect(notes).toEqual([`The judge scored no candidate: ${dead.reason}`]);
+    expect(verifierNotes([{ signals: { judge: { status: 'unavailable', reason: 'the endpoint returned no logprobs (answer was "YES")' } } }]))
+      .toEqual(['The judge scored no candidate: the endpoint returned no logprobs (answer was "YES").']);
   });
 });

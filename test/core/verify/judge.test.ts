@@ -4,6 +4,7 @@ import { judgeSignals, judgeVerifier, VERDICT_PREFIX, verdict } from '../../../s
 import { JUDGE_SYSTEM, JUDGE_USER, judgeMessages } from '../../../src/core/verify/judgePrompt.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../helpers/tempRepo.js';
 import type { Message } from '../../../src/core/types.js';
@@ -25,6 +26,8 @@ function continued(top: { token: string; logprob: number }[]): ScriptedReply {
   const tok = (token: string) => ({ token, logprob: -0.01, top_logprobs: [{ token, logprob: -0.01 }] });
   return { content: `${top[0].token}</judgement>`, logprobs: [{ token: top[0].token, logprob: top[0].logprob, top_logprobs: top }, tok('</'), tok('judgement>')] };
 }
+
+const badRequest = { status: 400, body: { error: { message: 'this one request is malformed' } } };
 
 const patch = (tag: string) => `diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a = 1\n+a = 2  # ${tag}\n`;
 
@@ -120,6 +123,45 @@ describe('LLM judge', () => {
     expect(judge!.get('a')).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/^the endpoint returned no logprobs/) });
     expect(judge!.get('c')).toEqual({ status: 'unavailable', reason: 'empty patch' });
     expect(verifier.spent!()).toEqual({ promptTokens: 100, completionTokens: 4, costUsd: (100 * 1 + 4 * 2) / 1e6 });
+  });
+
+  it.each([
+    ['a refused key (401)', { failures: [badRequest, { status: 401, body: { error: { message: 'Incorrect API key provided.' } } }], responses: () => answer(-0.2, -2) },
+      /^judge failed: The model server at \S+ rejected the request with HTTP 401: Incorrect API key provided\. Check the API key\.$/],
+    ['an unknown model (404)', { failures: [badRequest, { status: 404, body: { error: { message: 'The model `judge` does not exist' } } }], responses: () => answer(-0.2, -2) },
+      /^judge failed: The model server at \S+ rejected the request with HTTP 404: The model `judge` does not exist\. Check the model name "judge" and the base URL\.$/],
+    ['no answer within the request timeout', { responses: [answer(-0.2, -2), { hang: true }, answer(-0.2, -2), answer(-0.2, -2), answer(-0.2, -2)] },
+      /^judge failed: The model server at \S+ did not start answering within 0\.5 s; /],
+  ])('asks no more once a call fails in a way that repeats, %s: the candidates not yet asked get that reason', async (_what, script, reason) => {
+    server = await startOpenAiServer(script);
+    const model = new OpenAiModel({ baseUrl: server.url, model: 'judge', requestTimeoutMs: 500 });
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const scores = await judgeSignals(ids.map((id) => ({ id, patch: patch(id) })), { model, issue: 'bug', concurrency: 1 });
+    // The first failure (a 400 about one request) or answer says nothing of the others; the second does.
+    expect(server.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(2);
+    expect(scores.get('a')).not.toEqual(scores.get('b'));
+    expect(scores.get('b')).toEqual({ status: 'unavailable', reason: expect.stringMatching(reason) });
+    for (const id of ['c', 'd', 'e']) expect(scores.get(id)).toEqual(scores.get('b'));
+  });
+
+  it('asks no more once no connection reaches the server', async () => {
+    let connections = 0;
+    const closing = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(closing.address() as AddressInfo).port}/v1`;
+      const model = new OpenAiModel({ baseUrl: url, model: 'judge', server: 'other', maxRetries: 0 });
+      const scores = await judgeSignals(['a', 'b', 'c'].map((id) => ({ id, patch: patch(id) })), { model, issue: 'bug' });
+      expect(connections).toBe(1);
+      expect(scores.get('a')).toEqual({ status: 'unavailable', reason: expect.stringMatching(/^judge failed: Cannot reach the model server at /) });
+      expect(scores.get('b')).toEqual(scores.get('a'));
+      expect(scores.get('c')).toEqual(scores.get('a'));
+    } finally {
+      await new Promise((resolve) => closing.close(resolve));
+    }
   });
 
   it('clips the longest observations to fit and keeps the issue and the patch', () => {
