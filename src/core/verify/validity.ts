@@ -60,11 +60,13 @@ export function validitySignal(candidate: VerifiableCandidate, applies?: true | 
  */
 export function escapingSymlinks(patch: string): { path: string; target: string }[] {
   const links = new Map<string, string>();
-  for (const section of patch.split(/^diff --git /m).slice(1)) {
-    if (!/^(new file mode|new mode) 120000$|^index [0-9a-f]+\.\.[0-9a-f]+ 120000$/m.test(section)) continue;
-    const file = /^\+\+\+ b\/(.+)$/m.exec(section)?.[1];
-    const target = /^@@[^\n]*\n(?:[-\\].*\n)*\+(.*)$/m.exec(section)?.[1];
-    if (file !== undefined && target !== undefined) links.set(file, target);
+  for (const file of parsePatch(patch)) {
+    const isLink = file.header.some((line) => /^(new file mode|new mode) 120000$|^index [0-9a-f]+\.\.[0-9a-f]+ 120000$/.test(line));
+    if (!isLink || file.newPath === null) continue;
+    // A link's content is its target, on the hunk's one added line; git quotes no content.
+    const target = file.body.find((line) => line.startsWith('+') && !line.startsWith('+++'))?.slice(1);
+    // A link the patch gives no readable target is refused, not trusted.
+    links.set(file.newPath, target ?? '/');
   }
   return [...links].filter(([path]) => leavesRepository(path, links)).map(([path, target]) => ({ path, target }));
 }

@@ -44,7 +44,9 @@ describe('symbolic links in a patch', () => {
       git(repo.dir, 'init', '-q');
       git(repo.dir, 'add', '-A');
       git(repo.dir, 'commit', '-q', '-m', 'base');
-      const links: Record<string, string> = { q: '.', p: 'q/..', 'sub/deep': '../p/etc', fine: 'sub/../a.py', here: 'q/q/a.py', loop1: 'loop2', loop2: 'loop1' };
+      // Names git quotes in a patch (`+++ "b/caf\303\251"`) are read as any other.
+      const links: Record<string, string> = { q: '.', p: 'q/..', 'sub/deep': '../p/etc', fine: 'sub/../a.py', here: 'q/q/a.py', loop1: 'loop2', loop2: 'loop1',
+        'café': '/etc', 'tab\tname': '../..' };
       for (const [link, target] of Object.entries(links)) symlinkSync(target, path.join(repo.dir, link));
       rmSync(path.join(repo.dir, 'old'));
       symlinkSync('/etc', path.join(repo.dir, 'old'));
@@ -52,7 +54,7 @@ describe('symbolic links in a patch', () => {
       git(repo.dir, 'add', '-A');
       const patch = git(repo.dir, 'diff', '--cached', '--binary');
       const escapes = escapingSymlinks(patch);
-      expect(escapes.map((l) => `${l.path} -> ${l.target}`).sort()).toEqual(['loop1 -> loop2', 'loop2 -> loop1', 'old -> /etc', 'p -> q/..', 'sub/deep -> ../p/etc']);
+      expect(escapes.map((l) => `${l.path} -> ${l.target}`).sort()).toEqual(['café -> /etc', 'loop1 -> loop2', 'loop2 -> loop1', 'old -> /etc', 'p -> q/..', 'sub/deep -> ../p/etc', 'tab\tname -> ../..']);
       expect(validitySignal({ id: 'a', patch })).toMatchObject({ score: 0, detail: expect.stringMatching(/^adds symbolic links that point outside the repository: /) });
     } finally {
       repo.cleanup();
