@@ -100,11 +100,13 @@ describe('sandboxEnv', () => {
   });
 
   it('drops credentials by what they look like, whatever the variable is called', () => {
-    const kept = { PATH: '/usr/bin', PWD: '/work/app', NODE_ENV: 'test', HOMEPAGE: 'https://example.com/a@b', PROXY: 'http://proxy:3128', DSNAME: 'x' };
+    const kept = { PATH: '/opt/sk-learn-models-2024-01-01-abcdef/bin:/usr/bin', PWD: '/work/app', NODE_ENV: 'test', HOMEPAGE: 'https://example.com/a@b',
+      PROXY: 'http://proxy:3128', DSNAME: 'x', MODELS: '/srv/sk-image-classifier-experiments-v2', LOWER: 'akiaiosfodnn7example', NOTE: 'task-sk-0123456789abcdefghij' };
     const env = sandboxEnv({
       ...kept, DATABASE_URL: 'postgres://app:hunter2@db.internal/app', SENTRY_DSN: 'https://abc@o1.ingest.sentry.io/1', MYSQL_PWD: 'hunter2',
       DEPLOY: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n', GH: 'ghp_0123456789abcdefghijABCDEFGHIJ0123', AWS: 'AKIAIOSFODNN7EXAMPLE',
       STRIPE: 'sk_live_0123456789abcdefABCD', SLACK: 'xoxb-1234567890-abcdef', MODEL: 'sk-proj-0123456789abcdefghij',
+      BEARER: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
     });
     expect(Object.fromEntries(Object.entries(env).filter(([name]) => !['PAGER', 'GIT_PAGER', 'GIT_TERMINAL_PROMPT', 'GIT_EDITOR', 'TMPDIR', 'TMP', 'TEMP', 'XDG_CACHE_HOME'].includes(name))))
       .toEqual(kept);
