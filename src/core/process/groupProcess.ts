@@ -38,7 +38,8 @@ export interface GroupChild {
  */
 export function spawnGroup(file: string, args: string[], options: SpawnOptions = {}): GroupChild {
   const pipes = Math.max(3, options.pipes ?? 3);
-  const passed = options.passFd !== undefined && options.passFd.at >= pipes ? options.passFd : undefined;
+  const passed = options.passFd;
+  if (passed !== undefined && passed.at < pipes) throw new Error(`descriptor ${passed.at} is one of the child's ${pipes} pipes`);
   const stdio = Array.from({ length: passed ? passed.at + 1 : pipes },
     (_, fd) => (fd === passed?.at ? passed.fd : (fd === 0 && options.noStdin) || fd >= pipes ? 'ignore' : 'pipe')) as ('pipe' | 'ignore' | number)[];
   // detached: the child leads a new process group, so kill(-pid) reaches its grandchildren too.
