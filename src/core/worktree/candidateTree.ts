@@ -40,13 +40,13 @@ export async function readBlob(root: string, treeish: string, path: string, sign
 export type WorkingReader = (treeish: string, path: string) => Promise<string | undefined>;
 
 /**
- * Runs `body` with a reader of files as a checkout in `root` would write them: line endings and filter
+ * Runs `body` with a reader of `files` as a checkout in `root` would write them: line endings and filter
  * drivers applied as the repository's attributes and config say (`git cat-file --filters`), the drivers
  * contained where bubblewrap works (filterDrivers.ts), since the tree may hold a candidate's files. A patch
  * holds files in git's stored form; the working tree holds them converted.
  */
-export async function withWorkingReader<T>(root: string, body: (read: WorkingReader) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  return withContainedFilters(await treeSandbox(root), { cwd: root, signal }, (filters) => body(async (treeish, path) => {
+export async function withWorkingReader<T>(root: string, files: readonly string[], body: (read: WorkingReader) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return withContainedFilters(await treeSandbox(root, files), { cwd: root, signal }, (filters) => body(async (treeish, path) => {
     const result = await gitResult(['cat-file', '--filters', `${treeish}:${path}`], { cwd: root, signal, filters });
     return result.code === 0 ? result.stdout : undefined;
   }));
@@ -57,7 +57,7 @@ export async function withWorkingReader<T>(root: string, body: (read: WorkingRea
  * checkout would write it (missing counts); `snapshot` may be any commit or tree.
  */
 export async function changedSinceSnapshot(root: string, snapshot: string, files: readonly string[]): Promise<string[]> {
-  return withWorkingReader(root, async (read) => {
+  return withWorkingReader(root, files, async (read) => {
     const changed: string[] = [];
     for (const file of files) {
       const now = await readFile(join(root, file), 'utf8').catch(() => undefined);
@@ -102,7 +102,7 @@ export async function applyToWorkingTree(root: string, snapshotCommit: string, p
     throw new AgentError(ErrorReason.PatchDoesNotApply,
       `Not applied: ${changed.join(', ')} changed since the candidates were made. Commit or stash those changes, or run again.`);
   }
-  await applyPatch(root, patch, { filterSandbox: await treeSandbox(root), onWarning });
+  await applyPatch(root, patch, { filterSandbox: await treeSandbox(root, files), onWarning });
   return files;
 }
 
@@ -112,18 +112,18 @@ export async function applyToWorkingTree(root: string, snapshotCommit: string, p
  * overwritten. For patches a planned switch cannot write (a binary file, a file mode, a link).
  */
 export async function takeOutOfWorkingTree(root: string, patch: string, refused: (files: string[]) => AgentError, onWarning?: (message: string) => void): Promise<void> {
-  await applyPatch(root, patch, { reverse: true, refused, filterSandbox: await treeSandbox(root), onWarning });
+  await applyPatch(root, patch, { reverse: true, refused, filterSandbox: await treeSandbox(root, changedFiles(patch)), onWarning });
 }
 
 /**
  * Where the user's tree may hold a candidate's files, its filter drivers run contained. Where no sandbox
- * works, a driver other than Git LFS's own would run what the candidate may have put in the tree, on the
- * host: that is refused, before git runs anything.
+ * works, a driver other than Git LFS's own that git would run on `files` would run what the candidate may
+ * have put in the tree, on the host: that is refused, before git runs anything.
  */
-async function treeSandbox(root: string): Promise<HelperSandbox | undefined> {
+async function treeSandbox(root: string, files: readonly string[]): Promise<HelperSandbox | undefined> {
   const support = await detectSandbox();
   if (support.available && support.bwrapPath) return { bwrapPath: support.bwrapPath };
-  const drivers = await uncontainedDrivers({ cwd: root });
+  const drivers = await uncontainedDrivers({ cwd: root }, files);
   if (drivers.length === 0) return undefined;
   throw new AgentError(ErrorReason.Config, `Not done: the repository's git filter ${drivers.length === 1 ? 'driver' : 'drivers'} `
     + `${drivers.join(', ')} run as git writes and reads files, and a candidate may have changed what they run, `

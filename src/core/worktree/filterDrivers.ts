@@ -13,13 +13,13 @@
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { findProgram, pathDirs } from '../process/findProgram.js';
 import { shellQuote } from '../process/shellQuote.js';
 import { helperSandboxArgv, helperSandboxEnv, type HelperSandbox } from '../sandbox/helperSandbox.js';
 import { seccompRedirect } from '../sandbox/seccomp.js';
 import { isUnder } from '../sandbox/mountPlan.js';
-import { gitFailed, gitResult, type GitOptions } from './git.js';
+import { git, gitFailed, gitResult, type GitOptions } from './git.js';
 
 type DriverKind = 'clean' | 'smudge' | 'process';
 
@@ -75,10 +75,28 @@ export async function withContainedFilters<T>(sandbox: HelperSandbox | undefined
 
 /**
  * The drivers configured for the work tree at `opts.cwd` that run commands a candidate may have changed (every
- * one but Git LFS's own, see GIT_LFS), as `key (command)`: without a sandbox, none of them may run.
+ * one but Git LFS's own, see GIT_LFS), as `key (command)`: without a sandbox, none of them may run. Given the
+ * `files` git will convert, only the drivers their attributes name count, unless one of them is a
+ * `.gitattributes` (which may name any driver for any file).
  */
-export async function uncontainedDrivers(opts: GitOptions): Promise<string[]> {
-  return (await configuredDrivers(opts)).filter((d) => !GIT_LFS.test(d.command.trim())).map((d) => `${d.key} (\`${d.command}\`)`);
+export async function uncontainedDrivers(opts: GitOptions, files?: readonly string[]): Promise<string[]> {
+  let drivers = (await configuredDrivers(opts)).filter((d) => !GIT_LFS.test(d.command.trim()));
+  if (files !== undefined && drivers.length > 0 && !files.some((file) => basename(file) === '.gitattributes')) {
+    const used = await filtersNamed(opts, files);
+    drivers = drivers.filter((d) => used.has(DRIVER_KEY.exec(d.key)![1]));
+  }
+  return drivers.map((d) => `${d.key} (\`${d.command}\`)`);
+}
+
+/** The filter drivers that the attributes of `files` name (`filter=NAME`). */
+async function filtersNamed(opts: GitOptions, files: readonly string[]): Promise<Set<string>> {
+  if (files.length === 0) return new Set();
+  // With -z: path, attribute and value, each ended by a NUL.
+  const out = await git(['check-attr', '-z', '--stdin', 'filter'], { ...opts, filters: undefined, input: `${files.join('\0')}\0` });
+  const parts = out.split('\0');
+  const used = new Set<string>();
+  for (let i = 2; i < parts.length; i += 3) if (!['unspecified', 'unset', 'set'].includes(parts[i])) used.add(parts[i]);
+  return used;
 }
 
 /** The drivers git would use: the last value of each key (system, global, the repository's, the environment's), none switched off. */

@@ -40,7 +40,7 @@ export async function planSwitch(root: string, snapshotCommit: string, request: 
   const [removeTree, addTree] = await Promise.all([request.remove, request.add].map((patch) => (patch ? treeOf(root, snapshotCommit, patch, signal) : undefined)));
   const paths = [...new Set([...textPaths(request.remove ?? ''), ...textPaths(request.add ?? '')])];
   // Contents as they belong on disk: a file with CRLF line endings or a filter driver is not stored as it is written.
-  return withWorkingReader(root, (read) => Promise.all(paths.map(async (file) => {
+  return withWorkingReader(root, paths, (read) => Promise.all(paths.map(async (file) => {
     const inSnapshot = () => read(snapshotCommit, file);
     const fromApplied = removeTree !== undefined && touches(request.remove!, file);
     const expected = fromApplied ? await read(removeTree, file) : await inSnapshot();

@@ -59,16 +59,23 @@ describe('applying a candidate where no sandbox works', () => {
     expect(readFileSync(join(repo, 'tools/smudge.sh'), 'utf8')).toBe(SMUDGE);
   });
 
-  it('applies as before where the only driver is Git LFS\'s own, or none is configured', async () => {
+  it('applies as before where the only driver is Git LFS\'s own, none is configured, or none is named for the files it writes', async () => {
     const lfs = makeRepo({ 'app.py': 'x = 1\n' });
     sh(lfs, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
     sh(lfs, ['config', 'filter.lfs.process', 'git-lfs filter-process']);
     const plain = makeRepo({ 'app.py': 'x = 1\n' });
-    for (const repo of [lfs, plain]) {
+    // A driver configured for everything (nbstripout --global does so) that this repository's files never name.
+    const unused = makeRepo({ 'app.py': 'x = 1\n', '.gitattributes': '*.ipynb filter=strip\n' });
+    sh(unused, ['config', 'filter.strip.clean', 'sh tools/strip.sh']);
+    for (const repo of [lfs, plain, unused]) {
       const patch = patchOf(repo, { 'app.py': 'x = 2\n' });
       expect(await applyToWorkingTree(repo, sh(repo, ['rev-parse', 'HEAD']).trim(), patch)).toEqual(['app.py']);
       expect(readFileSync(join(repo, 'app.py'), 'utf8')).toBe('x = 2\n');
     }
+    // A patch that changes the attributes may name any driver for any file: refused.
+    const attributes = patchOf(unused, { '.gitattributes': '*.py filter=strip\n', 'app.py': 'x = 3\n' });
+    sh(unused, ['checkout', '-q', '--', 'app.py']);
+    await expect(applyToWorkingTree(unused, sh(unused, ['rev-parse', 'HEAD']).trim(), attributes)).rejects.toThrow(/^Not done: the repository's git filter driver filter\.strip\.clean/);
   });
 });
 
