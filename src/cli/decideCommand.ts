@@ -14,6 +14,7 @@ import { defaultStoreDir } from '../core/store/storeLocation.js';
 import type { DecisionKind, DecisionRecord, TaskStatus } from '../core/store/storeTypes.js';
 import type { ExitReason } from '../core/types.js';
 import { committedAsCandidate, holdsCandidate, takenBack } from '../core/worktree/candidateTree.js';
+import { changedFiles } from '../core/worktree/patch.js';
 import { locateRepository } from '../core/worktree/snapshot.js';
 import { planSwitchOrGitApply, switchWithGitApply, writeSwitch, type SwitchRequest } from '../core/worktree/treeSwitch.js';
 import { EXIT } from './exitCodes.js';
@@ -63,7 +64,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
   if (!flags) return 0;
   const ids = flags._ as string[];
   if (ids.length !== 1) throw new UsageError('Give the one candidate to apply, e.g. `entropo apply r1`.');
-  const decided = await load(flags);
+  const decided = await load(flags, ids);
   const id = candidate(decided, ids[0]).id;
   const patch = candidate(decided, id).patch;
   if (patch.trim() === '') throw new UsageError(`${id} changes nothing: there is nothing to apply.`);
@@ -89,7 +90,7 @@ export async function rejectCommand(argv: string[]): Promise<number> {
   if (!flags) return 0;
   const ids = flags._ as string[];
   if (ids.length === 0) throw new UsageError('Give the candidates to reject, e.g. `entropo reject r0 r2`.');
-  const decided = await load(flags);
+  const decided = await load(flags, ids);
   for (const given of ids) {
     const c = candidate(decided, given);
     const why = untrainableRun(decided.run.status) ?? untrainableExit(c);
@@ -112,7 +113,7 @@ export async function rejectCommand(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-async function load(flags: Record<string, unknown>): Promise<Decided> {
+async function load(flags: Record<string, unknown>, named: readonly string[]): Promise<Decided> {
   const dir = typeof flags.run === 'string' ? path.resolve(flags.run) : await latestRun();
   const file = path.join(dir, 'result.json');
   if (!existsSync(file)) throw new UsageError(`--run ${dir} holds no result.json: give the --out folder of an \`entropo run\`.`);
@@ -131,7 +132,7 @@ async function load(flags: Record<string, unknown>): Promise<Decided> {
   const decided: Decided = { run, dir, store, applied: [...(latest ?? [])].find(([, decision]) => decision === 'applied')?.[0] };
   await settle(decided);
   if (decided.applied === undefined) {
-    decided.applied = await heldCandidate(run);
+    decided.applied = await heldCandidate(run, named);
     decided.appliedByHand = decided.applied !== undefined;
   }
   return decided;
@@ -139,13 +140,19 @@ async function load(flags: Record<string, unknown>): Promise<Decided> {
 
 // The candidate whose change the working tree holds, uncommitted, when the store names none: applied with
 // `git apply` (as the run's report suggests), or with recording off, so that Replace and Reject still take it
-// out. A committed one is the user's history, never taken out.
-async function heldCandidate(run: SavedRun): Promise<string | undefined> {
+// out. A committed one is the user's history, never taken out. Of several, the one that covers the most files
+// (another may hold a part of it), and of equals the one the command names (twins: the same change).
+async function heldCandidate(run: SavedRun, named: readonly string[]): Promise<string | undefined> {
   const { root, commit } = run.batch.snapshot;
+  const held: { id: string; files: number }[] = [];
   for (const c of run.candidates) {
-    if (c.patch.trim() !== '' && await holdsCandidate(root, commit, c.patch) && !(await committedAsCandidate(root, commit, c.patch))) return c.id;
+    if (c.patch.trim() !== '' && await holdsCandidate(root, commit, c.patch) && !(await committedAsCandidate(root, commit, c.patch))) {
+      held.push({ id: c.id, files: changedFiles(c.patch).length });
+    }
   }
-  return undefined;
+  const most = Math.max(0, ...held.map((h) => h.files));
+  const widest = held.filter((h) => h.files === most);
+  return (widest.find((h) => named.includes(h.id)) ?? widest[0])?.id;
 }
 
 // What became of the applied candidate since it was applied, recorded as the panel's watcher records it: a
