@@ -218,10 +218,21 @@ for source in BLOCKS[:-1]:
             run(earlier, False)
         except BaseException:
             pass
+QUOTES = "'" + '"'
+
 def shows_raising(error):
+    # The exception's type as the traceback names it (a module path before it or not), and its message where
+    # the issue gives one: the start of it, since an issue may cut a long one.
     for text in COMPARE["shown"]:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if lines and lines[-1].split(":")[0].split(".")[-1] == type(error).__name__:
+        if not lines:
+            continue
+        kind, _, message = lines[-1].partition(":")
+        if kind.split(".")[-1] != type(error).__name__:
+            continue
+        message = message.strip()
+        said = str(error).strip().strip(QUOTES)
+        if not message or said.startswith(message.strip(QUOTES)):
             return True
     return False
 

@@ -151,12 +151,15 @@ describe('the issue\'s code as reproduction tests', () => {
     const guard = (error: string) => SHAPES.replace('return SIDES[kind] * size', `if size < 0:\n        raise ${error}("size must be positive")\n    return SIDES[kind] * size`);
     const { trees, candidates } = await treesFor(context, { 'shapes/__init__.py': SHAPES }, {
       fix: { 'shapes/__init__.py': guard('ValueError') }, other: { 'shapes/__init__.py': guard('TypeError') },
+      // The right type, but some other failure than the one the issue expects.
+      unrelated: { 'shapes/__init__.py': SHAPES.replace('return SIDES[kind] * size', 'return int("x" * -size)') },
     });
     const result = await reproductionSignal(trees, candidates, { issue, timeoutMs: 30_000, concurrency: 2 });
     expect(result.valid).toEqual(['issue code 1']);
-    const [fix, other] = ['fix', 'other'].map((id) => ok(result.values.get(id)));
-    expect([fix.score, other.score]).toEqual([1, 0]);
+    const [fix, other, unrelated] = ['fix', 'other', 'unrelated'].map((id) => ok(result.values.get(id)));
+    expect([fix.score, other.score, unrelated.score]).toEqual([1, 0, 0]);
     expect((other.data?.failed as { why: string }[]).map((f) => f.why)).toEqual(['exit 1: TypeError: size must be positive']);
+    expect((unrelated.data?.failed as { why: string }[]).map((f) => f.why)).toEqual(["exit 1: ValueError: invalid literal for int() with base 10: 'xx'"]);
   });
 
   it('finds the package of a src layout, for imports and for the names the issue never imports', async (context) => {
