@@ -124,20 +124,21 @@ function brokenTests(before: TestRun, after: TestRun): string[] {
 }
 
 /**
- * Tests whose name holds a number that changes from run to run (a timestamp, a random parameter: `test_x[4711]`)
- * are missing after the change under the old name and new under another. Names alike but for their numbers
- * are paired, old to new, where as many went as came; others stay unpaired.
+ * Tests whose name holds a number that changes from run to run (a timestamp, a random seed or port:
+ * `test_x[4711]`) are missing after the change under the old name and new under another. Names alike but for
+ * their numbers of four digits or more are paired, old to new, where as many went as came; others stay
+ * unpaired, so a candidate that replaces `test_issue_12` with `test_issue_34` has still removed a test.
  */
 function renamedByNumber(before: TestResults, after: TestResults): Map<string, string> {
   const byShape = (ids: string[]) => {
     const groups = new Map<string, string[]>();
     for (const id of ids) {
-      const shape = id.replace(/\d+/g, '#');
+      const shape = id.replace(/\d{4,}/g, '#');
       groups.set(shape, [...(groups.get(shape) ?? []), id]);
     }
     return groups;
   };
-  const gone = byShape([...before.keys()].filter((id) => !after.has(id) && /\d/.test(id)));
+  const gone = byShape([...before.keys()].filter((id) => !after.has(id) && /\d{4}/.test(id)));
   const fresh = byShape([...after.keys()].filter((id) => !before.has(id)));
   const pairs = new Map<string, string>();
   for (const [shape, old] of gone) {

@@ -296,11 +296,12 @@ describe('compare', () => {
   });
 
   it('follows a test renamed by a number in its name (a timestamp, a random parameter) instead of counting it broken', () => {
-    const before = run({ 'test_a.py::test_at[1701]': 'passed', 'test_a.py::test_seed[42]': 'passed', 'test_a.py::test_plain': 'passed' });
-    const same = compare(before, run({ 'test_a.py::test_at[1702]': 'passed', 'test_a.py::test_seed[97]': 'passed', 'test_a.py::test_plain': 'passed' }));
-    expect([same.status === 'ok' && same.score, same.status === 'ok' && same.detail]).toEqual([0, '3/3 tests that passed before still pass']);
-    // Renamed and now failing is broken, under the name it passed with; a test that is just gone is broken too.
-    const worse = compare(before, run({ 'test_a.py::test_at[1703]': 'failed', 'test_a.py::test_seed[5]': 'passed' }));
-    expect(worse).toMatchObject({ status: 'ok', score: -2, data: { broken: ['test_a.py::test_at[1701]', 'test_a.py::test_plain'], newFailing: [] } });
+    const before = run({ 'test_a.py::test_at[1701]': 'passed', 'test_a.py::test_seed[4242]': 'passed', 'test_a.py::test_plain': 'passed', 'test_a.py::test_issue_12': 'passed' });
+    const same = compare(before, run({ 'test_a.py::test_at[1702]': 'passed', 'test_a.py::test_seed[9797]': 'passed', 'test_a.py::test_plain': 'passed', 'test_a.py::test_issue_12': 'passed' }));
+    expect([same.status === 'ok' && same.score, same.status === 'ok' && same.detail]).toEqual([0, '4/4 tests that passed before still pass']);
+    // Renamed and now failing is broken, under the name it passed with; a test that is just gone is broken too,
+    // and so is one replaced by another whose short number differs: that is another test, not a rename.
+    const worse = compare(before, run({ 'test_a.py::test_at[1703]': 'failed', 'test_a.py::test_seed[5555]': 'passed', 'test_a.py::test_issue_34': 'passed' }));
+    expect(worse).toMatchObject({ status: 'ok', score: -3, data: { broken: ['test_a.py::test_at[1701]', 'test_a.py::test_issue_12', 'test_a.py::test_plain'], newFailing: [] } });
   });
 });
