@@ -105,8 +105,10 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   const filterSandbox = sandboxed ? { ...options.containment?.sandbox, bwrapPath: sandboxed } : undefined;
   let candidates: Candidate[];
   try {
-    // The agent tests in the environment the verifier ranks it in: the user's installed dependencies.
-    const deps = await installedDependencies(snap.root);
+    // The agent tests in the environment the verifier ranks it in: the user's installed dependencies, where
+    // the sandbox keeps them read-only. Uncontained, a `pip install` or `npm install` of the agent's would
+    // change the user's own environment through the link, for every rollout at once: then none are linked.
+    const deps = await installedDependencies(snap.root, sandboxed ? undefined : []);
     const linked = await Promise.all(batch.workspaces.map((ws) => linkDependencies(deps, ws.path)));
     candidates = await mapLimited(batch.workspaces, concurrency, (ws, k) => runRollout(options, { commit: snap.commit, filterSandbox, linked: linked[k] }, ws, k, guard, deps));
   } finally {

@@ -155,6 +155,8 @@ describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspac
 
   it('gives each rollout the user\'s installed dependencies, importing the workspace\'s own code, and leaves them out of its patch', async (context) => {
     needs(context);
+    const support = await detectSandbox();
+    if (!support.available) context.skip(`needs bubblewrap, without which no dependencies are linked: ${support.reason ?? 'no sandbox here'}`);
     const s = setup(cleanups);
     // The user's environment, made by hand and kept out of git, with the project installed editable into it.
     writeFileSync(path.join(s.repo, '.git', 'info', 'exclude'), '.venv/\n');
@@ -166,9 +168,8 @@ describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspac
       { content: '<function=execute_bash>\n<parameter=cmd>cd / && "$OLDPWD/.venv/bin/python" -c "import os, pager; print(\'from\', os.path.dirname(pager.__file__))"; cd "$OLDPWD" && echo "# note" >> pager/core.py</parameter>\n</function>' },
       { content: '<function=finish>\n<parameter=command>submit</parameter>\n</function>' },
     ]);
-    const support = await detectSandbox();
     const result = await runBatch({ ...(await options(s, kind)), samples: 2, model: () => script.fork(),
-      ...(support.available ? { containment: { mode: 'required' as const, sandbox: { network: 'off' as const } } } : {}) });
+      containment: { mode: 'required', sandbox: { network: 'off' } } });
     for (const c of result.candidates) {
       const seen = c.messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n');
       const from = /^from (\S+)$/m.exec(seen)?.[1];
