@@ -20,7 +20,7 @@ import { chooseIsolation, type IsolationMode } from '../worktree/isolation.js';
 import { changedFiles } from '../worktree/patch.js';
 import { snapshot } from '../worktree/snapshot.js';
 import type { IsolatedWorkspace } from '../worktree/workspaceTypes.js';
-import { installedDependencies, linkDependencies, type InstalledDependencies } from '../worktree/dependencyLinks.js';
+import { installedDependencies, linkDependencies, linkedFolders, type InstalledDependencies } from '../worktree/dependencyLinks.js';
 import { withImportPaths } from '../worktree/editableInstalls.js';
 import { createWorkspaces, removeWorkspaces, workspacePatch } from '../worktree/workspaces.js';
 import { pruneStale } from '../worktree/worktrees.js';
@@ -155,7 +155,7 @@ async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: Is
     const model = options.model(k);
     // The sandbox binds the workspace where its commands see it (inside an overlay's namespace), and starts there.
     // The linked dependencies stay readable where the sandbox's private /tmp would cover the user's checkout.
-    const expose = [...(options.containment?.sandbox.expose ?? []), ...deps.names.map((name) => path.join(deps.root, name))];
+    const expose = [...(options.containment?.sandbox.expose ?? []), ...linkedFolders(deps)];
     contained = !options.runner && options.containment
       ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [ws.inside], namespace: ws.namespace, expose } })
       : undefined;

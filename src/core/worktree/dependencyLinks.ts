@@ -21,31 +21,48 @@ export interface InstalledDependencies {
   names: string[];
   /** Folders (relative to a tree) its editable installs name, for the front of PYTHONPATH. */
   importPaths: string[];
+  /** The workspace packages its node_modules links to folders of the checkout: [entry, folder]. */
+  workspaces: [string, string][];
+  /** Their own node_modules (pnpm keeps each package's dependencies there), relative to the checkout. */
+  packageModules: string[];
 }
 
 /** The dependency folders `root` has among `names` (DEFAULT_DEPENDENCY_DIRS by default), read once for every tree. */
 export async function installedDependencies(root: string, names: readonly string[] = DEFAULT_DEPENDENCY_DIRS): Promise<InstalledDependencies> {
   const present = names.filter((name) => existsSync(join(root, name)));
-  return { root, names: present, importPaths: await editableImportPaths(root, present) };
+  const realRoot = await realpath(root).catch(() => root);
+  const workspaces = present.includes('node_modules') ? await workspaceLinks(realRoot, join(root, 'node_modules')) : [];
+  const packageModules = [...new Set(workspaces.map(([, folder]) => `${folder}/node_modules`))].filter((rel) => existsSync(join(root, rel)));
+  return { root, names: present, importPaths: await editableImportPaths(root, present), workspaces, packageModules };
+}
+
+/** Every folder of the user's that trees link to, as absolute paths: what a sandbox must let them read. */
+export function linkedFolders(deps: InstalledDependencies): string[] {
+  return [...deps.names, ...deps.packageModules].map((rel) => join(deps.root, rel));
 }
 
 /**
  * Links each of `deps.names` into `tree` where the tree has nothing of that name (a tracked folder stays
- * as it is); returns the names linked, which a patch of the tree must leave out.
+ * as it is), and each workspace package's own node_modules into the tree's copy of that package; returns
+ * what it linked, relative to the tree, which a patch of the tree must leave out.
  */
 export async function linkDependencies(deps: InstalledDependencies, tree: string): Promise<string[]> {
-  const realRoot = await realpath(deps.root).catch(() => deps.root);
   const linked: string[] = [];
   for (const name of deps.names) {
     const target = join(tree, name);
     if (existsSync(target)) continue;
-    const workspaces = name === 'node_modules' ? await workspaceLinks(realRoot, join(deps.root, name)) : [];
-    if (workspaces.length === 0) await symlink(join(deps.root, name), target, 'dir');
-    else await linkPackages(deps.root, tree, name, new Map(workspaces));
+    if (name !== 'node_modules' || deps.workspaces.length === 0) await symlink(join(deps.root, name), target, 'dir');
+    else await linkPackages(deps.root, tree, name, new Map(deps.workspaces));
     linked.push(name);
+  }
+  for (const rel of deps.packageModules) {
+    if (existsSync(join(tree, rel)) || !existsSync(dirname(join(tree, rel)))) continue;
+    await symlink(join(deps.root, rel), join(tree, rel), 'dir');
+    linked.push(rel);
   }
   return linked;
 }
+
 /**
  * The entries of `modules` (a node_modules folder, scoped packages one level down) that link to folders of
  * the user's checkout outside it: the packages of an npm, yarn or pnpm workspace (`node_modules/lib ->

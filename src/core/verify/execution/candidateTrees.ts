@@ -11,7 +11,7 @@ import { chooseIsolation } from '../../worktree/isolation.js';
 import { applyPatch } from '../../worktree/patch.js';
 import type { Snapshot } from '../../worktree/snapshot.js';
 import { createWorkspaces, removeWorkspaces } from '../../worktree/workspaces.js';
-import { installedDependencies, linkDependencies } from '../../worktree/dependencyLinks.js';
+import { installedDependencies, linkDependencies, linkedFolders } from '../../worktree/dependencyLinks.js';
 import type { VerifiableCandidate } from '../verifiable.js';
 
 /** Checkouts shared by the test-running signals of one verification; `dispose` removes them all. */
@@ -106,7 +106,7 @@ export async function prepareCandidateTrees(
     });
     return {
       baseline: batch.workspaces[0].path, byCandidate: new Map(applied), kind, namespace: batch.workspaces[0].namespace,
-      spaces, importPaths: deps.importPaths, dependencies: deps.names.map((name) => join(snap.root, name)), dispose,
+      spaces, importPaths: deps.importPaths, dependencies: linkedFolders(deps), dispose,
     };
   } catch (error) {
     await dispose();

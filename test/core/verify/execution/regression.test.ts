@@ -200,7 +200,7 @@ describe.concurrent('regressionSignal', () => {
   });
 
   it('tests a workspace package of a monorepo as the candidate changed it, not as installed in the user\'s node_modules', async (context) => {
-    const lib = 'exports.twice = (n) => n * 2;\n';
+    const lib = 'const dep = require("dep");\nexports.twice = (n) => dep.times(n, 2);\n';
     const util = 'exports.inc = (n) => n + 1;\n';
     const repo = repoOf(context, {
       '.gitignore': 'node_modules/\n',
@@ -215,10 +215,13 @@ describe.concurrent('regressionSignal', () => {
     mkdirSync(path.join(repo, 'node_modules', '@acme'), { recursive: true });
     symlinkSync('../packages/lib', path.join(repo, 'node_modules', 'lib'));
     symlinkSync('../../packages/util', path.join(repo, 'node_modules', '@acme', 'util'));
+    // pnpm keeps a workspace package's own dependencies in its own node_modules.
+    mkdirSync(path.join(repo, 'packages', 'lib', 'node_modules', 'dep'), { recursive: true });
+    writeFileSync(path.join(repo, 'packages', 'lib', 'node_modules', 'dep', 'index.js'), 'exports.times = (a, b) => a * b;\n');
     mkdirSync(path.join(repo, 'node_modules', 'padder'));
     writeFileSync(path.join(repo, 'node_modules', 'padder', 'index.js'), 'module.exports = (s, n) => s.padStart(n, "0");\n');
     const { trees, ids } = await setup(context, repo, {
-      A: patchOf(repo, { 'packages/lib/index.js': lib.replace('n * 2', 'n * 3') }),
+      A: patchOf(repo, { 'packages/lib/index.js': lib.replace('dep.times(n, 2)', 'dep.times(n, 3)') }),
       B: patchOf(repo, { 'packages/util/index.js': util.replace('n + 1', 'n - 1') }),
     });
     const result = await regressionSignal(trees, ids, { timeoutMs: 60_000 });
