@@ -102,7 +102,8 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   events?.emit({ type: 'worktrees_ready', paths: batch.workspaces.map((w) => w.path) });
   const guard = new BatchGuard(options.signal, options.budget);
   // Git runs the repository's filter drivers when it reads a patch out of a workspace the agent wrote in.
-  const filterSandbox = sandboxed ? { ...options.containment?.sandbox, bwrapPath: sandboxed } : undefined;
+  const filterSandbox = sandboxed
+    ? { ...options.containment?.sandbox, hiddenPaths: [...(options.containment?.sandbox.hiddenPaths ?? []), snap.root], bwrapPath: sandboxed } : undefined;
   let candidates: Candidate[];
   try {
     // The agent tests in the environment the verifier ranks it in: the user's installed dependencies, where
@@ -154,10 +155,13 @@ async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: Is
   try {
     const model = options.model(k);
     // The sandbox binds the workspace where its commands see it (inside an overlay's namespace), and starts there.
-    // The linked dependencies stay readable where the sandbox's private /tmp would cover the user's checkout.
-    const expose = [...(options.containment?.sandbox.expose ?? []), ...linkedFolders(deps)];
+    // The user's checkout is none of the agent's business (its ignored .env, its untracked notes): hidden,
+    // but for its git folder, which the workspace's git needs, and the dependencies linked in.
+    const sandbox = options.containment?.sandbox;
+    const hiddenPaths = [...(sandbox?.hiddenPaths ?? []), deps.root];
+    const expose = [...(sandbox?.expose ?? []), ...linkedFolders(deps)];
     contained = !options.runner && options.containment
-      ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [ws.inside], namespace: ws.namespace, expose } })
+      ? await createProcessRunner({ ...options.containment, sandbox: { ...sandbox, writable: [ws.inside], namespace: ws.namespace, hiddenPaths, expose } })
       : undefined;
     const run = await runAgent({
       model, config, issue: options.issue, id, trajectoryFile, signal: guard.signal, events: agentEvents,

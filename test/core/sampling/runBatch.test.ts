@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { resolveConfig } from '../../../src/core/agent/config.js';
@@ -179,6 +179,36 @@ describe.each<IsolationKind>(['overlay', 'worktree'])('runBatch with %s workspac
     }
     await releaseSnapshot(result.snapshot);
     await expectUntouched(s, kind);
+  });
+
+  it('hides the user\'s checkout from the rollouts but for its git folder and the dependencies linked in', async (context) => {
+    needs(context);
+    const support = await detectSandbox();
+    if (!support.available) context.skip(`needs bubblewrap: ${support.reason ?? 'no sandbox here'}`);
+    // Outside the temp folder, which the sandbox's private /tmp would hide anyway.
+    const root = mkdtempSync(path.join('/var/tmp', 'entropo-visible-'));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    cpSync(path.join(EXAMPLE_DIR, 'repo'), root, { recursive: true });
+    writeFileSync(path.join(root, '.gitignore'), '.env\nnode_modules/\n');
+    git(root, 'init', '-q', '-b', 'main');
+    git(root, 'add', '-A');
+    git(root, 'commit', '-q', '-m', 'initial');
+    writeFileSync(path.join(root, '.env'), 'DATABASE_PASSWORD=ENV-SECRET-MATERIAL\n');
+    mkdirSync(path.join(root, 'node_modules', 'padder'), { recursive: true });
+    writeFileSync(path.join(root, 'node_modules', 'padder', 'index.js'), 'module.exports = "PADDER-LOADED";\n');
+    const script = new ScriptedModel([
+      { content: `<function=execute_bash>\n<parameter=cmd>cat ${root}/.env; ls ${root}; node -e 'console.log(require("padder"))'; git log --oneline | wc -l</parameter>\n</function>` },
+      { content: '<function=finish>\n<parameter=command>submit</parameter>\n</function>' },
+    ]);
+    const work = tempDir();
+    cleanups.push(work.cleanup);
+    const result = await runBatch({ repoDir: root, issue: ISSUE, samples: 1, config: resolveConfig({ format: 'text' }), outDir: path.join(work.dir, 'out'),
+      worktreeBaseDir: path.join(work.dir, 'trees'), isolation: kind, model: () => script.fork(), containment: { mode: 'required', sandbox: { network: 'off' } } });
+    await releaseSnapshot(result.snapshot);
+    const seen = result.candidates[0].messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n');
+    expect(seen).not.toContain('ENV-SECRET-MATERIAL');
+    // Of the checkout only the linked dependencies show, and they load; git works (the snapshot over the commit).
+    expect(seen).toContain('[STDOUT]\nnode_modules\nPADDER-LOADED\n2\n');
   });
 
   it('contains each rollout: its commands write only in its own workspace', async (context) => {

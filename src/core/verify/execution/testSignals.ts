@@ -137,12 +137,14 @@ async function isolationFor(options: TestSignalsOptions, bwrapPath: string | und
  */
 async function containedRunner(policy: ContainmentPolicy, trees: CandidateTrees): Promise<ContainedRunner> {
   const expose = [...(policy.sandbox.expose ?? []), ...trees.dependencies];
+  // The user's checkout is hidden, but for its git folder and the dependencies linked into the trees.
+  const hiddenPaths = [...(policy.sandbox.hiddenPaths ?? []), trees.userRoot];
   const runners = new Map<string, Promise<ContainedRunner>>();
   const runnerOf = (tree: string): Promise<ContainedRunner> => {
     let runner = runners.get(tree);
     if (runner === undefined) {
       const space = trees.spaces.get(tree) as TreeSpace;
-      runner = createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: [space.inside, space.reportDir], namespace: trees.namespace, expose } });
+      runner = createProcessRunner({ ...policy, sandbox: { ...policy.sandbox, writable: [space.inside, space.reportDir], namespace: trees.namespace, expose, hiddenPaths } });
       runners.set(tree, runner);
     }
     return runner;
