@@ -1,5 +1,6 @@
 /** The git folders a worktree's git commands read, which may lie far outside the worktree. */
 import { readFileSync, statSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 /** Where the git data of one checkout lives. */
@@ -49,4 +50,44 @@ function readText(path: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** A file shown in the sandbox in place of another: `path` as the sandbox sees it, `copy` on the host. */
+export interface ReplacedFile {
+  path: string;
+  copy: string;
+}
+
+// Keys whose value is a credential, whatever the section: http.<url>.extraHeader (an Authorization header),
+// and the password or token that some tools keep in the repository's config.
+const CREDENTIAL_KEY = /^\s*(extraheader|password|token|accesstoken)\s*=/i;
+// The user information of a URL: `https://user:token@host/...`, `https://token@host/...`.
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+
+/** `text`, a git config file, without its credentials: credential keys dropped, URLs without their user part. */
+export function withoutCredentials(text: string): string {
+  return text.split('\n').filter((line) => !CREDENTIAL_KEY.test(line)).map((line) => line.replace(URL_USERINFO, '$1')).join('\n');
+}
+
+/**
+ * For each of `checkouts` (as the sandbox sees them; through `hostRoot` when they lie in an overlay's
+ * namespace) whose shared git folder's config holds credentials (a token in a remote's URL, an extraHeader),
+ * a copy without them, written into `dir`, to be shown in its place: the sandbox binds that folder read-only
+ * for the checkout's git, which must not hand the token to code from elsewhere.
+ */
+export async function gitConfigsWithoutCredentials(checkouts: readonly string[], dir: string, hostRoot?: string): Promise<ReplacedFile[]> {
+  const replaced: ReplacedFile[] = [];
+  for (const checkout of checkouts) {
+    const dirs = gitDirs(hostRoot ? hostRoot + checkout : checkout);
+    if (!dirs) continue;
+    const hostConfig = join(dirs.commonDir, 'config');
+    const path = hostRoot && hostConfig.startsWith(`${hostRoot}/`) ? hostConfig.slice(hostRoot.length) : hostConfig;
+    if (replaced.some((r) => r.path === path)) continue;
+    const text = await readFile(hostConfig, 'utf8').catch(() => undefined);
+    if (text === undefined || withoutCredentials(text) === text) continue;
+    const copy = join(dir, `gitconfig-${replaced.length}`);
+    await writeFile(copy, withoutCredentials(text), { mode: 0o444 });
+    replaced.push({ path, copy });
+  }
+  return replaced;
 }

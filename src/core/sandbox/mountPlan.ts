@@ -2,7 +2,7 @@
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { sep } from 'node:path';
-import { gitDirs } from './gitDirs.js';
+import { gitDirs, type ReplacedFile } from './gitDirs.js';
 import type { NetworkMode } from './sandboxTypes.js';
 import { seccompArgs } from './seccomp.js';
 
@@ -21,6 +21,8 @@ export interface MountInput {
   network: NetworkMode;
   /** Files shown read-only even under a hidden path (the Node binary that relays to the proxy). */
   expose: string[];
+  /** Files shown in place of others, after the git folders: a git config without its credentials. */
+  replaced?: ReplacedFile[];
   /** Host path of the allow-list proxy's socket, in `allowlist` mode. */
   proxySocket?: string;
   /** The home folder, which a temp-folder mask must never cover. */
@@ -70,6 +72,7 @@ export function bwrapArgs(input: MountInput): string[] {
   args.push(...maskArgs(outer, input.emptyFile));
   for (const path of writable) args.push('--bind', path, path);
   for (const path of git.binds.filter((g) => !isUnder(g, writable))) args.push('--ro-bind', path, path);
+  for (const { path, copy } of input.replaced ?? []) args.push('--ro-bind', copy, path);
   for (const { path } of existing([...git.readOnly, ...input.readOnly])) args.push('--ro-bind', path, path);
   args.push(...maskArgs(inner, input.emptyFile));
   for (const { path } of existing(input.expose)) args.push('--ro-bind', path, path);

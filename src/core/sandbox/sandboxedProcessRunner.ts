@@ -12,6 +12,7 @@ import { bwrapArgs, isUnder, PROXY_SOCKET_INSIDE } from './mountPlan.js';
 import { PreparedSandbox } from './preparedSandbox.js';
 import { PROXY_SOCKET_VAR, shimArgv } from './proxyShim.js';
 import { sandboxEnv } from './sandboxEnv.js';
+import { gitConfigsWithoutCredentials, type ReplacedFile } from './gitDirs.js';
 import { DEFAULT_LIMITS, type NetworkMode, type SandboxLimits, type SandboxOptions, type SandboxSupport } from './sandboxTypes.js';
 import { defaultHiddenPaths } from './secretPaths.js';
 
@@ -23,6 +24,8 @@ interface RunnerState {
   writable: string[];
   readOnly: string[];
   proxySocket?: string;
+  /** The git configs shown without their credentials. */
+  replaced: ReplacedFile[];
 }
 
 /**
@@ -190,7 +193,7 @@ export class SandboxedProcessRunner implements ProcessRunner {
       writable: state.writable, readOnly: state.readOnly, privateTmp: state.tmp, emptyFile: state.emptyFile, network: this.network,
       hidden: [...defaultHiddenPaths(this.home), ...(this.options.hiddenPaths ?? [])],
       expose: [...(this.network === 'allowlist' ? [process.execPath] : []), ...(this.options.expose ?? [])],
-      proxySocket: state.proxySocket, home: this.home, cwd,
+      proxySocket: state.proxySocket, home: this.home, cwd, replaced: state.replaced,
     });
   }
 
@@ -225,7 +228,8 @@ export class SandboxedProcessRunner implements ProcessRunner {
     const emptyFile = join(dir, 'empty');
     await writeFile(emptyFile, '', { mode: 0o444 });
     const readOnly = (this.options.readOnly ?? []).filter((path) => isUnder(path, this.options.writable) || isUnder(path, writable));
-    const state: RunnerState = { dir, tmp, emptyFile, writable, readOnly };
+    const replaced = await gitConfigsWithoutCredentials(writable, dir, this.options.namespace?.hostRoot);
+    const state: RunnerState = { dir, tmp, emptyFile, writable, readOnly, replaced };
     if (this.network === 'allowlist') {
       this.proxy = new AllowlistProxy(this.options.allowedHosts ?? []);
       state.proxySocket = join(dir, 'proxy.sock');

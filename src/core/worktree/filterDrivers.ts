@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { findProgram, pathDirs } from '../process/findProgram.js';
 import { shellQuote } from '../process/shellQuote.js';
+import { gitConfigsWithoutCredentials } from '../sandbox/gitDirs.js';
 import { helperSandboxArgv, helperSandboxEnv, type HelperSandbox } from '../sandbox/helperSandbox.js';
 import { seccompRedirect } from '../sandbox/seccomp.js';
 import { isUnder } from '../sandbox/mountPlan.js';
@@ -47,7 +48,7 @@ export async function withContainedFilters<T>(sandbox: HelperSandbox | undefined
     // The workspace as git, and so each driver, sees it: inside the overlay's namespace, given one.
     const hostRoot = opts.namespace?.hostRoot;
     const inside = hostRoot && opts.cwd.startsWith(`${hostRoot}/`) ? opts.cwd.slice(hostRoot.length) : opts.cwd;
-    const argv = helperSandboxArgv(sandbox, inside, hostRoot);
+    const argv = helperSandboxArgv(sandbox, inside, hostRoot, await gitConfigsWithoutCredentials([inside], scratch, hostRoot));
     const env = helperSandboxEnv(sandbox);
     const first = Number(process.env.GIT_CONFIG_COUNT ?? 0) || 0;
     const filters: Record<string, string> = { GIT_CONFIG_COUNT: String(first + drivers.length) };

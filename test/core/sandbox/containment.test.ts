@@ -103,6 +103,23 @@ describe.skipIf(!sandbox.available)('SandboxedProcessRunner: containment', () =>
     }
   });
 
+  it('shows the repository\'s git config without its credentials: no token of a remote\'s URL, no extraHeader', async () => {
+    const other = repoWithWorktree({ 'a.py': 'x = 1\n' });
+    git(other.repo, 'remote', 'add', 'origin', 'https://bot:ghp_REMOTE-SECRET-MATERIAL@example.com/org/app.git');
+    git(other.repo, 'config', 'http.https://example.com/.extraheader', 'AUTHORIZATION: basic HEADER-SECRET-MATERIAL');
+    const own = new SandboxedProcessRunner({ writable: [other.worktree], home }, await detectSandbox());
+    try {
+      const result = await own.shell(`git config --get remote.origin.url; cat ${other.repo}/.git/config; git log --oneline | wc -l`, { cwd: other.worktree, timeoutMs: 20_000 });
+      expect(result.stdout).not.toContain('SECRET-MATERIAL');
+      expect(result.stdout.split('\n')[0]).toBe('https://example.com/org/app.git');
+      expect(result.stdout.trim().split('\n').at(-1)).toBe('1');
+      // The user's own git still has them.
+      expect(git(other.repo, 'config', '--get', 'remote.origin.url')).toContain('REMOTE-SECRET-MATERIAL');
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it('gives each runner a private /tmp that lasts across its commands', async () => {
     const marker = `entropo-sbx-private-${process.pid}`;
     expect((await run(`mkdir -p /tmp/${marker} && echo kept > /tmp/${marker}/f && ls /tmp | grep -c entropo-sbx-elsewhere`)).stdout).toBe('0\n');
