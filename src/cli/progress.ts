@@ -1,3 +1,4 @@
+import { noActionLabel } from '../core/agent/runStep.js';
 import type { FixEvent } from '../core/pipeline/fixIssue.js';
 
 /** Renders batch events as one line each on a stream (stderr), with a done-count bar at each rollout's end. */
@@ -25,7 +26,7 @@ export function progressPrinter(stream: NodeJS.WritableStream): (event: FixEvent
         write(`entropo: snapshot ${event.commit.slice(0, 12)} of your working state (your files are not touched)`);
         break;
       case 'step': {
-        const action = event.step.action ? `${event.step.action.tool} ${summarize(event.step.action.args)}` : 'malformed action';
+        const action = event.step.action ? `${event.step.action.tool} ${summarize(event.step.action.args)}` : noActionLabel(event.step);
         write(`  [${event.runId}] step ${event.step.index + 1}: ${action}`);
         break;
       }

@@ -156,6 +156,8 @@ export interface Step {
   observation: string;
   /** True when the model output could not be parsed into exactly one action. */
   formatError: boolean;
+  /** True when that output had no whole action because it was cut off at the token limit (the limit's doing, not the format's). */
+  cut?: true;
   usage: Usage;
   modelMs: number;
   toolMs: number;

@@ -1,3 +1,4 @@
+import { noActionLabel } from '../core/agent/runStep.js';
 import type { FixEvent, FixReport } from '../core/pipeline/fixIssue.js';
 import { untrainableExit, untrainableRun } from '../core/store/decisions.js';
 import { sumUsage } from '../core/usage.js';
@@ -25,7 +26,7 @@ export function reviewEvent(review: ReviewState, event: FixEvent): void {
   if (event.type === 'rollout_start' && rollout) rollout.status = 'running';
   else if (event.type === 'step' && rollout) {
     rollout.steps = event.step.index + 1;
-    rollout.lastAction = event.step.action ? `${event.step.action.tool} ${String(event.step.action.args.command ?? event.step.action.args.cmd ?? event.step.action.args.search_term ?? '')}`.trim() : 'malformed action';
+    rollout.lastAction = event.step.action ? `${event.step.action.tool} ${String(event.step.action.args.command ?? event.step.action.args.cmd ?? event.step.action.args.search_term ?? '')}`.trim() : noActionLabel(event.step);
   } else if (event.type === 'rollout_end') {
     const r = review.rollouts.find((x) => x.id === event.candidate.id);
     if (r) Object.assign(r, { status: 'done', exitReason: event.candidate.exitReason, steps: event.candidate.steps });

@@ -1,3 +1,4 @@
+import { noActionLabel } from '../core/agent/runStep.js';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Emitter } from '../core/events.js';
@@ -40,7 +41,7 @@ export async function runFix(o: RunFixOptions): Promise<{ record: RunRecord; rep
     reviewEvent(review, event);
     if (event.type === 'rollout_start') workspaces[event.runId] = event.worktree;
     if (event.type === 'step') {
-      log.trace(`[${event.runId}] step ${event.step.index + 1}: ${event.step.action?.tool ?? 'malformed action'}`);
+      log.trace(`[${event.runId}] step ${event.step.index + 1}: ${event.step.action?.tool ?? noActionLabel(event.step)}`);
       // Streamed to the panel as it happens, the observation shortened: the whole one is in the trajectory file.
       const step = toStepView(event.step, workspaces[event.runId]);
       panel.post({ type: 'step', candidateId: event.runId, step: { ...step, observation: clip(step.observation, LIVE_OBSERVATION_CHARS) } });

@@ -1,4 +1,5 @@
 /** Trajectory steps as the panel draws them; plain data, no `vscode` import, so it is tested on plain Node. */
+import { noActionLabel } from '../core/agent/runStep.js';
 import type { Step } from '../core/types.js';
 import type { StepView } from '../protocol/messages.js';
 
@@ -10,7 +11,7 @@ import type { StepView } from '../protocol/messages.js';
 export function toStepView(step: Step, workspace?: string): StepView {
   const base = { index: step.index + 1, thought: step.thought, observation: step.observation };
   const action = step.action;
-  if (!action) return { ...base, kind: 'malformed', action: '(malformed action)' };
+  if (!action) return { ...base, kind: 'malformed', action: `(${noActionLabel(step)})` };
   const args = action.args;
   if (action.tool === 'execute_bash') {
     const command = String(args.cmd ?? args.command ?? '');

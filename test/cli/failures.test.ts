@@ -130,6 +130,9 @@ describe('entropo run against a failing model server', () => {
     expect(run.code).toBe(3);
     expect(run.lastLine).toMatch(/^entropo: no_fit_candidate: none of the 2 candidates is worth applying: r0 unfinished \(did not finish \(limits exceeded\): Answer length limit reached: 3 answers in a row without a usable action, the last cut off at 64 tokens .*--max-new-tokens.*\); r1 unfinished/);
     expect(run.lastLine).not.toContain('malformed');
+    // The progress lines, and the trajectory's steps that the panel shows, say the same.
+    expect(run.stderr).toMatch(/^ {2}\[r0\] step 1: answer cut off at the token limit$/m);
+    expect(run.stderr).not.toMatch(/step \d+: malformed action/);
     expect(run.saved.outcome.unfit.map((u) => u.reason)).toEqual(['unfinished', 'unfinished']);
     expectNothingRecommended(run);
   });

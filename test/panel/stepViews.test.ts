@@ -19,6 +19,8 @@ describe('trajectory steps in the panel', () => {
       .toMatchObject({ kind: 'shell', action: '$ pytest -q ...', command: 'pytest -q\necho done', exit: '2' });
     expect(toStepView(step({ tool: 'execute_bash', args: { cmd: 'sleep 999' } }, 'The command timed out after 90 s and was killed')).exit).toBe('timed out');
     expect(toStepView(step(null))).toMatchObject({ kind: 'malformed', action: '(malformed action)' });
+    // An answer the token limit cut before its action was whole is named as such, not as the model's mistake.
+    expect(toStepView({ ...step(null), cut: true })).toMatchObject({ kind: 'malformed', action: '(answer cut off at the token limit)' });
     expect(toStepView(step({ tool: 'search', args: { search_term: 'page_count' } }))).toMatchObject({ kind: 'other', action: 'search page_count' });
   });
 });

@@ -70,7 +70,7 @@ export async function runStep(input: {
   if (!finish) observation += `\nSteps remaining: ${limits.maxSteps - index - 1}`;
   const step: Step = {
     index, thought: parsed.thought, action: parsed.ok ? { tool: parsed.tool.spec.name, args: parsed.args } : null,
-    observation, formatError: !parsed.ok, usage: response.usage, modelMs, toolMs,
+    observation, formatError: !parsed.ok, ...(cut ? { cut: true as const } : {}), usage: response.usage, modelMs, toolMs,
   };
   return { step, messages: turnMessages(response, config.format, observation), finish, ...(cut ? { cut } : {}) };
 }
@@ -79,6 +79,11 @@ function cutObservation(cut: CutAnswer): string {
   const limit = cut.by === 'maxNewTokens' ? `the most one answer may have (${settingNames('maxNewTokens')})` : 'all the room the context left for an answer';
   return `The answer was cut off at ${cut.tokens} tokens, ${limit}, before its action was complete. `
     + 'Write less before the action, and split a long edit or file into smaller ones.';
+}
+
+/** How a step without an action is named in progress lines and the review panel. */
+export function noActionLabel(step: Pick<Step, 'cut'>): string {
+  return step.cut ? 'answer cut off at the token limit' : 'malformed action';
 }
 
 /** Why a rollout whose last unusable answer was cut off stops: the limit that cut it, and the setting that raises it. */
