@@ -65,6 +65,23 @@ describe('Ctrl-C', () => {
     expect(git(repo, 'status', '--porcelain')).toBe('');
   });
 
+  it('twice: quits at once, exit 130, and leaves no sandbox or scratch folder in the temp folder (only the workspaces the next start prunes)', async () => {
+    const { repo, work } = setup();
+    const tmp = path.join(work, 'tmp');
+    mkdirSync(tmp);
+    const cli = startCli(run(repo, work, ['--samples', '2', '--concurrency', '2', '--script', sleeper(work), '--script', sleeper(work)]), { TMPDIR: tmp });
+    // Both rollouts' sandboxes are up and sleeping a moment after the workspaces are made.
+    await cli.waitForStderr(/^entropo: snapshot /m);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(readdirSync(tmp).filter((name) => name.startsWith('entropo-sandbox-'))).toHaveLength(2);
+    cli.child.kill('SIGINT');
+    await cli.waitForStderr(/Ctrl-C again to quit at once/);
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+    expect(code).toBe(130);
+    expect(readdirSync(tmp).filter((name) => name !== 'entropo-worktrees')).toEqual([]);
+  });
+
   // SIGTERM is what `timeout`, CI and a closed terminal (SIGHUP) send: it stops the run the same way.
   it.each(['SIGINT', 'SIGTERM'] as const)('%s during verification: exit 130, the patches and result.json written, the run recorded as cancelled, no snapshot ref left', async (signal) => {
     const { repo, work } = setup();

@@ -1,6 +1,6 @@
 /** Runs the agent's commands inside a bubblewrap sandbox. */
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { mkdir, realpath, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../types.js';
@@ -15,6 +15,7 @@ import { sandboxEnv } from './sandboxEnv.js';
 import { gitConfigsWithoutCredentials, type ReplacedFile } from './gitDirs.js';
 import { DEFAULT_LIMITS, type NetworkMode, type SandboxLimits, type SandboxOptions, type SandboxSupport } from './sandboxTypes.js';
 import { defaultHiddenPaths } from './secretPaths.js';
+import { removeScratchDir, scratchDir } from '../node/scratchDir.js';
 
 /** Host-side state of one runner: its private /tmp, and the allow-list proxy when there is one. */
 interface RunnerState {
@@ -206,7 +207,7 @@ export class SandboxedProcessRunner implements ProcessRunner {
     await Promise.all(this.discarding);
     await this.proxy?.close();
     const state = await this.state?.catch(() => undefined);
-    if (state) await rm(state.dir, { recursive: true, force: true }).catch(() => undefined);
+    if (state) await removeScratchDir(state.dir).catch(() => undefined);
   }
 
   private prepare(): Promise<RunnerState> {
@@ -222,7 +223,7 @@ export class SandboxedProcessRunner implements ProcessRunner {
     const writable = await Promise.all(this.options.writable.map((path) => realpath(path).catch(() => {
       throw new AgentError(ErrorReason.FileNotFound, `The sandbox's writable folder ${path} does not exist.`);
     })));
-    const dir = await mkdtemp(join(tmpdir(), 'entropo-sandbox-'));
+    const dir = await scratchDir('entropo-sandbox-');
     const tmp = join(dir, 'tmp');
     await mkdir(tmp);
     const emptyFile = join(dir, 'empty');

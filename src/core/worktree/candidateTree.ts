@@ -1,6 +1,5 @@
 /** A candidate's files without a worktree: the snapshot's tree with the patch applied in a temporary index. */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import { detectSandbox } from '../sandbox/detectSandbox.js';
@@ -9,13 +8,14 @@ import { uncontainedDrivers, withContainedFilters } from './filterDrivers.js';
 import { errorLine, git, gitResult } from './git.js';
 import { parsePatch } from './parse.js';
 import { applyPatch, changedFiles } from './patch.js';
+import { removeScratchDir, scratchDir } from '../node/scratchDir.js';
 
 /**
  * The tree id of `snapshotCommit` with `patch` applied, computed in a temporary index: nothing on disk
  * changes. Throws AgentError(PatchDoesNotApply) with git's reason when the patch does not apply.
  */
 export async function patchedTree(root: string, snapshotCommit: string, patch: string, signal?: AbortSignal): Promise<string> {
-  const scratch = await mkdtemp(join(tmpdir(), 'entropo-tree-'));
+  const scratch = await scratchDir('entropo-tree-');
   try {
     // read-tree and write-tree walk the whole tree: no time limit a large repository on a slow disk could hit.
     const opts = { cwd: root, signal, timeoutMs: Infinity, env: { GIT_INDEX_FILE: join(scratch, 'index') } };
@@ -26,7 +26,7 @@ export async function patchedTree(root: string, snapshotCommit: string, patch: s
     }
     return (await git(['write-tree'], opts)).trim();
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeScratchDir(scratch);
   }
 }
 

@@ -11,8 +11,7 @@
  * object store, it is a program of the machine rather than a file of the tree, and it reads only its own
  * transfer settings from the tree's `.lfsconfig`.
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { findProgram, pathDirs } from '../process/findProgram.js';
 import { shellQuote } from '../process/shellQuote.js';
@@ -21,6 +20,7 @@ import { helperSandboxArgv, helperSandboxEnv, type HelperSandbox } from '../sand
 import { seccompRedirect } from '../sandbox/seccomp.js';
 import { isUnder } from '../sandbox/mountPlan.js';
 import { git, gitFailed, gitResult, type GitOptions } from './git.js';
+import { removeScratchDir, scratchDir } from '../node/scratchDir.js';
 
 type DriverKind = 'clean' | 'smudge' | 'process';
 
@@ -43,7 +43,7 @@ export async function withContainedFilters<T>(sandbox: HelperSandbox | undefined
   body: (filters: Record<string, string> | undefined) => Promise<T>): Promise<T> {
   const drivers = sandbox ? await configuredDrivers(opts) : [];
   if (!sandbox || drivers.length === 0) return body(undefined);
-  const scratch = await mkdtemp(join(tmpdir(), 'entropo-drivers-'));
+  const scratch = await scratchDir('entropo-drivers-');
   try {
     // The workspace as git, and so each driver, sees it: inside the overlay's namespace, given one.
     const hostRoot = opts.namespace?.hostRoot;
@@ -70,7 +70,7 @@ export async function withContainedFilters<T>(sandbox: HelperSandbox | undefined
     }
     return await body(filters);
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeScratchDir(scratch);
   }
 }
 

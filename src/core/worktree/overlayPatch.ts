@@ -2,14 +2,14 @@
  * A candidate's patch from an overlay workspace, in time that grows with what the rollout changed rather
  * than with the repository: the upper layer already lists every path the rollout touched.
  */
-import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import { warnOfFailedDrivers, withContainedFilters } from './filterDrivers.js';
 import { copyIndex, git, gitResult, gitSucceeded, type GitOptions } from './git.js';
 import { patchOfIndex, submoduleExcludes, type ExtractPatchOptions } from './patch.js';
 import type { IsolatedWorkspace } from './workspaceTypes.js';
+import { removeScratchDir, scratchDir } from '../node/scratchDir.js';
 
 /** What the upper layer says changed, relative to the workspace's top level. */
 export interface UpperChanges {
@@ -29,7 +29,7 @@ export interface UpperChanges {
  */
 export async function extractOverlayPatch(ws: IsolatedWorkspace, snapshotCommit: string, options: ExtractPatchOptions = {}): Promise<string> {
   if (!ws.layers || !ws.namespace) throw new AgentError(ErrorReason.InvalidArgument, `${ws.id} is not an overlay workspace`);
-  const scratch = await mkdtemp(join(tmpdir(), 'entropo-patch-'));
+  const scratch = await scratchDir('entropo-patch-');
   try {
     const tempIndex = join(scratch, 'index');
     // The lower layer's index is the snapshot exactly, whatever the agent did to the workspace's own index.
@@ -47,7 +47,7 @@ export async function extractOverlayPatch(ws: IsolatedWorkspace, snapshotCommit:
       return patchOfIndex(opts, ws.inside, snapshotCommit, options);
     });
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeScratchDir(scratch);
   }
 }
 

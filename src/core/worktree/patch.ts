@@ -1,12 +1,11 @@
 /** Extracts a candidate's patch from its worktree, applies patches, and lists the files a patch touches. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AgentError, ErrorReason } from '../errors.js';
 import type { HelperSandbox } from '../sandbox/helperSandbox.js';
 import { warnOfFailedDrivers, withContainedFilters } from './filterDrivers.js';
 import { copyIndex, errorLine, git, gitResult, gitSucceeded, type GitOptions } from './git.js';
 import { parsePatch } from './parse.js';
+import { removeScratchDir, scratchDir } from '../node/scratchDir.js';
 
 /**
  * Names of files an agent typically creates only to reproduce or probe an issue. A pattern without a slash
@@ -92,7 +91,7 @@ const DIFF_FLAGS = [
 export async function extractPatch(dir: string, snapshotCommit: string, options: ExtractPatchOptions = {}): Promise<string> {
   const root = (await git(['rev-parse', '--show-toplevel'], { ...options, cwd: dir })).trim();
   const indexPath = resolve(root, (await git(['rev-parse', '--git-path', 'index'], { ...options, cwd: root })).trim());
-  const scratch = await mkdtemp(join(tmpdir(), 'entropo-patch-'));
+  const scratch = await scratchDir('entropo-patch-');
   try {
     const tempIndex = join(scratch, 'index');
     await copyIndex(indexPath, tempIndex);
@@ -105,7 +104,7 @@ export async function extractPatch(dir: string, snapshotCommit: string, options:
       return patchOfIndex(opts, root, snapshotCommit, options);
     });
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeScratchDir(scratch);
   }
 }
 

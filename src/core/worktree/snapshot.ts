@@ -1,11 +1,11 @@
 /** Captures the user's working state as an unreferenced commit, leaving their index, tree, stash and refs alone. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, realpath, rm, rmdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { realpath, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AgentError, ErrorReason, throwIfAborted } from '../errors.js';
 import { copyIndex, git, gitResult, type GitOptions } from './git.js';
+import { removeScratchDir, scratchDir } from '../node/scratchDir.js';
 
 /** The user's state frozen as a commit; `ref` keeps it from being garbage-collected while in use. */
 export interface Snapshot {
@@ -120,7 +120,7 @@ async function untrackedDependencies(root: string, opts: GitOptions): Promise<st
 // A temporary copy of the user's index keeps its stat cache, so `add -A` only hashes files that changed;
 // the user's own index is only ever read.
 async function treeOfWorkingState(root: string, indexPath: string, options: SnapshotOptions): Promise<string> {
-  const scratch = await mkdtemp(join(tmpdir(), 'entropo-index-'));
+  const scratch = await scratchDir('entropo-index-');
   try {
     const tempIndex = join(scratch, 'index');
     await copyIndex(indexPath, tempIndex);
@@ -131,6 +131,6 @@ async function treeOfWorkingState(root: string, indexPath: string, options: Snap
     await git(['add', '-A', '--', ':/', ...(await untrackedDependencies(root, opts)).map((glob) => `:(exclude,glob)${glob}`)], opts);
     return (await git(['write-tree'], opts)).trim();
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeScratchDir(scratch);
   }
 }
