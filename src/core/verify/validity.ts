@@ -36,13 +36,13 @@ export function noSourceChange(patch: string): string | undefined {
  * Signal 2: the patch is non-empty, changes source (see `noSourceChange`), and (when checked against the
  * snapshot) applies. Score 1 or 0. `applies` is the outcome of `git apply --check`: true, or the error text.
  */
-export function validitySignal(candidate: VerifiableCandidate, applies?: true | string): SignalValue {
+export function validitySignal(candidate: VerifiableCandidate, applies?: true | string, tracked?: ReadonlyMap<string, string>): SignalValue {
   if (candidate.patch.trim() === '') return { status: 'ok', score: 0, detail: 'empty patch' };
   const files = changedFiles(candidate.patch);
   if (files.length === 0) return { status: 'ok', score: 0, detail: 'not a git diff' };
   const noSource = noSourceChange(candidate.patch);
   if (noSource !== undefined) return { status: 'ok', score: 0, detail: noSource };
-  const escapes = escapingSymlinks(candidate.patch);
+  const escapes = escapingSymlinks(candidate.patch, tracked);
   if (escapes.length > 0) {
     return { status: 'ok', score: 0, detail: `adds symbolic links that point outside the repository: ${escapes.map((l) => `${l.path} -> ${l.target}`).join(', ')}` };
   }
@@ -58,8 +58,10 @@ export function validitySignal(candidate: VerifiableCandidate, applies?: true | 
  * patch's other links: `q -> .` then `p -> q/..` reads as staying inside, yet `q/..` is the repository's
  * parent. A chain that loops is refused as well.
  */
-export function escapingSymlinks(patch: string): { path: string; target: string }[] {
-  const links = new Map<string, string>();
+export function escapingSymlinks(patch: string, tracked: ReadonlyMap<string, string> = new Map()): { path: string; target: string }[] {
+  // The repository's own links first, which the patch's own replace where it changes them.
+  const links = new Map<string, string>(tracked);
+  const own = new Set<string>();
   for (const file of parsePatch(patch)) {
     const isLink = file.header.some((line) => /^(new file mode|new mode) 120000$|^index [0-9a-f]+\.\.[0-9a-f]+ 120000$/.test(line));
     if (!isLink || file.newPath === null) continue;
@@ -67,8 +69,12 @@ export function escapingSymlinks(patch: string): { path: string; target: string 
     const target = file.body.find((line) => line.startsWith('+') && !line.startsWith('+++'))?.slice(1);
     // A link the patch gives no readable target is refused, not trusted.
     links.set(file.newPath, target ?? '/');
+    own.add(file.newPath);
   }
-  return [...links].filter(([path]) => leavesRepository(path, links)).map(([path, target]) => ({ path, target }));
+  // A tracked link the patch deletes, renames or makes a file is gone (a path it makes a link anew stays one).
+  for (const file of parsePatch(patch)) if (file.oldPath !== null && !own.has(file.oldPath)) links.delete(file.oldPath);
+  // Only the patch's links are the candidate's doing: a tracked one that leaves the repository is the user's.
+  return [...links].filter(([path]) => own.has(path) && leavesRepository(path, links)).map(([path, target]) => ({ path, target }));
 }
 
 // What Linux follows along one path before it answers ELOOP.

@@ -1,5 +1,5 @@
 import { AgentError, ErrorReason, isAbort } from '../errors.js';
-import { patchedTree, readBlob } from '../worktree/candidateTree.js';
+import { patchedTree, readBlob, trackedLinks } from '../worktree/candidateTree.js';
 import { changedFiles } from '../worktree/patch.js';
 import { agreementSignals } from './agreement.js';
 import { finishedSignal } from './finished.js';
@@ -36,10 +36,12 @@ function missingReason(name: SignalName, hasCheckout: boolean): string {
 export async function verifyCandidates(candidates: readonly VerifiableCandidate[], options: VerifyOptions): Promise<CandidateSignals[]> {
   const { checkout, signal } = options;
   shareSignal(signal);
+  // A patch's new link is resolved through the links the repository already has (`q -> .` then `p -> q/..`).
+  const tracked = checkout && candidates.some((c) => / 120000$/m.test(c.patch)) ? await trackedLinks(checkout.root, checkout.snapshotCommit, signal) : undefined;
   const perCandidate = await Promise.all(candidates.map(async (c) => {
     const signals: CandidateSignals['signals'] = { finished: finishedSignal(c) };
     const applies = checkout ? await appliesToSnapshot(checkout, c, signal) : undefined;
-    signals.validity = validitySignal(c, applies?.tree ? true : applies?.error);
+    signals.validity = validitySignal(c, applies?.tree ? true : applies?.error, tracked);
     signals.syntax = applies?.tree ? await syntaxSignal(await fileChanges(checkout!, applies.tree, c.patch, signal))
       : unavailable(checkout ? 'the patch does not apply' : 'needs a checkout of the repository');
     return { candidateId: c.id, signals };
@@ -50,7 +52,7 @@ export async function verifyCandidates(candidates: readonly VerifiableCandidate[
   };
   merge('agreement', await agreementSignals(candidates), 'not computed');
   // A checkout holding a link to / would have the test runner crawl the whole machine: such patches are invalid anyway.
-  const safe = candidates.filter((c) => escapingSymlinks(c.patch).length === 0);
+  const safe = candidates.filter((c) => escapingSymlinks(c.patch, tracked).length === 0);
   const verifiers = (options.verifiers ?? []).filter((v) => !v.runsCode || checkout);
   const results = await Promise.all(verifiers.map((v) => guarded(v, v.runsCode ? safe : candidates, signal)));
   const names = new Set(verifiers.flatMap((v) => v.signals));

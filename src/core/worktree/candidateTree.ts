@@ -36,6 +36,23 @@ export async function readBlob(root: string, treeish: string, path: string, sign
   return result.code === 0 ? result.stdout : undefined;
 }
 
+// More links than this in one repository are not read: a patch's links are then checked against its own only.
+const MAX_TRACKED_LINKS = 10_000;
+
+/** The symbolic links a commit holds, path to target (its blob), for resolving a patch's new links through them. */
+export async function trackedLinks(root: string, commit: string, signal?: AbortSignal): Promise<Map<string, string>> {
+  const listed = await gitResult(['ls-tree', '-r', '-z', '--full-tree', commit], { cwd: root, signal });
+  const links = new Map<string, string>();
+  if (listed.code !== 0) return links;
+  const entries = listed.stdout.split('\0').filter((entry) => entry.startsWith('120000 ')).slice(0, MAX_TRACKED_LINKS);
+  for (const entry of entries) {
+    const [meta, path] = [entry.slice(0, entry.indexOf('\t')), entry.slice(entry.indexOf('\t') + 1)];
+    const target = await gitResult(['cat-file', 'blob', meta.split(' ')[2]], { cwd: root, signal });
+    if (target.code === 0) links.set(path, target.stdout);
+  }
+  return links;
+}
+
 /** Reads a file of a commit or tree as it belongs in the working tree; undefined when the path does not exist there. */
 export type WorkingReader = (treeish: string, path: string) => Promise<string | undefined>;
 

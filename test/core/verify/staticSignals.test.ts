@@ -7,6 +7,7 @@ import { syntaxSignal } from '../../../src/core/verify/syntax.js';
 import { select } from '../../../src/core/verify/select.js';
 import { escapingSymlinks, validitySignal } from '../../../src/core/verify/validity.js';
 import { verifyCandidates } from '../../../src/core/verify/verifyCandidates.js';
+import { trackedLinks } from '../../../src/core/worktree/candidateTree.js';
 import { git, tempDir } from '../../helpers/tempRepo.js';
 
 const diff = (file: string, minus: string, plus: string) =>
@@ -35,7 +36,7 @@ describe('validity', () => {
 });
 
 describe('symbolic links in a patch', () => {
-  it('are followed as the kernel follows them: a chain through the patch\'s own links, a changed target, a loop', () => {
+  it('are followed as the kernel follows them: a chain through the patch\'s own links or the repository\'s, a changed target, a loop', async () => {
     const repo = tempDir();
     try {
       mkdirSync(path.join(repo.dir, 'sub'));
@@ -56,6 +57,21 @@ describe('symbolic links in a patch', () => {
       const escapes = escapingSymlinks(patch);
       expect(escapes.map((l) => `${l.path} -> ${l.target}`).sort()).toEqual(['café -> /etc', 'loop1 -> loop2', 'loop2 -> loop1', 'old -> /etc', 'p -> q/..', 'sub/deep -> ../p/etc', 'tab\tname -> ../..']);
       expect(validitySignal({ id: 'a', patch })).toMatchObject({ score: 0, detail: expect.stringMatching(/^adds symbolic links that point outside the repository: /) });
+      // Through a link the repository already has: `base -> .` committed, then a patch's `up -> base/..`.
+      git(repo.dir, 'reset', '-q', '--hard');
+      git(repo.dir, 'clean', '-qfd');
+      symlinkSync('.', path.join(repo.dir, 'base'));
+      symlinkSync('/usr', path.join(repo.dir, 'theirs'));
+      git(repo.dir, 'add', '-A');
+      git(repo.dir, 'commit', '-q', '-m', 'links');
+      symlinkSync('base/..', path.join(repo.dir, 'up'));
+      git(repo.dir, 'add', '-A');
+      const through = git(repo.dir, 'diff', '--cached', '--binary');
+      expect(escapingSymlinks(through)).toEqual([]);
+      const tracked = await trackedLinks(repo.dir, 'HEAD');
+      expect(Object.fromEntries(tracked)).toEqual({ base: '.', old: 'sub', theirs: '/usr' });
+      // Only the patch's own links are the candidate's: the user's `theirs -> /usr` is not held against it.
+      expect(escapingSymlinks(through, tracked)).toEqual([{ path: 'up', target: 'base/..' }]);
     } finally {
       repo.cleanup();
     }
