@@ -14,6 +14,7 @@ import { detectSandbox } from '../sandbox/detectSandbox.js';
 import type { HelperSandbox } from '../sandbox/helperSandbox.js';
 import { inNamespace } from '../sandbox/namespacedRunner.js';
 import type { ContainmentPolicy } from '../sandbox/sandboxTypes.js';
+import { checkoutToHide } from '../sandbox/secretPaths.js';
 import type { Model, ProcessRunner, Usage } from '../types.js';
 import { diversity } from '../worktree/diversity.js';
 import { chooseIsolation, type IsolationMode } from '../worktree/isolation.js';
@@ -103,7 +104,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   const guard = new BatchGuard(options.signal, options.budget);
   // Git runs the repository's filter drivers when it reads a patch out of a workspace the agent wrote in.
   const filterSandbox = sandboxed
-    ? { ...options.containment?.sandbox, hiddenPaths: [...(options.containment?.sandbox.hiddenPaths ?? []), snap.root], bwrapPath: sandboxed } : undefined;
+    ? { ...options.containment?.sandbox, hiddenPaths: [...(options.containment?.sandbox.hiddenPaths ?? []), ...checkoutToHide(snap.root)], bwrapPath: sandboxed } : undefined;
   let candidates: Candidate[];
   try {
     // The agent tests in the environment the verifier ranks it in: the user's installed dependencies, where
@@ -158,7 +159,7 @@ async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: Is
     // The user's checkout is none of the agent's business (its ignored .env, its untracked notes): hidden,
     // but for its git folder, which the workspace's git needs, and the dependencies linked in.
     const sandbox = options.containment?.sandbox;
-    const hiddenPaths = [...(sandbox?.hiddenPaths ?? []), deps.root];
+    const hiddenPaths = [...(sandbox?.hiddenPaths ?? []), ...checkoutToHide(deps.root, sandbox?.home)];
     const expose = [...(sandbox?.expose ?? []), ...linkedFolders(deps)];
     contained = !options.runner && options.containment
       ? await createProcessRunner({ ...options.containment, sandbox: { ...sandbox, writable: [ws.inside], namespace: ws.namespace, hiddenPaths, expose } })

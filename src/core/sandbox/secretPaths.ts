@@ -1,5 +1,6 @@
 /** Where a developer machine keeps credentials that a sandboxed command must never see. */
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 /**
  * Secret-bearing paths relative to the home folder: cloud and registry credentials, keys, token stores,
@@ -38,4 +39,15 @@ export const DEFAULT_SYSTEM_SECRETS: readonly string[] = ['/run', '/var/run', '/
 /** The absolute paths to hide for `home`, before the caller's additions; missing ones are skipped later. */
 export function defaultHiddenPaths(home: string): string[] {
   return [...DEFAULT_HOME_SECRETS.map((rel) => join(home, rel)), ...DEFAULT_SYSTEM_SECRETS];
+}
+
+/**
+ * The user's checkout as a path to hide from code run for it (its ignored `.env`, untracked notes), or none
+ * when hiding it would hide the home folder too: a repository of dotfiles at ~ holds the toolchains
+ * (pyenv, nvm, cargo) every command needs.
+ */
+export function checkoutToHide(root: string, home: string = homedir()): string[] {
+  const resolvedRoot = resolve(root);
+  const resolvedHome = resolve(home);
+  return resolvedHome === resolvedRoot || resolvedHome.startsWith(`${resolvedRoot.replace(/\/$/, '')}/`) || resolvedRoot === '/' ? [] : [resolvedRoot];
 }

@@ -1,3 +1,4 @@
+import { checkoutToHide } from '../../../src/core/sandbox/secretPaths.js';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,5 +111,16 @@ describe('sandboxEnv', () => {
     });
     expect(Object.fromEntries(Object.entries(env).filter(([name]) => !['PAGER', 'GIT_PAGER', 'GIT_TERMINAL_PROMPT', 'GIT_EDITOR', 'TMPDIR', 'TMP', 'TEMP', 'XDG_CACHE_HOME'].includes(name))))
       .toEqual(kept);
+  });
+});
+
+describe('checkoutToHide', () => {
+  it('hides the user\'s checkout, unless it holds the home folder (dotfiles at ~) or is /', () => {
+    expect(checkoutToHide('/home/u/proj', '/home/u')).toEqual(['/home/u/proj']);
+    expect(checkoutToHide('/home/u', '/home/u')).toEqual([]);
+    expect(checkoutToHide('/home/u/', '/home/u')).toEqual([]);
+    expect(checkoutToHide('/home', '/home/u')).toEqual([]);
+    expect(checkoutToHide('/', '/home/u')).toEqual([]);
+    expect(checkoutToHide('/home/user2', '/home/u')).toEqual(['/home/user2']);
   });
 });

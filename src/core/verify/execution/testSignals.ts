@@ -7,6 +7,7 @@ import { createProcessRunner, decideRunner, type ContainedRunner } from '../../s
 import { detectSandbox } from '../../sandbox/detectSandbox.js';
 import { inNamespace } from '../../sandbox/namespacedRunner.js';
 import type { ContainmentPolicy } from '../../sandbox/sandboxTypes.js';
+import { checkoutToHide } from '../../sandbox/secretPaths.js';
 import type { ProcessRunner } from '../../types.js';
 import type { IsolationKind } from '../../worktree/batchMarker.js';
 import { chooseIsolation, type IsolationMode } from '../../worktree/isolation.js';
@@ -138,7 +139,7 @@ async function isolationFor(options: TestSignalsOptions, bwrapPath: string | und
 async function containedRunner(policy: ContainmentPolicy, trees: CandidateTrees): Promise<ContainedRunner> {
   const expose = [...(policy.sandbox.expose ?? []), ...trees.dependencies];
   // The user's checkout is hidden, but for its git folder and the dependencies linked into the trees.
-  const hiddenPaths = [...(policy.sandbox.hiddenPaths ?? []), trees.userRoot];
+  const hiddenPaths = [...(policy.sandbox.hiddenPaths ?? []), ...checkoutToHide(trees.userRoot, policy.sandbox.home)];
   const runners = new Map<string, Promise<ContainedRunner>>();
   const runnerOf = (tree: string): Promise<ContainedRunner> => {
     let runner = runners.get(tree);
