@@ -1,8 +1,8 @@
 /**
  * Editable installs of the user's own project (`pip install -e .`, `uv sync`, `setup.py develop`) in the
- * virtual environments linked into candidate trees. Such an install names folders of the user's checkout
- * (`/home/u/proj/src`), so a tree's tests would import the user's code instead of the candidate's; the
- * same folders of the tree go first on PYTHONPATH instead.
+ * virtual environments linked into verification's trees and the rollouts' workspaces (dependencyLinks.ts).
+ * Such an install names folders of the user's checkout (`/home/u/proj/src`), so a tree's tests would import
+ * the user's code instead of the candidate's; the same folders of the tree go first on PYTHONPATH instead.
  */
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
