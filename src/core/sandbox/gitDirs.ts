@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathInside } from './namespacedRunner.js';
 
 /** Where the git data of one checkout lives. */
 export interface GitDirs {
@@ -81,7 +82,7 @@ export async function gitConfigsWithoutCredentials(checkouts: readonly string[],
     const dirs = gitDirs(hostRoot ? hostRoot + checkout : checkout);
     if (!dirs) continue;
     const hostConfig = join(dirs.commonDir, 'config');
-    const path = hostRoot && hostConfig.startsWith(`${hostRoot}/`) ? hostConfig.slice(hostRoot.length) : hostConfig;
+    const path = pathInside(hostConfig, hostRoot);
     if (replaced.some((r) => r.path === path)) continue;
     const text = await readFile(hostConfig, 'utf8').catch(() => undefined);
     if (text === undefined || withoutCredentials(text) === text) continue;

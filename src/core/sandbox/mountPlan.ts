@@ -3,6 +3,7 @@ import { realpathSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { sep } from 'node:path';
 import { gitDirs, type ReplacedFile } from './gitDirs.js';
+import { pathInside } from './namespacedRunner.js';
 import type { NetworkMode } from './sandboxTypes.js';
 import { seccompArgs } from './seccomp.js';
 
@@ -113,7 +114,7 @@ interface Lookup {
 function lookup(view: MountInput['view']): Lookup {
   const within = (path: string) => view !== undefined && isUnder(path, view.roots);
   const hostPath = (path: string) => (within(path) ? view!.hostRoot + path : path);
-  const inside = (path: string) => (view && path.startsWith(`${view.hostRoot}/`) ? path.slice(view.hostRoot.length) : path);
+  const inside = (path: string) => pathInside(path, view?.hostRoot);
   return {
     // realpath(3) through /proc/<pid>/root would land outside the namespace; the workspace is real there already.
     real: (path) => (within(path) ? (statOrNull(hostPath(path)) ? path : null) : real(path)),

@@ -9,6 +9,7 @@ import { bwrapProcess } from './bwrapProcess.js';
 import { CommandCgroup } from './cgroups.js';
 import { detectSandbox } from './detectSandbox.js';
 import { bwrapArgs, isUnder, PROXY_SOCKET_INSIDE } from './mountPlan.js';
+import { pathInside } from './namespacedRunner.js';
 import { PreparedSandbox } from './preparedSandbox.js';
 import { PROXY_SOCKET_VAR, shimArgv } from './proxyShim.js';
 import { sandboxEnv } from './sandboxEnv.js';
@@ -183,8 +184,7 @@ export class SandboxedProcessRunner implements ProcessRunner {
 
   /** A cwd given as this process reaches it (`/proc/<pid>/root/...`) as the sandbox, inside the namespace, sees it. */
   private inside(cwd: string): string {
-    const hostRoot = this.options.namespace?.hostRoot;
-    return hostRoot && cwd.startsWith(`${hostRoot}/`) ? cwd.slice(hostRoot.length) : cwd;
+    return pathInside(cwd, this.options.namespace?.hostRoot);
   }
 
   private mounts(state: RunnerState, cwd: string): string[] {

@@ -19,6 +19,7 @@ import { gitConfigsWithoutCredentials } from '../sandbox/gitDirs.js';
 import { helperSandboxArgv, helperSandboxEnv, type HelperSandbox } from '../sandbox/helperSandbox.js';
 import { seccompRedirect } from '../sandbox/seccomp.js';
 import { isUnder } from '../sandbox/mountPlan.js';
+import { pathInside } from '../sandbox/namespacedRunner.js';
 import { git, gitFailed, gitResult, type GitOptions } from './git.js';
 import { removeScratchDir, scratchDir } from '../node/scratchDir.js';
 
@@ -47,7 +48,7 @@ export async function withContainedFilters<T>(sandbox: HelperSandbox | undefined
   try {
     // The workspace as git, and so each driver, sees it: inside the overlay's namespace, given one.
     const hostRoot = opts.namespace?.hostRoot;
-    const inside = hostRoot && opts.cwd.startsWith(`${hostRoot}/`) ? opts.cwd.slice(hostRoot.length) : opts.cwd;
+    const inside = pathInside(opts.cwd, hostRoot);
     const argv = helperSandboxArgv(sandbox, inside, hostRoot, await gitConfigsWithoutCredentials([inside], scratch, hostRoot));
     const env = helperSandboxEnv(sandbox);
     const first = Number(process.env.GIT_CONFIG_COUNT ?? 0) || 0;

@@ -10,7 +10,7 @@ import type { CandidateTrees } from './candidateTrees.js';
 import { detectTestCommand, type DetectOptions, type TestCommand } from './detectTestCommand.js';
 import { rerunFailed, type Rerun } from './rerunTests.js';
 import { runTests, type TestRun } from './runTests.js';
-import { isFailing, stripAnsi, type TestResults } from './testResults.js';
+import { isFailing, lastLine, type TestResults } from './testResults.js';
 
 /** Options of `regressionSignal`. */
 export interface RegressionOptions {
@@ -180,10 +180,6 @@ function listNames(ids: string[]): string {
   const names = new Set(short).size === short.length ? short : ids;
   const more = names.length > NAMES_SHOWN ? ` and ${names.length - NAMES_SHOWN} more` : '';
   return names.slice(0, NAMES_SHOWN).join(', ') + more;
-}
-
-function lastLine(tail: string): string {
-  return stripAnsi(tail).split('\n').map((line) => line.trim()).filter(Boolean).at(-1)?.slice(0, 200) ?? '(no output)';
 }
 
 function seconds(ms: number): string {

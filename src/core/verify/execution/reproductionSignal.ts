@@ -17,7 +17,7 @@ import { pythonFor } from './detectTestCommand.js';
 import { pythonPathExport } from '../../worktree/editableInstalls.js';
 import { issueReproTests, looksLikePython, NOT_A_REPRODUCTION_EXIT, NOT_A_REPRODUCTION_PREFIX, PRINTED_PREFIX } from './issueCode.js';
 import { collectReproTests, REPRO_PATTERNS, type ReproTest } from './reproTests.js';
-import { stripAnsi } from './testResults.js';
+import { lastLine } from './testResults.js';
 
 /** Options of `reproductionSignal`. */
 export interface ReproductionOptions {
@@ -215,8 +215,4 @@ function printedOutput(stdout: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function lastLine(output: string): string {
-  return stripAnsi(output).split('\n').map((line) => line.trim()).filter(Boolean).at(-1)?.slice(0, 200) ?? '(no output)';
 }

@@ -29,6 +29,11 @@ export function isFailing(status: TestStatus | undefined): boolean {
   return status === 'failed' || status === 'error';
 }
 
+/** The last non-blank line of a run's output, without colour codes, cut at 200 characters: what went wrong, for people. */
+export function lastLine(output: string): string {
+  return stripAnsi(output).split('\n').map((line) => line.trim()).filter(Boolean).at(-1)?.slice(0, 200) ?? '(no output)';
+}
+
 /** Removes colour escapes, which some runners print even into a pipe when FORCE_COLOR is set. */
 export function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
