@@ -102,9 +102,13 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
   });
   events?.emit({ type: 'worktrees_ready', paths: batch.workspaces.map((w) => w.path) });
   const guard = new BatchGuard(options.signal, options.budget);
+  // The user's checkout is none of the agent's business (its ignored .env, its untracked notes): hidden from
+  // its commands and from the filter drivers, but for its git folder, which the workspace's git needs, and
+  // the dependencies linked in.
+  const sandbox = options.containment?.sandbox;
+  const hiddenPaths = [...(sandbox?.hiddenPaths ?? []), ...checkoutToHide(snap.root, sandbox?.home)];
   // Git runs the repository's filter drivers when it reads a patch out of a workspace the agent wrote in.
-  const filterSandbox = sandboxed
-    ? { ...options.containment?.sandbox, hiddenPaths: [...(options.containment?.sandbox.hiddenPaths ?? []), ...checkoutToHide(snap.root)], bwrapPath: sandboxed } : undefined;
+  const filterSandbox = sandboxed ? { ...sandbox, hiddenPaths, bwrapPath: sandboxed } : undefined;
   let candidates: Candidate[];
   try {
     // The agent tests in the environment the verifier ranks it in: the user's installed dependencies, where
@@ -112,7 +116,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchResult> {
     // change the user's own environment through the link, for every rollout at once: then none are linked.
     const deps = await installedDependencies(snap.root, sandboxed ? undefined : []);
     const linked = await Promise.all(batch.workspaces.map((ws) => linkDependencies(deps, ws.path)));
-    candidates = await mapLimited(batch.workspaces, concurrency, (ws, k) => runRollout(options, { commit: snap.commit, filterSandbox, linked: linked[k] }, ws, k, guard, deps));
+    candidates = await mapLimited(batch.workspaces, concurrency, (ws, k) => runRollout(options, { commit: snap.commit, filterSandbox, linked: linked[k] }, ws, k, guard, { deps, hiddenPaths }));
   } finally {
     events?.emit({ type: 'cleanup' });
     guard.dispose();
@@ -134,8 +138,14 @@ interface PatchBase {
   linked: string[];
 }
 
+/** What every rollout's sandbox gets of the user's checkout: its linked dependencies, and the paths hidden. */
+interface RolloutSurroundings {
+  deps: InstalledDependencies;
+  hiddenPaths: string[];
+}
+
 async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: IsolatedWorkspace, k: number, guard: BatchGuard,
-  deps: InstalledDependencies): Promise<Candidate> {
+  { deps, hiddenPaths }: RolloutSurroundings): Promise<Candidate> {
   const id = `r${k}`;
   const seed = options.seed === undefined ? undefined : options.seed + k;
   const config: AgentConfig = { ...options.config, sampling: { ...options.config.sampling, seed } };
@@ -156,13 +166,9 @@ async function runRollout(options: RunBatchOptions, patchBase: PatchBase, ws: Is
   try {
     const model = options.model(k);
     // The sandbox binds the workspace where its commands see it (inside an overlay's namespace), and starts there.
-    // The user's checkout is none of the agent's business (its ignored .env, its untracked notes): hidden,
-    // but for its git folder, which the workspace's git needs, and the dependencies linked in.
-    const sandbox = options.containment?.sandbox;
-    const hiddenPaths = [...(sandbox?.hiddenPaths ?? []), ...checkoutToHide(deps.root, sandbox?.home)];
-    const expose = [...(sandbox?.expose ?? []), ...linkedFolders(deps)];
+    const expose = [...(options.containment?.sandbox.expose ?? []), ...linkedFolders(deps)];
     contained = !options.runner && options.containment
-      ? await createProcessRunner({ ...options.containment, sandbox: { ...sandbox, writable: [ws.inside], namespace: ws.namespace, hiddenPaths, expose } })
+      ? await createProcessRunner({ ...options.containment, sandbox: { ...options.containment.sandbox, writable: [ws.inside], namespace: ws.namespace, hiddenPaths, expose } })
       : undefined;
     const run = await runAgent({
       model, config, issue: options.issue, id, trajectoryFile, signal: guard.signal, events: agentEvents,

@@ -36,8 +36,6 @@ export interface CandidateTrees {
   importPaths: string[];
   /** The user's folders linked into every tree (installed dependencies), as absolute paths. */
   dependencies: string[];
-  /** The user's checkout, which the snapshot was taken of. */
-  userRoot: string;
   /** Removes every tree made; calling it again waits for the first removal. */
   dispose(): Promise<void>;
 }
@@ -108,7 +106,7 @@ export async function prepareCandidateTrees(
     });
     return {
       baseline: batch.workspaces[0].path, byCandidate: new Map(applied), kind, namespace: batch.workspaces[0].namespace,
-      spaces, importPaths: deps.importPaths, dependencies: linkedFolders(deps), userRoot: snap.root, dispose,
+      spaces, importPaths: deps.importPaths, dependencies: linkedFolders(deps), dispose,
     };
   } catch (error) {
     await dispose();

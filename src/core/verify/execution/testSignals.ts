@@ -79,15 +79,19 @@ export async function testSignals(
   }
   const bwrapPath = await sandboxFor(options);
   const kind = await isolationFor(options, bwrapPath);
+  // The user's checkout is hidden from the test runs and the filter drivers, but for its git folder and the
+  // dependencies linked into the trees.
+  const sandbox = options.containment?.sandbox;
+  const hiddenPaths = [...(sandbox?.hiddenPaths ?? []), ...checkoutToHide(snap.root, sandbox?.home)];
   // Git runs the repository's filter drivers as it applies each patch, which the agent wrote.
-  const filterSandbox = bwrapPath ? { ...options.containment?.sandbox, bwrapPath } : undefined;
+  const filterSandbox = bwrapPath ? { ...sandbox, hiddenPaths, bwrapPath } : undefined;
   const trees = await prepareCandidateTrees(snap, changing, {
     baseDir: options.baseDir, kind, concurrency: options.concurrency, signal: options.signal, filterSandbox,
     onWarning: options.containment?.onWarning,
   });
   let contained: ContainedRunner | undefined;
   try {
-    contained = !options.runner && options.containment ? await containedRunner(options.containment, trees) : undefined;
+    contained = !options.runner && options.containment ? await containedRunner(options.containment, trees, hiddenPaths) : undefined;
     const runner = contained ?? inNamespace(options.runner ?? new NodeProcessRunner(), trees.namespace);
     const limiter = options.limiter ?? new Limiter(options.concurrency ?? 2);
     const shared = { runner, limiter, signal: options.signal };
@@ -136,10 +140,8 @@ async function isolationFor(options: TestSignalsOptions, bwrapPath: string | und
  * another candidate's tree, or the baseline's, while those run. The baseline's is made at once, so that a
  * policy that cannot run here fails before any test; the others when their tree first runs something.
  */
-async function containedRunner(policy: ContainmentPolicy, trees: CandidateTrees): Promise<ContainedRunner> {
+async function containedRunner(policy: ContainmentPolicy, trees: CandidateTrees, hiddenPaths: string[]): Promise<ContainedRunner> {
   const expose = [...(policy.sandbox.expose ?? []), ...trees.dependencies];
-  // The user's checkout is hidden, but for its git folder and the dependencies linked into the trees.
-  const hiddenPaths = [...(policy.sandbox.hiddenPaths ?? []), ...checkoutToHide(trees.userRoot, policy.sandbox.home)];
   const runners = new Map<string, Promise<ContainedRunner>>();
   const runnerOf = (tree: string): Promise<ContainedRunner> => {
     let runner = runners.get(tree);
